@@ -1,0 +1,25 @@
+import { createHash } from 'node:crypto';
+import { configure } from 'safe-stable-stringify';
+
+// Canonical JSON: sorted keys, no whitespace. `undefined` members are dropped
+// like JSON.stringify does; circular structures cannot occur in parsed JSON.
+const stable = configure({ deterministic: true, circularValue: Error, bigint: false });
+
+/** Canonical JSON text of a value (sorted keys), the form every hash is taken over. */
+export function canonicalJson(value: unknown): string {
+  const text = stable(value);
+  if (text === undefined) throw new TypeError('value has no JSON form');
+  return text;
+}
+
+export function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+/**
+ * Content hash of an object: its name and fields, not its id or type, so that
+ * the same content in two environments hashes alike once refs are translated.
+ */
+export function contentHash(name: string, fields: Record<string, unknown>): string {
+  return sha256(canonicalJson({ fields, name })).slice(0, 32);
+}

@@ -1,0 +1,477 @@
+import type {
+  Action,
+  Catalog,
+  Decision,
+  Environment,
+  FerryObject,
+  IdMapEntry,
+  MatchKind,
+  ObjectRef,
+  PackageEntity,
+  PlanEntry,
+  PlanSummary,
+  StoredObject,
+  TypeCode,
+  TypeSpec,
+} from './types.js';
+import { canonicalJson, contentHash } from './hash.js';
+import { naturalKeyOf, ownerRefOf, refIds, refsOf, rewriteRefs, typeSpec } from './refs.js';
+
+/**
+ * How a package entity finds its counterpart in the target.
+ * `default`: id, then ID map, then natural key (DESIGN "Prepare").
+ * `id+name`: the sync dialect's strict rule (002): only an object with the
+ * same id AND the same name matches; same id with another name is a conflict.
+ */
+export type MatchPolicy = 'default' | 'id+name';
+
+/** What the engine looked up in the target for one prepare, in batches. */
+export interface TargetLookup {
+  /** key(type, id) -> target object with the same id. */
+  byId: Map<string, StoredObject>;
+  /** key(type, sourceId) -> ID map row for this source environment. */
+  idMap: Map<string, IdMapEntry>;
+  /** key(type, targetId) -> target object, for ID map rows and user-chosen targets. */
+  targets: Map<string, StoredObject>;
+  /** key(type, nkey) -> target objects with that natural key. */
+  byKey: Map<string, StoredObject[]>;
+  /** key(type, sourceId) -> target id, for refs to objects outside the package. */
+  externals: Map<string, string>;
+}
+
+/** A user's choice for one entry: an action, and for USEEXISTING/UPDATE/MERGE optionally which target object. */
+export interface Override {
+  type: TypeCode;
+  sourceId: string;
+  action: Action;
+  targetId?: string | null;
+}
+
+export interface PrepareInput {
+  catalog: Catalog;
+  target: Pick<Environment, 'id' | 'parameters' | 'targetOwned'>;
+  policy: MatchPolicy;
+  /** Package entities in install order. */
+  entities: readonly PackageEntity[];
+  removals: readonly ObjectRef[];
+  lookup: TargetLookup;
+  /** Decisions remembered from earlier prepares into this target (applied first). */
+  decisions: readonly Decision[];
+  /** Overrides given with this prepare or re-validation (win over decisions). */
+  overrides: readonly Override[];
+}
+
+export const key = (type: string, id: string): string => `${type}\u0000${id}`;
+
+/** Marks a ref to an object the install will create: no target object can equal content holding it. */
+const NEW = '\u0000new:';
+
+/**
+ * Decide, for every package entity and removal, what the install will do in
+ * the target: the translation map of 003, with validity, drift and the
+ * changed fields. Pure: every target fact comes in through `lookup`.
+ */
+export function preparePlan(input: PrepareInput): PlanEntry[] {
+  const { catalog, entities, lookup, policy } = input;
+  const choices = new Map<string, Override>();
+  for (const d of input.decisions) choices.set(key(d.type, d.sourceId), { type: d.type, sourceId: d.sourceId, action: d.action, targetId: d.targetId });
+  for (const o of input.overrides) choices.set(key(o.type, o.sourceId), o);
+
+  // Pass 1: matches. Each entity gets a target object (or none) and, where
+  // matching is not clear-cut, a reason that makes it invalid.
+  const entries: PlanEntry[] = [];
+  const matched = new Map<string, { obj: StoredObject | undefined; problem: string | null; idMap: IdMapEntry | undefined }>();
+  for (const e of entities) {
+    const spec = typeSpec(catalog, e.type);
+    const k = key(e.type, e.id);
+    const m = findMatch(spec, e, lookup, policy);
+    matched.set(k, { obj: m.obj, problem: m.problem, idMap: lookup.idMap.get(k) });
+    entries.push({
+      type: e.type,
+      sourceId: e.id,
+      name: e.name,
+      action: m.obj ? 'USEEXISTING' : 'CREATE',
+      autoAction: m.obj ? 'USEEXISTING' : 'CREATE',
+      isValid: true,
+      reason: null,
+      targetId: m.obj ? m.obj.id : null,
+      match: m.kind,
+      drift: false,
+      changes: [],
+      ord: e.ord,
+      installationStatus: 'PENDING',
+      statusReason: null,
+    });
+  }
+
+  // User choices of a target object change what refs translate to, so they
+  // are applied before any content is compared.
+  const byKey = new Map(entries.map((en) => [key(en.type, en.sourceId), en]));
+  for (const [k, c] of choices) {
+    const en = byKey.get(k);
+    if (!en || !c.targetId) continue;
+    const obj = lookup.targets.get(key(en.type, c.targetId)) ?? lookup.byId.get(key(en.type, c.targetId));
+    const m = matched.get(k)!;
+    if (obj) {
+      matched.set(k, { obj, problem: null, idMap: m.idMap });
+      en.targetId = obj.id;
+      en.match = 'user';
+    } else {
+      matched.set(k, { obj: undefined, problem: `chosen target ${en.type}:${c.targetId} does not exist in the target`, idMap: m.idMap });
+    }
+  }
+  for (const [k, c] of choices) {
+    const en = byKey.get(k);
+    if (en && c.action === 'CREATE') en.targetId = null;
+  }
+
+  const translate = makeTranslator(entries, lookup.externals);
+
+  // Pass 2: content comparison and the automatic action.
+  for (let i = 0; i < entities.length; i++) {
+    const e = entities[i]!;
+    const en = entries[i]!;
+    const spec = typeSpec(catalog, e.type);
+    const m = matched.get(key(e.type, e.id))!;
+    const content = targetContent(spec, e, input.target, translate, m.obj);
+    if (content.missingParameters.length > 0) {
+      en.isValid = false;
+      en.reason = `parameter${content.missingParameters.length > 1 ? 's' : ''} ${content.missingParameters.map((p) => '${' + p + '}').join(', ')} not set in target environment ${input.target.id}`;
+    }
+    if (m.obj) {
+      const auto = autoAction(spec, content.object, m.obj);
+      en.action = en.autoAction = auto.action;
+      en.changes = auto.changes;
+      if (m.idMap && m.idMap.targetId === m.obj.id && m.idMap.hash !== m.obj.hash) en.drift = true;
+    }
+    if (m.problem) {
+      en.isValid = false;
+      en.reason = m.problem;
+    }
+  }
+
+  // User choices of an action.
+  for (const [k, c] of choices) {
+    const en = byKey.get(k);
+    if (!en) continue;
+    en.action = c.action;
+    if (c.action === 'CREATE') en.changes = [];
+  }
+
+  // Removals come first in the install (they may free unique names).
+  const removals = input.removals.map((r, i): PlanEntry => {
+    const k = key(r.type, r.id);
+    const viaMap = lookup.idMap.get(k);
+    const obj = lookup.byId.get(k) ?? (viaMap ? lookup.targets.get(key(r.type, viaMap.targetId)) : undefined);
+    return {
+      type: r.type,
+      sourceId: r.id,
+      name: obj?.name ?? r.name ?? '',
+      action: 'REMOVE',
+      autoAction: 'REMOVE',
+      isValid: true,
+      reason: obj ? null : 'not present in the target: nothing to remove',
+      targetId: obj?.id ?? null,
+      match: obj ? (lookup.byId.has(k) ? 'id' : 'idmap') : 'none',
+      drift: !!(obj && viaMap && viaMap.targetId === obj.id && viaMap.hash !== obj.hash),
+      changes: [],
+      ord: i - input.removals.length,
+      installationStatus: 'PENDING',
+      statusReason: null,
+    };
+  });
+
+  validatePlan(catalog, entities, entries, matched, translate);
+  return [...removals, ...entries];
+}
+
+function findMatch(
+  spec: TypeSpec,
+  e: FerryObject,
+  lookup: TargetLookup,
+  policy: MatchPolicy,
+): { obj: StoredObject | undefined; kind: MatchKind; problem: string | null } {
+  const k = key(e.type, e.id);
+  const same = lookup.byId.get(k);
+  if (policy === 'id+name') {
+    if (!same) return { obj: undefined, kind: 'none', problem: null };
+    if (same.name === e.name) return { obj: same, kind: 'id', problem: null };
+    return {
+      obj: undefined,
+      kind: 'none',
+      problem: `conflict: target ${e.type}:${e.id} is named "${same.name}", not "${e.name}" (sync matches on id and name)`,
+    };
+  }
+  if (same) return { obj: same, kind: 'id', problem: null };
+  const row = lookup.idMap.get(k);
+  if (row) {
+    const obj = lookup.targets.get(key(e.type, row.targetId));
+    if (obj) return { obj, kind: 'idmap', problem: null };
+  }
+  const nk = naturalKeyOf(spec, e);
+  if (nk !== null) {
+    const found = lookup.byKey.get(key(e.type, nk)) ?? [];
+    if (found.length === 1) return { obj: found[0], kind: 'naturalKey', problem: null };
+    if (found.length > 1) {
+      const ids = found.slice(0, 3).map((o) => o.id).join(', ');
+      return {
+        obj: undefined,
+        kind: 'naturalKey',
+        problem: `ambiguous: ${found.length} target ${e.type} objects match "${e.name}" (${ids}${found.length > 3 ? ', ...' : ''}); choose one or CREATE`,
+      };
+    }
+  }
+  return { obj: undefined, kind: 'none', problem: null };
+}
+
+/**
+ * Source id -> target id for every ref: package entities with a target id
+ * translate to it, entities the install will create to a placeholder, refs
+ * outside the package through the external resolution. Undefined: resolves
+ * to nothing in the target.
+ */
+export function makeTranslator(
+  entries: readonly Pick<PlanEntry, 'type' | 'sourceId' | 'targetId' | 'action'>[],
+  externals: ReadonlyMap<string, string>,
+): (type: TypeCode, id: string) => string | undefined {
+  const map = new Map<string, string | null>();
+  for (const en of entries) {
+    if (en.action === 'REMOVE') continue;
+    map.set(key(en.type, en.sourceId), en.targetId ?? (en.action === 'IGNORE' ? null : NEW + en.type + ':' + en.sourceId));
+  }
+  return (type, id) => {
+    const k = key(type, id);
+    if (map.has(k)) return map.get(k) ?? undefined;
+    return externals.get(k);
+  };
+}
+
+export interface ContentResult {
+  object: FerryObject;
+  missingParameters: string[];
+}
+
+/**
+ * What the object will look like in the target: refs translated, `${name}`
+ * parameters substituted, and (when a target object exists) target-owned
+ * fields kept from it. Used both to compare (prepare) and to write (install),
+ * so the plan and the install cannot disagree.
+ */
+export function targetContent(
+  spec: TypeSpec,
+  e: FerryObject,
+  target: Pick<Environment, 'parameters' | 'targetOwned'>,
+  translate: (type: TypeCode, id: string) => string | undefined,
+  existing: FerryObject | undefined,
+): ContentResult {
+  let fields = rewriteRefs(spec, e.fields, (type, id) => translate(type, id));
+  const missing = new Set<string>();
+  fields = substitute(fields, target.parameters, missing) as Record<string, unknown>;
+  const name = substitute(e.name, target.parameters, missing) as string;
+  if (existing) {
+    for (const f of targetOwnedFields(spec, target)) {
+      if (f in existing.fields) fields[f] = existing.fields[f];
+      else delete fields[f];
+    }
+  }
+  return { object: { type: e.type, id: existing?.id ?? e.id, name, fields }, missingParameters: [...missing].sort() };
+}
+
+export function targetOwnedFields(spec: TypeSpec, target: Pick<Environment, 'targetOwned'>): string[] {
+  return [...(spec.targetOwned ?? []), ...(target.targetOwned[spec.code] ?? [])];
+}
+
+const PARAM = /\$\{([A-Za-z0-9_.-]+)\}/g;
+
+function substitute(value: unknown, params: Record<string, string>, missing: Set<string>): unknown {
+  if (typeof value === 'string') {
+    if (!value.includes('${')) return value;
+    return value.replace(PARAM, (whole, name: string) => {
+      const v = params[name];
+      if (v === undefined) {
+        missing.add(name);
+        return whole;
+      }
+      return v;
+    });
+  }
+  if (Array.isArray(value)) return value.map((v) => substitute(v, params, missing));
+  if (value && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = substitute(v, params, missing);
+    return out;
+  }
+  return value;
+}
+
+/** The action for a matched object, from its content and the type's conflict rule (004 rules 1, 2, 6). */
+function autoAction(spec: TypeSpec, desired: FerryObject, existing: StoredObject): { action: Action; changes: string[] } {
+  if (contentHash(desired.name, desired.fields) === existing.hash) return { action: 'USEEXISTING', changes: [] };
+  switch (spec.conflictRule) {
+    case 'use-existing':
+      return { action: 'USEEXISTING', changes: [] };
+    case 'merge': {
+      const merged = mergeContent(spec, desired, existing);
+      const changes = changedFields(merged, existing);
+      return changes.length === 0 ? { action: 'USEEXISTING', changes: [] } : { action: 'MERGE', changes };
+    }
+    case 'replace':
+    default:
+      return { action: 'UPDATE', changes: changedFields(desired, existing) };
+  }
+}
+
+/**
+ * Rule 6 "merge": the target object stays as it is, except that each merge
+ * field (memberships, privileges) becomes the union of both sides, target
+ * values first. A type without merge fields falls back to use-existing (004).
+ */
+export function mergeContent(spec: TypeSpec, desired: FerryObject, existing: FerryObject): FerryObject {
+  const fields = { ...existing.fields };
+  for (const f of spec.mergeFields ?? []) {
+    if (existing.fields[f] === undefined && desired.fields[f] === undefined) continue;
+    const a = Array.isArray(existing.fields[f]) ? (existing.fields[f] as unknown[]) : [];
+    const b = Array.isArray(desired.fields[f]) ? (desired.fields[f] as unknown[]) : [];
+    const seen = new Set(a.map((v) => canonicalJson(v)));
+    const union = [...a];
+    for (const v of b) {
+      const c = canonicalJson(v);
+      if (!seen.has(c)) {
+        seen.add(c);
+        union.push(v);
+      }
+    }
+    fields[f] = union;
+  }
+  return { type: existing.type, id: existing.id, name: existing.name, fields };
+}
+
+/** Names of the fields (and `name`) that differ between two versions of an object. */
+export function changedFields(a: FerryObject, b: FerryObject): string[] {
+  const out: string[] = [];
+  if (a.name !== b.name) out.push('name');
+  const names = new Set([...Object.keys(a.fields), ...Object.keys(b.fields)]);
+  for (const f of [...names].sort()) {
+    const va = a.fields[f];
+    const vb = b.fields[f];
+    if (va === undefined && vb === undefined) continue;
+    if (va === undefined || vb === undefined || canonicalJson(va) !== canonicalJson(vb)) out.push(f);
+  }
+  return out;
+}
+
+/**
+ * The validity rules (DESIGN "Prepare"), run after every override so a
+ * re-validated plan is judged exactly like a fresh one.
+ */
+function validatePlan(
+  catalog: Catalog,
+  entities: readonly PackageEntity[],
+  entries: PlanEntry[],
+  matched: Map<string, { obj: StoredObject | undefined; problem: string | null }>,
+  translate: (type: TypeCode, id: string) => string | undefined,
+): void {
+  const entryByKey = new Map(entries.map((en) => [key(en.type, en.sourceId), en]));
+  const uniqueCreates = new Map<string, PlanEntry>();
+  for (let i = 0; i < entities.length; i++) {
+    const e = entities[i]!;
+    const en = entries[i]!;
+    const problems: string[] = [];
+    const notes: string[] = [];
+    if (!en.isValid && en.reason) problems.push(en.reason);
+    const spec = typeSpec(catalog, e.type);
+    const m = matched.get(key(e.type, e.id));
+    const acting = en.action !== 'IGNORE';
+
+    if ((en.action === 'UPDATE' || en.action === 'MERGE' || en.action === 'USEEXISTING') && !en.targetId) {
+      if (!m?.problem) problems.push(`${en.action} needs a matching target object, and none was found`);
+    }
+    if (en.action === 'MERGE' && spec.conflictRule !== 'merge') {
+      problems.push(`MERGE applies only to types with the merge rule (users, security roles); ${e.type} does not have it`);
+    }
+    if (en.action === 'REMOVE') problems.push('REMOVE applies only to the package removals');
+
+    if (acting && (en.action === 'CREATE' || en.action === 'UPDATE' || en.action === 'MERGE')) {
+      for (const ref of refsOf(spec, e)) {
+        if (translate(ref.type, ref.id) !== undefined) continue;
+        const target = entryByKey.get(key(ref.type, ref.id));
+        const why = target ? `${ref.type}:${ref.id} is IGNOREd and has no target object` : `${ref.type}:${ref.id} is not in the package and not in the target`;
+        if (ref.spec.required) problems.push(`required ref ${ref.field} -> ${why}`);
+        else notes.push(`ref ${ref.field} -> ${why}; it will be cleared`);
+      }
+    }
+
+    // A child whose owner is IGNOREd must be IGNOREd too (003 "IGNORE" notes).
+    const owner = ownerRefOf(spec);
+    if (owner && acting) {
+      for (const ownerId of refIds(e.fields[owner[0]])) {
+        const parent = entryByKey.get(key(owner[1].type, ownerId));
+        if (parent && parent.action === 'IGNORE') {
+          problems.push(`its owner ${parent.type}:${parent.sourceId} is IGNOREd but it is not: IGNORE it too`);
+        }
+      }
+    }
+
+    if (en.action === 'CREATE' && spec.naturalKey?.unique) {
+      const nk = naturalKeyOf(spec, e);
+      if (nk !== null) {
+        if (m?.obj && en.autoAction !== 'CREATE') {
+          problems.push(`CREATE would duplicate the unique ${spec.naturalKey.fields.join('+')} of target ${e.type}:${m.obj.id}`);
+        }
+        const other = uniqueCreates.get(key(e.type, nk));
+        if (other) problems.push(`CREATE would duplicate the unique ${spec.naturalKey.fields.join('+')} of ${other.type}:${other.sourceId}, also created by this package`);
+        else uniqueCreates.set(key(e.type, nk), en);
+      }
+    }
+
+    en.isValid = problems.length === 0;
+    const all = [...new Set(problems), ...notes];
+    en.reason = all.length > 0 ? all.join('; ') : null;
+  }
+}
+
+/** Counts for the summary line and the installation record. */
+export function summarizePlan(entries: readonly PlanEntry[]): PlanSummary {
+  const s: PlanSummary = { create: 0, update: 0, useExisting: 0, merge: 0, ignore: 0, remove: 0, invalid: 0, drift: 0 };
+  for (const en of entries) {
+    switch (en.action) {
+      case 'CREATE':
+        s.create++;
+        break;
+      case 'UPDATE':
+        s.update++;
+        break;
+      case 'USEEXISTING':
+        s.useExisting++;
+        break;
+      case 'MERGE':
+        s.merge++;
+        break;
+      case 'IGNORE':
+        s.ignore++;
+        break;
+      case 'REMOVE':
+        s.remove++;
+        break;
+    }
+    if (!en.isValid) s.invalid++;
+    if (en.drift) s.drift++;
+  }
+  return s;
+}
+
+/** Refs held by package entities that point outside the package: what the engine must resolve in the target. */
+export function externalRefKeys(catalog: Catalog, entities: readonly FerryObject[]): ObjectRef[] {
+  const inside = new Set(entities.map((e) => key(e.type, e.id)));
+  const seen = new Set<string>();
+  const out: ObjectRef[] = [];
+  for (const e of entities) {
+    for (const ref of refsOf(typeSpec(catalog, e.type), e)) {
+      const k = key(ref.type, ref.id);
+      if (inside.has(k) || seen.has(k)) continue;
+      seen.add(k);
+      out.push({ type: ref.type, id: ref.id });
+    }
+  }
+  return out;
+}

@@ -1,0 +1,108 @@
+import type { Catalog, FerryObject, RefSpec, TypeCode, TypeSpec } from './types.js';
+import { ValidationError } from './errors.js';
+
+/** One ref value found in an object: field `field` points at `type:id`. */
+export interface RefValue {
+  field: string;
+  type: TypeCode;
+  id: string;
+  spec: RefSpec;
+}
+
+/** The type spec for a code, or a ValidationError naming the unknown type. */
+export function typeSpec(catalog: Catalog, type: TypeCode): TypeSpec {
+  const spec = catalog.types[type];
+  if (!spec) throw new ValidationError(`unknown type ${type} (not in catalog ${catalog.version})`);
+  return spec;
+}
+
+/** Ids held by one ref field: none, one, or (for `many`) several. Empty strings count as none. */
+export function refIds(value: unknown): string[] {
+  if (value === null || value === undefined || value === '') return [];
+  if (Array.isArray(value)) return value.filter((v): v is string => typeof v === 'string' && v !== '');
+  if (typeof value === 'string') return [value];
+  return [];
+}
+
+/** Every ref an object holds, in field order. */
+export function refsOf(spec: TypeSpec, obj: FerryObject): RefValue[] {
+  const out: RefValue[] = [];
+  for (const [field, ref] of Object.entries(spec.refs)) {
+    for (const id of refIds(obj.fields[field])) out.push({ field, type: ref.type, id, spec: ref });
+  }
+  return out;
+}
+
+/** The owner ref of a type, if it has one. */
+export function ownerRefOf(spec: TypeSpec): [string, RefSpec] | undefined {
+  for (const entry of Object.entries(spec.refs)) if (entry[1].owner) return entry;
+  return undefined;
+}
+
+/** The id of the object that owns obj, or null. */
+export function ownerIdOf(spec: TypeSpec, obj: FerryObject): string | null {
+  const owner = ownerRefOf(spec);
+  if (!owner) return null;
+  return refIds(obj.fields[owner[0]])[0] ?? null;
+}
+
+/**
+ * For each type, the child types that name it in their owner ref
+ * (`TMPL` -> `[TTSK]`). Computed once per catalog.
+ */
+export function childTypesIndex(catalog: Catalog): Map<TypeCode, TypeCode[]> {
+  const cached = childIndexCache.get(catalog);
+  if (cached) return cached;
+  const index = new Map<TypeCode, TypeCode[]>();
+  for (const spec of Object.values(catalog.types)) {
+    const owner = ownerRefOf(spec);
+    if (!owner) continue;
+    const list = index.get(owner[1].type) ?? [];
+    list.push(spec.code);
+    index.set(owner[1].type, list);
+  }
+  childIndexCache.set(catalog, index);
+  return index;
+}
+const childIndexCache = new WeakMap<Catalog, Map<TypeCode, TypeCode[]>>();
+
+/**
+ * The natural key value of an object as one string (a JSON array of the key
+ * fields), or null when the type has no key or a key field is empty.
+ * `name` means the object's name; other fields come from `fields`.
+ */
+export function naturalKeyOf(spec: TypeSpec, obj: FerryObject): string | null {
+  const key = spec.naturalKey;
+  if (!key || key.fields.length === 0) return null;
+  const values: unknown[] = [];
+  for (const f of key.fields) {
+    const v = f === 'name' ? obj.name : obj.fields[f];
+    if (v === undefined || v === null || v === '') return null;
+    values.push(typeof v === 'string' ? v.trim().toLowerCase() : v);
+  }
+  return JSON.stringify(values);
+}
+
+/**
+ * Rewrite every ref field through `translate`; a ref that translates to
+ * undefined is dropped (null for one id, removed from an array).
+ */
+export function rewriteRefs(
+  spec: TypeSpec,
+  fields: Record<string, unknown>,
+  translate: (type: TypeCode, id: string, field: string) => string | undefined,
+): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...fields };
+  for (const [field, ref] of Object.entries(spec.refs)) {
+    const value = fields[field];
+    if (value === undefined || value === null || value === '') continue;
+    if (Array.isArray(value)) {
+      out[field] = value
+        .map((v) => (typeof v === 'string' && v !== '' ? translate(ref.type, v, field) : v))
+        .filter((v) => v !== undefined);
+    } else if (typeof value === 'string') {
+      out[field] = translate(ref.type, value, field) ?? null;
+    }
+  }
+  return out;
+}

@@ -1,0 +1,168 @@
+import { randomUUID } from 'node:crypto';
+import type { Installation, Package, PackageEntity, PackageStatus, PlanEntry, Tier } from '../core/types.js';
+import { PACKAGE_STATUSES, TIERS } from '../core/types.js';
+import { BUNDLE_FORMAT, BUNDLE_FORMAT_VERSION, type BundleEntity, type BundleHeader } from '../core/bundle.js';
+import { contentHash } from '../core/hash.js';
+import { ConflictError, ValidationError } from '../core/errors.js';
+import type { Override } from '../core/plan.js';
+import { readBundleEntities, verifyBundle, writeBundle, writeBundleDir } from './bundle-io.js';
+import type { Actor, Engine, PreparedPlan, ProgressFn } from './engine.js';
+
+const BATCH = 2000;
+
+/** The bundle header for a package: what a reader needs before it reads one entity. */
+export async function bundleHeader(engine: Engine, pkg: Package): Promise<BundleHeader> {
+  const env = await engine.store.getEnvironment(pkg.sourceEnvId);
+  return {
+    format: BUNDLE_FORMAT,
+    formatVersion: BUNDLE_FORMAT_VERSION,
+    createdAt: new Date().toISOString(),
+    catalogVersion: engine.catalog.version,
+    source: {
+      envId: pkg.sourceEnvId,
+      uid: pkg.sourceEnvUid,
+      name: env?.name ?? pkg.sourceEnvId,
+      tier: pkg.sourceTier,
+      url: pkg.sourceUrl,
+    },
+    package: {
+      id: pkg.id,
+      name: pkg.name,
+      description: pkg.description,
+      version: pkg.version,
+      status: pkg.status,
+      objectCollections: pkg.objectCollections,
+      removals: pkg.removals,
+      metadata: pkg.metadata,
+    },
+    counts: pkg.countsByType,
+    entityCount: pkg.entityCount,
+  };
+}
+
+async function* entitiesOf(engine: Engine, pkg: Package, onProgress?: ProgressFn): AsyncGenerator<BundleEntity> {
+  let n = 0;
+  for await (const e of engine.iteratePackageEntities(pkg.id)) {
+    yield { type: e.type, id: e.id, name: e.name, fields: e.fields };
+    if (++n % BATCH === 0) onProgress?.({ phase: 'export', done: n, total: pkg.entityCount });
+  }
+  onProgress?.({ phase: 'export', done: n, total: pkg.entityCount });
+}
+
+/**
+ * Write a package as a `.ferry` bundle (streamed: memory does not grow with
+ * the package), and optionally as a reviewable directory tree.
+ */
+export async function exportPackage(
+  engine: Engine,
+  packageId: string,
+  out: { file?: string; dir?: string },
+  actor?: Actor,
+  onProgress?: ProgressFn,
+): Promise<{ file?: { path: string; count: number; sha256: string; bytes: number }; dir?: { path: string; count: number } }> {
+  const pkg = await engine.getPackage(packageId);
+  if (pkg.status === 'ASSEMBLING' || pkg.status === 'ASSEMBLING_FAILED') {
+    throw new ConflictError('PACKAGE_NOT_ASSEMBLED', `package ${pkg.id} is ${pkg.status}: nothing to export`);
+  }
+  if (!out.file && !out.dir) throw new ValidationError('export needs an output file (-o) or a directory (--dir)');
+  const header = await bundleHeader(engine, pkg);
+  const result: Awaited<ReturnType<typeof exportPackage>> = {};
+  if (out.file) {
+    const r = await writeBundle(out.file, header, entitiesOf(engine, pkg, onProgress));
+    result.file = { path: out.file, ...r };
+  }
+  if (out.dir) {
+    const r = await writeBundleDir(out.dir, header, entitiesOf(engine, pkg));
+    result.dir = { path: out.dir, count: r.count };
+  }
+  await engine.store.appendAudit({ actor: actor?.actor ?? null, address: actor?.address ?? null, action: 'package.export', envId: pkg.sourceEnvId, subject: pkg.id, result: 'ok', detail: { file: out.file ?? null, dir: out.dir ?? null, count: pkg.entityCount } });
+  return result;
+}
+
+export interface ImportResult {
+  package: Package;
+  plan: PreparedPlan;
+  /** Set when the import installed (not a dry run). */
+  installation: Installation | null;
+  entries: PlanEntry[];
+}
+
+/**
+ * Import a bundle into a target: verify the whole file first (nothing is
+ * touched if it is truncated, tampered or of another format), store it as a
+ * package, prepare against the target, and install unless `dryRun`.
+ */
+export async function importBundle(
+  engine: Engine,
+  path: string,
+  targetEnvId: string,
+  opts: { dryRun?: boolean; overrides?: Override[]; force?: boolean; onProgress?: ProgressFn } = {},
+  actor?: Actor,
+): Promise<ImportResult> {
+  await engine.getEnvironment(targetEnvId);
+  const { header } = await verifyBundle(path);
+  const unknown = Object.keys(header.counts).filter((t) => !engine.catalog.types[t]);
+  if (unknown.length > 0) {
+    throw new ValidationError(`bundle ${path} holds types this server's catalog does not know: ${unknown.join(', ')}`);
+  }
+  const pkg = await storeBundlePackage(engine, path, header, actor, opts.onProgress);
+  const plan = await engine.prepare(pkg.id, targetEnvId, { overrides: opts.overrides, force: opts.force, onProgress: opts.onProgress }, actor);
+  if (opts.dryRun) return { package: pkg, plan, installation: null, entries: plan.entries };
+  const installation = await engine.install(plan.installation.id, { onProgress: opts.onProgress }, actor);
+  return { package: pkg, plan, installation, entries: await engine.getEntries(installation.id) };
+}
+
+/**
+ * Store a verified bundle as a package. The package keeps its id across
+ * servers (003: a package is visible from every environment); if this server
+ * already has that id at the same version it is reused, otherwise a copy
+ * with a new id is made so nothing local is overwritten.
+ */
+async function storeBundlePackage(engine: Engine, path: string, header: BundleHeader, actor?: Actor, onProgress?: ProgressFn): Promise<Package> {
+  const existing = await engine.store.getPackage(header.package.id);
+  if (existing && existing.version === header.package.version && existing.sourceEnvUid === header.source.uid && existing.entityCount === header.entityCount) {
+    return existing;
+  }
+  const ts = new Date().toISOString();
+  const status = (PACKAGE_STATUSES as readonly string[]).includes(header.package.status) && !header.package.status.startsWith('ASSEMBLING')
+    ? (header.package.status as PackageStatus)
+    : 'DRAFT';
+  const pkg: Package = {
+    id: existing ? randomUUID() : header.package.id,
+    name: header.package.name,
+    description: header.package.description,
+    sourceEnvId: header.source.envId,
+    sourceEnvUid: header.source.uid,
+    sourceUrl: header.source.url,
+    sourceTier: ((TIERS as readonly string[]).includes(header.source.tier) ? header.source.tier : 'development') as Tier,
+    status,
+    version: header.package.version,
+    objectCollections: header.package.objectCollections,
+    removals: header.package.removals,
+    metadata: header.package.metadata,
+    entityCount: header.entityCount,
+    countsByType: header.counts,
+    assemblyError: null,
+    createdAt: ts,
+    updatedAt: ts,
+    publishedAt: status === 'ACTIVE' ? ts : null,
+    retiredAt: null,
+    createdBy: actor?.actor ?? null,
+  };
+  await engine.store.transaction(async (tx) => {
+    await tx.createPackage(pkg);
+    let batch: PackageEntity[] = [];
+    let ord = 0;
+    for await (const e of readBundleEntities(path)) {
+      batch.push({ ...e, hash: contentHash(e.name, e.fields), ord: ord++, via: null });
+      if (batch.length >= BATCH) {
+        await tx.insertPackageEntities(pkg.id, batch);
+        batch = [];
+        onProgress?.({ phase: 'import', done: ord, total: header.entityCount });
+      }
+    }
+    if (batch.length) await tx.insertPackageEntities(pkg.id, batch);
+    await tx.appendAudit({ actor: actor?.actor ?? null, address: actor?.address ?? null, action: 'package.import', envId: null, subject: pkg.id, result: 'ok', detail: { path, count: ord, source: header.source.url } });
+  });
+  return pkg;
+}

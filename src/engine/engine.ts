@@ -1,0 +1,1021 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import type {
+  Action,
+  Catalog,
+  Decision,
+  Environment,
+  FerryObject,
+  Installation,
+  ObjectCollection,
+  ObjectRef,
+  Package,
+  PackageEntity,
+  PackageStatus,
+  PlanEntry,
+  StoredObject,
+  Tier,
+  TypeCode,
+} from '../core/types.js';
+import { ACTIONS } from '../core/types.js';
+import { ConflictError, LockedError, NotFoundError, ValidationError } from '../core/errors.js';
+import { contentHash } from '../core/hash.js';
+import { assemblePackage, explainPath, type SourceReader } from '../core/assemble.js';
+import { orderForInstall } from '../core/order.js';
+import { externalRefKeys, key, preparePlan, summarizePlan, type MatchPolicy, type Override, type TargetLookup } from '../core/plan.js';
+import { planInstall, type InstallStep } from '../core/install-plan.js';
+import { changeStatus, installRefusal, pushRefusal, parseTier } from '../core/rules.js';
+import { naturalKeyOf, ownerIdOf, typeSpec } from '../core/refs.js';
+import { Store, SERVER_SCOPE, type ObjectRow, type RestorePointRow } from '../store/store.js';
+import { ENV_ID, validateObjects } from './validate-input.js';
+
+/** Who asks, for the audit log. */
+export interface Actor {
+  actor: string | null;
+  address?: string | null;
+}
+
+export interface Progress {
+  phase: string;
+  done: number;
+  total: number;
+}
+export type ProgressFn = (p: Progress) => void;
+
+export interface EngineOptions {
+  store: Store;
+  catalog: Catalog;
+  /** Public base URL of this server (bundle headers, package `source`). */
+  publicUrl: string;
+}
+
+export interface PrepareOptions {
+  overrides?: Override[];
+  policy?: MatchPolicy;
+  /** Allow promotion to a lower tier (one-way push). */
+  force?: boolean;
+  /** Remember IGNORE / chosen-target overrides for later prepares into this target. */
+  remember?: boolean;
+  userId?: string | null;
+  onProgress?: ProgressFn;
+}
+
+export interface PreparedPlan {
+  installation: Installation;
+  entries: PlanEntry[];
+  /** Why the install would be refused right now (status gate), or null. */
+  installBlocker: string | null;
+}
+
+const now = () => new Date().toISOString();
+const newObjectId = () => randomBytes(16).toString('hex');
+const ENTITY_BATCH = 2000;
+
+/**
+ * The use cases. The CLI, the native API and every dialect go through here;
+ * this is the only layer that talks to both the store and the core.
+ */
+export class Engine {
+  readonly store: Store;
+  readonly catalog: Catalog;
+  readonly publicUrl: string;
+
+  constructor(options: EngineOptions) {
+    this.store = options.store;
+    this.catalog = options.catalog;
+    this.publicUrl = options.publicUrl;
+  }
+
+  /** The store environment an object of `type` lives in, seen from environment envId. */
+  private scopeOf(envId: string, type: TypeCode): string {
+    return typeSpec(this.catalog, type).scope === 'server' ? SERVER_SCOPE : envId;
+  }
+
+  private splitByScope<T extends { type: TypeCode }>(envId: string, items: readonly T[]): Map<string, T[]> {
+    const m = new Map<string, T[]>();
+    for (const it of items) {
+      const s = this.scopeOf(envId, it.type);
+      const list = m.get(s);
+      if (list) list.push(it);
+      else m.set(s, [it]);
+    }
+    return m;
+  }
+
+  private async audit(actor: Actor | undefined, action: string, envId: string | null, subject: string | null, result: string, detail: Record<string, unknown> = {}, store: Store = this.store): Promise<void> {
+    await store.appendAudit({ actor: actor?.actor ?? null, address: actor?.address ?? null, action, envId, subject, result, detail });
+  }
+
+  // ------------------------------------------------------------ environments
+
+  /** Create an environment, optionally as a clone of another (same ids, 002 "start from a clone"). */
+  async createEnvironment(
+    input: { id: string; name: string; tier: string; hosts?: string[]; cloneFrom?: string | null; parameters?: Record<string, string>; targetOwned?: Record<string, string[]> },
+    actor?: Actor,
+  ): Promise<Environment> {
+    if (!ENV_ID.test(input.id)) throw new ValidationError(`bad environment id "${input.id}": letters, digits, _ . - (up to 64), starting with a letter or digit`);
+    if (input.id === SERVER_SCOPE) throw new ValidationError('environment id * is reserved');
+    if (!input.name?.trim()) throw new ValidationError('an environment needs a name');
+    const tier = parseTier(input.tier);
+    const ts = now();
+    const env: Environment = {
+      id: input.id,
+      uid: randomBytes(16).toString('hex'),
+      name: input.name.trim(),
+      tier,
+      hosts: (input.hosts ?? []).map((h) => h.toLowerCase()),
+      version: 1,
+      parameters: input.parameters ?? {},
+      targetOwned: input.targetOwned ?? {},
+      clonedFrom: input.cloneFrom ?? null,
+      createdAt: ts,
+      updatedAt: ts,
+    };
+    await this.store.transaction(async (tx) => {
+      if (await tx.getEnvironment(env.id)) throw new ConflictError('ENVIRONMENT_EXISTS', `environment ${env.id} already exists`);
+      const all = await tx.listEnvironments();
+      for (const h of env.hosts) {
+        const other = all.find((e) => e.hosts.includes(h));
+        if (other) throw new ConflictError('HOST_TAKEN', `host ${h} already selects environment ${other.id}`);
+      }
+      if (input.cloneFrom) {
+        const src = await tx.getEnvironment(input.cloneFrom);
+        if (!src) throw new NotFoundError('environment', input.cloneFrom);
+        await tx.createEnvironment(env);
+        await tx.copyObjects(src.id, env.id);
+        // Parameters and target-owned fields belong to each environment; a
+        // clone starts with the source's as a convenience.
+        if (!input.parameters) env.parameters = src.parameters;
+        if (!input.targetOwned) env.targetOwned = src.targetOwned;
+        await tx.updateEnvironment(env.id, { parameters: env.parameters, targetOwned: env.targetOwned });
+      } else {
+        await tx.createEnvironment(env);
+      }
+      await this.audit(actor, 'environment.create', env.id, env.id, 'ok', { tier, cloneFrom: input.cloneFrom ?? null }, tx);
+    });
+    return (await this.getEnvironment(env.id))!;
+  }
+
+  async getEnvironment(id: string): Promise<Environment & { lockedBy: string | null }> {
+    const env = await this.store.getEnvironment(id);
+    if (!env) throw new NotFoundError('environment', id);
+    return env;
+  }
+
+  async listEnvironments(): Promise<(Environment & { lockedBy: string | null })[]> {
+    return this.store.listEnvironments();
+  }
+
+  async updateEnvironment(
+    id: string,
+    patch: { name?: string; tier?: string; hosts?: string[]; parameters?: Record<string, string>; targetOwned?: Record<string, string[]> },
+    actor?: Actor,
+  ): Promise<Environment> {
+    const env = await this.getEnvironment(id);
+    const tier: Tier | undefined = patch.tier !== undefined ? parseTier(patch.tier) : undefined;
+    await this.store.transaction(async (tx) => {
+      await tx.updateEnvironment(env.id, { ...patch, tier });
+      await tx.bumpEnvironmentVersion(env.id);
+      await this.audit(actor, 'environment.update', env.id, env.id, 'ok', { fields: Object.keys(patch) }, tx);
+    });
+    return this.getEnvironment(id);
+  }
+
+  /** Delete an environment that holds no objects and no installation history. */
+  async deleteEnvironment(id: string, actor?: Actor): Promise<void> {
+    const env = await this.getEnvironment(id);
+    if ((await this.store.countObjects(env.id)) > 0) throw new ConflictError('ENVIRONMENT_NOT_EMPTY', `environment ${id} still holds objects`);
+    await this.store.transaction(async (tx) => {
+      await tx.deleteEnvironment(id);
+      await this.audit(actor, 'environment.delete', id, id, 'ok', {}, tx);
+    });
+  }
+
+  // ------------------------------------------------------------ objects
+
+  private toRow(envId: string, o: FerryObject): ObjectRow {
+    const spec = typeSpec(this.catalog, o.type);
+    return {
+      envId: this.scopeOf(envId, o.type),
+      type: o.type,
+      id: o.id,
+      name: o.name,
+      fields: o.fields,
+      hash: contentHash(o.name, o.fields),
+      nkey: naturalKeyOf(spec, o),
+      ownerId: ownerIdOf(spec, o),
+    };
+  }
+
+  private async assertWritable(envId: string, holder?: string): Promise<Environment> {
+    const env = await this.getEnvironment(envId);
+    if (env.lockedBy && env.lockedBy !== holder) throw new LockedError(envId);
+    return env;
+  }
+
+  /** Upsert objects into an environment (one transaction, one version bump). */
+  async loadObjects(envId: string, input: unknown, actor?: Actor): Promise<{ written: number; version: number }> {
+    await this.assertWritable(envId);
+    const objects = validateObjects(input, this.catalog);
+    let version = 0;
+    await this.store.transaction(async (tx) => {
+      await tx.upsertObjects(objects.map((o) => this.toRow(envId, o)));
+      version = await tx.bumpEnvironmentVersion(envId);
+      await this.audit(actor, 'objects.load', envId, null, 'ok', { count: objects.length }, tx);
+    });
+    return { written: objects.length, version };
+  }
+
+  async listObjects(envId: string, opts: { type?: string; limit?: number; offset?: number } = {}): Promise<{ items: StoredObject[]; total: number }> {
+    await this.getEnvironment(envId);
+    if (opts.type && !this.catalog.types[opts.type]) throw new ValidationError(`unknown type ${opts.type}`);
+    const scopes = opts.type ? [this.scopeOf(envId, opts.type)] : [envId, SERVER_SCOPE];
+    return this.store.listObjects(scopes, opts);
+  }
+
+  async getObject(envId: string, type: string, id: string): Promise<StoredObject> {
+    await this.getEnvironment(envId);
+    if (!this.catalog.types[type]) throw new NotFoundError('object', `${type}:${id}`);
+    const o = await this.store.getObject(this.scopeOf(envId, type), type, id);
+    if (!o) throw new NotFoundError('object', `${type}:${id}`);
+    return o;
+  }
+
+  async putObject(envId: string, obj: unknown, actor?: Actor): Promise<StoredObject> {
+    const [o] = validateObjects([obj], this.catalog);
+    await this.loadObjects(envId, [o], actor);
+    return this.getObject(envId, o!.type, o!.id);
+  }
+
+  async deleteObject(envId: string, type: string, id: string, actor?: Actor): Promise<void> {
+    await this.assertWritable(envId);
+    await this.getObject(envId, type, id);
+    await this.store.transaction(async (tx) => {
+      await tx.deleteObjects(this.scopeOf(envId, type), [{ type, id }]);
+      await tx.bumpEnvironmentVersion(envId);
+      await this.audit(actor, 'objects.delete', envId, `${type}:${id}`, 'ok', {}, tx);
+    });
+  }
+
+  private sourceReader(envId: string): SourceReader {
+    return {
+      getObjects: async (keys) => {
+        const out: FerryObject[] = [];
+        for (const [scope, list] of this.splitByScope(envId, keys)) out.push(...(await this.store.getObjects(scope, list)));
+        return out;
+      },
+      getChildren: async (ownerIds, types) => {
+        const out: FerryObject[] = [];
+        for (const [scope, list] of this.splitByScope(envId, types.map((type) => ({ type })))) {
+          out.push(...(await this.store.getChildren(scope, ownerIds, list.map((t) => t.type))));
+        }
+        return out;
+      },
+    };
+  }
+
+  // ------------------------------------------------------------ packages
+
+  /**
+   * Create a package from a selection and assemble it (003 POST /packages):
+   * the package exists as ASSEMBLING at once, then becomes DRAFT with its
+   * frozen entities, or ASSEMBLING_FAILED with the reason.
+   */
+  async createPackage(
+    input: { sourceEnvId: string; name: string; description?: string; selection: ObjectRef[]; removals?: ObjectRef[]; createdBy?: string | null },
+    actor?: Actor,
+    onProgress?: ProgressFn,
+  ): Promise<Package> {
+    const env = await this.getEnvironment(input.sourceEnvId);
+    if (!input.name?.trim()) throw new ValidationError('a package needs a name');
+    for (const s of [...input.selection, ...(input.removals ?? [])]) {
+      if (!this.catalog.types[s.type]) throw new ValidationError(`unknown type ${s.type} in the selection`);
+    }
+    const ts = now();
+    const pkg: Package = {
+      id: randomUUID(),
+      name: input.name.trim(),
+      description: input.description ?? '',
+      sourceEnvId: env.id,
+      sourceEnvUid: env.uid,
+      sourceUrl: this.publicUrl,
+      sourceTier: env.tier,
+      status: 'ASSEMBLING',
+      version: 1,
+      objectCollections: toCollections(input.selection),
+      removals: input.removals ?? [],
+      metadata: { installOrder: [], displayOrder: [], deferredRefs: 0 },
+      entityCount: 0,
+      countsByType: {},
+      assemblyError: null,
+      createdAt: ts,
+      updatedAt: ts,
+      publishedAt: null,
+      retiredAt: null,
+      createdBy: input.createdBy ?? actor?.actor ?? null,
+    };
+    await this.store.createPackage(pkg);
+    await this.audit(actor, 'package.create', env.id, pkg.id, 'ok', { name: pkg.name, selected: input.selection.length });
+    return this.assemble(pkg, input.selection, onProgress);
+  }
+
+  /** Run (or re-run) assembly of a package from its source environment. */
+  async assemble(pkg: Package, selection: ObjectRef[], onProgress?: ProgressFn): Promise<Package> {
+    try {
+      onProgress?.({ phase: 'assemble', done: 0, total: selection.length });
+      const { entities } = await assemblePackage(this.sourceReader(pkg.sourceEnvId), selection, this.catalog);
+      const order = orderForInstall(entities, this.catalog);
+      const rows: PackageEntity[] = order.ordered.map((e, ord) => ({
+        type: e.type,
+        id: e.id,
+        name: e.name,
+        fields: e.fields,
+        hash: contentHash(e.name, e.fields),
+        ord,
+        via: e.via,
+      }));
+      const done: Package = {
+        ...pkg,
+        status: 'DRAFT',
+        entityCount: rows.length,
+        countsByType: countByType(rows),
+        metadata: { installOrder: order.installOrder, displayOrder: displayOrder(selection), deferredRefs: order.deferredRefs },
+        assemblyError: null,
+        updatedAt: now(),
+      };
+      await this.store.transaction(async (tx) => {
+        await tx.deletePackageEntities(pkg.id);
+        for (let i = 0; i < rows.length; i += ENTITY_BATCH) {
+          await tx.insertPackageEntities(pkg.id, rows.slice(i, i + ENTITY_BATCH));
+          onProgress?.({ phase: 'assemble', done: Math.min(i + ENTITY_BATCH, rows.length), total: rows.length });
+        }
+        await tx.updatePackage(done);
+      });
+      return done;
+    } catch (e) {
+      const failed: Package = { ...pkg, status: 'ASSEMBLING_FAILED', assemblyError: e instanceof Error ? e.message : String(e), updatedAt: now() };
+      await this.store.updatePackage(failed);
+      return failed;
+    }
+  }
+
+  async getPackage(id: string): Promise<Package> {
+    const p = await this.store.getPackage(id);
+    if (!p) throw new NotFoundError('package', id);
+    return p;
+  }
+
+  async listPackages(opts: { sourceEnvIds?: string[] } = {}): Promise<Package[]> {
+    return this.store.listPackages(opts);
+  }
+
+  async setPackageStatus(id: string, status: PackageStatus, actor?: Actor): Promise<Package> {
+    const pkg = await this.getPackage(id);
+    const next = changeStatus(pkg, status, now());
+    await this.store.transaction(async (tx) => {
+      await tx.updatePackage(next);
+      await this.audit(actor, 'package.status', pkg.sourceEnvId, id, 'ok', { from: pkg.status, to: status }, tx);
+    });
+    return next;
+  }
+
+  async updatePackageDetails(id: string, patch: { name?: string; description?: string }, actor?: Actor): Promise<Package> {
+    const pkg = await this.getPackage(id);
+    const next: Package = { ...pkg, name: patch.name?.trim() || pkg.name, description: patch.description ?? pkg.description, updatedAt: now() };
+    await this.store.transaction(async (tx) => {
+      await tx.updatePackage(next);
+      await this.audit(actor, 'package.update', pkg.sourceEnvId, id, 'ok', { fields: Object.keys(patch) }, tx);
+    });
+    return next;
+  }
+
+  /** Replace the removals (objects to delete in the target); bumps the version. */
+  async setRemovals(id: string, removals: ObjectRef[], actor?: Actor): Promise<Package> {
+    const pkg = await this.getPackage(id);
+    for (const r of removals) typeSpec(this.catalog, r.type);
+    const next: Package = { ...pkg, removals, version: pkg.version + 1, updatedAt: now() };
+    await this.store.transaction(async (tx) => {
+      await tx.updatePackage(next);
+      await this.audit(actor, 'package.removals', pkg.sourceEnvId, id, 'ok', { count: removals.length }, tx);
+    });
+    return next;
+  }
+
+  /**
+   * Replace the package's entities by hand (003 PUT/PATCH `packageEntities`):
+   * they are re-ordered for install and the version is bumped, so plans
+   * prepared from the old version are refused at install.
+   */
+  async replacePackageEntities(id: string, input: unknown, actor?: Actor): Promise<Package> {
+    const pkg = await this.getPackage(id);
+    if (pkg.status === 'ASSEMBLING') throw new ConflictError('PACKAGE_ASSEMBLING', `package ${id} is still ASSEMBLING`);
+    const objects = validateObjects(input, this.catalog);
+    const order = orderForInstall(objects, this.catalog);
+    const rows: PackageEntity[] = order.ordered.map((e, ord) => ({ ...e, hash: contentHash(e.name, e.fields), ord, via: null }));
+    const next: Package = {
+      ...pkg,
+      version: pkg.version + 1,
+      entityCount: rows.length,
+      countsByType: countByType(rows),
+      metadata: { ...pkg.metadata, installOrder: order.installOrder, deferredRefs: order.deferredRefs },
+      updatedAt: now(),
+    };
+    await this.store.transaction(async (tx) => {
+      await tx.deletePackageEntities(id);
+      await tx.insertPackageEntities(id, rows);
+      await tx.updatePackage(next);
+      await this.audit(actor, 'package.entities', pkg.sourceEnvId, id, 'ok', { count: rows.length }, tx);
+    });
+    return next;
+  }
+
+  async deletePackage(id: string, actor?: Actor): Promise<void> {
+    const pkg = await this.getPackage(id);
+    await this.store.transaction(async (tx) => {
+      await tx.deletePackage(id);
+      await this.audit(actor, 'package.delete', pkg.sourceEnvId, id, 'ok', {}, tx);
+    });
+  }
+
+  async getPackageEntities(id: string, opts: { type?: string } = {}): Promise<PackageEntity[]> {
+    await this.getPackage(id);
+    return this.store.getPackageEntities(id, opts);
+  }
+
+  iteratePackageEntities(id: string): AsyncGenerator<PackageEntity> {
+    return this.store.iteratePackageEntities(id);
+  }
+
+  /** Why an entity is in a package: the path of refs from a selected object. */
+  async explain(packageId: string, type: string, id: string): Promise<string[]> {
+    const cache = new Map<string, PackageEntity>();
+    const load = async (t: string, i: string) => {
+      const k = key(t, i);
+      if (!cache.has(k)) {
+        const [e] = await this.store.getPackageEntitiesByKey(packageId, [{ type: t, id: i }]);
+        if (e) cache.set(k, e);
+      }
+      return cache.get(k);
+    };
+    let cur = await load(type, id);
+    if (!cur) throw new NotFoundError('package entity', `${type}:${id}`);
+    // Walk up first (async), then let the pure function render the path.
+    for (let depth = 0; cur?.via && depth < 10_000; depth++) cur = await load(cur.via.type, cur.via.id);
+    return explainPath(cache.get(key(type, id))!, (t, i) => cache.get(key(t, i)));
+  }
+
+  // ------------------------------------------------------------ prepare
+
+  /**
+   * Compute the translation map of a package against a target (003
+   * prepare-installation): the dry run. Stores it as a PREPARED installation
+   * that `install` executes exactly, or refuses if the target moved.
+   */
+  async prepare(packageId: string, targetEnvId: string, opts: PrepareOptions = {}, actor?: Actor): Promise<PreparedPlan> {
+    const { pkg, target, entries, overrides } = await this.computePlan(packageId, targetEnvId, opts);
+    const ts = now();
+    const installation: Installation = {
+      id: randomUUID(),
+      packageId: pkg.id,
+      packageVersion: pkg.version,
+      targetEnvId: target.id,
+      sourceEnvUid: pkg.sourceEnvUid,
+      status: 'PREPARED',
+      preparedAtVersion: target.version,
+      force: !!opts.force,
+      userId: opts.userId ?? actor?.actor ?? null,
+      summary: summarizePlan(entries),
+      error: null,
+      registeredAt: ts,
+      updatedAt: ts,
+      installedAt: null,
+      rolledBackAt: null,
+    };
+    await this.store.transaction(async (tx) => {
+      await tx.createInstallation(installation);
+      await tx.insertEntries(installation.id, entries);
+      if (opts.remember) await this.remember(tx, target.id, pkg.sourceEnvUid, overrides);
+      await this.audit(actor, 'plan.prepare', target.id, installation.id, 'ok', { packageId: pkg.id, summary: installation.summary }, tx);
+    });
+    return { installation, entries, installBlocker: installRefusal(pkg.status, target.tier) };
+  }
+
+  /** The plan of a package against a target, computed and not stored. */
+  private async computePlan(packageId: string, targetEnvId: string, opts: PrepareOptions) {
+    const pkg = await this.getPackage(packageId);
+    const target = await this.getEnvironment(targetEnvId);
+    if (pkg.status === 'ASSEMBLING' || pkg.status === 'ASSEMBLING_FAILED') {
+      throw new ConflictError('PACKAGE_NOT_ASSEMBLED', installRefusal(pkg.status, target.tier)!);
+    }
+    const push = pushRefusal(pkg.sourceTier, target.tier, !!opts.force);
+    if (push) throw new ConflictError('PUSH_ONE_WAY', push);
+    const overrides = normalizeOverrides(opts.overrides ?? []);
+
+    const entities: PackageEntity[] = [];
+    for await (const e of this.store.iteratePackageEntities(pkg.id)) {
+      entities.push(e);
+      if (entities.length % 10_000 === 0) opts.onProgress?.({ phase: 'load', done: entities.length, total: pkg.entityCount });
+    }
+    const decisions = await this.store.getDecisions(target.id, pkg.sourceEnvUid);
+    const choices = [...decisions, ...overrides.map((o) => ({ type: o.type, targetId: o.targetId ?? null }))];
+    const lookup = await this.buildLookup(target, pkg, entities, choices, opts.onProgress);
+    const entries = preparePlan({
+      catalog: this.catalog,
+      target,
+      policy: opts.policy ?? 'default',
+      entities,
+      removals: pkg.removals,
+      lookup,
+      decisions,
+      overrides,
+    });
+    opts.onProgress?.({ phase: 'prepare', done: entities.length, total: entities.length });
+    return { pkg, target, entries, overrides };
+  }
+
+  /**
+   * Apply user overrides to a prepared plan and validate it again with the
+   * same rules as a fresh prepare (a parent IGNOREd with live children is
+   * invalid, and so on). The plan is recomputed against the target as it is
+   * now, under the same installation id, so clients keep polling one id.
+   */
+  async revalidate(installationId: string, overrides: Override[], opts: { remember?: boolean } = {}, actor?: Actor): Promise<PreparedPlan> {
+    const inst = await this.getInstallation(installationId);
+    if (inst.status !== 'PREPARED') throw new ConflictError('NOT_PREPARED', `installation ${inst.id} is ${inst.status}; only a PREPARED plan can be changed`);
+    const previous = await this.store.getEntries(inst.id);
+    for (const o of overrides) {
+      if (!previous.some((e) => e.type === o.type.toUpperCase() && e.sourceId === o.sourceId && e.action !== 'REMOVE')) {
+        throw new ValidationError(`${o.type}:${o.sourceId} is not in this plan`);
+      }
+    }
+    // Earlier overrides of this plan are kept; new ones win.
+    const merged = new Map<string, Override>();
+    for (const e of previous) {
+      if (e.action === 'REMOVE' || (e.action === e.autoAction && e.match !== 'user')) continue;
+      merged.set(key(e.type, e.sourceId), { type: e.type, sourceId: e.sourceId, action: e.action, targetId: e.match === 'user' ? e.targetId : null });
+    }
+    for (const o of normalizeOverrides(overrides)) merged.set(key(o.type, o.sourceId), o);
+    const { pkg, target, entries } = await this.computePlan(inst.packageId, inst.targetEnvId, { overrides: [...merged.values()], force: inst.force });
+    const updated: Installation = {
+      ...inst,
+      packageVersion: pkg.version,
+      preparedAtVersion: target.version,
+      summary: summarizePlan(entries),
+      updatedAt: now(),
+    };
+    await this.store.transaction(async (tx) => {
+      await tx.replaceEntries(inst.id, entries);
+      await tx.updateInstallation(updated);
+      if (opts.remember) await this.remember(tx, target.id, pkg.sourceEnvUid, normalizeOverrides(overrides));
+      await this.audit(actor, 'plan.revalidate', target.id, inst.id, 'ok', { overrides: overrides.length, summary: updated.summary }, tx);
+    });
+    return { installation: updated, entries, installBlocker: installRefusal(pkg.status, target.tier) };
+  }
+
+  private async remember(tx: Store, envId: string, sourceUid: string, overrides: Override[]): Promise<void> {
+    const keep: Decision[] = overrides
+      .filter((o) => o.action === 'IGNORE' || o.targetId)
+      .map((o) => ({ sourceUid, type: o.type, sourceId: o.sourceId, action: o.action, targetId: o.targetId ?? null }));
+    if (keep.length) await tx.upsertDecisions(envId, keep);
+  }
+
+  /** Forget remembered decisions for some source objects in a target. */
+  async forgetDecisions(envId: string, sourceUid: string, keys: ObjectRef[]): Promise<void> {
+    await this.store.deleteDecisions(envId, sourceUid, keys);
+  }
+
+  async listDecisions(envId: string): Promise<Decision[]> {
+    const out: Decision[] = [];
+    const uids = new Set((await this.store.listPackages()).map((p) => p.sourceEnvUid));
+    for (const uid of uids) out.push(...(await this.store.getDecisions(envId, uid)));
+    return out;
+  }
+
+  /** Every target fact the plan needs, in batched queries. */
+  private async buildLookup(
+    target: Environment,
+    pkg: Package,
+    entities: readonly PackageEntity[],
+    choices: readonly { type: TypeCode; targetId: string | null }[],
+    onProgress?: ProgressFn,
+  ): Promise<TargetLookup> {
+    const lookup: TargetLookup = { byId: new Map(), idMap: new Map(), targets: new Map(), byKey: new Map(), externals: new Map() };
+    const keysOf = (list: readonly { type: TypeCode; id: string }[]) => list.map((e) => ({ type: e.type, id: e.id }));
+    const wanted = [...keysOf(entities), ...pkg.removals.map((r) => ({ type: r.type, id: r.id }))];
+    const externals = externalRefKeys(this.catalog, entities);
+
+    // Same id in the target (rule 1), for entities, removals and external refs.
+    const idKeys = [...wanted, ...externals];
+    for (let i = 0; i < idKeys.length; i += 5000) {
+      const batch = idKeys.slice(i, i + 5000);
+      for (const [scope, list] of this.splitByScope(target.id, batch)) {
+        for (const o of await this.store.getObjects(scope, list)) lookup.byId.set(key(o.type, o.id), o);
+      }
+      onProgress?.({ phase: 'match', done: Math.min(i + 5000, idKeys.length), total: idKeys.length });
+    }
+
+    // ID map (rule 2), and the target objects it points at.
+    const rows = await this.store.getIdMap(target.id, pkg.sourceEnvUid, idKeys);
+    for (const r of rows) lookup.idMap.set(key(r.type, r.sourceId), r);
+    const targetKeys = [...rows.map((r) => ({ type: r.type, id: r.targetId })), ...choices.filter((c) => c.targetId).map((c) => ({ type: c.type, id: c.targetId! }))];
+    for (const [scope, list] of this.splitByScope(target.id, targetKeys)) {
+      for (const o of await this.store.getObjects(scope, list)) lookup.targets.set(key(o.type, o.id), o);
+    }
+
+    // External refs: the same id in the target, else what the ID map says (if it still exists).
+    for (const x of externals) {
+      const k = key(x.type, x.id);
+      if (lookup.byId.has(k)) lookup.externals.set(k, x.id);
+      else {
+        const r = lookup.idMap.get(k);
+        if (r && lookup.targets.has(key(r.type, r.targetId))) lookup.externals.set(k, r.targetId);
+      }
+    }
+
+    // Natural keys (rule 3), only for entities not matched by id or ID map.
+    const byType = new Map<TypeCode, string[]>();
+    for (const e of entities) {
+      const k = key(e.type, e.id);
+      if (lookup.byId.has(k)) continue;
+      const r = lookup.idMap.get(k);
+      if (r && lookup.targets.has(key(e.type, r.targetId))) continue;
+      const nk = naturalKeyOf(typeSpec(this.catalog, e.type), e);
+      if (nk === null) continue;
+      const list = byType.get(e.type) ?? [];
+      list.push(nk);
+      byType.set(e.type, list);
+    }
+    for (const [type, nkeys] of byType) {
+      for (const o of await this.store.findByNaturalKey(this.scopeOf(target.id, type), type, [...new Set(nkeys)])) {
+        const k = key(type, o.nkey);
+        const list = lookup.byKey.get(k) ?? [];
+        list.push(o);
+        lookup.byKey.set(k, list);
+      }
+    }
+    return lookup;
+  }
+
+  // ------------------------------------------------------------ install
+
+  async getInstallation(id: string): Promise<Installation> {
+    const i = await this.store.getInstallation(id);
+    if (!i) throw new NotFoundError('installation', id);
+    return i;
+  }
+
+  async getEntries(installationId: string): Promise<PlanEntry[]> {
+    await this.getInstallation(installationId);
+    return this.store.getEntries(installationId);
+  }
+
+  async listInstallations(opts: { packageId?: string; targetEnvIds?: string[] } = {}): Promise<Installation[]> {
+    return this.store.listInstallations(opts);
+  }
+
+  /**
+   * The exact steps an install of this plan would run (`ferry plan --json`),
+   * computed from the current target without writing anything. Target ids of
+   * objects to create are shown as `new:<n>`.
+   */
+  async installSteps(installationId: string): Promise<InstallStep[]> {
+    const inst = await this.getInstallation(installationId);
+    const target = await this.getEnvironment(inst.targetEnvId);
+    const { steps } = await this.computeSteps(this.store, inst, target, (() => {
+      let n = 0;
+      return () => `new:${++n}`;
+    })());
+    return steps;
+  }
+
+  private async computeSteps(store: Store, inst: Installation, target: Environment, newId: (type: TypeCode) => string): Promise<{ steps: InstallStep[]; entities: PackageEntity[]; entries: PlanEntry[] }> {
+    const pkg = await store.getPackage(inst.packageId);
+    if (!pkg) throw new NotFoundError('package', inst.packageId);
+    const entities: PackageEntity[] = [];
+    for await (const e of store.iteratePackageEntities(pkg.id)) entities.push(e);
+    const entries = await store.getEntries(inst.id);
+    const targets = new Map<string, StoredObject>();
+    const targetKeys = entries.filter((e) => e.targetId).map((e) => ({ type: e.type, id: e.targetId! }));
+    for (const [scope, list] of this.splitByScope(target.id, targetKeys)) {
+      for (const o of await store.getObjects(scope, list)) targets.set(key(o.type, o.id), o);
+    }
+    // External refs resolve exactly as at prepare: the target has not moved.
+    const lookup = await this.buildExternals(store, target, pkg, entities);
+    const steps = planInstall({ catalog: this.catalog, target, entities, entries, targets, externals: lookup, newId });
+    return { steps, entities, entries };
+  }
+
+  private async buildExternals(store: Store, target: Environment, pkg: Package, entities: readonly PackageEntity[]): Promise<Map<string, string>> {
+    const externals = externalRefKeys(this.catalog, entities);
+    const out = new Map<string, string>();
+    const present = new Set<string>();
+    for (const [scope, list] of this.splitByScope(target.id, externals)) {
+      for (const o of await store.getObjects(scope, list)) present.add(key(o.type, o.id));
+    }
+    const missing = externals.filter((x) => !present.has(key(x.type, x.id)));
+    const rows = await store.getIdMap(target.id, pkg.sourceEnvUid, missing);
+    const mapped = rows.map((r) => ({ type: r.type, id: r.targetId }));
+    const exists = new Set<string>();
+    for (const [scope, list] of this.splitByScope(target.id, mapped)) {
+      for (const o of await store.getObjects(scope, list)) exists.add(key(o.type, o.id));
+    }
+    for (const x of externals) if (present.has(key(x.type, x.id))) out.set(key(x.type, x.id), x.id);
+    for (const r of rows) if (exists.has(key(r.type, r.targetId))) out.set(key(r.type, r.sourceId), r.targetId);
+    return out;
+  }
+
+  /**
+   * Execute a prepared plan: all of it in ONE transaction, or nothing.
+   * Refused (409) when the plan has invalid entries, the package status
+   * forbids the target tier, the package or the target moved since prepare.
+   */
+  async install(installationId: string, opts: { onProgress?: ProgressFn; signal?: AbortSignal } = {}, actor?: Actor): Promise<Installation> {
+    const inst = await this.getInstallation(installationId);
+    if (inst.status !== 'PREPARED') {
+      throw new ConflictError('NOT_PREPARED', `installation ${inst.id} is ${inst.status}; prepare the package again to install it`);
+    }
+    const pkg = await this.getPackage(inst.packageId);
+    const target = await this.getEnvironment(inst.targetEnvId);
+    const refusal = installRefusal(pkg.status, target.tier);
+    if (refusal) throw new ConflictError('PACKAGE_STATUS', refusal);
+    const push = pushRefusal(pkg.sourceTier, target.tier, inst.force);
+    if (push) throw new ConflictError('PUSH_ONE_WAY', push);
+    if (pkg.version !== inst.packageVersion) {
+      throw new ConflictError('STALE_PLAN', `package ${pkg.id} changed since the plan was prepared (version ${inst.packageVersion} -> ${pkg.version}); prepare again`);
+    }
+    if (inst.summary.invalid > 0) {
+      throw new ConflictError('PLAN_INVALID', `the plan has ${inst.summary.invalid} invalid entr${inst.summary.invalid === 1 ? 'y' : 'ies'}; fix them (ferry plan ... --set) and prepare again`);
+    }
+    if (!(await this.store.lockEnvironment(target.id, inst.id))) throw new LockedError(target.id);
+    let failedStep: InstallStep | undefined;
+    try {
+      const result = await this.store.transaction(async (tx) => {
+        await tx.lockEnvironmentRow(target.id);
+        const current = (await tx.getEnvironment(target.id))!;
+        if (current.version !== inst.preparedAtVersion) {
+          throw new ConflictError('STALE_PLAN', `target ${target.id} changed since the plan was prepared (version ${inst.preparedAtVersion} -> ${current.version}); prepare again`);
+        }
+        const { steps, entries } = await this.computeSteps(tx, inst, current, () => newObjectId());
+        const outcome = await this.executeSteps(tx, target.id, inst, steps, opts, (s) => (failedStep = s));
+        const final = entries.map((en) => {
+          const o = outcome.get(key(en.type, en.sourceId) + (en.action === 'REMOVE' ? '\u0000r' : ''));
+          return o ? { ...en, installationStatus: o.status, targetId: o.targetId ?? en.targetId, statusReason: o.reason } : en;
+        });
+        await tx.replaceEntries(inst.id, final);
+        await tx.bumpEnvironmentVersion(target.id);
+        const ts = now();
+        const done: Installation = { ...inst, status: 'COMPLETED', installedAt: ts, updatedAt: ts };
+        await tx.updateInstallation(done);
+        await this.audit(actor, 'install', target.id, inst.id, 'ok', { packageId: pkg.id, summary: inst.summary }, tx);
+        return done;
+      });
+      return result;
+    } catch (e) {
+      const message = e instanceof Error ? e.message : String(e);
+      // The transaction is gone; record the failure on its own so the user sees it.
+      if (!(e instanceof ConflictError && e.code === 'STALE_PLAN')) {
+        await this.store.transaction(async (tx) => {
+          const failed: Installation = { ...inst, status: 'FAILED', error: message, updatedAt: now() };
+          await tx.updateInstallation(failed);
+          if (failedStep) {
+            await tx.setEntryStatuses(inst.id, [{ type: failedStep.type, sourceId: failedStep.sourceId, status: 'FAILED', reason: message, targetId: null }]);
+          }
+          await this.audit(actor, 'install', target.id, inst.id, 'failed', { error: message }, tx);
+        });
+      }
+      throw e;
+    } finally {
+      await this.store.unlockEnvironment(target.id, inst.id);
+    }
+  }
+
+  private async executeSteps(
+    tx: Store,
+    envId: string,
+    inst: Installation,
+    steps: InstallStep[],
+    opts: { onProgress?: ProgressFn; signal?: AbortSignal },
+    current: (s: InstallStep) => void,
+  ): Promise<Map<string, { status: PlanEntry['installationStatus']; targetId: string | null; reason: string | null }>> {
+    const outcome = new Map<string, { status: PlanEntry['installationStatus']; targetId: string | null; reason: string | null }>();
+    const restore: RestorePointRow[] = [];
+    const written = new Map<string, ObjectRow>();
+    const idMapRows: { type: TypeCode; sourceId: string; targetId: string }[] = [];
+    const idMapDeletes: { type: TypeCode; id: string }[] = [];
+    const registered: { type: TypeCode; id: string }[] = [];
+    let creates: ObjectRow[] = [];
+    let updates: ObjectRow[] = [];
+    let seq = 0;
+    const total = steps.length;
+    let done = 0;
+
+    const flush = async () => {
+      if (opts.signal?.aborted) throw new ConflictError('CANCELLED', 'installation cancelled; nothing was installed');
+      if (creates.length) await tx.insertObjects(creates);
+      if (updates.length) await tx.upsertObjects(updates);
+      creates = [];
+      updates = [];
+      if (restore.length) {
+        await tx.insertRestorePoints(inst.id, restore, seq);
+        seq += restore.length;
+        restore.length = 0;
+      }
+      opts.onProgress?.({ phase: 'install', done, total });
+    };
+
+    for (const step of steps) {
+      current(step);
+      done++;
+      switch (step.op) {
+        case 'remove': {
+          const scope = this.scopeOf(envId, step.type);
+          await flush();
+          await tx.deleteObjects(scope, [{ type: step.type, id: step.targetId }]);
+          restore.push({ envId: scope, type: step.type, targetId: step.targetId, before: step.before, afterHash: null });
+          idMapDeletes.push({ type: step.type, id: step.sourceId });
+          outcome.set(key(step.type, step.sourceId) + '\u0000r', { status: 'REMOVED', targetId: step.targetId, reason: null });
+          break;
+        }
+        case 'create': {
+          const row = this.toRow(envId, step.object);
+          creates.push(row);
+          written.set(key(step.type, step.targetId), row);
+          restore.push({ envId: row.envId, type: step.type, targetId: step.targetId, before: null, afterHash: row.hash });
+          idMapRows.push({ type: step.type, sourceId: step.sourceId, targetId: step.targetId });
+          outcome.set(key(step.type, step.sourceId), { status: 'INSTALLED', targetId: step.targetId, reason: null });
+          break;
+        }
+        case 'update': {
+          const row = this.toRow(envId, step.object);
+          updates.push(row);
+          written.set(key(step.type, step.targetId), row);
+          restore.push({ envId: row.envId, type: step.type, targetId: step.targetId, before: step.before, afterHash: row.hash });
+          idMapRows.push({ type: step.type, sourceId: step.sourceId, targetId: step.targetId });
+          outcome.set(key(step.type, step.sourceId), { status: 'UPDATED', targetId: step.targetId, reason: step.merge ? 'merged' : null });
+          break;
+        }
+        case 'register':
+          registered.push({ type: step.type, id: step.targetId });
+          idMapRows.push({ type: step.type, sourceId: step.sourceId, targetId: step.targetId });
+          outcome.set(key(step.type, step.sourceId), { status: 'REGISTERED', targetId: step.targetId, reason: null });
+          break;
+        case 'skip':
+          outcome.set(key(step.type, step.sourceId) + (step.reason === 'IGNORE' ? '' : '\u0000r'), { status: 'SKIPPED', targetId: step.targetId, reason: step.reason });
+          break;
+        case 'patch': {
+          await flush();
+          const row = written.get(key(step.type, step.targetId));
+          if (!row) throw new Error(`patch of ${step.type}:${step.targetId} before it was written`);
+          const fields = { ...row.fields, ...step.fields };
+          const patched = this.toRow(envId, { type: row.type, id: row.id, name: row.name, fields });
+          await tx.upsertObjects([patched]);
+          written.set(key(step.type, step.targetId), patched);
+          break;
+        }
+      }
+      if (creates.length + updates.length >= ENTITY_BATCH) await flush();
+    }
+    await flush();
+
+    // Restore points of patched objects must record their final hash.
+    const finalHash = new Map<string, string>();
+    for (const [k, row] of written) finalHash.set(k, row.hash);
+    if (steps.some((s) => s.op === 'patch')) {
+      const points = await tx.getRestorePoints(inst.id);
+      await tx.db.deleteFrom('restore_points').where('installation_id', '=', inst.id).execute();
+      await tx.insertRestorePoints(
+        inst.id,
+        points.map((p) => (p.afterHash !== null ? { ...p, afterHash: finalHash.get(key(p.type, p.targetId)) ?? p.afterHash } : p)),
+      );
+    }
+
+    // ID map: what each source object is now in this target, and its hash as installed.
+    const regHashes = new Map<string, string>();
+    for (const [scope, list] of this.splitByScope(envId, registered)) {
+      for (const o of await tx.getObjects(scope, list)) regHashes.set(key(o.type, o.id), o.hash);
+    }
+    const mapRows = idMapRows.map((r) => ({
+      sourceUid: inst.sourceEnvUid,
+      type: r.type,
+      sourceId: r.sourceId,
+      targetId: r.targetId,
+      hash: finalHash.get(key(r.type, r.targetId)) ?? regHashes.get(key(r.type, r.targetId)) ?? '',
+    }));
+    await tx.upsertIdMap(envId, inst.id, mapRows);
+    if (idMapDeletes.length) await tx.deleteIdMap(envId, inst.sourceEnvUid, idMapDeletes);
+    return outcome;
+  }
+
+  // ------------------------------------------------------------ rollback
+
+  /**
+   * Undo a completed installation from its restore point, in one
+   * transaction. Refused (409) when any object it touched has changed since,
+   * so a rollback never throws away later work.
+   */
+  async rollback(installationId: string, actor?: Actor): Promise<Installation> {
+    const inst = await this.getInstallation(installationId);
+    if (inst.status !== 'COMPLETED') throw new ConflictError('NOT_COMPLETED', `installation ${inst.id} is ${inst.status}; only a COMPLETED installation can be rolled back`);
+    const target = await this.getEnvironment(inst.targetEnvId);
+    if (!(await this.store.lockEnvironment(target.id, inst.id))) throw new LockedError(target.id);
+    try {
+      return await this.store.transaction(async (tx) => {
+        await tx.lockEnvironmentRow(target.id);
+        const points = await tx.getRestorePoints(inst.id);
+        const changed: string[] = [];
+        const current = new Map<string, StoredObject>();
+        const byScope = new Map<string, { type: TypeCode; id: string }[]>();
+        for (const p of points) {
+          const list = byScope.get(p.envId) ?? [];
+          list.push({ type: p.type, id: p.targetId });
+          byScope.set(p.envId, list);
+        }
+        for (const [scope, list] of byScope) for (const o of await tx.getObjects(scope, list)) current.set(`${scope}\u0000${key(o.type, o.id)}`, o);
+        for (const p of points) {
+          const now = current.get(`${p.envId}\u0000${key(p.type, p.targetId)}`);
+          const ok = p.afterHash === null ? !now : now?.hash === p.afterHash;
+          if (!ok) changed.push(`${p.type}:${p.targetId}`);
+        }
+        if (changed.length > 0) {
+          throw new ConflictError(
+            'CHANGED_SINCE_INSTALL',
+            `cannot roll back installation ${inst.id}: ${changed.length} object${changed.length > 1 ? 's' : ''} changed since it ran (${changed.slice(0, 5).join(', ')}${changed.length > 5 ? ', ...' : ''})`,
+          );
+        }
+        const deletes = new Map<string, { type: TypeCode; id: string }[]>();
+        const restores: ObjectRow[] = [];
+        for (const p of [...points].reverse()) {
+          if (p.before === null) {
+            const list = deletes.get(p.envId) ?? [];
+            list.push({ type: p.type, id: p.targetId });
+            deletes.set(p.envId, list);
+          } else {
+            restores.push({ ...this.toRow(target.id, p.before), envId: p.envId });
+          }
+        }
+        for (const [scope, list] of deletes) await tx.deleteObjects(scope, list);
+        // A restore point holds an object at most once, so upserting the set is order-free.
+        await tx.upsertObjects(restores);
+
+        // The ID map: rows that point at objects the rollback deleted go; rows
+        // for restored objects keep their mapping with the restored hash.
+        const mine = await tx.getIdMapForInstallation(target.id, inst.id);
+        const deleted = new Set(points.filter((p) => p.before === null).map((p) => key(p.type, p.targetId)));
+        const restoredHash = new Map(restores.map((r) => [key(r.type, r.id), r.hash]));
+        const drop = mine.filter((r) => deleted.has(key(r.type, r.targetId)));
+        const keep = mine.filter((r) => !deleted.has(key(r.type, r.targetId)) && restoredHash.has(key(r.type, r.targetId)));
+        await tx.deleteIdMap(target.id, inst.sourceEnvUid, drop.map((r) => ({ type: r.type, id: r.sourceId })));
+        await tx.upsertIdMap(target.id, inst.id, keep.map((r) => ({ ...r, hash: restoredHash.get(key(r.type, r.targetId))! })));
+
+        await tx.bumpEnvironmentVersion(target.id);
+        const ts = new Date().toISOString();
+        const done: Installation = { ...inst, status: 'ROLLED_BACK', rolledBackAt: ts, updatedAt: ts };
+        await tx.updateInstallation(done);
+        await this.audit(actor, 'rollback', target.id, inst.id, 'ok', { restored: restores.length, deleted: deleted.size }, tx);
+        return done;
+      });
+    } finally {
+      await this.store.unlockEnvironment(target.id, inst.id);
+    }
+  }
+
+  /** Installations into an environment, newest first. */
+  async history(envId: string): Promise<Installation[]> {
+    await this.getEnvironment(envId);
+    return (await this.store.listInstallations({ targetEnvIds: [envId] })).reverse();
+  }
+}
+
+function toCollections(selection: readonly ObjectRef[]): ObjectCollection[] {
+  const byType = new Map<string, ObjectCollection>();
+  for (const s of selection) {
+    const c = byType.get(s.type) ?? { objCode: s.type, entities: [] };
+    if (!c.entities.some((e) => e.ID === s.id)) c.entities.push(s.name ? { ID: s.id, name: s.name } : { ID: s.id });
+    byType.set(s.type, c);
+  }
+  return [...byType.values()];
+}
+
+/** Selection from 003 `objectCollections`. */
+export function fromCollections(collections: readonly ObjectCollection[]): ObjectRef[] {
+  return collections.flatMap((c) => c.entities.map((e) => ({ type: c.objCode, id: e.ID, ...(e.name ? { name: e.name } : {}) })));
+}
+
+function displayOrder(selection: readonly ObjectRef[]): TypeCode[] {
+  return [...new Set(selection.map((s) => s.type))];
+}
+
+function countByType(rows: readonly { type: TypeCode }[]): Record<TypeCode, number> {
+  const out: Record<TypeCode, number> = {};
+  for (const r of rows) out[r.type] = (out[r.type] ?? 0) + 1;
+  return out;
+}
+
+function normalizeOverrides(overrides: readonly Override[]): Override[] {
+  return overrides.map((o) => {
+    const action = String(o.action).toUpperCase() as Action;
+    if (!ACTIONS.includes(action) || action === 'REMOVE') {
+      throw new ValidationError(`bad action "${o.action}" for ${o.type}:${o.sourceId} (one of CREATE, UPDATE, USEEXISTING, MERGE, IGNORE)`);
+    }
+    return { type: o.type.toUpperCase(), sourceId: o.sourceId, action, targetId: o.targetId ?? null };
+  });
+}

@@ -1,0 +1,184 @@
+import { sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import type { DialectCapabilities } from './dialect.js';
+
+/**
+ * Schema migrations, run at every start (Kysely Migrator). Written once for
+ * both dialects; the only difference (how an auto-increment key is spelled)
+ * comes from the capability flags.
+ */
+function migrations(caps: DialectCapabilities): Record<string, Migration> {
+  return {
+    '0001_core': {
+      async up(db: Kysely<any>) {
+        await db.schema
+          .createTable('environments')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('uid', 'text', (c) => c.notNull().unique())
+          .addColumn('name', 'text', (c) => c.notNull())
+          .addColumn('tier', 'text', (c) => c.notNull())
+          .addColumn('hosts', 'text', (c) => c.notNull())
+          .addColumn('version', 'integer', (c) => c.notNull())
+          .addColumn('parameters', 'text', (c) => c.notNull())
+          .addColumn('target_owned', 'text', (c) => c.notNull())
+          .addColumn('cloned_from', 'text')
+          .addColumn('locked_by', 'text')
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .addColumn('updated_at', 'text', (c) => c.notNull())
+          .execute();
+
+        await db.schema
+          .createTable('objects')
+          .addColumn('env_id', 'text', (c) => c.notNull())
+          .addColumn('type', 'text', (c) => c.notNull())
+          .addColumn('id', 'text', (c) => c.notNull())
+          .addColumn('name', 'text', (c) => c.notNull())
+          .addColumn('fields', 'text', (c) => c.notNull())
+          .addColumn('hash', 'text', (c) => c.notNull())
+          .addColumn('nkey', 'text')
+          .addColumn('owner_id', 'text')
+          .addColumn('updated_at', 'text', (c) => c.notNull())
+          .addPrimaryKeyConstraint('objects_pk', ['env_id', 'type', 'id'])
+          .execute();
+        await db.schema.createIndex('objects_nkey').on('objects').columns(['env_id', 'type', 'nkey']).execute();
+        await db.schema.createIndex('objects_owner').on('objects').columns(['env_id', 'owner_id']).execute();
+
+        await db.schema
+          .createTable('packages')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('name', 'text', (c) => c.notNull())
+          .addColumn('description', 'text', (c) => c.notNull())
+          .addColumn('source_env_id', 'text', (c) => c.notNull())
+          .addColumn('source_env_uid', 'text', (c) => c.notNull())
+          .addColumn('source_url', 'text', (c) => c.notNull())
+          .addColumn('source_tier', 'text', (c) => c.notNull())
+          .addColumn('status', 'text', (c) => c.notNull())
+          .addColumn('version', 'integer', (c) => c.notNull())
+          .addColumn('object_collections', 'text', (c) => c.notNull())
+          .addColumn('removals', 'text', (c) => c.notNull())
+          .addColumn('metadata', 'text', (c) => c.notNull())
+          .addColumn('entity_count', 'integer', (c) => c.notNull())
+          .addColumn('counts_by_type', 'text', (c) => c.notNull())
+          .addColumn('assembly_error', 'text')
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .addColumn('updated_at', 'text', (c) => c.notNull())
+          .addColumn('published_at', 'text')
+          .addColumn('retired_at', 'text')
+          .addColumn('created_by', 'text')
+          .execute();
+
+        await db.schema
+          .createTable('package_entities')
+          .addColumn('package_id', 'text', (c) => c.notNull())
+          .addColumn('type', 'text', (c) => c.notNull())
+          .addColumn('id', 'text', (c) => c.notNull())
+          .addColumn('name', 'text', (c) => c.notNull())
+          .addColumn('fields', 'text', (c) => c.notNull())
+          .addColumn('hash', 'text', (c) => c.notNull())
+          .addColumn('ord', 'integer', (c) => c.notNull())
+          .addColumn('via', 'text')
+          .addPrimaryKeyConstraint('package_entities_pk', ['package_id', 'type', 'id'])
+          .execute();
+        await db.schema.createIndex('package_entities_ord').on('package_entities').columns(['package_id', 'ord']).execute();
+
+        await db.schema
+          .createTable('installations')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('package_id', 'text', (c) => c.notNull())
+          .addColumn('package_version', 'integer', (c) => c.notNull())
+          .addColumn('target_env_id', 'text', (c) => c.notNull())
+          .addColumn('source_env_uid', 'text', (c) => c.notNull())
+          .addColumn('status', 'text', (c) => c.notNull())
+          .addColumn('prepared_at_version', 'integer', (c) => c.notNull())
+          .addColumn('force', 'integer', (c) => c.notNull())
+          .addColumn('user_id', 'text')
+          .addColumn('summary', 'text', (c) => c.notNull())
+          .addColumn('error', 'text')
+          .addColumn('registered_at', 'text', (c) => c.notNull())
+          .addColumn('updated_at', 'text', (c) => c.notNull())
+          .addColumn('installed_at', 'text')
+          .addColumn('rolled_back_at', 'text')
+          .execute();
+        await db.schema.createIndex('installations_package').on('installations').column('package_id').execute();
+        await db.schema.createIndex('installations_target').on('installations').column('target_env_id').execute();
+
+        await db.schema
+          .createTable('installation_entries')
+          .addColumn('installation_id', 'text', (c) => c.notNull())
+          .addColumn('type', 'text', (c) => c.notNull())
+          .addColumn('source_id', 'text', (c) => c.notNull())
+          .addColumn('name', 'text', (c) => c.notNull())
+          .addColumn('action', 'text', (c) => c.notNull())
+          .addColumn('auto_action', 'text', (c) => c.notNull())
+          .addColumn('is_valid', 'integer', (c) => c.notNull())
+          .addColumn('reason', 'text')
+          .addColumn('target_id', 'text')
+          .addColumn('match', 'text', (c) => c.notNull())
+          .addColumn('drift', 'integer', (c) => c.notNull())
+          .addColumn('changes', 'text', (c) => c.notNull())
+          .addColumn('ord', 'integer', (c) => c.notNull())
+          .addColumn('installation_status', 'text', (c) => c.notNull())
+          .addColumn('status_reason', 'text')
+          .addPrimaryKeyConstraint('installation_entries_pk', ['installation_id', 'type', 'source_id'])
+          .execute();
+        await db.schema.createIndex('installation_entries_ord').on('installation_entries').columns(['installation_id', 'ord']).execute();
+
+        await db.schema
+          .createTable('id_map')
+          .addColumn('env_id', 'text', (c) => c.notNull())
+          .addColumn('source_uid', 'text', (c) => c.notNull())
+          .addColumn('type', 'text', (c) => c.notNull())
+          .addColumn('source_id', 'text', (c) => c.notNull())
+          .addColumn('target_id', 'text', (c) => c.notNull())
+          .addColumn('hash', 'text', (c) => c.notNull())
+          .addColumn('installation_id', 'text', (c) => c.notNull())
+          .addPrimaryKeyConstraint('id_map_pk', ['env_id', 'source_uid', 'type', 'source_id'])
+          .execute();
+
+        await db.schema
+          .createTable('restore_points')
+          .addColumn('installation_id', 'text', (c) => c.notNull())
+          .addColumn('env_id', 'text', (c) => c.notNull())
+          .addColumn('type', 'text', (c) => c.notNull())
+          .addColumn('target_id', 'text', (c) => c.notNull())
+          .addColumn('before', 'text')
+          .addColumn('after_hash', 'text')
+          .addColumn('seq', 'integer', (c) => c.notNull())
+          .addPrimaryKeyConstraint('restore_points_pk', ['installation_id', 'seq'])
+          .execute();
+
+        await db.schema
+          .createTable('decisions')
+          .addColumn('env_id', 'text', (c) => c.notNull())
+          .addColumn('source_uid', 'text', (c) => c.notNull())
+          .addColumn('type', 'text', (c) => c.notNull())
+          .addColumn('source_id', 'text', (c) => c.notNull())
+          .addColumn('action', 'text', (c) => c.notNull())
+          .addColumn('target_id', 'text')
+          .addColumn('updated_at', 'text', (c) => c.notNull())
+          .addPrimaryKeyConstraint('decisions_pk', ['env_id', 'source_uid', 'type', 'source_id'])
+          .execute();
+
+        await db.schema
+          .createTable('audit')
+          .addColumn('seq', sql.raw(caps.autoIncrementType), (c) => {
+            const pk = c.primaryKey();
+            return caps.autoIncrementKeyword ? pk.autoIncrement() : pk;
+          })
+          .addColumn('at', 'text', (c) => c.notNull())
+          .addColumn('actor', 'text')
+          .addColumn('address', 'text')
+          .addColumn('action', 'text', (c) => c.notNull())
+          .addColumn('env_id', 'text')
+          .addColumn('subject', 'text')
+          .addColumn('result', 'text', (c) => c.notNull())
+          .addColumn('detail', 'text', (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('audit_env').on('audit').columns(['env_id', 'seq']).execute();
+      },
+    },
+  };
+}
+
+export function migrationProvider(caps: DialectCapabilities): MigrationProvider {
+  return { getMigrations: async () => migrations(caps) };
+}

@@ -1,0 +1,169 @@
+import type { Generated } from 'kysely';
+
+/**
+ * The database shape, shared by SQLite and PostgreSQL. Portability rules:
+ * JSON is stored as TEXT (parsed in the repository), booleans as INTEGER 0/1,
+ * timestamps as ISO-8601 TEXT. That keeps every query identical on both
+ * dialects; nothing queries inside JSON.
+ */
+export interface EnvironmentsTable {
+  id: string;
+  uid: string;
+  name: string;
+  tier: string;
+  hosts: string;
+  version: number;
+  parameters: string;
+  target_owned: string;
+  cloned_from: string | null;
+  /** Installation holding the write lock, null when free. */
+  locked_by: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface ObjectsTable {
+  /** Environment id, or SERVER_SCOPE for server-scoped types. */
+  env_id: string;
+  type: string;
+  id: string;
+  name: string;
+  fields: string;
+  hash: string;
+  /** Natural key value (see core/natural-key.ts), indexed for matching. */
+  nkey: string | null;
+  /** Id of the owning object, indexed so assembly can find owned children. */
+  owner_id: string | null;
+  updated_at: string;
+}
+
+export interface PackagesTable {
+  id: string;
+  name: string;
+  description: string;
+  source_env_id: string;
+  source_env_uid: string;
+  source_url: string;
+  source_tier: string;
+  status: string;
+  version: number;
+  object_collections: string;
+  removals: string;
+  metadata: string;
+  entity_count: number;
+  counts_by_type: string;
+  assembly_error: string | null;
+  created_at: string;
+  updated_at: string;
+  published_at: string | null;
+  retired_at: string | null;
+  created_by: string | null;
+}
+
+export interface PackageEntitiesTable {
+  package_id: string;
+  type: string;
+  id: string;
+  name: string;
+  fields: string;
+  hash: string;
+  ord: number;
+  via: string | null;
+}
+
+export interface InstallationsTable {
+  id: string;
+  package_id: string;
+  package_version: number;
+  target_env_id: string;
+  source_env_uid: string;
+  status: string;
+  prepared_at_version: number;
+  force: number;
+  user_id: string | null;
+  summary: string;
+  error: string | null;
+  registered_at: string;
+  updated_at: string;
+  installed_at: string | null;
+  rolled_back_at: string | null;
+}
+
+export interface InstallationEntriesTable {
+  installation_id: string;
+  type: string;
+  source_id: string;
+  name: string;
+  action: string;
+  auto_action: string;
+  is_valid: number;
+  reason: string | null;
+  target_id: string | null;
+  match: string;
+  drift: number;
+  changes: string;
+  ord: number;
+  installation_status: string;
+  status_reason: string | null;
+}
+
+export interface IdMapTable {
+  env_id: string;
+  source_uid: string;
+  type: string;
+  source_id: string;
+  target_id: string;
+  hash: string;
+  installation_id: string;
+}
+
+export interface RestorePointsTable {
+  installation_id: string;
+  /** Environment the object lives in (target env, or SERVER_SCOPE). */
+  env_id: string;
+  type: string;
+  target_id: string;
+  /** Prior object JSON, null when the install created it. */
+  before: string | null;
+  /** Hash right after the install, null when the install removed it. */
+  after_hash: string | null;
+  seq: number;
+}
+
+export interface DecisionsTable {
+  env_id: string;
+  source_uid: string;
+  type: string;
+  source_id: string;
+  action: string;
+  target_id: string | null;
+  updated_at: string;
+}
+
+export interface AuditTable {
+  seq: Generated<number>;
+  at: string;
+  actor: string | null;
+  address: string | null;
+  action: string;
+  env_id: string | null;
+  subject: string | null;
+  result: string;
+  detail: string;
+}
+
+export interface Database {
+  environments: EnvironmentsTable;
+  objects: ObjectsTable;
+  packages: PackagesTable;
+  package_entities: PackageEntitiesTable;
+  installations: InstallationsTable;
+  installation_entries: InstallationEntriesTable;
+  id_map: IdMapTable;
+  restore_points: RestorePointsTable;
+  decisions: DecisionsTable;
+  audit: AuditTable;
+}
+
+/** Pseudo environment id under which server-scoped objects (users, groups, roles) live. */
+export const SERVER_SCOPE = '*';

@@ -1,0 +1,998 @@
+import { Migrator, sql, type Kysely, type Transaction } from 'kysely';
+import type {
+  Action,
+  Decision,
+  EntryStatus,
+  Environment,
+  IdMapEntry,
+  Installation,
+  InstallationStatus,
+  MatchKind,
+  ObjectCollection,
+  ObjectRef,
+  Package,
+  PackageEntity,
+  PackageMetadata,
+  PackageStatus,
+  PlanEntry,
+  PlanSummary,
+  StoredObject,
+  Tier,
+  TypeCode,
+  Via,
+} from '../core/types.js';
+import { FerryError } from '../core/errors.js';
+import type { Connection, ConnectOptions, DialectCapabilities } from './dialect.js';
+import { openConnection } from './dialect.js';
+import { migrationProvider } from './migrations.js';
+import type { Database, ObjectsTable } from './schema.js';
+
+export { SERVER_SCOPE } from './schema.js';
+
+type Db = Kysely<Database> | Transaction<Database>;
+
+/** An object row as written: the engine computes hash, natural key and owner. */
+export interface ObjectRow {
+  envId: string;
+  type: TypeCode;
+  id: string;
+  name: string;
+  fields: Record<string, unknown>;
+  hash: string;
+  nkey: string | null;
+  ownerId: string | null;
+}
+
+export interface KeyRef {
+  type: TypeCode;
+  id: string;
+}
+
+export interface RestorePointRow {
+  envId: string;
+  type: TypeCode;
+  targetId: string;
+  before: StoredObject | null;
+  afterHash: string | null;
+}
+
+export interface AuditEntry {
+  seq: number;
+  at: string;
+  actor: string | null;
+  address: string | null;
+  action: string;
+  envId: string | null;
+  subject: string | null;
+  result: string;
+  detail: Record<string, unknown>;
+}
+
+const now = () => new Date().toISOString();
+const json = (v: unknown) => JSON.stringify(v);
+const parse = <T>(v: string | null): T => (v === null ? (null as T) : (JSON.parse(v) as T));
+
+/**
+ * Driver errors are translated here, at one choke point, so callers see a
+ * FerryError with the cause attached (pg-boss `rethrowWriteError`).
+ */
+function storeError(e: unknown): never {
+  if (e instanceof FerryError) throw e;
+  const message = e instanceof Error ? e.message : String(e);
+  throw new FerryError('STORE_ERROR', 500, `database error: ${message}`, { cause: e });
+}
+
+/**
+ * The repositories over one Kysely handle. `transaction(fn)` gives the same
+ * API bound to a transaction; every multi-row write is batched so a 100k-object
+ * install is a few hundred statements, not 100k.
+ */
+export class Store {
+  private constructor(
+    readonly db: Db,
+    readonly caps: DialectCapabilities,
+    readonly location: string,
+    private readonly root: Kysely<Database>,
+  ) {}
+
+  /** Open a connection and bring the schema up to date. */
+  static async open(options: ConnectOptions): Promise<Store> {
+    const conn: Connection = await openConnection(options);
+    const store = new Store(conn.db, conn.caps, conn.location, conn.db);
+    await store.migrate(conn.schema);
+    return store;
+  }
+
+  private async migrate(schema?: string): Promise<void> {
+    const migrator = new Migrator({
+      db: this.root,
+      provider: migrationProvider(this.caps),
+      ...(schema ? { migrationTableSchema: schema } : {}),
+    });
+    const { error, results } = await migrator.migrateToLatest();
+    if (error) {
+      const failed = results?.find((r) => r.status === 'Error');
+      throw new FerryError('STORE_ERROR', 500, `migration ${failed?.migrationName ?? ''} failed: ${String(error)}`, {
+        cause: error,
+      });
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.root.destroy();
+  }
+
+  get inTransaction(): boolean {
+    return this.db.isTransaction;
+  }
+
+  /** Run fn in one database transaction; nested calls reuse the outer one. */
+  async transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T> {
+    if (this.db.isTransaction) return fn(this);
+    return this.root.transaction().execute((trx) => fn(new Store(trx, this.caps, this.location, this.root)));
+  }
+
+  /** Rows per INSERT for a table of `columns` columns. */
+  private batchSize(columns: number): number {
+    return Math.max(1, Math.min(1000, Math.floor(this.caps.maxParams / columns)));
+  }
+
+  private chunks<T>(items: readonly T[], columns: number): T[][] {
+    const size = this.batchSize(columns);
+    const out: T[][] = [];
+    for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+    return out;
+  }
+
+  // ---------------------------------------------------------------- environments
+
+  async createEnvironment(env: Environment): Promise<void> {
+    try {
+      await this.db
+        .insertInto('environments')
+        .values({
+          id: env.id,
+          uid: env.uid,
+          name: env.name,
+          tier: env.tier,
+          hosts: json(env.hosts),
+          version: env.version,
+          parameters: json(env.parameters),
+          target_owned: json(env.targetOwned),
+          cloned_from: env.clonedFrom,
+          locked_by: null,
+          created_at: env.createdAt,
+          updated_at: env.updatedAt,
+        })
+        .execute();
+    } catch (e) {
+      storeError(e);
+    }
+  }
+
+  async getEnvironment(id: string): Promise<(Environment & { lockedBy: string | null }) | undefined> {
+    const row = await this.db.selectFrom('environments').selectAll().where('id', '=', id).executeTakeFirst();
+    return row ? toEnvironment(row) : undefined;
+  }
+
+  async listEnvironments(): Promise<(Environment & { lockedBy: string | null })[]> {
+    const rows = await this.db.selectFrom('environments').selectAll().orderBy('id').execute();
+    return rows.map(toEnvironment);
+  }
+
+  async updateEnvironment(
+    id: string,
+    patch: Partial<Pick<Environment, 'name' | 'tier' | 'hosts' | 'parameters' | 'targetOwned'>>,
+  ): Promise<void> {
+    const values: Partial<Record<string, unknown>> = { updated_at: now() };
+    if (patch.name !== undefined) values.name = patch.name;
+    if (patch.tier !== undefined) values.tier = patch.tier;
+    if (patch.hosts !== undefined) values.hosts = json(patch.hosts);
+    if (patch.parameters !== undefined) values.parameters = json(patch.parameters);
+    if (patch.targetOwned !== undefined) values.target_owned = json(patch.targetOwned);
+    await this.db.updateTable('environments').set(values).where('id', '=', id).execute();
+  }
+
+  /** Bump the version (every write does) and return the new one. */
+  async bumpEnvironmentVersion(id: string): Promise<number> {
+    await this.db
+      .updateTable('environments')
+      .set((eb) => ({ version: eb('version', '+', 1), updated_at: now() }))
+      .where('id', '=', id)
+      .execute();
+    const row = await this.db.selectFrom('environments').select('version').where('id', '=', id).executeTakeFirstOrThrow();
+    return row.version;
+  }
+
+  /** Take the install lock; false when another installation holds it. */
+  async lockEnvironment(id: string, holder: string): Promise<boolean> {
+    const res = await this.db
+      .updateTable('environments')
+      .set({ locked_by: holder })
+      .where('id', '=', id)
+      .where('locked_by', 'is', null)
+      .executeTakeFirst();
+    return Number(res.numUpdatedRows) === 1;
+  }
+
+  async unlockEnvironment(id: string, holder: string): Promise<void> {
+    await this.db.updateTable('environments').set({ locked_by: null }).where('id', '=', id).where('locked_by', '=', holder).execute();
+  }
+
+  /** Row lock on the environment for the length of the transaction (PostgreSQL); SQLite's writer lock covers it. */
+  async lockEnvironmentRow(id: string): Promise<void> {
+    if (!this.caps.supportsForUpdate) return;
+    await sql`select id from environments where id = ${id} for update`.execute(this.db);
+  }
+
+  async deleteEnvironment(id: string): Promise<void> {
+    await this.db.deleteFrom('environments').where('id', '=', id).execute();
+  }
+
+  // ---------------------------------------------------------------- objects
+
+  /** Insert or replace objects, in batches. */
+  async upsertObjects(rows: readonly ObjectRow[]): Promise<void> {
+    const ts = now();
+    try {
+      for (const chunk of this.chunks(rows, 9)) {
+        await this.db
+          .insertInto('objects')
+          .values(chunk.map((r) => objectValues(r, ts)))
+          .onConflict((oc) =>
+            oc.columns(['env_id', 'type', 'id']).doUpdateSet((eb) => ({
+              name: eb.ref('excluded.name'),
+              fields: eb.ref('excluded.fields'),
+              hash: eb.ref('excluded.hash'),
+              nkey: eb.ref('excluded.nkey'),
+              owner_id: eb.ref('excluded.owner_id'),
+              updated_at: eb.ref('excluded.updated_at'),
+            })),
+          )
+          .execute();
+      }
+    } catch (e) {
+      storeError(e);
+    }
+  }
+
+  /** Plain inserts of objects known not to exist (created by an install): cheaper than an upsert. */
+  async insertObjects(rows: readonly ObjectRow[]): Promise<void> {
+    const ts = now();
+    try {
+      for (const chunk of this.chunks(rows, 9)) {
+        await this.db.insertInto('objects').values(chunk.map((r) => objectValues(r, ts))).execute();
+      }
+    } catch (e) {
+      storeError(e);
+    }
+  }
+
+  async deleteObjects(envId: string, keys: readonly KeyRef[]): Promise<number> {
+    let n = 0;
+    for (const [type, ids] of groupByType(keys)) {
+      for (const chunk of this.chunks(ids, 1)) {
+        const res = await this.db
+          .deleteFrom('objects')
+          .where('env_id', '=', envId)
+          .where('type', '=', type)
+          .where('id', 'in', chunk)
+          .executeTakeFirst();
+        n += Number(res.numDeletedRows);
+      }
+    }
+    return n;
+  }
+
+  async getObject(envId: string, type: TypeCode, id: string): Promise<StoredObject | undefined> {
+    const row = await this.db
+      .selectFrom('objects')
+      .selectAll()
+      .where('env_id', '=', envId)
+      .where('type', '=', type)
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return row ? toObject(row) : undefined;
+  }
+
+  /** The objects among keys that exist (any order). */
+  async getObjects(envId: string, keys: readonly KeyRef[]): Promise<StoredObject[]> {
+    const out: StoredObject[] = [];
+    for (const [type, ids] of groupByType(keys)) {
+      for (const chunk of this.chunks(ids, 1)) {
+        const rows = await this.db
+          .selectFrom('objects')
+          .selectAll()
+          .where('env_id', '=', envId)
+          .where('type', '=', type)
+          .where('id', 'in', chunk)
+          .execute();
+        for (const r of rows) out.push(toObject(r));
+      }
+    }
+    return out;
+  }
+
+  /** Objects of `types` whose owner is one of ownerIds. */
+  async getChildren(envId: string, ownerIds: readonly string[], types: readonly TypeCode[]): Promise<StoredObject[]> {
+    if (types.length === 0 || ownerIds.length === 0) return [];
+    const out: StoredObject[] = [];
+    for (const chunk of this.chunks(ownerIds, 1)) {
+      const rows = await this.db
+        .selectFrom('objects')
+        .selectAll()
+        .where('env_id', '=', envId)
+        .where('owner_id', 'in', chunk)
+        .where('type', 'in', types as TypeCode[])
+        .execute();
+      for (const r of rows) out.push(toObject(r));
+    }
+    return out;
+  }
+
+  /** Objects of one type whose natural key is one of nkeys. */
+  async findByNaturalKey(envId: string, type: TypeCode, nkeys: readonly string[]): Promise<(StoredObject & { nkey: string })[]> {
+    const out: (StoredObject & { nkey: string })[] = [];
+    for (const chunk of this.chunks(nkeys, 1)) {
+      const rows = await this.db
+        .selectFrom('objects')
+        .selectAll()
+        .where('env_id', '=', envId)
+        .where('type', '=', type)
+        .where('nkey', 'in', chunk)
+        .execute();
+      for (const r of rows) out.push({ ...toObject(r), nkey: r.nkey ?? '' });
+    }
+    return out;
+  }
+
+  async listObjects(
+    envIds: readonly string[],
+    opts: { type?: TypeCode; limit?: number; offset?: number } = {},
+  ): Promise<{ items: StoredObject[]; total: number }> {
+    let q = this.db.selectFrom('objects').where('env_id', 'in', envIds as string[]);
+    if (opts.type) q = q.where('type', '=', opts.type);
+    const totalRow = await q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    const rows = await q
+      .selectAll()
+      .orderBy('type')
+      .orderBy('id')
+      .limit(opts.limit ?? 100)
+      .offset(opts.offset ?? 0)
+      .execute();
+    return { items: rows.map(toObject), total: Number(totalRow.n) };
+  }
+
+  async countObjects(envId: string): Promise<number> {
+    const row = await this.db
+      .selectFrom('objects')
+      .where('env_id', '=', envId)
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+
+  /** Copy every object of one environment into another, ids unchanged (clone). */
+  async copyObjects(fromEnv: string, toEnv: string): Promise<number> {
+    const ts = now();
+    const res = await this.db
+      .insertInto('objects')
+      .columns(['env_id', 'type', 'id', 'name', 'fields', 'hash', 'nkey', 'owner_id', 'updated_at'])
+      .expression((eb) =>
+        eb
+          .selectFrom('objects')
+          .select([
+            sql.lit(toEnv).as('env_id'),
+            'type',
+            'id',
+            'name',
+            'fields',
+            'hash',
+            'nkey',
+            'owner_id',
+            sql.lit(ts).as('updated_at'),
+          ])
+          .where('env_id', '=', fromEnv),
+      )
+      .executeTakeFirst();
+    return Number(res.numInsertedOrUpdatedRows ?? 0);
+  }
+
+  // ---------------------------------------------------------------- packages
+
+  async createPackage(p: Package): Promise<void> {
+    await this.db.insertInto('packages').values(packageValues(p)).execute();
+  }
+
+  async getPackage(id: string): Promise<Package | undefined> {
+    const row = await this.db.selectFrom('packages').selectAll().where('id', '=', id).executeTakeFirst();
+    return row ? toPackage(row) : undefined;
+  }
+
+  async listPackages(opts: { sourceEnvIds?: readonly string[] } = {}): Promise<Package[]> {
+    let q = this.db.selectFrom('packages').selectAll();
+    if (opts.sourceEnvIds) q = q.where('source_env_id', 'in', opts.sourceEnvIds.length ? (opts.sourceEnvIds as string[]) : ['\u0000']);
+    const rows = await q.orderBy('created_at').orderBy('id').execute();
+    return rows.map(toPackage);
+  }
+
+  async updatePackage(p: Package): Promise<void> {
+    const { id, ...values } = packageValues(p);
+    await this.db.updateTable('packages').set(values).where('id', '=', id).execute();
+  }
+
+  async deletePackage(id: string): Promise<void> {
+    await this.db.deleteFrom('package_entities').where('package_id', '=', id).execute();
+    await this.db.deleteFrom('packages').where('id', '=', id).execute();
+  }
+
+  async insertPackageEntities(packageId: string, entities: readonly PackageEntity[]): Promise<void> {
+    try {
+      for (const chunk of this.chunks(entities, 8)) {
+        await this.db
+          .insertInto('package_entities')
+          .values(
+            chunk.map((e) => ({
+              package_id: packageId,
+              type: e.type,
+              id: e.id,
+              name: e.name,
+              fields: json(e.fields),
+              hash: e.hash,
+              ord: e.ord,
+              via: e.via ? json(e.via) : null,
+            })),
+          )
+          .execute();
+      }
+    } catch (e) {
+      storeError(e);
+    }
+  }
+
+  async deletePackageEntities(packageId: string): Promise<void> {
+    await this.db.deleteFrom('package_entities').where('package_id', '=', packageId).execute();
+  }
+
+  /** Entities in install order, one page; stream with `iteratePackageEntities`. */
+  async getPackageEntities(
+    packageId: string,
+    opts: { type?: TypeCode; limit?: number; afterOrd?: number } = {},
+  ): Promise<PackageEntity[]> {
+    let q = this.db.selectFrom('package_entities').selectAll().where('package_id', '=', packageId);
+    if (opts.type) q = q.where('type', '=', opts.type);
+    if (opts.afterOrd !== undefined) q = q.where('ord', '>', opts.afterOrd);
+    q = q.orderBy('ord');
+    if (opts.limit !== undefined) q = q.limit(opts.limit);
+    const rows = await q.execute();
+    return rows.map(toEntity);
+  }
+
+  async getPackageEntitiesByKey(packageId: string, keys: readonly KeyRef[]): Promise<PackageEntity[]> {
+    const out: PackageEntity[] = [];
+    for (const [type, ids] of groupByType(keys)) {
+      for (const chunk of this.chunks(ids, 1)) {
+        const rows = await this.db
+          .selectFrom('package_entities')
+          .selectAll()
+          .where('package_id', '=', packageId)
+          .where('type', '=', type)
+          .where('id', 'in', chunk)
+          .execute();
+        for (const r of rows) out.push(toEntity(r));
+      }
+    }
+    return out;
+  }
+
+  /** Keyset-paged stream of a package's entities in install order. */
+  async *iteratePackageEntities(packageId: string, pageSize = 2000): AsyncGenerator<PackageEntity> {
+    let after = -1;
+    for (;;) {
+      const page = await this.getPackageEntities(packageId, { afterOrd: after, limit: pageSize });
+      for (const e of page) yield e;
+      if (page.length < pageSize) return;
+      after = page[page.length - 1]!.ord;
+    }
+  }
+
+  // ---------------------------------------------------------------- installations
+
+  async createInstallation(i: Installation): Promise<void> {
+    await this.db.insertInto('installations').values(installationValues(i)).execute();
+  }
+
+  async updateInstallation(i: Installation): Promise<void> {
+    const { id, ...values } = installationValues(i);
+    await this.db.updateTable('installations').set(values).where('id', '=', id).execute();
+  }
+
+  async getInstallation(id: string): Promise<Installation | undefined> {
+    const row = await this.db.selectFrom('installations').selectAll().where('id', '=', id).executeTakeFirst();
+    return row ? toInstallation(row) : undefined;
+  }
+
+  async listInstallations(opts: { packageId?: string; targetEnvIds?: readonly string[]; status?: InstallationStatus } = {}): Promise<Installation[]> {
+    let q = this.db.selectFrom('installations').selectAll();
+    if (opts.packageId) q = q.where('package_id', '=', opts.packageId);
+    if (opts.targetEnvIds) q = q.where('target_env_id', 'in', opts.targetEnvIds.length ? (opts.targetEnvIds as string[]) : ['\u0000']);
+    if (opts.status) q = q.where('status', '=', opts.status);
+    const rows = await q.orderBy('registered_at').orderBy('id').execute();
+    return rows.map(toInstallation);
+  }
+
+  async insertEntries(installationId: string, entries: readonly PlanEntry[]): Promise<void> {
+    try {
+      for (const chunk of this.chunks(entries, 15)) {
+        await this.db
+          .insertInto('installation_entries')
+          .values(chunk.map((e) => entryValues(installationId, e)))
+          .execute();
+      }
+    } catch (e) {
+      storeError(e);
+    }
+  }
+
+  /** Replace all entries of an installation (re-validation after overrides). */
+  async replaceEntries(installationId: string, entries: readonly PlanEntry[]): Promise<void> {
+    await this.db.deleteFrom('installation_entries').where('installation_id', '=', installationId).execute();
+    await this.insertEntries(installationId, entries);
+  }
+
+  async getEntries(installationId: string, opts: { type?: TypeCode } = {}): Promise<PlanEntry[]> {
+    let q = this.db.selectFrom('installation_entries').selectAll().where('installation_id', '=', installationId);
+    if (opts.type) q = q.where('type', '=', opts.type);
+    const rows = await q.orderBy('ord').execute();
+    return rows.map(toEntry);
+  }
+
+  /** Set the per-object install outcome; entries keyed by (type, sourceId). */
+  async setEntryStatuses(
+    installationId: string,
+    updates: readonly { type: TypeCode; sourceId: string; status: EntryStatus; reason: string | null; targetId: string | null }[],
+  ): Promise<void> {
+    // One UPDATE per status value with an IN list keeps this a handful of
+    // statements even for 100k entries (statuses repeat, ids do not).
+    const groups = new Map<string, { type: TypeCode; ids: string[]; status: EntryStatus; reason: string | null }>();
+    const withTarget: typeof updates[number][] = [];
+    for (const u of updates) {
+      if (u.targetId !== null) {
+        withTarget.push(u);
+        continue;
+      }
+      const k = `${u.type}\u0000${u.status}\u0000${u.reason ?? ''}`;
+      const g = groups.get(k) ?? { type: u.type, ids: [], status: u.status, reason: u.reason };
+      g.ids.push(u.sourceId);
+      groups.set(k, g);
+    }
+    for (const g of groups.values()) {
+      for (const chunk of this.chunks(g.ids, 1)) {
+        await this.db
+          .updateTable('installation_entries')
+          .set({ installation_status: g.status, status_reason: g.reason })
+          .where('installation_id', '=', installationId)
+          .where('type', '=', g.type)
+          .where('source_id', 'in', chunk)
+          .execute();
+      }
+    }
+    for (const u of withTarget) {
+      await this.db
+        .updateTable('installation_entries')
+        .set({ installation_status: u.status, status_reason: u.reason, target_id: u.targetId })
+        .where('installation_id', '=', installationId)
+        .where('type', '=', u.type)
+        .where('source_id', '=', u.sourceId)
+        .execute();
+    }
+  }
+
+  // ---------------------------------------------------------------- id map
+
+  async getIdMap(envId: string, sourceUid: string, keys: readonly KeyRef[]): Promise<IdMapEntry[]> {
+    const out: IdMapEntry[] = [];
+    for (const [type, ids] of groupByType(keys)) {
+      for (const chunk of this.chunks(ids, 1)) {
+        const rows = await this.db
+          .selectFrom('id_map')
+          .selectAll()
+          .where('env_id', '=', envId)
+          .where('source_uid', '=', sourceUid)
+          .where('type', '=', type)
+          .where('source_id', 'in', chunk)
+          .execute();
+        for (const r of rows) out.push({ sourceUid: r.source_uid, type: r.type, sourceId: r.source_id, targetId: r.target_id, hash: r.hash });
+      }
+    }
+    return out;
+  }
+
+  /** Every ID map row that points at one of the given target ids (drift and rollback bookkeeping). */
+  async getIdMapByTarget(envId: string, type: TypeCode, targetIds: readonly string[]): Promise<IdMapEntry[]> {
+    const out: IdMapEntry[] = [];
+    for (const chunk of this.chunks(targetIds, 1)) {
+      const rows = await this.db
+        .selectFrom('id_map')
+        .selectAll()
+        .where('env_id', '=', envId)
+        .where('type', '=', type)
+        .where('target_id', 'in', chunk)
+        .execute();
+      for (const r of rows) out.push({ sourceUid: r.source_uid, type: r.type, sourceId: r.source_id, targetId: r.target_id, hash: r.hash });
+    }
+    return out;
+  }
+
+  async upsertIdMap(envId: string, installationId: string, rows: readonly IdMapEntry[]): Promise<void> {
+    for (const chunk of this.chunks(rows, 7)) {
+      await this.db
+        .insertInto('id_map')
+        .values(
+          chunk.map((r) => ({
+            env_id: envId,
+            source_uid: r.sourceUid,
+            type: r.type,
+            source_id: r.sourceId,
+            target_id: r.targetId,
+            hash: r.hash,
+            installation_id: installationId,
+          })),
+        )
+        .onConflict((oc) =>
+          oc.columns(['env_id', 'source_uid', 'type', 'source_id']).doUpdateSet((eb) => ({
+            target_id: eb.ref('excluded.target_id'),
+            hash: eb.ref('excluded.hash'),
+            installation_id: eb.ref('excluded.installation_id'),
+          })),
+        )
+        .execute();
+    }
+  }
+
+  async deleteIdMap(envId: string, sourceUid: string, keys: readonly KeyRef[]): Promise<void> {
+    for (const [type, ids] of groupByType(keys)) {
+      for (const chunk of this.chunks(ids, 1)) {
+        await this.db
+          .deleteFrom('id_map')
+          .where('env_id', '=', envId)
+          .where('source_uid', '=', sourceUid)
+          .where('type', '=', type)
+          .where('source_id', 'in', chunk)
+          .execute();
+      }
+    }
+  }
+
+  /** Restore the ID map rows an installation overwrote (rollback). */
+  async replaceIdMapRows(envId: string, rows: readonly (IdMapEntry & { installationId: string })[]): Promise<void> {
+    for (const r of rows) {
+      await this.upsertIdMap(envId, r.installationId, [r]);
+    }
+  }
+
+  async getIdMapForInstallation(envId: string, installationId: string): Promise<IdMapEntry[]> {
+    const rows = await this.db
+      .selectFrom('id_map')
+      .selectAll()
+      .where('env_id', '=', envId)
+      .where('installation_id', '=', installationId)
+      .execute();
+    return rows.map((r) => ({ sourceUid: r.source_uid, type: r.type, sourceId: r.source_id, targetId: r.target_id, hash: r.hash }));
+  }
+
+  // ---------------------------------------------------------------- restore points
+
+  async insertRestorePoints(installationId: string, rows: readonly RestorePointRow[], startSeq = 0): Promise<void> {
+    let seq = startSeq;
+    for (const chunk of this.chunks(rows, 7)) {
+      await this.db
+        .insertInto('restore_points')
+        .values(
+          chunk.map((r) => ({
+            installation_id: installationId,
+            env_id: r.envId,
+            type: r.type,
+            target_id: r.targetId,
+            before: r.before ? json(r.before) : null,
+            after_hash: r.afterHash,
+            seq: seq++,
+          })),
+        )
+        .execute();
+    }
+  }
+
+  async getRestorePoints(installationId: string): Promise<RestorePointRow[]> {
+    const rows = await this.db
+      .selectFrom('restore_points')
+      .selectAll()
+      .where('installation_id', '=', installationId)
+      .orderBy('seq')
+      .execute();
+    return rows.map((r) => ({
+      envId: r.env_id,
+      type: r.type,
+      targetId: r.target_id,
+      before: parse<StoredObject | null>(r.before),
+      afterHash: r.after_hash,
+    }));
+  }
+
+  // ---------------------------------------------------------------- decisions
+
+  async getDecisions(envId: string, sourceUid: string): Promise<Decision[]> {
+    const rows = await this.db
+      .selectFrom('decisions')
+      .selectAll()
+      .where('env_id', '=', envId)
+      .where('source_uid', '=', sourceUid)
+      .execute();
+    return rows.map((r) => ({ sourceUid: r.source_uid, type: r.type, sourceId: r.source_id, action: r.action as Action, targetId: r.target_id }));
+  }
+
+  async upsertDecisions(envId: string, decisions: readonly Decision[]): Promise<void> {
+    const ts = now();
+    for (const chunk of this.chunks(decisions, 7)) {
+      await this.db
+        .insertInto('decisions')
+        .values(
+          chunk.map((d) => ({
+            env_id: envId,
+            source_uid: d.sourceUid,
+            type: d.type,
+            source_id: d.sourceId,
+            action: d.action,
+            target_id: d.targetId,
+            updated_at: ts,
+          })),
+        )
+        .onConflict((oc) =>
+          oc.columns(['env_id', 'source_uid', 'type', 'source_id']).doUpdateSet((eb) => ({
+            action: eb.ref('excluded.action'),
+            target_id: eb.ref('excluded.target_id'),
+            updated_at: eb.ref('excluded.updated_at'),
+          })),
+        )
+        .execute();
+    }
+  }
+
+  async deleteDecisions(envId: string, sourceUid: string, keys: readonly KeyRef[]): Promise<void> {
+    for (const k of keys) {
+      await this.db
+        .deleteFrom('decisions')
+        .where('env_id', '=', envId)
+        .where('source_uid', '=', sourceUid)
+        .where('type', '=', k.type)
+        .where('source_id', '=', k.id)
+        .execute();
+    }
+  }
+
+  // ---------------------------------------------------------------- audit
+
+  async appendAudit(e: Omit<AuditEntry, 'seq' | 'at'> & { at?: string }): Promise<void> {
+    await this.db
+      .insertInto('audit')
+      .values({
+        at: e.at ?? now(),
+        actor: e.actor,
+        address: e.address,
+        action: e.action,
+        env_id: e.envId,
+        subject: e.subject,
+        result: e.result,
+        detail: json(e.detail),
+      })
+      .execute();
+  }
+
+  async listAudit(opts: { envId?: string; actor?: string; since?: string; until?: string; limit?: number } = {}): Promise<AuditEntry[]> {
+    let q = this.db.selectFrom('audit').selectAll();
+    if (opts.envId) q = q.where('env_id', '=', opts.envId);
+    if (opts.actor) q = q.where('actor', '=', opts.actor);
+    if (opts.since) q = q.where('at', '>=', opts.since);
+    if (opts.until) q = q.where('at', '<=', opts.until);
+    const rows = await q.orderBy('seq', 'desc').limit(opts.limit ?? 100).execute();
+    return rows.map((r) => ({
+      seq: Number(r.seq),
+      at: r.at,
+      actor: r.actor,
+      address: r.address,
+      action: r.action,
+      envId: r.env_id,
+      subject: r.subject,
+      result: r.result,
+      detail: parse<Record<string, unknown>>(r.detail),
+    }));
+  }
+}
+
+// ------------------------------------------------------------------ row mapping
+
+function groupByType(keys: readonly KeyRef[]): Map<TypeCode, string[]> {
+  const m = new Map<TypeCode, string[]>();
+  for (const k of keys) {
+    const list = m.get(k.type);
+    if (list) list.push(k.id);
+    else m.set(k.type, [k.id]);
+  }
+  return m;
+}
+
+function objectValues(r: ObjectRow, ts: string): ObjectsTable {
+  return {
+    env_id: r.envId,
+    type: r.type,
+    id: r.id,
+    name: r.name,
+    fields: json(r.fields),
+    hash: r.hash,
+    nkey: r.nkey,
+    owner_id: r.ownerId,
+    updated_at: ts,
+  };
+}
+
+function toObject(r: ObjectsTable): StoredObject {
+  return { type: r.type, id: r.id, name: r.name, fields: JSON.parse(r.fields) as Record<string, unknown>, hash: r.hash, updatedAt: r.updated_at };
+}
+
+function toEnvironment(r: Database['environments']): Environment & { lockedBy: string | null } {
+  return {
+    id: r.id,
+    uid: r.uid,
+    name: r.name,
+    tier: r.tier as Tier,
+    hosts: parse<string[]>(r.hosts),
+    version: Number(r.version),
+    parameters: parse<Record<string, string>>(r.parameters),
+    targetOwned: parse<Record<string, string[]>>(r.target_owned),
+    clonedFrom: r.cloned_from,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+    lockedBy: r.locked_by,
+  };
+}
+
+function packageValues(p: Package): Database['packages'] {
+  return {
+    id: p.id,
+    name: p.name,
+    description: p.description,
+    source_env_id: p.sourceEnvId,
+    source_env_uid: p.sourceEnvUid,
+    source_url: p.sourceUrl,
+    source_tier: p.sourceTier,
+    status: p.status,
+    version: p.version,
+    object_collections: json(p.objectCollections),
+    removals: json(p.removals),
+    metadata: json(p.metadata),
+    entity_count: p.entityCount,
+    counts_by_type: json(p.countsByType),
+    assembly_error: p.assemblyError,
+    created_at: p.createdAt,
+    updated_at: p.updatedAt,
+    published_at: p.publishedAt,
+    retired_at: p.retiredAt,
+    created_by: p.createdBy,
+  };
+}
+
+function toPackage(r: Database['packages']): Package {
+  return {
+    id: r.id,
+    name: r.name,
+    description: r.description,
+    sourceEnvId: r.source_env_id,
+    sourceEnvUid: r.source_env_uid,
+    sourceUrl: r.source_url,
+    sourceTier: r.source_tier as Tier,
+    status: r.status as PackageStatus,
+    version: Number(r.version),
+    objectCollections: parse<ObjectCollection[]>(r.object_collections),
+    removals: parse<ObjectRef[]>(r.removals),
+    metadata: parse<PackageMetadata>(r.metadata),
+    entityCount: Number(r.entity_count),
+    countsByType: parse<Record<string, number>>(r.counts_by_type),
+    assemblyError: r.assembly_error,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+    publishedAt: r.published_at,
+    retiredAt: r.retired_at,
+    createdBy: r.created_by,
+  };
+}
+
+function toEntity(r: Database['package_entities']): PackageEntity {
+  return {
+    type: r.type,
+    id: r.id,
+    name: r.name,
+    fields: JSON.parse(r.fields) as Record<string, unknown>,
+    hash: r.hash,
+    ord: Number(r.ord),
+    via: parse<Via | null>(r.via),
+  };
+}
+
+function installationValues(i: Installation): Database['installations'] {
+  return {
+    id: i.id,
+    package_id: i.packageId,
+    package_version: i.packageVersion,
+    target_env_id: i.targetEnvId,
+    source_env_uid: i.sourceEnvUid,
+    status: i.status,
+    prepared_at_version: i.preparedAtVersion,
+    force: i.force ? 1 : 0,
+    user_id: i.userId,
+    summary: json(i.summary),
+    error: i.error,
+    registered_at: i.registeredAt,
+    updated_at: i.updatedAt,
+    installed_at: i.installedAt,
+    rolled_back_at: i.rolledBackAt,
+  };
+}
+
+function toInstallation(r: Database['installations']): Installation {
+  return {
+    id: r.id,
+    packageId: r.package_id,
+    packageVersion: Number(r.package_version),
+    targetEnvId: r.target_env_id,
+    sourceEnvUid: r.source_env_uid,
+    status: r.status as InstallationStatus,
+    preparedAtVersion: Number(r.prepared_at_version),
+    force: Number(r.force) === 1,
+    userId: r.user_id,
+    summary: parse<PlanSummary>(r.summary),
+    error: r.error,
+    registeredAt: r.registered_at,
+    updatedAt: r.updated_at,
+    installedAt: r.installed_at,
+    rolledBackAt: r.rolled_back_at,
+  };
+}
+
+function entryValues(installationId: string, e: PlanEntry): Database['installation_entries'] {
+  return {
+    installation_id: installationId,
+    type: e.type,
+    source_id: e.sourceId,
+    name: e.name,
+    action: e.action,
+    auto_action: e.autoAction,
+    is_valid: e.isValid ? 1 : 0,
+    reason: e.reason,
+    target_id: e.targetId,
+    match: e.match,
+    drift: e.drift ? 1 : 0,
+    changes: json(e.changes),
+    ord: e.ord,
+    installation_status: e.installationStatus,
+    status_reason: e.statusReason,
+  };
+}
+
+function toEntry(r: Database['installation_entries']): PlanEntry {
+  return {
+    type: r.type,
+    sourceId: r.source_id,
+    name: r.name,
+    action: r.action as Action,
+    autoAction: r.auto_action as Action,
+    isValid: Number(r.is_valid) === 1,
+    reason: r.reason,
+    targetId: r.target_id,
+    match: r.match as MatchKind,
+    drift: Number(r.drift) === 1,
+    changes: parse<string[]>(r.changes),
+    ord: Number(r.ord),
+    installationStatus: r.installation_status as EntryStatus,
+    statusReason: r.status_reason,
+  };
+}

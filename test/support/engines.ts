@@ -1,0 +1,65 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { openEngine } from '../../src/engine/open.js';
+import type { Engine } from '../../src/engine/engine.js';
+
+export type DialectName = 'sqlite' | 'postgres';
+
+/**
+ * The databases store and engine tests run on (Kysely's DIALECTS loop).
+ * FERRY_TEST_DIALECTS=sqlite limits the run; PostgreSQL comes from
+ * FERRY_TEST_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres).
+ */
+export const DIALECTS: DialectName[] = (process.env.FERRY_TEST_DIALECTS ?? 'sqlite,postgres')
+  .split(',')
+  .map((s) => s.trim())
+  .filter((s): s is DialectName => s === 'sqlite' || s === 'postgres');
+
+export const PG_URL = process.env.FERRY_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+
+export interface TestEngine {
+  engine: Engine;
+  /** Close the engine and drop its data (SQLite directory or PostgreSQL schema). */
+  cleanup(): Promise<void>;
+  dataDir: string;
+  databaseUrl?: string;
+  schema?: string;
+}
+
+/** A fresh engine on its own SQLite file or PostgreSQL schema (pg-boss test/hooks.ts). */
+export async function openTestEngine(dialect: DialectName, publicUrl = 'http://ferry.test'): Promise<TestEngine> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'ferry-test-'));
+  if (dialect === 'sqlite') {
+    const engine = await openEngine({ dataDir, publicUrl });
+    return {
+      engine,
+      dataDir,
+      cleanup: async () => {
+        await engine.store.close();
+        rmSync(dataDir, { recursive: true, force: true });
+      },
+    };
+  }
+  const schema = `ferry_test_${randomBytes(6).toString('hex')}`;
+  const engine = await openEngine({ dataDir, databaseUrl: PG_URL, databaseSchema: schema, publicUrl });
+  return {
+    engine,
+    dataDir,
+    databaseUrl: PG_URL,
+    schema,
+    cleanup: async () => {
+      await engine.store.close();
+      const client = new pg.Client({ connectionString: PG_URL });
+      await client.connect();
+      try {
+        await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+      } finally {
+        await client.end();
+      }
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
