@@ -120,9 +120,13 @@ export function preparePlan(input: PrepareInput): PlanEntry[] {
       matched.set(k, { obj: undefined, problem: `chosen target ${en.type}:${c.targetId} does not exist in the target`, idMap: m.idMap });
     }
   }
+  // Chosen actions too: whether a referenced object is IGNOREd or created
+  // decides what refs to it translate to.
   for (const [k, c] of choices) {
     const en = byKey.get(k);
-    if (en && c.action === 'CREATE') en.targetId = null;
+    if (!en) continue;
+    en.action = c.action;
+    if (c.action === 'CREATE') en.targetId = null;
   }
 
   const translate = makeTranslator(entries, lookup.externals);
@@ -138,24 +142,18 @@ export function preparePlan(input: PrepareInput): PlanEntry[] {
       en.isValid = false;
       en.reason = `parameter${content.missingParameters.length > 1 ? 's' : ''} ${content.missingParameters.map((p) => '${' + p + '}').join(', ')} not set in target environment ${input.target.id}`;
     }
+    const chosen = choices.get(key(e.type, e.id));
     if (m.obj) {
       const auto = autoAction(spec, content.object, m.obj);
-      en.action = en.autoAction = auto.action;
-      en.changes = auto.changes;
+      en.autoAction = auto.action;
+      en.action = chosen ? chosen.action : auto.action;
+      en.changes = en.action === 'CREATE' || en.action === 'IGNORE' ? [] : auto.changes;
       if (m.idMap && m.idMap.targetId === m.obj.id && m.idMap.hash !== m.obj.hash) en.drift = true;
     }
     if (m.problem) {
       en.isValid = false;
       en.reason = m.problem;
     }
-  }
-
-  // User choices of an action.
-  for (const [k, c] of choices) {
-    const en = byKey.get(k);
-    if (!en) continue;
-    en.action = c.action;
-    if (c.action === 'CREATE') en.changes = [];
   }
 
   // Removals come first in the install (they may free unique names).
@@ -395,6 +393,8 @@ function validatePlan(
       for (const ref of refsOf(spec, e)) {
         if (translate(ref.type, ref.id) !== undefined) continue;
         const target = entryByKey.get(key(ref.type, ref.id));
+        // An IGNOREd owner is reported once, by the owner rule below.
+        if (ref.spec.owner && target?.action === 'IGNORE') continue;
         const why = target ? `${ref.type}:${ref.id} is IGNOREd and has no target object` : `${ref.type}:${ref.id} is not in the package and not in the target`;
         if (ref.spec.required) problems.push(`required ref ${ref.field} -> ${why}`);
         else notes.push(`ref ${ref.field} -> ${why}; it will be cleared`);

@@ -285,6 +285,18 @@ export class Engine {
     actor?: Actor,
     onProgress?: ProgressFn,
   ): Promise<Package> {
+    const pkg = await this.startPackage(input, actor);
+    return this.assemble(pkg, input.selection, onProgress);
+  }
+
+  /**
+   * The first half of createPackage: record the package as ASSEMBLING and
+   * return it, so a server can answer at once and assemble in an operation.
+   */
+  async startPackage(
+    input: { sourceEnvId: string; name: string; description?: string; selection: ObjectRef[]; removals?: ObjectRef[]; createdBy?: string | null },
+    actor?: Actor,
+  ): Promise<Package> {
     const env = await this.getEnvironment(input.sourceEnvId);
     if (!input.name?.trim()) throw new ValidationError('a package needs a name');
     for (const s of [...input.selection, ...(input.removals ?? [])]) {
@@ -315,10 +327,15 @@ export class Engine {
     };
     await this.store.createPackage(pkg);
     await this.audit(actor, 'package.create', env.id, pkg.id, 'ok', { name: pkg.name, selected: input.selection.length });
-    return this.assemble(pkg, input.selection, onProgress);
+    return pkg;
   }
 
-  /** Run (or re-run) assembly of a package from its source environment. */
+  /**
+   * Run (or re-run) assembly of a package from its source environment. Never
+   * throws for a bad selection: the package ends ASSEMBLING_FAILED with the
+   * reason (003), which is what the caller reports. Re-assembly bumps the
+   * version so plans prepared from the old content are refused at install.
+   */
   async assemble(pkg: Package, selection: ObjectRef[], onProgress?: ProgressFn): Promise<Package> {
     try {
       onProgress?.({ phase: 'assemble', done: 0, total: selection.length });
@@ -335,7 +352,9 @@ export class Engine {
       }));
       const done: Package = {
         ...pkg,
-        status: 'DRAFT',
+        status: pkg.status === 'ASSEMBLING' || pkg.status === 'ASSEMBLING_FAILED' ? 'DRAFT' : pkg.status,
+        version: pkg.entityCount > 0 || pkg.status !== 'ASSEMBLING' ? pkg.version + 1 : pkg.version,
+        objectCollections: toCollections(selection),
         entityCount: rows.length,
         countsByType: countByType(rows),
         metadata: { installOrder: order.installOrder, displayOrder: displayOrder(selection), deferredRefs: order.deferredRefs },

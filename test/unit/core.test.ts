@@ -239,6 +239,18 @@ describe('preparePlan', () => {
     assert.equal(summarizePlan(good).ignore, 5);
   });
 
+  it('marks a required ref to an IGNOREd object without a target invalid', async () => {
+    const ents = await entitiesOf(templateWorld(), [{ type: 'TMPL', id: 't1' }]);
+    const entries = prepare(ents, lookupFor(ents, world()), [
+      { type: 'TTSK', sourceId: 'k1', action: 'IGNORE' },
+      { type: 'TASSGN', sourceId: 'a1', action: 'IGNORE' },
+    ]);
+    const p1 = entry(entries, 'TPRED', 'p1');
+    assert.equal(p1.isValid, false);
+    assert.match(p1.reason!, /required ref predecessorID -> TTSK:k1 is IGNOREd and has no target object/);
+    assert.equal(entry(entries, 'TTSK', 'k1').autoAction, 'CREATE');
+  });
+
   it('refuses a CREATE that would duplicate a unique name', async () => {
     const ents = await entitiesOf(templateWorld(), [{ type: 'TMPL', id: 't1' }]);
     const tgt = world().add('GROUP', 'G9', 'Default Group', { description: 'everyone' });

@@ -1,0 +1,161 @@
+import pc from 'picocolors';
+import type { Environment, Installation, Package, PlanEntry, PlanSummary, StoredObject } from '../core/types.js';
+
+/**
+ * Human output of the CLI. `ferry plan` reads like `terraform plan`: one line
+ * per object with a sign, the changed fields, invalid entries and drift
+ * called out, and a summary line.
+ */
+const SIGN: Record<PlanEntry['action'], string> = {
+  CREATE: '+',
+  UPDATE: '~',
+  MERGE: '~',
+  USEEXISTING: '=',
+  IGNORE: '-',
+  REMOVE: 'x',
+};
+
+const WORD: Record<PlanEntry['action'], string> = {
+  CREATE: 'create',
+  UPDATE: 'update',
+  MERGE: 'merge',
+  USEEXISTING: 'use existing',
+  IGNORE: 'ignore',
+  REMOVE: 'remove',
+};
+
+function colorFor(action: PlanEntry['action']): (s: string) => string {
+  switch (action) {
+    case 'CREATE':
+      return pc.green;
+    case 'UPDATE':
+    case 'MERGE':
+      return pc.yellow;
+    case 'REMOVE':
+      return pc.red;
+    case 'IGNORE':
+      return pc.dim;
+    default:
+      return (s) => s;
+  }
+}
+
+export function formatPlanLine(e: PlanEntry): string {
+  const color = colorFor(e.action);
+  let line = `  ${color(SIGN[e.action])} ${e.type.padEnd(7)} ${e.sourceId}  ${JSON.stringify(e.name)}  ${color(WORD[e.action])}`;
+  if (e.targetId && e.targetId !== e.sourceId && e.action !== 'CREATE') line += pc.dim(` -> ${e.targetId}`);
+  if (e.match === 'naturalKey' || e.match === 'idmap' || e.match === 'user') line += pc.dim(` (matched by ${e.match === 'naturalKey' ? 'natural key' : e.match === 'idmap' ? 'ID map' : 'your choice'})`);
+  if (e.changes.length > 0 && (e.action === 'UPDATE' || e.action === 'MERGE')) line += `  [${e.changes.join(', ')}]`;
+  if (e.action !== e.autoAction) line += pc.cyan(` (set by you; was ${e.autoAction})`);
+  if (e.drift) line += '\n' + pc.magenta(`      drift: edited in the target since Ferry last installed it`);
+  if (!e.isValid) line += '\n' + pc.red(`      invalid: ${e.reason ?? ''}`);
+  else if (e.reason) line += '\n' + pc.dim(`      note: ${e.reason}`);
+  return line;
+}
+
+export function formatSummary(s: PlanSummary): string {
+  const parts = [
+    `${s.create} to create`,
+    `${s.update} to update`,
+    `${s.merge} to merge`,
+    `${s.useExisting} to use existing`,
+    `${s.ignore} to ignore`,
+    `${s.remove} to remove`,
+  ];
+  let out = `Plan: ${parts.join(', ')}.`;
+  const warnings: string[] = [];
+  if (s.invalid > 0) warnings.push(pc.red(`${s.invalid} invalid`));
+  if (s.drift > 0) warnings.push(pc.magenta(`${s.drift} drifted`));
+  if (warnings.length) out += ' ' + warnings.join(', ') + '.';
+  return out;
+}
+
+export function formatPlan(
+  pkg: Package,
+  target: Environment,
+  installation: Installation,
+  entries: readonly PlanEntry[],
+  blocker: string | null,
+  opts: { all?: boolean } = {},
+): string {
+  const lines: string[] = [];
+  lines.push(`Package ${JSON.stringify(pkg.name)} (${pkg.id}, version ${pkg.version}, ${pkg.status}) -> ${target.id} ${JSON.stringify(target.name)} (${target.tier})`);
+  lines.push('');
+  // Unchanged objects found by id or by the ID map are noise in a big plan;
+  // a natural-key or hand-picked match is a decision the approver should see.
+  const interesting = entries.filter(
+    (e) => opts.all || e.action !== 'USEEXISTING' || !e.isValid || e.drift || e.reason || e.match === 'naturalKey' || e.match === 'user',
+  );
+  for (const e of interesting) lines.push(formatPlanLine(e));
+  const hidden = entries.length - interesting.length;
+  if (hidden > 0) lines.push(pc.dim(`  = ${hidden} unchanged object${hidden > 1 ? 's' : ''} to use as they are (--all lists them)`));
+  lines.push('');
+  lines.push(formatSummary(installation.summary));
+  if (installation.summary.invalid > 0) {
+    lines.push(pc.red(`The plan cannot be installed until the invalid entries are fixed (ferry plan ... --set TYPE:id=ACTION).`));
+  } else if (blocker) {
+    lines.push(pc.yellow(`Install would be refused now: ${blocker}.`));
+  } else {
+    lines.push(`Installation ${installation.id} is prepared. Apply it with: ferry install ${installation.id}`);
+  }
+  return lines.join('\n');
+}
+
+export function formatEnvironments(envs: readonly (Environment & { lockedBy?: string | null })[]): string {
+  if (envs.length === 0) return 'No environments yet. Create one with: ferry env create <id> --name <name> --tier <tier>';
+  const rows = envs.map((e) => [e.id, e.name, e.tier, String(e.version), e.hosts.join(',') || '-', e.clonedFrom ? `clone of ${e.clonedFrom}` : '', e.lockedBy ? 'LOCKED' : '']);
+  return table(['ID', 'NAME', 'TIER', 'VERSION', 'HOSTS', '', ''], rows);
+}
+
+export function formatObjects(res: { items: StoredObject[]; total: number }, offset: number): string {
+  const rows = res.items.map((o) => [o.type, o.id, o.name]);
+  const shown = res.items.length ? `${offset + 1}-${offset + res.items.length}` : '0';
+  return table(['TYPE', 'ID', 'NAME'], rows) + `\n(${shown} of ${res.total})`;
+}
+
+export function formatPackage(p: Package): string {
+  const lines = [
+    `Package ${p.id}`,
+    `  name:        ${p.name}`,
+    `  status:      ${p.status}${p.assemblyError ? ` (${p.assemblyError})` : ''}`,
+    `  version:     ${p.version}`,
+    `  source:      ${p.sourceEnvId} (${p.sourceTier}) ${p.sourceUrl}`,
+    `  entities:    ${p.entityCount}  ${Object.entries(p.countsByType).map(([t, n]) => `${t} ${n}`).join(', ')}`,
+    `  selected:    ${p.objectCollections.map((c) => `${c.objCode}:${c.entities.map((e) => e.ID).join(',')}`).join(' ')}`,
+    `  removals:    ${p.removals.length ? p.removals.map((r) => `${r.type}:${r.id}`).join(' ') : '-'}`,
+    `  installOrder ${p.metadata.installOrder.join(' ')}`,
+    `  created:     ${p.createdAt}${p.publishedAt ? `  published: ${p.publishedAt}` : ''}${p.retiredAt ? `  retired: ${p.retiredAt}` : ''}`,
+  ];
+  if (p.metadata.deferredRefs > 0) lines.push(`  cycles:      ${p.metadata.deferredRefs} ref(s) close reference cycles; installed in two phases`);
+  return lines.join('\n');
+}
+
+export function formatHistory(list: readonly Installation[], packages: Map<string, Package>): string {
+  if (list.length === 0) return 'No installations yet.';
+  const rows = list.map((i) => {
+    const s = i.summary;
+    return [
+      i.id,
+      i.status,
+      packages.get(i.packageId)?.name ?? i.packageId,
+      `v${i.packageVersion}`,
+      `+${s.create} ~${s.update + s.merge} =${s.useExisting} -${s.ignore} x${s.remove}`,
+      i.installedAt ?? i.registeredAt,
+      i.error ?? '',
+    ];
+  });
+  return table(['INSTALLATION', 'STATUS', 'PACKAGE', 'VER', 'CHANGES', 'WHEN', ''], rows);
+}
+
+export function formatInstallResult(inst: Installation, entries: readonly PlanEntry[]): string {
+  const by = new Map<string, number>();
+  for (const e of entries) by.set(e.installationStatus, (by.get(e.installationStatus) ?? 0) + 1);
+  const counts = [...by.entries()].map(([k, v]) => `${v} ${k}`).join(', ');
+  return `Installation ${inst.id} ${inst.status}: ${counts}.`;
+}
+
+export function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const fmt = (r: string[]) => r.map((c, i) => (c ?? '').padEnd(widths[i]!)).join('  ').trimEnd();
+  return [pc.bold(fmt(header)), ...rows.map(fmt)].join('\n');
+}

@@ -1,0 +1,141 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync, existsSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { main } from '../../src/cli/main.js';
+
+/** Run the CLI in process and capture what it prints. */
+async function ferry(dataDir: string, ...args: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const code = await main(['node', 'ferry', '--data-dir', dataDir, ...args], {
+    out: (s) => (out += s + '\n'),
+    err: (s) => (err += s + '\n'),
+    isTTY: false,
+  });
+  return { code, out, err };
+}
+
+async function json<T = any>(dataDir: string, ...args: string[]): Promise<T> {
+  const r = await ferry(dataDir, '--json', ...args);
+  assert.equal(r.code, 0, `ferry ${args.join(' ')} failed: ${r.err}${r.out}`);
+  return JSON.parse(r.out) as T;
+}
+
+describe('ferry CLI', () => {
+  let dir: string;
+  let data: string;
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'ferry-cli-'));
+    data = join(dir, 'data');
+    const objects = [
+      { type: 'GROUP', id: 'g1', name: 'Default Group', fields: { description: 'everyone' } },
+      { type: 'ROLE', id: 'r1', name: 'Designer', fields: {} },
+      { type: 'TMPL', id: 't1', name: 'Onboarding', fields: { groupID: 'g1', description: 'v1' } },
+      { type: 'TTSK', id: 'k1', name: 'Brief', fields: { templateID: 't1', roleID: 'r1' } },
+      { type: 'TTSK', id: 'k2', name: 'Review', fields: { templateID: 't1', roleID: 'r1' } },
+    ];
+    writeFileSync(join(dir, 'dev.json'), JSON.stringify(objects));
+    writeFileSync(join(dir, 'prod.ndjson'), JSON.stringify({ type: 'GROUP', id: 'G9', name: 'Default Group', fields: { description: 'everyone' } }) + '\n');
+    writeFileSync(join(dir, 'bad.json'), '[{"type":"TMPL","id":"x"}]');
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('runs the promotion sequence of the README', async () => {
+    assert.equal((await ferry(data, 'env', 'create', 'dev', '--name', 'Development', '--tier', 'development')).code, 0);
+    assert.equal((await ferry(data, 'env', 'create', 'prod', '--name', 'Production', '--tier', 'production')).code, 0);
+    const list = await json<{ id: string }[]>(data, 'env', 'list');
+    assert.deepEqual(list.map((e) => e.id), ['dev', 'prod']);
+    assert.equal((await json(data, 'objects', 'load', 'dev', join(dir, 'dev.json'))).written, 5);
+    assert.equal((await json(data, 'objects', 'load', 'prod', join(dir, 'prod.ndjson'))).written, 1);
+    const objs = await json<{ total: number }>(data, 'objects', 'list', 'dev', '--type', 'TTSK');
+    assert.equal(objs.total, 2);
+
+    const pkg = await json<{ id: string; status: string; entityCount: number }>(data, 'package', 'create', '--source', 'dev', '--name', 'Onboarding', '--select', 'TMPL:t1');
+    assert.deepEqual([pkg.status, pkg.entityCount], ['DRAFT', 5]);
+    const why = await json<{ path: string[] }>(data, 'package', 'show', pkg.id, '--explain', 'ROLE:r1');
+    assert.equal(why.path.length, 3);
+    assert.equal((await ferry(data, 'package', 'status', pkg.id, 'active')).code, 0);
+
+    const human = await ferry(data, 'plan', pkg.id, '--target', 'prod');
+    assert.equal(human.code, 0, human.err);
+    assert.match(human.out, /\+ TMPL +t1 +"Onboarding" +create/);
+    assert.match(human.out, /= GROUP +g1 +"Default Group" +use existing -> G9 \(matched by natural key\)/);
+    assert.match(human.out, /Plan: 4 to create, 0 to update, 0 to merge, 1 to use existing, 0 to ignore, 0 to remove\./);
+    const installationId = /ferry install ([0-9a-f-]{36})/.exec(human.out)![1]!;
+
+    const plan = await json<{ installation: { id: string }; steps: { op: string }[] }>(data, 'plan', pkg.id, '--target', 'prod');
+    assert.deepEqual(plan.steps.map((s) => s.op).sort(), ['create', 'create', 'create', 'create', 'register']);
+
+    const inst = await ferry(data, 'install', installationId);
+    assert.equal(inst.code, 0, inst.err);
+    assert.match(inst.out, /COMPLETED: .*4 INSTALLED.*1 REGISTERED|COMPLETED: .*1 REGISTERED.*4 INSTALLED/);
+    // The other prepared plan is stale now: the target moved.
+    const stale = await ferry(data, 'install', plan.installation.id);
+    assert.equal(stale.code, 1);
+    assert.match(stale.err, /^ferry: target prod changed since the plan was prepared/);
+
+    const history = await ferry(data, 'history', 'prod');
+    assert.match(history.out, new RegExp(`${installationId}\\s+COMPLETED\\s+Onboarding`));
+
+    // Export, then import the bundle into a second data directory (another server).
+    const bundle = join(dir, 'onboarding.ferry');
+    assert.equal((await ferry(data, 'export', pkg.id, '-o', bundle, '--dir', join(dir, 'review'))).code, 0);
+    assert.ok(existsSync(join(dir, 'review', 'TTSK')));
+    assert.deepEqual(readdirSync(join(dir, 'review', 'TTSK')).sort(), ['k1.json', 'k2.json']);
+    const other = join(dir, 'other');
+    assert.equal((await ferry(other, 'env', 'create', 'prod', '--name', 'Prod', '--tier', 'production')).code, 0);
+    const dry = await ferry(other, 'import', bundle, '--target', 'prod', '--dry-run');
+    assert.equal(dry.code, 0, dry.err);
+    assert.match(dry.out, /Plan: 5 to create/);
+    assert.equal((await json<{ total: number }>(other, 'objects', 'list', 'prod')).total, 0);
+    const real = await json<{ installation: { status: string } }>(other, 'import', bundle, '--target', 'prod');
+    assert.equal(real.installation.status, 'COMPLETED');
+    assert.equal((await json<{ total: number }>(other, 'objects', 'list', 'prod')).total, 5);
+
+    // Roll back the first install: prod is back to its one group.
+    assert.equal((await ferry(data, 'rollback', installationId)).code, 0);
+    const left = await json<{ items: { id: string }[] }>(data, 'objects', 'list', 'prod');
+    assert.deepEqual(left.items.map((o) => o.id), ['G9']);
+  });
+
+  it('plans with overrides and exits 1 on an invalid plan', async () => {
+    const pkgs = await json<{ id: string }[]>(data, 'package', 'list');
+    // A unique id prefix is enough, as with git.
+    const r = await ferry(data, 'plan', pkgs[0]!.id.slice(0, 8), '--target', 'prod', '--set', 'TMPL:t1=IGNORE');
+    assert.equal(r.code, 1);
+    assert.match(r.out, /invalid: its owner TMPL:t1 is IGNOREd but it is not/);
+    assert.match(r.out, /\(set by you; was CREATE\)/);
+  });
+
+  it('exits 2 on bad usage and 1 on a refused operation, with a one-line reason', async () => {
+    assert.equal((await ferry(data, 'env', 'create', 'x', '--name', 'X')).code, 2);
+    assert.equal((await ferry(data, 'env', 'create', 'x', '--name', 'X', '--tier', 'staging')).code, 2);
+    assert.equal((await ferry(data, 'nonsense')).code, 2);
+    assert.equal((await ferry(data, 'package', 'create', '--source', 'dev', '--name', 'n', '--select', 'TMPL-t1')).code, 2);
+    assert.equal((await ferry(data, 'plan', 'p', '--target', 'prod', '--set', 'TMPL:t1=DESTROY')).code, 2);
+    const refused = await ferry(data, 'env', 'create', 'dev', '--name', 'again', '--tier', 'development');
+    assert.equal(refused.code, 1);
+    assert.equal(refused.err, 'ferry: environment dev already exists\n');
+    const bad = await ferry(data, 'objects', 'load', 'dev', join(dir, 'bad.json'));
+    assert.equal(bad.code, 1);
+    assert.match(bad.err, /object #1 \(TMPL:x\): name: Required/);
+    const missing = await ferry(data, 'import', join(dir, 'nope.ferry'), '--target', 'prod');
+    assert.equal(missing.code, 1);
+    assert.match(missing.err, /not found/);
+    const help = await ferry(data, '--help');
+    assert.equal(help.code, 0);
+    assert.match(help.out, /Usage: ferry/);
+  });
+
+  it('runs as a real process through bin/ferry.js', () => {
+    const r = spawnSync(process.execPath, ['bin/ferry.js', '--data-dir', data, '--json', 'env', 'list'], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(JSON.parse(r.stdout).map((e: { id: string }) => e.id), ['dev', 'prod']);
+    const bad = spawnSync(process.execPath, ['bin/ferry.js', '--data-dir', data, 'rollback', 'no-such-installation'], { encoding: 'utf8' });
+    assert.equal(bad.status, 1);
+    assert.equal(bad.stderr, 'ferry: installation no-such-installation not found\n');
+  });
+});
