@@ -37,6 +37,12 @@ export interface TargetLookup {
   byKey: Map<string, StoredObject[]>;
   /** key(type, sourceId) -> target id, for refs to objects outside the package. */
   externals: Map<string, string>;
+  /**
+   * key(type, targetId) of an object a removal would delete -> its owned
+   * children in the target. Removing an owner would orphan them, so such a
+   * removal is invalid unless the children are removed too.
+   */
+  ownedChildren?: Map<string, { type: TypeCode; id: string }[]>;
 }
 
 /** A user's choice for one entry: an action, and for USEEXISTING/UPDATE/MERGE optionally which target object. */
@@ -178,6 +184,19 @@ export function preparePlan(input: PrepareInput): PlanEntry[] {
       statusReason: null,
     };
   });
+
+  const removed = new Set(removals.filter((r) => r.targetId).map((r) => key(r.type, r.targetId!)));
+  for (const r of removals) {
+    if (!r.targetId) continue;
+    const orphans = (lookup.ownedChildren?.get(key(r.type, r.targetId)) ?? []).filter((c) => !removed.has(key(c.type, c.id)));
+    if (orphans.length > 0) {
+      r.isValid = false;
+      r.reason = `removing it would orphan ${orphans.length} owned child${orphans.length > 1 ? 'ren' : ''} in the target (${orphans
+        .slice(0, 3)
+        .map((c) => `${c.type}:${c.id}`)
+        .join(', ')}${orphans.length > 3 ? ', ...' : ''}); remove them too`;
+    }
+  }
 
   validatePlan(catalog, entities, entries, matched, translate);
   return [...removals, ...entries];

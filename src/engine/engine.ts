@@ -170,7 +170,7 @@ export class Engine {
     patch: { name?: string; tier?: string; hosts?: string[]; parameters?: Record<string, string>; targetOwned?: Record<string, string[]> },
     actor?: Actor,
   ): Promise<Environment> {
-    const env = await this.getEnvironment(id);
+    const env = await this.assertWritable(id);
     const tier: Tier | undefined = patch.tier !== undefined ? parseTier(patch.tier) : undefined;
     await this.store.transaction(async (tx) => {
       await tx.updateEnvironment(env.id, { ...patch, tier });
@@ -339,7 +339,11 @@ export class Engine {
   async assemble(pkg: Package, selection: ObjectRef[], onProgress?: ProgressFn): Promise<Package> {
     try {
       onProgress?.({ phase: 'assemble', done: 0, total: selection.length });
-      const { entities } = await assemblePackage(this.sourceReader(pkg.sourceEnvId), selection, this.catalog);
+      // A package may hold only removals: nothing to assemble then.
+      const { entities } =
+        selection.length === 0 && pkg.removals.length > 0
+          ? { entities: [] }
+          : await assemblePackage(this.sourceReader(pkg.sourceEnvId), selection, this.catalog);
       const order = orderForInstall(entities, this.catalog);
       const rows: PackageEntity[] = order.ordered.map((e, ord) => ({
         type: e.type,
@@ -647,6 +651,29 @@ export class Engine {
       else {
         const r = lookup.idMap.get(k);
         if (r && lookup.targets.has(key(r.type, r.targetId))) lookup.externals.set(k, r.targetId);
+      }
+    }
+
+    // Owned children of objects a removal would delete (orphan check).
+    const removalTargets: { type: TypeCode; id: string }[] = [];
+    for (const r of pkg.removals) {
+      const k = key(r.type, r.id);
+      const obj = lookup.byId.get(k) ?? (lookup.idMap.get(k) ? lookup.targets.get(key(r.type, lookup.idMap.get(k)!.targetId)) : undefined);
+      if (obj) removalTargets.push({ type: obj.type, id: obj.id });
+    }
+    if (removalTargets.length > 0) {
+      lookup.ownedChildren = new Map();
+      const childTypes = Object.values(this.catalog.types).filter((t) => Object.values(t.refs).some((r) => r.owner)).map((t) => t.code);
+      for (const [scope, list] of this.splitByScope(target.id, removalTargets)) {
+        const kids = await this.store.getChildren(scope, list.map((t) => t.id), childTypes);
+        for (const kid of kids) {
+          const spec = typeSpec(this.catalog, kid.type);
+          const ownerId = ownerIdOf(spec, kid);
+          const owner = list.find((t) => t.id === ownerId && Object.values(spec.refs).some((r) => r.owner && r.type === t.type));
+          if (!owner) continue;
+          const ok = key(owner.type, owner.id);
+          lookup.ownedChildren.set(ok, [...(lookup.ownedChildren.get(ok) ?? []), { type: kid.type, id: kid.id }]);
+        }
       }
     }
 

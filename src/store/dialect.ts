@@ -40,6 +40,14 @@ export const POSTGRES: DialectCapabilities = {
 
 export interface Connection {
   db: Kysely<Database>;
+  /**
+   * Handle for reads outside transactions. SQLite gets a second connection:
+   * Kysely serialises everything on one SQLite connection, so without it a
+   * long install transaction would stall every status poll; in WAL mode the
+   * reader sees the last committed state meanwhile. PostgreSQL's pool already
+   * reads beside a writer, so there it is the same handle.
+   */
+  reader: Kysely<Database>;
   caps: DialectCapabilities;
   /** Where the data lives, for messages: a file path or a URL without password. */
   location: string;
@@ -83,7 +91,7 @@ export async function openConnection(options: ConnectOptions): Promise<Connectio
       }
     }
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-    return { db, caps: POSTGRES, location: url.replace(/:[^:@/]*@/, ':***@') + (schema ? `#${schema}` : ''), schema: schema ?? 'public' };
+    return { db, reader: db, caps: POSTGRES, location: url.replace(/:[^:@/]*@/, ':***@') + (schema ? `#${schema}` : ''), schema: schema ?? 'public' };
   }
   if (url && !url.startsWith('sqlite:') && url !== '') {
     throw new Error(`unsupported database URL ${url} (use postgres://... or leave it unset for SQLite)`);
@@ -107,5 +115,16 @@ export async function openConnection(options: ConnectOptions): Promise<Connectio
   sqlite.pragma('busy_timeout = 10000');
   sqlite.pragma('cache_size = -65536');
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
-  return { db, caps: SQLITE, location: file };
+  // Opened lazily: the file and its schema must exist before a read-only handle can use them.
+  const reader = new Kysely<Database>({
+    dialect: new SqliteDialect({
+      database: async () => {
+        const r = new SqliteDatabase(file, { readonly: true });
+        r.pragma('busy_timeout = 10000');
+        r.pragma('cache_size = -32768');
+        return r;
+      },
+    }),
+  });
+  return { db, reader, caps: SQLITE, location: file };
 }

@@ -93,12 +93,18 @@ export class Store {
     readonly caps: DialectCapabilities,
     readonly location: string,
     private readonly root: Kysely<Database>,
+    private readonly reader: Kysely<Database>,
   ) {}
+
+  /** Where reads go: the transaction inside one, else the reader (see Connection.reader). */
+  private get read(): Db {
+    return this.db.isTransaction ? this.db : this.reader;
+  }
 
   /** Open a connection and bring the schema up to date. */
   static async open(options: ConnectOptions): Promise<Store> {
     const conn: Connection = await openConnection(options);
-    const store = new Store(conn.db, conn.caps, conn.location, conn.db);
+    const store = new Store(conn.db, conn.caps, conn.location, conn.db, conn.reader);
     await store.migrate(conn.schema);
     return store;
   }
@@ -119,6 +125,7 @@ export class Store {
   }
 
   async close(): Promise<void> {
+    if (this.reader !== this.root) await this.reader.destroy();
     await this.root.destroy();
   }
 
@@ -129,7 +136,7 @@ export class Store {
   /** Run fn in one database transaction; nested calls reuse the outer one. */
   async transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T> {
     if (this.db.isTransaction) return fn(this);
-    return this.root.transaction().execute((trx) => fn(new Store(trx, this.caps, this.location, this.root)));
+    return this.root.transaction().execute((trx) => fn(new Store(trx, this.caps, this.location, this.root, this.reader)));
   }
 
   /** Rows per INSERT for a table of `columns` columns. */
@@ -171,12 +178,12 @@ export class Store {
   }
 
   async getEnvironment(id: string): Promise<(Environment & { lockedBy: string | null }) | undefined> {
-    const row = await this.db.selectFrom('environments').selectAll().where('id', '=', id).executeTakeFirst();
+    const row = await this.read.selectFrom('environments').selectAll().where('id', '=', id).executeTakeFirst();
     return row ? toEnvironment(row) : undefined;
   }
 
   async listEnvironments(): Promise<(Environment & { lockedBy: string | null })[]> {
-    const rows = await this.db.selectFrom('environments').selectAll().orderBy('id').execute();
+    const rows = await this.read.selectFrom('environments').selectAll().orderBy('id').execute();
     return rows.map(toEnvironment);
   }
 
@@ -200,7 +207,7 @@ export class Store {
       .set((eb) => ({ version: eb('version', '+', 1), updated_at: now() }))
       .where('id', '=', id)
       .execute();
-    const row = await this.db.selectFrom('environments').select('version').where('id', '=', id).executeTakeFirstOrThrow();
+    const row = await this.read.selectFrom('environments').select('version').where('id', '=', id).executeTakeFirstOrThrow();
     return row.version;
   }
 
@@ -285,7 +292,7 @@ export class Store {
   }
 
   async getObject(envId: string, type: TypeCode, id: string): Promise<StoredObject | undefined> {
-    const row = await this.db
+    const row = await this.read
       .selectFrom('objects')
       .selectAll()
       .where('env_id', '=', envId)
@@ -300,7 +307,7 @@ export class Store {
     const out: StoredObject[] = [];
     for (const [type, ids] of groupByType(keys)) {
       for (const chunk of this.chunks(ids, 1)) {
-        const rows = await this.db
+        const rows = await this.read
           .selectFrom('objects')
           .selectAll()
           .where('env_id', '=', envId)
@@ -318,7 +325,7 @@ export class Store {
     if (types.length === 0 || ownerIds.length === 0) return [];
     const out: StoredObject[] = [];
     for (const chunk of this.chunks(ownerIds, 1)) {
-      const rows = await this.db
+      const rows = await this.read
         .selectFrom('objects')
         .selectAll()
         .where('env_id', '=', envId)
@@ -334,7 +341,7 @@ export class Store {
   async findByNaturalKey(envId: string, type: TypeCode, nkeys: readonly string[]): Promise<(StoredObject & { nkey: string })[]> {
     const out: (StoredObject & { nkey: string })[] = [];
     for (const chunk of this.chunks(nkeys, 1)) {
-      const rows = await this.db
+      const rows = await this.read
         .selectFrom('objects')
         .selectAll()
         .where('env_id', '=', envId)
@@ -350,7 +357,7 @@ export class Store {
     envIds: readonly string[],
     opts: { type?: TypeCode; limit?: number; offset?: number } = {},
   ): Promise<{ items: StoredObject[]; total: number }> {
-    let q = this.db.selectFrom('objects').where('env_id', 'in', envIds as string[]);
+    let q = this.read.selectFrom('objects').where('env_id', 'in', envIds as string[]);
     if (opts.type) q = q.where('type', '=', opts.type);
     const totalRow = await q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
     const rows = await q
@@ -364,7 +371,7 @@ export class Store {
   }
 
   async countObjects(envId: string): Promise<number> {
-    const row = await this.db
+    const row = await this.read
       .selectFrom('objects')
       .where('env_id', '=', envId)
       .select((eb) => eb.fn.countAll<number>().as('n'))
@@ -405,12 +412,12 @@ export class Store {
   }
 
   async getPackage(id: string): Promise<Package | undefined> {
-    const row = await this.db.selectFrom('packages').selectAll().where('id', '=', id).executeTakeFirst();
+    const row = await this.read.selectFrom('packages').selectAll().where('id', '=', id).executeTakeFirst();
     return row ? toPackage(row) : undefined;
   }
 
   async listPackages(opts: { sourceEnvIds?: readonly string[] } = {}): Promise<Package[]> {
-    let q = this.db.selectFrom('packages').selectAll();
+    let q = this.read.selectFrom('packages').selectAll();
     if (opts.sourceEnvIds) q = q.where('source_env_id', 'in', opts.sourceEnvIds.length ? (opts.sourceEnvIds as string[]) : ['\u0000']);
     const rows = await q.orderBy('created_at').orderBy('id').execute();
     return rows.map(toPackage);
@@ -459,7 +466,7 @@ export class Store {
     packageId: string,
     opts: { type?: TypeCode; limit?: number; afterOrd?: number } = {},
   ): Promise<PackageEntity[]> {
-    let q = this.db.selectFrom('package_entities').selectAll().where('package_id', '=', packageId);
+    let q = this.read.selectFrom('package_entities').selectAll().where('package_id', '=', packageId);
     if (opts.type) q = q.where('type', '=', opts.type);
     if (opts.afterOrd !== undefined) q = q.where('ord', '>', opts.afterOrd);
     q = q.orderBy('ord');
@@ -472,7 +479,7 @@ export class Store {
     const out: PackageEntity[] = [];
     for (const [type, ids] of groupByType(keys)) {
       for (const chunk of this.chunks(ids, 1)) {
-        const rows = await this.db
+        const rows = await this.read
           .selectFrom('package_entities')
           .selectAll()
           .where('package_id', '=', packageId)
@@ -508,12 +515,12 @@ export class Store {
   }
 
   async getInstallation(id: string): Promise<Installation | undefined> {
-    const row = await this.db.selectFrom('installations').selectAll().where('id', '=', id).executeTakeFirst();
+    const row = await this.read.selectFrom('installations').selectAll().where('id', '=', id).executeTakeFirst();
     return row ? toInstallation(row) : undefined;
   }
 
   async listInstallations(opts: { packageId?: string; targetEnvIds?: readonly string[]; status?: InstallationStatus } = {}): Promise<Installation[]> {
-    let q = this.db.selectFrom('installations').selectAll();
+    let q = this.read.selectFrom('installations').selectAll();
     if (opts.packageId) q = q.where('package_id', '=', opts.packageId);
     if (opts.targetEnvIds) q = q.where('target_env_id', 'in', opts.targetEnvIds.length ? (opts.targetEnvIds as string[]) : ['\u0000']);
     if (opts.status) q = q.where('status', '=', opts.status);
@@ -541,7 +548,7 @@ export class Store {
   }
 
   async getEntries(installationId: string, opts: { type?: TypeCode } = {}): Promise<PlanEntry[]> {
-    let q = this.db.selectFrom('installation_entries').selectAll().where('installation_id', '=', installationId);
+    let q = this.read.selectFrom('installation_entries').selectAll().where('installation_id', '=', installationId);
     if (opts.type) q = q.where('type', '=', opts.type);
     const rows = await q.orderBy('ord').execute();
     return rows.map(toEntry);
@@ -594,7 +601,7 @@ export class Store {
     const out: IdMapEntry[] = [];
     for (const [type, ids] of groupByType(keys)) {
       for (const chunk of this.chunks(ids, 1)) {
-        const rows = await this.db
+        const rows = await this.read
           .selectFrom('id_map')
           .selectAll()
           .where('env_id', '=', envId)
@@ -612,7 +619,7 @@ export class Store {
   async getIdMapByTarget(envId: string, type: TypeCode, targetIds: readonly string[]): Promise<IdMapEntry[]> {
     const out: IdMapEntry[] = [];
     for (const chunk of this.chunks(targetIds, 1)) {
-      const rows = await this.db
+      const rows = await this.read
         .selectFrom('id_map')
         .selectAll()
         .where('env_id', '=', envId)
@@ -672,7 +679,7 @@ export class Store {
   }
 
   async getIdMapForInstallation(envId: string, installationId: string): Promise<IdMapEntry[]> {
-    const rows = await this.db
+    const rows = await this.read
       .selectFrom('id_map')
       .selectAll()
       .where('env_id', '=', envId)
@@ -704,7 +711,7 @@ export class Store {
   }
 
   async getRestorePoints(installationId: string): Promise<RestorePointRow[]> {
-    const rows = await this.db
+    const rows = await this.read
       .selectFrom('restore_points')
       .selectAll()
       .where('installation_id', '=', installationId)
@@ -722,7 +729,7 @@ export class Store {
   // ---------------------------------------------------------------- decisions
 
   async getDecisions(envId: string, sourceUid: string): Promise<Decision[]> {
-    const rows = await this.db
+    const rows = await this.read
       .selectFrom('decisions')
       .selectAll()
       .where('env_id', '=', envId)
@@ -789,7 +796,7 @@ export class Store {
   }
 
   async listAudit(opts: { envId?: string; actor?: string; since?: string; until?: string; limit?: number } = {}): Promise<AuditEntry[]> {
-    let q = this.db.selectFrom('audit').selectAll();
+    let q = this.read.selectFrom('audit').selectAll();
     if (opts.envId) q = q.where('env_id', '=', opts.envId);
     if (opts.actor) q = q.where('actor', '=', opts.actor);
     if (opts.since) q = q.where('at', '>=', opts.since);

@@ -125,6 +125,10 @@ describe('ferry CLI', () => {
     const missing = await ferry(data, 'import', join(dir, 'nope.ferry'), '--target', 'prod');
     assert.equal(missing.code, 1);
     assert.match(missing.err, /not found/);
+    writeFileSync(join(dir, 'catalog.json'), JSON.stringify({ extend: true, types: [{ code: 'WIDGET', refs: { dashID: { type: 'NOPE' } } }] }));
+    const catalog = await ferry(data, '--catalog', join(dir, 'catalog.json'), 'env', 'list');
+    assert.equal(catalog.code, 1);
+    assert.match(catalog.err, /catalog .*catalog\.json: .*ref dashID points at unknown type NOPE/);
     const help = await ferry(data, '--help');
     assert.equal(help.code, 0);
     assert.match(help.out, /Usage: ferry/);

@@ -249,6 +249,36 @@ for (const dialect of DIALECTS) {
       assert.deepEqual(plan.entries.map((x) => `${x.type}:${x.action}:${x.match}`).sort(), ['USER:USEEXISTING:id', 'USRGRP:USEEXISTING:id']);
     });
 
+    it('removes what the package lists in removals, never orphaning owned children, and rolls back', async () => {
+      const pkg = await engine.createPackage({ sourceEnvId: 'dev', name: 'Cleanup', selection: [], removals: [{ type: 'TTSK', id: 'k2' }] });
+      assert.deepEqual([pkg.status, pkg.entityCount], ['DRAFT', 0]);
+      await engine.setPackageStatus(pkg.id, 'ACTIVE');
+      const bad = await engine.prepare(pkg.id, 'prod');
+      assert.equal(bad.entries.length, 1);
+      const r = bad.entries[0]!;
+      assert.deepEqual([r.action, r.match, r.isValid], ['REMOVE', 'idmap', false]);
+      assert.match(r.reason!, /would orphan 1 owned child in the target \(TPRED:/);
+
+      await engine.setRemovals(pkg.id, [{ type: 'TPRED', id: 'p1' }, { type: 'TTSK', id: 'k2' }, { type: 'ROLE', id: 'never-installed' }]);
+      const plan = await engine.prepare(pkg.id, 'prod');
+      assert.equal(plan.installation.summary.invalid, 0);
+      assert.deepEqual(plan.entries.map((e) => `${e.action} ${e.type}:${e.sourceId} ${e.targetId ? 'found' : 'absent'}`), [
+        'REMOVE TPRED:p1 found',
+        'REMOVE TTSK:k2 found',
+        'REMOVE ROLE:never-installed absent',
+      ]);
+      const before = await snapshot(engine, 'prod');
+      const inst = await engine.install(plan.installation.id);
+      const entries = await engine.getEntries(inst.id);
+      assert.deepEqual(entries.map((e) => e.installationStatus), ['REMOVED', 'REMOVED', 'SKIPPED']);
+      const gone = entries.filter((e) => e.installationStatus === 'REMOVED').map((e) => `${e.type}:${e.targetId}`);
+      const after = (await snapshot(engine, 'prod')).map((o) => `${o.type}:${o.id}`);
+      assert.equal(after.length, before.length - 2);
+      for (const g of gone) assert.ok(!after.includes(g));
+      await engine.rollback(inst.id);
+      assert.deepEqual(await snapshot(engine, 'prod'), before);
+    });
+
     it('refuses bad input with a clear error and writes nothing', async () => {
       const before = await snapshot(engine, 'dev');
       await rejectsWith(engine.loadObjects('dev', [{ type: 'NOPE', id: 'x', name: 'x', fields: {} }]), '400 INVALID_REQUEST', /object #1 \(NOPE:x\): unknown type NOPE/);

@@ -1,0 +1,114 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Store, ObjectRow } from '../../src/store/store.js';
+import type { Environment } from '../../src/core/types.js';
+import { DIALECTS, openTestEngine, type TestEngine } from '../support/engines.js';
+
+const env = (id: string): Environment => ({
+  id,
+  uid: `uid-${id}`,
+  name: id,
+  tier: 'development',
+  hosts: [],
+  version: 1,
+  parameters: {},
+  targetOwned: {},
+  clonedFrom: null,
+  createdAt: '2026-01-01T00:00:00.000Z',
+  updatedAt: '2026-01-01T00:00:00.000Z',
+});
+
+const row = (envId: string, type: string, id: string, extra: Partial<ObjectRow> = {}): ObjectRow => ({
+  envId,
+  type,
+  id,
+  name: `${type} ${id}`,
+  fields: { n: id },
+  hash: `h-${id}`,
+  nkey: null,
+  ownerId: null,
+  ...extra,
+});
+
+for (const dialect of DIALECTS) {
+  describe(`store on ${dialect}`, () => {
+    let t: TestEngine;
+    let store: Store;
+    before(async () => {
+      t = await openTestEngine(dialect);
+      store = t.engine.store;
+      await store.createEnvironment(env('a'));
+      await store.createEnvironment(env('b'));
+    });
+    after(async () => t.cleanup());
+
+    it('upserts objects in batches larger than one statement and reads them back', async () => {
+      const rows: ObjectRow[] = [];
+      for (let i = 0; i < 7000; i++) rows.push(row('a', 'TTSK', `k${i}`, { ownerId: `t${i % 10}`, nkey: `["task ${i % 100}"]` }));
+      await store.upsertObjects(rows);
+      await store.upsertObjects([row('a', 'TTSK', 'k1', { name: 'renamed', hash: 'h2', ownerId: 't1' })]);
+      assert.equal(await store.countObjects('a'), 7000);
+      const [k1] = await store.getObjects('a', [{ type: 'TTSK', id: 'k1' }]);
+      assert.deepEqual([k1!.name, k1!.hash], ['renamed', 'h2']);
+      assert.equal((await store.getChildren('a', ['t3'], ['TTSK'])).length, 700);
+      assert.equal((await store.getChildren('a', ['t3'], ['TASSGN'])).length, 0);
+      assert.equal((await store.findByNaturalKey('a', 'TTSK', ['["task 7"]'])).length, 70);
+      const page = await store.listObjects(['a'], { type: 'TTSK', limit: 10, offset: 20 });
+      assert.equal(page.total, 7000);
+      assert.equal(page.items.length, 10);
+      const many = await store.getObjects('a', rows.slice(0, 6000).map((r) => ({ type: r.type, id: r.id })));
+      assert.equal(many.length, 6000);
+    });
+
+    it('keeps environments apart', async () => {
+      assert.equal(await store.countObjects('b'), 0);
+      assert.equal((await store.getObjects('b', [{ type: 'TTSK', id: 'k1' }])).length, 0);
+      assert.equal(await store.copyObjects('a', 'b'), 7000);
+      assert.equal(await store.countObjects('b'), 7000);
+    });
+
+    it('rolls back everything written in a transaction that throws', async () => {
+      await assert.rejects(
+        store.transaction(async (tx) => {
+          await tx.upsertObjects([row('b', 'TMPL', 'new1')]);
+          await tx.deleteObjects('b', [{ type: 'TTSK', id: 'k1' }]);
+          await tx.bumpEnvironmentVersion('b');
+          throw new Error('boom');
+        }),
+        /boom/,
+      );
+      assert.equal((await store.getObjects('b', [{ type: 'TMPL', id: 'new1' }])).length, 0);
+      assert.equal((await store.getObjects('b', [{ type: 'TTSK', id: 'k1' }])).length, 1);
+      assert.equal((await store.getEnvironment('b'))!.version, 1);
+    });
+
+    it('takes the install lock once', async () => {
+      assert.equal(await store.lockEnvironment('a', 'i1'), true);
+      assert.equal(await store.lockEnvironment('a', 'i2'), false);
+      assert.equal((await store.getEnvironment('a'))!.lockedBy, 'i1');
+      await store.unlockEnvironment('a', 'i2');
+      assert.equal((await store.getEnvironment('a'))!.lockedBy, 'i1');
+      await store.unlockEnvironment('a', 'i1');
+      assert.equal((await store.getEnvironment('a'))!.lockedBy, null);
+    });
+
+    it('upserts ID map rows and decisions by their keys', async () => {
+      await store.upsertIdMap('b', 'inst1', [{ sourceUid: 'u', type: 'TMPL', sourceId: 's1', targetId: 't1', hash: 'x' }]);
+      await store.upsertIdMap('b', 'inst2', [{ sourceUid: 'u', type: 'TMPL', sourceId: 's1', targetId: 't2', hash: 'y' }]);
+      assert.deepEqual(await store.getIdMap('b', 'u', [{ type: 'TMPL', id: 's1' }]), [{ sourceUid: 'u', type: 'TMPL', sourceId: 's1', targetId: 't2', hash: 'y' }]);
+      assert.deepEqual(await store.getIdMap('a', 'u', [{ type: 'TMPL', id: 's1' }]), []);
+      await store.upsertDecisions('b', [{ sourceUid: 'u', type: 'TTSK', sourceId: 'k', action: 'IGNORE', targetId: null }]);
+      await store.upsertDecisions('b', [{ sourceUid: 'u', type: 'TTSK', sourceId: 'k', action: 'USEEXISTING', targetId: 'T' }]);
+      assert.deepEqual(await store.getDecisions('b', 'u'), [{ sourceUid: 'u', type: 'TTSK', sourceId: 'k', action: 'USEEXISTING', targetId: 'T' }]);
+    });
+
+    it('appends audit entries and filters them', async () => {
+      await store.appendAudit({ actor: 'ann', address: '127.0.0.1', action: 'x.create', envId: 'a', subject: 's', result: 'ok', detail: { n: 1 }, at: '2026-01-01T00:00:00.000Z' });
+      await store.appendAudit({ actor: 'bob', address: null, action: 'x.delete', envId: 'b', subject: null, result: 'failed', detail: {}, at: '2026-02-01T00:00:00.000Z' });
+      const bob = await store.listAudit({ actor: 'bob' });
+      assert.deepEqual(bob.map((e) => [e.action, e.envId, e.result]), [['x.delete', 'b', 'failed']]);
+      assert.deepEqual((await store.listAudit({ envId: 'a', since: '2025-12-31T00:00:00.000Z' })).map((e) => e.actor), ['ann']);
+      assert.deepEqual((await store.listAudit({ until: '2026-01-15T00:00:00.000Z' })).map((e) => e.actor), ['ann']);
+    });
+  });
+}
