@@ -206,6 +206,23 @@ export class Engine {
     };
   }
 
+  /**
+   * Every write bumps the version of the environment it went through; a
+   * write that touched server-scoped objects (users, groups, roles) changes
+   * what every environment sees, so plans prepared against any of them are
+   * stale too.
+   */
+  private async bumpVersions(tx: Store, envId: string, types: Iterable<TypeCode>): Promise<number> {
+    const version = await tx.bumpEnvironmentVersion(envId);
+    for (const t of new Set(types)) {
+      if (this.catalog.types[t]?.scope === 'server') {
+        await tx.bumpOtherEnvironmentVersions(envId);
+        break;
+      }
+    }
+    return version;
+  }
+
   private async assertWritable(envId: string, holder?: string): Promise<Environment> {
     const env = await this.getEnvironment(envId);
     if (env.lockedBy && env.lockedBy !== holder) throw new LockedError(envId);
@@ -219,7 +236,7 @@ export class Engine {
     let version = 0;
     await this.store.transaction(async (tx) => {
       await tx.upsertObjects(objects.map((o) => this.toRow(envId, o)));
-      version = await tx.bumpEnvironmentVersion(envId);
+      version = await this.bumpVersions(tx, envId, objects.map((o) => o.type));
       await this.audit(actor, 'objects.load', envId, null, 'ok', { count: objects.length }, tx);
     });
     return { written: objects.length, version };
@@ -251,7 +268,7 @@ export class Engine {
     await this.getObject(envId, type, id);
     await this.store.transaction(async (tx) => {
       await tx.deleteObjects(this.scopeOf(envId, type), [{ type, id }]);
-      await tx.bumpEnvironmentVersion(envId);
+      await this.bumpVersions(tx, envId, [type]);
       await this.audit(actor, 'objects.delete', envId, `${type}:${id}`, 'ok', {}, tx);
     });
   }
@@ -807,7 +824,8 @@ export class Engine {
           return o ? { ...en, installationStatus: o.status, targetId: o.targetId ?? en.targetId, statusReason: o.reason } : en;
         });
         await tx.replaceEntries(inst.id, final);
-        await tx.bumpEnvironmentVersion(target.id);
+        const written = steps.filter((s) => s.op === 'create' || s.op === 'update' || s.op === 'remove' || s.op === 'patch').map((s) => s.type);
+        await this.bumpVersions(tx, target.id, written);
         const ts = now();
         const done: Installation = { ...inst, status: 'COMPLETED', installedAt: ts, updatedAt: ts };
         await tx.updateInstallation(done);
@@ -1012,7 +1030,7 @@ export class Engine {
         await tx.deleteIdMap(target.id, inst.sourceEnvUid, drop.map((r) => ({ type: r.type, id: r.sourceId })));
         await tx.upsertIdMap(target.id, inst.id, keep.map((r) => ({ ...r, hash: restoredHash.get(key(r.type, r.targetId))! })));
 
-        await tx.bumpEnvironmentVersion(target.id);
+        await this.bumpVersions(tx, target.id, points.map((p) => p.type));
         const ts = new Date().toISOString();
         const done: Installation = { ...inst, status: 'ROLLED_BACK', rolledBackAt: ts, updatedAt: ts };
         await tx.updateInstallation(done);

@@ -211,6 +211,15 @@ export class Store {
     return row.version;
   }
 
+  /** Bump every environment but one: a write to server-scoped objects changes what all of them see. */
+  async bumpOtherEnvironmentVersions(exceptId: string): Promise<void> {
+    await this.db
+      .updateTable('environments')
+      .set((eb) => ({ version: eb('version', '+', 1) }))
+      .where('id', '!=', exceptId)
+      .execute();
+  }
+
   /** Take the install lock; false when another installation holds it. */
   async lockEnvironment(id: string, holder: string): Promise<boolean> {
     const res = await this.db

@@ -247,6 +247,11 @@ for (const dialect of DIALECTS) {
       const pkg = await engine.createPackage({ sourceEnvId: 'dev', name: 'Users', selection: [{ type: 'USER', id: 'u1' }] });
       const plan = await engine.prepare(pkg.id, 'prod');
       assert.deepEqual(plan.entries.map((x) => `${x.type}:${x.action}:${x.match}`).sort(), ['USER:USEEXISTING:id', 'USRGRP:USEEXISTING:id']);
+      // A user changed through dev changes what prod sees: a prod plan prepared before is stale.
+      await engine.setPackageStatus(pkg.id, 'ACTIVE');
+      const stale = await engine.prepare(pkg.id, 'prod');
+      await engine.loadObjects('dev', [{ type: 'USER', id: 'u1', name: 'Ann B.', fields: { login: 'ann', userGroupIDs: ['ug1'] } }]);
+      await rejectsWith(engine.install(stale.installation.id), '409 STALE_PLAN');
     });
 
     it('removes what the package lists in removals, never orphaning owned children, and rolls back', async () => {
