@@ -1,13 +1,12 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pc from 'picocolors';
 import type { FerryObject, PlanEntry } from '../core/types.js';
 import { canonicalJson } from '../core/hash.js';
 import { openEngine, type FerryConfig } from '../engine/open.js';
 import type { Engine } from '../engine/engine.js';
 import { demoSample } from '../engine/sample-data.js';
-import { formatPackage, formatPlan, formatInstallResult } from './format.js';
+import { colors, formatPackage, formatPlan, formatInstallResult } from './format.js';
 
 export const DEMO_ENVIRONMENTS = {
   development: '100000001',
@@ -40,6 +39,7 @@ export async function seedDemo(engine: Engine): Promise<{ dev: FerryObject[]; pr
 export async function runDemo(config: FerryConfig, io: { out: (s: string) => void; json: boolean }): Promise<number> {
   let engine = await openEngine(config);
   let where = config.databaseUrl ? '' : config.dataDir === './data' ? '' : ` --data-dir ${config.dataDir}`;
+  const pc = colors();
   const say = (s: string) => {
     if (!io.json) io.out(s);
   };

@@ -1,4 +1,4 @@
-import pc from 'picocolors';
+import picocolors from 'picocolors';
 import type { Environment, Installation, Package, PlanEntry, PlanSummary, StoredObject } from '../core/types.js';
 
 /**
@@ -6,6 +6,18 @@ import type { Environment, Installation, Package, PlanEntry, PlanSummary, Stored
  * per object with a sign, the changed fields, invalid entries and drift
  * called out, and a summary line.
  */
+// Colour only on a terminal: picocolors alone also colours whenever CI is
+// set, which would put escape codes into logs and piped output.
+let pc = picocolors.createColors(false);
+
+/** Turn colours on or off for everything this module prints. */
+export function useColors(enabled: boolean): void {
+  pc = picocolors.createColors(enabled);
+}
+
+/** The colour functions currently in force. */
+export const colors = () => pc;
+
 const SIGN: Record<PlanEntry['action'], string> = {
   CREATE: '+',
   UPDATE: '~',

@@ -9,7 +9,7 @@ import { configFromEnv, openEngine, type FerryConfig } from '../engine/open.js';
 import type { Engine, ProgressFn } from '../engine/engine.js';
 import { exportPackage, importBundle } from '../engine/bundles.js';
 import { parseSelection } from '../engine/validate-input.js';
-import { formatEnvironments, formatHistory, formatInstallResult, formatObjects, formatPackage, formatPlan } from './format.js';
+import { formatEnvironments, formatHistory, formatInstallResult, formatObjects, formatPackage, formatPlan, useColors } from './format.js';
 import { runDemo } from './demo.js';
 
 /** Bad command-line usage: exit code 2. */
@@ -25,13 +25,17 @@ interface GlobalOptions {
 interface Io {
   out: (s: string) => void;
   err: (s: string) => void;
+  /** stderr is a terminal: show progress bars. */
   isTTY: boolean;
+  /** stdout is a terminal: colour the output. */
+  colors?: boolean;
 }
 
 const defaultIo: Io = {
   out: (s) => process.stdout.write(s + '\n'),
   err: (s) => process.stderr.write(s + '\n'),
   isTTY: !!process.stderr.isTTY,
+  colors: !!process.stdout.isTTY,
 };
 
 /**
@@ -46,6 +50,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
   /** Set by actions that end without an error but not in success (an invalid plan). */
   let exitCode = 0;
 
+  useColors(!!io.colors && !process.env.NO_COLOR);
   const getEngine = async (): Promise<Engine> => {
     if (!engine) {
       config = configFromEnv({ dataDir: globals.dataDir, databaseUrl: globals.databaseUrl, catalogPath: globals.catalog });
