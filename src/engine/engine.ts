@@ -840,7 +840,9 @@ export class Engine {
         await this.store.transaction(async (tx) => {
           const failed: Installation = { ...inst, status: 'FAILED', error: message, updatedAt: now() };
           await tx.updateInstallation(failed);
-          if (failedStep) {
+          // A cancellation is nobody's fault: no object is marked FAILED for it.
+          const cancelled = e instanceof ConflictError && e.code === 'CANCELLED';
+          if (failedStep && !cancelled) {
             await tx.setEntryStatuses(inst.id, [{ type: failedStep.type, sourceId: failedStep.sourceId, status: 'FAILED', reason: message, targetId: null }]);
           }
           await this.audit(actor, 'install', target.id, inst.id, 'failed', { error: message }, tx);

@@ -186,6 +186,8 @@ for (const dialect of DIALECTS) {
       assert.deepEqual(await snapshot(engine, 'prod'), before);
       const inst = await engine.getInstallation(plan.installation.id);
       assert.equal(inst.status, 'FAILED');
+      assert.match(inst.error!, /cancelled; nothing was installed/);
+      assert.ok((await engine.getEntries(inst.id)).every((e) => e.installationStatus === 'PENDING'));
       assert.equal((await engine.getEnvironment('prod')).lockedBy, null);
     });
 
