@@ -8,9 +8,10 @@ import { parseStatus } from '../core/rules.js';
 import { configFromEnv, openEngine, type FerryConfig } from '../engine/open.js';
 import type { Engine, ProgressFn } from '../engine/engine.js';
 import { exportPackage, importBundle } from '../engine/bundles.js';
-import { parseSelection } from '../engine/validate-input.js';
+import { parseNdjson, parseSelection } from '../engine/validate-input.js';
 import { formatEnvironments, formatHistory, formatInstallResult, formatObjects, formatPackage, formatPlan, useColors } from './format.js';
 import { runDemo } from './demo.js';
+import { RemoteEngine, type EngineApi } from './remote.js';
 
 /** Bad command-line usage: exit code 2. */
 class UsageError extends Error {}
@@ -20,6 +21,8 @@ interface GlobalOptions {
   databaseUrl?: string;
   catalog?: string;
   json?: boolean;
+  server?: string;
+  apiKey?: string;
 }
 
 interface Io {
@@ -44,6 +47,7 @@ const defaultIo: Io = {
  */
 export async function main(argv: string[], io: Io = defaultIo): Promise<number> {
   let engine: Engine | undefined;
+  let remote: RemoteEngine | undefined;
   let config: FerryConfig | undefined;
   const program = new Command();
   let globals: GlobalOptions = {};
@@ -51,7 +55,14 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
   let exitCode = 0;
 
   useColors(!!io.colors && !process.env.NO_COLOR);
-  const getEngine = async (): Promise<Engine> => {
+  /** `--server <url>` (or FERRY_SERVER): every command runs against that server over HTTP. */
+  const serverUrl = () => globals.server ?? (process.env.FERRY_SERVER || undefined);
+  const getEngine = async (): Promise<EngineApi> => {
+    const server = serverUrl();
+    if (server) return (remote ??= await RemoteEngine.connect(server, globals.apiKey ?? (process.env.FERRY_API_KEY || undefined)));
+    return getLocalEngine();
+  };
+  const getLocalEngine = async (): Promise<Engine> => {
     if (!engine) {
       config = configFromEnv({ dataDir: globals.dataDir, databaseUrl: globals.databaseUrl, catalogPath: globals.catalog });
       engine = await openEngine(config);
@@ -102,6 +113,8 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
     .option('--database-url <url>', 'postgres://... to use PostgreSQL instead (env FERRY_DATABASE_URL)')
     .option('--catalog <file>', 'type catalog JSON replacing or extending the default (env FERRY_CATALOG)')
     .option('--json', 'machine-readable JSON output')
+    .option('--server <url>', 'run the command against a Ferry server over HTTP instead of a local data directory (env FERRY_SERVER)')
+    .option('--api-key <key>', 'API key for --server (env FERRY_API_KEY)')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) })
@@ -335,7 +348,8 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
       if (!o.output && !o.dir) throw new UsageError('give -o <file.ferry> and/or --dir <folder>');
       const id = await resolve('package', idArg);
       const bar = progress('exporting');
-      const r = await exportPackage(await getEngine(), id, { file: o.output, dir: o.dir }, actor(), bar.fn);
+      const eng = await getEngine();
+      const r = eng instanceof RemoteEngine ? await eng.exportPackage(id, { file: o.output, dir: o.dir }, bar.fn) : await exportPackage(await getLocalEngine(), id, { file: o.output, dir: o.dir }, actor(), bar.fn);
       bar.stop();
       const lines: string[] = [];
       if (r.file) lines.push(`Wrote ${r.file.path}: ${r.file.count} objects, ${r.file.bytes} bytes, sha256 ${r.file.sha256}.`);
@@ -354,7 +368,8 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
       const bar = progress('importing');
       let r;
       try {
-        r = await importBundle(eng, file, o.target, { dryRun: o.dryRun, overrides: parseOverrides(o.set ?? []), force: o.force, onProgress: bar.fn }, actor());
+        const opts = { dryRun: o.dryRun, overrides: parseOverrides(o.set ?? []), force: o.force, onProgress: bar.fn };
+        r = eng instanceof RemoteEngine ? await eng.importBundle(file, o.target, opts) : await importBundle(await getLocalEngine(), file, o.target, opts, actor());
       } finally {
         bar.stop();
       }
@@ -371,8 +386,31 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
     .command('demo')
     .description('build development, testing and production environments and promote a package end to end, explaining each step')
     .action(async () => {
+      if (serverUrl()) throw new UsageError('demo runs on a local data directory; a server seeds the demo environments itself at its first start');
       const cfg = configFromEnv({ dataDir: globals.dataDir, databaseUrl: globals.databaseUrl, catalogPath: globals.catalog });
       exitCode = await runDemo(cfg, { out: io.out, json: json() });
+    });
+
+  program
+    .command('serve')
+    .description('start the Ferry server: native REST API under /api/v1, OpenAPI at /docs (env FERRY_HOST, FERRY_PORT, FERRY_DEMO, FERRY_ADMIN_API_KEY...)')
+    .option('--host <host>', 'address to listen on (env FERRY_HOST, default 127.0.0.1)')
+    .option('--port <port>', 'port (env FERRY_PORT, default 8080; 0 picks a free one)')
+    .option('--no-demo', 'do not seed the demo environments on a fresh data directory (env FERRY_DEMO=0)')
+    .action(async (o: { host?: string; port?: string; demo: boolean }) => {
+      if (serverUrl()) throw new UsageError('serve starts a server here; it does not take --server');
+      // Loaded on demand: the other commands never pay for Fastify.
+      const { serve } = await import('../server/start.js');
+      const { serverConfigFromEnv } = await import('../server/config.js');
+      const cfg = serverConfigFromEnv({
+        dataDir: globals.dataDir,
+        databaseUrl: globals.databaseUrl,
+        catalogPath: globals.catalog,
+        host: o.host,
+        port: o.port !== undefined ? positiveInt(o.port, '--port', true) : undefined,
+        ...(o.demo === false ? { demo: false } : {}),
+      });
+      exitCode = await serve(cfg);
     });
 
   try {
@@ -465,18 +503,11 @@ async function readObjectsFile(file: string): Promise<unknown> {
       throw new ValidationError(`${file} is not valid JSON: ${(e as Error).message}`);
     }
   }
-  const out: unknown[] = [];
-  const lines = text.split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i]!.trim();
-    if (!line) continue;
-    try {
-      out.push(JSON.parse(line));
-    } catch (e) {
-      throw new ValidationError(`${file} line ${i + 1} is not valid JSON: ${(e as Error).message}`);
-    }
+  try {
+    return parseNdjson(text);
+  } catch (e) {
+    throw new ValidationError(`${file} is not valid NDJSON (${(e as Error).message})`);
   }
-  return out;
 }
 
 export type { ObjectRef };

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { configure } from 'safe-stable-stringify';
 
 // Canonical JSON: sorted keys, no whitespace. `undefined` members are dropped
@@ -13,7 +13,8 @@ export function canonicalJson(value: unknown): string {
 }
 
 export function sha256(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
+  // One-shot crypto.hash (Node >= 20.12): half the cost of a Hash object per call.
+  return hash('sha256', text, 'hex');
 }
 
 /**

@@ -2,6 +2,7 @@ import type { Catalog, Environment, FerryObject, PackageEntity, PlanEntry, Store
 import { key, makeTranslator, mergeContent, targetContent } from './plan.js';
 import { refIds, refsOf, typeSpec } from './refs.js';
 import { ConflictError } from './errors.js';
+import { KeyMap } from './key-map.js';
 
 export type InstallStep =
   | { op: 'remove'; type: TypeCode; sourceId: string; targetId: string; before: StoredObject }
@@ -12,13 +13,16 @@ export type InstallStep =
   /** Second phase of a cycle: set the refs that pointed at objects not yet created. */
   | { op: 'patch'; type: TypeCode; sourceId: string; targetId: string; fields: Record<string, unknown> };
 
+/** The part of a plan entry an install reads (the store can load just these columns). */
+export type InstallEntry = Pick<PlanEntry, 'type' | 'sourceId' | 'action' | 'targetId' | 'isValid' | 'reason' | 'ord'>;
+
 export interface InstallPlanInput {
   catalog: Catalog;
   target: Pick<Environment, 'id' | 'parameters' | 'targetOwned'>;
   /** Package entities in install order. */
   entities: readonly PackageEntity[];
-  /** The prepared entries (removals included), with final actions. */
-  entries: readonly PlanEntry[];
+  /** The prepared entries (removals included), with final actions: only what install needs of them. */
+  entries: readonly InstallEntry[];
   /** key(type, targetId) -> current target object, for every entry with a target id. */
   targets: ReadonlyMap<string, StoredObject>;
   /** key(type, sourceId) -> target id for refs outside the package. */
@@ -49,13 +53,17 @@ export function planInstall(input: InstallPlanInput): InstallStep[] {
   const finalEntries = entries.map((en) =>
     en.action === 'CREATE' ? { ...en, targetId: input.newId(en.type) } : en,
   );
-  const byKey = new Map(finalEntries.map((en) => [key(en.type, en.sourceId), en]));
+  // Entry and install position of each entity, in one lookup.
+  const byKey = new KeyMap<{ en: InstallEntry; pos: number }>();
+  for (const en of finalEntries) if (en.action !== 'REMOVE') byKey.set(en.type, en.sourceId, { en, pos: -1 });
+  input.entities.forEach((e, i) => {
+    const slot = byKey.get(e.type, e.id);
+    if (slot) slot.pos = i;
+  });
   const translate = makeTranslator(finalEntries, input.externals);
 
   const steps: InstallStep[] = [];
   const patches: InstallStep[] = [];
-  const position = new Map<string, number>();
-  input.entities.forEach((e, i) => position.set(key(e.type, e.id), i));
 
   for (const en of finalEntries) {
     if (en.action !== 'REMOVE') continue;
@@ -66,7 +74,7 @@ export function planInstall(input: InstallPlanInput): InstallStep[] {
 
   for (let i = 0; i < input.entities.length; i++) {
     const e = input.entities[i]!;
-    const en = byKey.get(key(e.type, e.id));
+    const en = byKey.get(e.type, e.id)?.en;
     if (!en) throw new Error(`no plan entry for ${e.type}:${e.id}`);
     const spec = typeSpec(catalog, e.type);
     switch (en.action) {
@@ -85,25 +93,25 @@ export function planInstall(input: InstallPlanInput): InstallStep[] {
         }
         let object = targetContent(spec, e, input.target, translate, before).object;
         if (en.action === 'MERGE' && before) object = mergeContent(spec, object, before);
-        object = { ...object, id: en.targetId! };
+        object.id = en.targetId!;
 
         // Refs to objects this install creates later in the order: leave them
         // out now, patch them in after everything exists.
         const deferred: string[] = [];
-        const initial = { ...object.fields };
         for (const ref of refsOf(spec, e)) {
-          const target = byKey.get(key(ref.type, ref.id));
-          if (!target || target.action !== 'CREATE') continue;
-          const pos = position.get(key(ref.type, ref.id));
-          if (pos === undefined || pos < i) continue;
+          const target = byKey.get(ref.type, ref.id);
+          if (!target || target.en.action !== 'CREATE') continue;
+          if (target.pos < i) continue;
           if (!deferred.includes(ref.field)) deferred.push(ref.field);
         }
+        // Both objects are fresh (targetContent, mergeContent): no need to copy them when nothing is deferred.
+        const initial = deferred.length > 0 ? { ...object.fields } : object.fields;
         for (const field of deferred) {
           const value = object.fields[field];
           if (Array.isArray(value)) {
             const later = new Set(
               refIds(e.fields[field])
-                .filter((id) => (position.get(key(spec.refs[field]!.type, id)) ?? -1) >= i)
+                .filter((id) => (byKey.get(spec.refs[field]!.type, id)?.pos ?? -1) >= i)
                 .map((id) => translate(spec.refs[field]!.type, id)),
             );
             initial[field] = value.filter((v) => !later.has(v as string));
@@ -111,7 +119,7 @@ export function planInstall(input: InstallPlanInput): InstallStep[] {
             initial[field] = null;
           }
         }
-        const first = { ...object, fields: initial };
+        const first = deferred.length > 0 ? { ...object, fields: initial } : object;
         if (en.action === 'CREATE') steps.push({ op: 'create', type: e.type, sourceId: e.id, targetId: en.targetId!, object: first, deferred });
         else steps.push({ op: 'update', type: e.type, sourceId: e.id, targetId: en.targetId!, object: first, before: before!, merge: en.action === 'MERGE', deferred });
         if (deferred.length > 0) {

@@ -16,6 +16,7 @@ import type {
 } from './types.js';
 import { canonicalJson, contentHash } from './hash.js';
 import { naturalKeyOf, ownerRefOf, refIds, refsOf, rewriteRefs, typeSpec } from './refs.js';
+import { KeyMap } from './key-map.js';
 
 /**
  * How a package entity finds its counterpart in the target.
@@ -79,19 +80,24 @@ const NEW = '\u0000new:';
  */
 export function preparePlan(input: PrepareInput): PlanEntry[] {
   const { catalog, entities, lookup, policy } = input;
-  const choices = new Map<string, Override>();
-  for (const d of input.decisions) choices.set(key(d.type, d.sourceId), { type: d.type, sourceId: d.sourceId, action: d.action, targetId: d.targetId });
-  for (const o of input.overrides) choices.set(key(o.type, o.sourceId), o);
+  const choices = new KeyMap<Override>();
+  for (const d of input.decisions) choices.set(d.type, d.sourceId, { type: d.type, sourceId: d.sourceId, action: d.action, targetId: d.targetId });
+  for (const o of input.overrides) choices.set(o.type, o.sourceId, o);
 
   // Pass 1: matches. Each entity gets a target object (or none) and, where
-  // matching is not clear-cut, a reason that makes it invalid.
+  // matching is not clear-cut, a reason that makes it invalid. Per-entity
+  // facts live in arrays by position (entries[i], matched[i]); `position`
+  // finds an entity by key.
   const entries: PlanEntry[] = [];
-  const matched = new Map<string, { obj: StoredObject | undefined; problem: string | null; idMap: IdMapEntry | undefined }>();
-  for (const e of entities) {
+  const matched: Matched[] = new Array<Matched>(entities.length);
+  const position = new KeyMap<number>();
+  for (let i = 0; i < entities.length; i++) {
+    const e = entities[i]!;
     const spec = typeSpec(catalog, e.type);
     const k = key(e.type, e.id);
-    const m = findMatch(spec, e, lookup, policy);
-    matched.set(k, { obj: m.obj, problem: m.problem, idMap: lookup.idMap.get(k) });
+    const m = findMatch(spec, e, lookup, policy, k);
+    matched[i] = { obj: m.obj, problem: m.problem, idMap: lookup.idMap.get(k) };
+    position.set(e.type, e.id, i);
     entries.push({
       type: e.type,
       sourceId: e.id,
@@ -112,43 +118,45 @@ export function preparePlan(input: PrepareInput): PlanEntry[] {
 
   // User choices of a target object change what refs translate to, so they
   // are applied before any content is compared.
-  const byKey = new Map(entries.map((en) => [key(en.type, en.sourceId), en]));
-  for (const [k, c] of choices) {
-    const en = byKey.get(k);
-    if (!en || !c.targetId) continue;
+  for (const c of choices.values()) {
+    const i = position.get(c.type, c.sourceId);
+    if (i === undefined || !c.targetId) continue;
+    const en = entries[i]!;
     const obj = lookup.targets.get(key(en.type, c.targetId)) ?? lookup.byId.get(key(en.type, c.targetId));
-    const m = matched.get(k)!;
+    const m = matched[i]!;
     if (obj) {
-      matched.set(k, { obj, problem: null, idMap: m.idMap });
+      matched[i] = { obj, problem: null, idMap: m.idMap };
       en.targetId = obj.id;
       en.match = 'user';
     } else {
-      matched.set(k, { obj: undefined, problem: `chosen target ${en.type}:${c.targetId} does not exist in the target`, idMap: m.idMap });
+      matched[i] = { obj: undefined, problem: `chosen target ${en.type}:${c.targetId} does not exist in the target`, idMap: m.idMap };
     }
   }
   // Chosen actions too: whether a referenced object is IGNOREd or created
   // decides what refs to it translate to.
-  for (const [k, c] of choices) {
-    const en = byKey.get(k);
-    if (!en) continue;
+  for (const c of choices.values()) {
+    const i = position.get(c.type, c.sourceId);
+    if (i === undefined) continue;
+    const en = entries[i]!;
     en.action = c.action;
     if (c.action === 'CREATE') en.targetId = null;
   }
 
   const translate = makeTranslator(entries, lookup.externals);
+  const noChoices = choices.empty;
 
   // Pass 2: content comparison and the automatic action.
   for (let i = 0; i < entities.length; i++) {
     const e = entities[i]!;
     const en = entries[i]!;
     const spec = typeSpec(catalog, e.type);
-    const m = matched.get(key(e.type, e.id))!;
+    const m = matched[i]!;
     const content = targetContent(spec, e, input.target, translate, m.obj);
     if (content.missingParameters.length > 0) {
       en.isValid = false;
       en.reason = `parameter${content.missingParameters.length > 1 ? 's' : ''} ${content.missingParameters.map((p) => '${' + p + '}').join(', ')} not set in target environment ${input.target.id}`;
     }
-    const chosen = choices.get(key(e.type, e.id));
+    const chosen = noChoices ? undefined : choices.get(e.type, e.id);
     if (m.obj) {
       const auto = autoAction(spec, content.object, m.obj);
       en.autoAction = auto.action;
@@ -198,17 +206,19 @@ export function preparePlan(input: PrepareInput): PlanEntry[] {
     }
   }
 
-  validatePlan(catalog, entities, entries, matched, translate);
+  validatePlan(catalog, entities, entries, matched, position, translate);
   return [...removals, ...entries];
 }
+
+type Matched = { obj: StoredObject | undefined; problem: string | null; idMap: IdMapEntry | undefined };
 
 function findMatch(
   spec: TypeSpec,
   e: FerryObject,
   lookup: TargetLookup,
   policy: MatchPolicy,
+  k: string = key(e.type, e.id),
 ): { obj: StoredObject | undefined; kind: MatchKind; problem: string | null } {
-  const k = key(e.type, e.id);
   const same = lookup.byId.get(k);
   if (policy === 'id+name') {
     if (!same) return { obj: undefined, kind: 'none', problem: null };
@@ -251,15 +261,16 @@ export function makeTranslator(
   entries: readonly Pick<PlanEntry, 'type' | 'sourceId' | 'targetId' | 'action'>[],
   externals: ReadonlyMap<string, string>,
 ): (type: TypeCode, id: string) => string | undefined {
-  const map = new Map<string, string | null>();
+  const map = new KeyMap<string | null>();
   for (const en of entries) {
     if (en.action === 'REMOVE') continue;
-    map.set(key(en.type, en.sourceId), en.targetId ?? (en.action === 'IGNORE' ? null : NEW + en.type + ':' + en.sourceId));
+    map.set(en.type, en.sourceId, en.targetId ?? (en.action === 'IGNORE' ? null : NEW + en.type + ':' + en.sourceId));
   }
   return (type, id) => {
-    const k = key(type, id);
-    if (map.has(k)) return map.get(k) ?? undefined;
-    return externals.get(k);
+    // Values are a target id or null (IGNOREd without a target), never undefined.
+    const v = map.get(type, id);
+    if (v !== undefined) return v ?? undefined;
+    return externals.get(key(type, id));
   };
 }
 
@@ -300,6 +311,11 @@ export function targetOwnedFields(spec: TypeSpec, target: Pick<Environment, 'tar
 
 const PARAM = /\$\{([A-Za-z0-9_.-]+)\}/g;
 
+/**
+ * `${name}` parameters replaced in every string of a value. Copy on write:
+ * what holds no parameter is returned as it is (not copied), which is nearly
+ * everything; callers only ever replace top-level fields of the result.
+ */
 function substitute(value: unknown, params: Record<string, string>, missing: Set<string>): unknown {
   if (typeof value === 'string') {
     if (!value.includes('${')) return value;
@@ -312,11 +328,24 @@ function substitute(value: unknown, params: Record<string, string>, missing: Set
       return v;
     });
   }
-  if (Array.isArray(value)) return value.map((v) => substitute(v, params, missing));
+  if (Array.isArray(value)) {
+    let out: unknown[] | undefined;
+    for (let i = 0; i < value.length; i++) {
+      const v: unknown = value[i];
+      const w = substitute(v, params, missing);
+      if (out === undefined && w !== v) out = value.slice(0, i);
+      out?.push(w);
+    }
+    return out ?? value;
+  }
   if (value && typeof value === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = substitute(v, params, missing);
-    return out;
+    let out: Record<string, unknown> | undefined;
+    for (const [k, v] of Object.entries(value)) {
+      const w = substitute(v, params, missing);
+      if (out === undefined && w !== v) out = { ...(value as Record<string, unknown>) };
+      if (out !== undefined) out[k] = w;
+    }
+    return out ?? value;
   }
   return value;
 }
@@ -385,11 +414,16 @@ function validatePlan(
   catalog: Catalog,
   entities: readonly PackageEntity[],
   entries: PlanEntry[],
-  matched: Map<string, { obj: StoredObject | undefined; problem: string | null }>,
+  matched: readonly Matched[],
+  position: KeyMap<number>,
   translate: (type: TypeCode, id: string) => string | undefined,
 ): void {
-  const entryByKey = new Map(entries.map((en) => [key(en.type, en.sourceId), en]));
-  const uniqueCreates = new Map<string, PlanEntry>();
+  const entryOf = (type: TypeCode, id: string): PlanEntry | undefined => {
+    const i = position.get(type, id);
+    return i === undefined ? undefined : entries[i];
+  };
+  /** (type, natural key) -> the first CREATE with it. */
+  const uniqueCreates = new KeyMap<PlanEntry>();
   for (let i = 0; i < entities.length; i++) {
     const e = entities[i]!;
     const en = entries[i]!;
@@ -397,7 +431,7 @@ function validatePlan(
     const notes: string[] = [];
     if (!en.isValid && en.reason) problems.push(en.reason);
     const spec = typeSpec(catalog, e.type);
-    const m = matched.get(key(e.type, e.id));
+    const m = matched[i];
     const acting = en.action !== 'IGNORE';
 
     if ((en.action === 'UPDATE' || en.action === 'MERGE' || en.action === 'USEEXISTING') && !en.targetId) {
@@ -411,7 +445,7 @@ function validatePlan(
     if (acting && (en.action === 'CREATE' || en.action === 'UPDATE' || en.action === 'MERGE')) {
       for (const ref of refsOf(spec, e)) {
         if (translate(ref.type, ref.id) !== undefined) continue;
-        const target = entryByKey.get(key(ref.type, ref.id));
+        const target = entryOf(ref.type, ref.id);
         // An IGNOREd owner is reported once, by the owner rule below.
         if (ref.spec.owner && target?.action === 'IGNORE') continue;
         const why = target ? `${ref.type}:${ref.id} is IGNOREd and has no target object` : `${ref.type}:${ref.id} is not in the package and not in the target`;
@@ -424,7 +458,7 @@ function validatePlan(
     const owner = ownerRefOf(spec);
     if (owner && acting) {
       for (const ownerId of refIds(e.fields[owner[0]])) {
-        const parent = entryByKey.get(key(owner[1].type, ownerId));
+        const parent = entryOf(owner[1].type, ownerId);
         if (parent && parent.action === 'IGNORE') {
           problems.push(`its owner ${parent.type}:${parent.sourceId} is IGNOREd but it is not: IGNORE it too`);
         }
@@ -437,9 +471,9 @@ function validatePlan(
         if (m?.obj && en.autoAction !== 'CREATE') {
           problems.push(`CREATE would duplicate the unique ${spec.naturalKey.fields.join('+')} of target ${e.type}:${m.obj.id}`);
         }
-        const other = uniqueCreates.get(key(e.type, nk));
+        const other = uniqueCreates.get(e.type, nk);
         if (other) problems.push(`CREATE would duplicate the unique ${spec.naturalKey.fields.join('+')} of ${other.type}:${other.sourceId}, also created by this package`);
-        else uniqueCreates.set(key(e.type, nk), en);
+        else uniqueCreates.set(e.type, nk, en);
       }
     }
 
@@ -481,14 +515,14 @@ export function summarizePlan(entries: readonly PlanEntry[]): PlanSummary {
 
 /** Refs held by package entities that point outside the package: what the engine must resolve in the target. */
 export function externalRefKeys(catalog: Catalog, entities: readonly FerryObject[]): ObjectRef[] {
-  const inside = new Set(entities.map((e) => key(e.type, e.id)));
-  const seen = new Set<string>();
+  const inside = new KeyMap<true>();
+  for (const e of entities) inside.set(e.type, e.id, true);
+  const seen = new KeyMap<true>();
   const out: ObjectRef[] = [];
   for (const e of entities) {
     for (const ref of refsOf(typeSpec(catalog, e.type), e)) {
-      const k = key(ref.type, ref.id);
-      if (inside.has(k) || seen.has(k)) continue;
-      seen.add(k);
+      if (inside.has(ref.type, ref.id) || seen.has(ref.type, ref.id)) continue;
+      seen.set(ref.type, ref.id, true);
       out.push({ type: ref.type, id: ref.id });
     }
   }

@@ -17,15 +17,16 @@ import type {
   TypeCode,
 } from '../core/types.js';
 import { ACTIONS } from '../core/types.js';
+import { KeyMap } from '../core/key-map.js';
 import { ConflictError, LockedError, NotFoundError, ValidationError } from '../core/errors.js';
 import { contentHash } from '../core/hash.js';
 import { assemblePackage, explainPath, type SourceReader } from '../core/assemble.js';
 import { orderForInstall } from '../core/order.js';
 import { externalRefKeys, key, preparePlan, summarizePlan, type MatchPolicy, type Override, type TargetLookup } from '../core/plan.js';
-import { planInstall, type InstallStep } from '../core/install-plan.js';
+import { planInstall, type InstallEntry, type InstallStep } from '../core/install-plan.js';
 import { changeStatus, installRefusal, pushRefusal, parseTier } from '../core/rules.js';
 import { naturalKeyOf, ownerIdOf, typeSpec } from '../core/refs.js';
-import { Store, SERVER_SCOPE, type ObjectRow, type RestorePointRow } from '../store/store.js';
+import { Store, SERVER_SCOPE, type EntryOutcome, type ObjectRow, type RestorePointRow } from '../store/store.js';
 import { ENV_ID, validateObjects } from './validate-input.js';
 
 /** Who asks, for the audit log. */
@@ -66,8 +67,23 @@ export interface PreparedPlan {
   installBlocker: string | null;
 }
 
+/** What the install did to one plan entry. */
+type Outcome = { status: PlanEntry['installationStatus']; targetId: string | null; reason: string | null };
+
 const now = () => new Date().toISOString();
-const newObjectId = () => randomBytes(16).toString('hex');
+/** Random 32-hex ids, cut from one larger random buffer: one randomBytes call per id cost ~2 µs each. */
+const newObjectId = (() => {
+  let pool = '';
+  let at = 0;
+  return () => {
+    if (at >= pool.length) {
+      pool = randomBytes(16 * 1024).toString('hex');
+      at = 0;
+    }
+    at += 32;
+    return pool.slice(at - 32, at);
+  };
+})();
 const ENTITY_BATCH = 2000;
 
 /**
@@ -277,13 +293,14 @@ export class Engine {
     return {
       getObjects: async (keys) => {
         const out: FerryObject[] = [];
-        for (const [scope, list] of this.splitByScope(envId, keys)) out.push(...(await this.store.getObjects(scope, list)));
+        // No push(...list): a spread of a few hundred thousand objects overflows the stack (1M-object sources).
+        for (const [scope, list] of this.splitByScope(envId, keys)) for (const o of await this.store.getObjects(scope, list)) out.push(o);
         return out;
       },
       getChildren: async (ownerIds, types) => {
         const out: FerryObject[] = [];
         for (const [scope, list] of this.splitByScope(envId, types.map((type) => ({ type })))) {
-          out.push(...(await this.store.getChildren(scope, ownerIds, list.map((t) => t.type))));
+          for (const o of await this.store.getChildren(scope, ownerIds, list.map((t) => t.type))) out.push(o);
         }
         return out;
       },
@@ -551,7 +568,7 @@ export class Engine {
     const overrides = normalizeOverrides(opts.overrides ?? []);
 
     const entities: PackageEntity[] = [];
-    for await (const e of this.store.iteratePackageEntities(pkg.id)) {
+    for await (const e of this.store.iteratePackageEntities(pkg.id, 5000, { lean: true })) {
       entities.push(e);
       if (entities.length % 10_000 === 0) opts.onProgress?.({ phase: 'load', done: entities.length, total: pkg.entityCount });
     }
@@ -639,22 +656,28 @@ export class Engine {
     onProgress?: ProgressFn,
   ): Promise<TargetLookup> {
     const lookup: TargetLookup = { byId: new Map(), idMap: new Map(), targets: new Map(), byKey: new Map(), externals: new Map() };
-    const keysOf = (list: readonly { type: TypeCode; id: string }[]) => list.map((e) => ({ type: e.type, id: e.id }));
-    const wanted = [...keysOf(entities), ...pkg.removals.map((r) => ({ type: r.type, id: r.id }))];
     const externals = externalRefKeys(this.catalog, entities);
+    // Package entities are matched by joins in the database (they are stored
+    // there); removals and external refs, few, by key.
+    const others = [...pkg.removals.map((r) => ({ type: r.type, id: r.id })), ...externals];
+    const total = entities.length + others.length;
 
     // Same id in the target (rule 1), for entities, removals and external refs.
-    const idKeys = [...wanted, ...externals];
-    for (let i = 0; i < idKeys.length; i += 5000) {
-      const batch = idKeys.slice(i, i + 5000);
+    const entityTypes = [...new Set(entities.map((e) => e.type))];
+    for (const [scope, list] of this.splitByScope(target.id, entityTypes.map((type) => ({ type })))) {
+      for (const o of await this.store.getObjectsLikePackage(scope, pkg.id, list.map((t) => t.type))) lookup.byId.set(key(o.type, o.id), o);
+    }
+    onProgress?.({ phase: 'match', done: entities.length, total });
+    for (let i = 0; i < others.length; i += 5000) {
+      const batch = others.slice(i, i + 5000);
       for (const [scope, list] of this.splitByScope(target.id, batch)) {
         for (const o of await this.store.getObjects(scope, list)) lookup.byId.set(key(o.type, o.id), o);
       }
-      onProgress?.({ phase: 'match', done: Math.min(i + 5000, idKeys.length), total: idKeys.length });
+      onProgress?.({ phase: 'match', done: entities.length + Math.min(i + 5000, others.length), total });
     }
 
     // ID map (rule 2), and the target objects it points at.
-    const rows = await this.store.getIdMap(target.id, pkg.sourceEnvUid, idKeys);
+    const rows = [...(await this.store.getIdMapForPackage(target.id, pkg.sourceEnvUid, pkg.id)), ...(await this.store.getIdMap(target.id, pkg.sourceEnvUid, others))];
     for (const r of rows) lookup.idMap.set(key(r.type, r.sourceId), r);
     const targetKeys = [...rows.map((r) => ({ type: r.type, id: r.targetId })), ...choices.filter((c) => c.targetId).map((c) => ({ type: c.type, id: c.targetId! }))];
     for (const [scope, list] of this.splitByScope(target.id, targetKeys)) {
@@ -750,12 +773,12 @@ export class Engine {
     return steps;
   }
 
-  private async computeSteps(store: Store, inst: Installation, target: Environment, newId: (type: TypeCode) => string): Promise<{ steps: InstallStep[]; entities: PackageEntity[]; entries: PlanEntry[] }> {
+  private async computeSteps(store: Store, inst: Installation, target: Environment, newId: (type: TypeCode) => string): Promise<{ steps: InstallStep[]; entities: PackageEntity[]; entries: InstallEntry[] }> {
     const pkg = await store.getPackage(inst.packageId);
     if (!pkg) throw new NotFoundError('package', inst.packageId);
     const entities: PackageEntity[] = [];
-    for await (const e of store.iteratePackageEntities(pkg.id)) entities.push(e);
-    const entries = await store.getEntries(inst.id);
+    for await (const e of store.iteratePackageEntities(pkg.id, 5000, { lean: true })) entities.push(e);
+    const entries = await store.getInstallEntries(inst.id);
     const targets = new Map<string, StoredObject>();
     const targetKeys = entries.filter((e) => e.targetId).map((e) => ({ type: e.type, id: e.targetId! }));
     for (const [scope, list] of this.splitByScope(target.id, targetKeys)) {
@@ -787,11 +810,12 @@ export class Engine {
   }
 
   /**
-   * Execute a prepared plan: all of it in ONE transaction, or nothing.
-   * Refused (409) when the plan has invalid entries, the package status
-   * forbids the target tier, the package or the target moved since prepare.
+   * The refusals that do not need the lock: the plan's state, the package
+   * status gate, one-way push, a package edited since prepare, invalid
+   * entries. `install` checks them first; a server checks them to answer
+   * 409 before queueing an install that is bound to fail.
    */
-  async install(installationId: string, opts: { onProgress?: ProgressFn; signal?: AbortSignal } = {}, actor?: Actor): Promise<Installation> {
+  async checkInstall(installationId: string): Promise<{ installation: Installation; pkg: Package; target: Environment & { lockedBy: string | null } }> {
     const inst = await this.getInstallation(installationId);
     if (inst.status !== 'PREPARED') {
       throw new ConflictError('NOT_PREPARED', `installation ${inst.id} is ${inst.status}; prepare the package again to install it`);
@@ -806,8 +830,21 @@ export class Engine {
       throw new ConflictError('STALE_PLAN', `package ${pkg.id} changed since the plan was prepared (version ${inst.packageVersion} -> ${pkg.version}); prepare again`);
     }
     if (inst.summary.invalid > 0) {
-      throw new ConflictError('PLAN_INVALID', `the plan has ${inst.summary.invalid} invalid entr${inst.summary.invalid === 1 ? 'y' : 'ies'}; fix them (ferry plan ... --set) and prepare again`);
+      throw new ConflictError(
+        'PLAN_INVALID',
+        `the plan has ${inst.summary.invalid} invalid entr${inst.summary.invalid === 1 ? 'y' : 'ies'}; override them (ferry plan ... --set, or re-validate) or prepare again`,
+      );
     }
+    return { installation: inst, pkg, target };
+  }
+
+  /**
+   * Execute a prepared plan: all of it in ONE transaction, or nothing.
+   * Refused (409) when the plan has invalid entries, the package status
+   * forbids the target tier, the package or the target moved since prepare.
+   */
+  async install(installationId: string, opts: { onProgress?: ProgressFn; signal?: AbortSignal } = {}, actor?: Actor): Promise<Installation> {
+    const { installation: inst, pkg, target } = await this.checkInstall(installationId);
     if (!(await this.store.lockEnvironment(target.id, inst.id))) throw new LockedError(target.id);
     let failedStep: InstallStep | undefined;
     try {
@@ -819,11 +856,12 @@ export class Engine {
         }
         const { steps, entries } = await this.computeSteps(tx, inst, current, () => newObjectId());
         const outcome = await this.executeSteps(tx, target.id, inst, steps, opts, (s) => (failedStep = s));
-        const final = entries.map((en) => {
-          const o = outcome.get(key(en.type, en.sourceId) + (en.action === 'REMOVE' ? '\u0000r' : ''));
-          return o ? { ...en, installationStatus: o.status, targetId: o.targetId ?? en.targetId, statusReason: o.reason } : en;
-        });
-        await tx.replaceEntries(inst.id, final);
+        const final: EntryOutcome[] = [];
+        for (const en of entries) {
+          const o = (en.action === 'REMOVE' ? outcome.removals : outcome.entities).get(en.type, en.sourceId);
+          if (o) final.push({ type: en.type, sourceId: en.sourceId, installationStatus: o.status, targetId: o.targetId ?? en.targetId, statusReason: o.reason });
+        }
+        await tx.setEntryOutcomes(inst.id, final);
         const written = steps.filter((s) => s.op === 'create' || s.op === 'update' || s.op === 'remove' || s.op === 'patch').map((s) => s.type);
         await this.bumpVersions(tx, target.id, written);
         const ts = now();
@@ -861,10 +899,17 @@ export class Engine {
     steps: InstallStep[],
     opts: { onProgress?: ProgressFn; signal?: AbortSignal },
     current: (s: InstallStep) => void,
-  ): Promise<Map<string, { status: PlanEntry['installationStatus']; targetId: string | null; reason: string | null }>> {
-    const outcome = new Map<string, { status: PlanEntry['installationStatus']; targetId: string | null; reason: string | null }>();
+  ): Promise<{ entities: KeyMap<Outcome>; removals: KeyMap<Outcome> }> {
+    // What happened to each entry: entity entries and removal entries apart (a removal may share a key with an entity).
+    const outcome = { entities: new KeyMap<Outcome>(), removals: new KeyMap<Outcome>() };
     const restore: RestorePointRow[] = [];
-    const written = new Map<string, ObjectRow>();
+    /** Hash of every object written, as it stands at the end (the ID map records it). */
+    const finalHash = new KeyMap<string>();
+    /** Rows that a patch step will complete, and the seq of their restore point; only these are kept. */
+    const toPatch = new KeyMap<{ row: ObjectRow; patched: boolean }>();
+    /** Seq of the restore point of each object written; objects written more than once keep every seq. */
+    const pointSeq = new KeyMap<number>();
+    const rewritten = new KeyMap<{ type: TypeCode; id: string; seqs: number[] }>();
     const idMapRows: { type: TypeCode; sourceId: string; targetId: string }[] = [];
     const idMapDeletes: { type: TypeCode; id: string }[] = [];
     const registered: { type: TypeCode; id: string }[] = [];
@@ -887,6 +932,19 @@ export class Engine {
       }
       opts.onProgress?.({ phase: 'install', done, total });
     };
+    const wrote = (step: { type: TypeCode; targetId: string; deferred: string[] }, row: ObjectRow) => {
+      finalHash.set(step.type, step.targetId, row.hash);
+      // The restore point pushed next gets seq + restore.length when flushed.
+      const at = seq + restore.length;
+      const first = pointSeq.get(step.type, step.targetId);
+      if (first === undefined) pointSeq.set(step.type, step.targetId, at);
+      else {
+        const again = rewritten.get(step.type, step.targetId);
+        if (again) again.seqs.push(at);
+        else rewritten.set(step.type, step.targetId, { type: step.type, id: step.targetId, seqs: [first, at] });
+      }
+      if (step.deferred.length > 0) toPatch.set(step.type, step.targetId, { row, patched: false });
+    };
 
     for (const step of steps) {
       current(step);
@@ -898,43 +956,44 @@ export class Engine {
           await tx.deleteObjects(scope, [{ type: step.type, id: step.targetId }]);
           restore.push({ envId: scope, type: step.type, targetId: step.targetId, before: step.before, afterHash: null });
           idMapDeletes.push({ type: step.type, id: step.sourceId });
-          outcome.set(key(step.type, step.sourceId) + '\u0000r', { status: 'REMOVED', targetId: step.targetId, reason: null });
+          outcome.removals.set(step.type, step.sourceId, { status: 'REMOVED', targetId: step.targetId, reason: null });
           break;
         }
         case 'create': {
           const row = this.toRow(envId, step.object);
           creates.push(row);
-          written.set(key(step.type, step.targetId), row);
+          wrote(step, row);
           restore.push({ envId: row.envId, type: step.type, targetId: step.targetId, before: null, afterHash: row.hash });
           idMapRows.push({ type: step.type, sourceId: step.sourceId, targetId: step.targetId });
-          outcome.set(key(step.type, step.sourceId), { status: 'INSTALLED', targetId: step.targetId, reason: null });
+          outcome.entities.set(step.type, step.sourceId, { status: 'INSTALLED', targetId: step.targetId, reason: null });
           break;
         }
         case 'update': {
           const row = this.toRow(envId, step.object);
           updates.push(row);
-          written.set(key(step.type, step.targetId), row);
+          wrote(step, row);
           restore.push({ envId: row.envId, type: step.type, targetId: step.targetId, before: step.before, afterHash: row.hash });
           idMapRows.push({ type: step.type, sourceId: step.sourceId, targetId: step.targetId });
-          outcome.set(key(step.type, step.sourceId), { status: 'UPDATED', targetId: step.targetId, reason: step.merge ? 'merged' : null });
+          outcome.entities.set(step.type, step.sourceId, { status: 'UPDATED', targetId: step.targetId, reason: step.merge ? 'merged' : null });
           break;
         }
         case 'register':
           registered.push({ type: step.type, id: step.targetId });
           idMapRows.push({ type: step.type, sourceId: step.sourceId, targetId: step.targetId });
-          outcome.set(key(step.type, step.sourceId), { status: 'REGISTERED', targetId: step.targetId, reason: null });
+          outcome.entities.set(step.type, step.sourceId, { status: 'REGISTERED', targetId: step.targetId, reason: null });
           break;
         case 'skip':
-          outcome.set(key(step.type, step.sourceId) + (step.reason === 'IGNORE' ? '' : '\u0000r'), { status: 'SKIPPED', targetId: step.targetId, reason: step.reason });
+          (step.reason === 'IGNORE' ? outcome.entities : outcome.removals).set(step.type, step.sourceId, { status: 'SKIPPED', targetId: step.targetId, reason: step.reason });
           break;
         case 'patch': {
-          await flush();
-          const row = written.get(key(step.type, step.targetId));
-          if (!row) throw new Error(`patch of ${step.type}:${step.targetId} before it was written`);
-          const fields = { ...row.fields, ...step.fields };
-          const patched = this.toRow(envId, { type: row.type, id: row.id, name: row.name, fields });
-          await tx.upsertObjects([patched]);
-          written.set(key(step.type, step.targetId), patched);
+          // Patches come last (planInstall); they are applied together once everything is written.
+          const pending = toPatch.get(step.type, step.targetId);
+          if (!pending) throw new Error(`patch of ${step.type}:${step.targetId} before it was written`);
+          const { row } = pending;
+          const next = this.toRow(envId, { type: row.type, id: row.id, name: row.name, fields: { ...row.fields, ...step.fields } });
+          pending.row = next;
+          pending.patched = true;
+          finalHash.set(step.type, step.targetId, next.hash);
           break;
         }
       }
@@ -942,29 +1001,33 @@ export class Engine {
     }
     await flush();
 
-    // Restore points of patched objects must record their final hash.
-    const finalHash = new Map<string, string>();
-    for (const [k, row] of written) finalHash.set(k, row.hash);
-    if (steps.some((s) => s.op === 'patch')) {
-      const points = await tx.getRestorePoints(inst.id);
-      await tx.db.deleteFrom('restore_points').where('installation_id', '=', inst.id).execute();
-      await tx.insertRestorePoints(
-        inst.id,
-        points.map((p) => (p.afterHash !== null ? { ...p, afterHash: finalHash.get(key(p.type, p.targetId)) ?? p.afterHash } : p)),
-      );
+    // Second phase of reference cycles: the patched rows. Once anything was
+    // patched, every restore point records the final hash of its object:
+    // the patched ones, and any object two steps wrote (the earlier point
+    // would be stale); all others already hold it.
+    const patches = [...toPatch.values()].filter((p) => p.patched);
+    if (patches.length) {
+      await tx.upsertObjects(patches.map((p) => p.row));
+      const fixes: { seq: number; afterHash: string }[] = [];
+      for (const { row } of patches) {
+        if (rewritten.has(row.type, row.id)) continue;
+        fixes.push({ seq: pointSeq.get(row.type, row.id)!, afterHash: row.hash });
+      }
+      for (const r of rewritten.values()) for (const at of r.seqs) fixes.push({ seq: at, afterHash: finalHash.get(r.type, r.id)! });
+      await tx.setRestorePointHashes(inst.id, fixes);
     }
 
     // ID map: what each source object is now in this target, and its hash as installed.
     const regHashes = new Map<string, string>();
     for (const [scope, list] of this.splitByScope(envId, registered)) {
-      for (const o of await tx.getObjects(scope, list)) regHashes.set(key(o.type, o.id), o.hash);
+      for (const o of await tx.getObjectHashes(scope, list)) regHashes.set(key(o.type, o.id), o.hash);
     }
     const mapRows = idMapRows.map((r) => ({
       sourceUid: inst.sourceEnvUid,
       type: r.type,
       sourceId: r.sourceId,
       targetId: r.targetId,
-      hash: finalHash.get(key(r.type, r.targetId)) ?? regHashes.get(key(r.type, r.targetId)) ?? '',
+      hash: finalHash.get(r.type, r.targetId) ?? regHashes.get(key(r.type, r.targetId)) ?? '',
     }));
     await tx.upsertIdMap(envId, inst.id, mapRows);
     if (idMapDeletes.length) await tx.deleteIdMap(envId, inst.sourceEnvUid, idMapDeletes);
@@ -988,14 +1051,15 @@ export class Engine {
         await tx.lockEnvironmentRow(target.id);
         const points = await tx.getRestorePoints(inst.id);
         const changed: string[] = [];
-        const current = new Map<string, StoredObject>();
+        // Only hashes are compared: no need to load (and parse) every object's fields.
+        const current = new Map<string, { hash: string }>();
         const byScope = new Map<string, { type: TypeCode; id: string }[]>();
         for (const p of points) {
           const list = byScope.get(p.envId) ?? [];
           list.push({ type: p.type, id: p.targetId });
           byScope.set(p.envId, list);
         }
-        for (const [scope, list] of byScope) for (const o of await tx.getObjects(scope, list)) current.set(`${scope}\u0000${key(o.type, o.id)}`, o);
+        for (const [scope, list] of byScope) for (const o of await tx.getObjectHashes(scope, list)) current.set(`${scope}\u0000${key(o.type, o.id)}`, o);
         for (const p of points) {
           const now = current.get(`${p.envId}\u0000${key(p.type, p.targetId)}`);
           const ok = p.afterHash === null ? !now : now?.hash === p.afterHash;

@@ -79,3 +79,23 @@ export const objectCollectionsSchema = z.array(
     entities: z.array(z.object({ ID: z.string().min(1), name: z.string().optional() }).passthrough()),
   }),
 );
+
+/**
+ * NDJSON: one JSON value per non-empty line. A bad line throws a SyntaxError
+ * naming it (`line 3: ...`), which the server answers as malformed JSON and
+ * the CLI as a bad file.
+ */
+export function parseNdjson(text: string): unknown[] {
+  const out: unknown[] = [];
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!.trim();
+    if (!line) continue;
+    try {
+      out.push(JSON.parse(line));
+    } catch (e) {
+      throw new SyntaxError(`line ${i + 1}: ${(e as Error).message}`);
+    }
+  }
+  return out;
+}

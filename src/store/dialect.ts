@@ -20,6 +20,15 @@ export interface DialectCapabilities {
   maxParams: number;
   /** `SELECT ... FOR UPDATE` exists (PostgreSQL). SQLite serialises writers on the file instead. */
   supportsForUpdate: boolean;
+  /**
+   * Bulk writes and key lookups run row by row through one cached prepared
+   * statement (`Connection.native`) instead of as multi-row statements built
+   * by Kysely. In-process SQLite has no round trip to amortise, and building,
+   * compiling and preparing a 1000-row INSERT costs more than running a
+   * prepared one-row INSERT 1000 times; over a network (PostgreSQL) the
+   * multi-row statement wins.
+   */
+  preparedRowWrites: boolean;
 }
 
 export const SQLITE: DialectCapabilities = {
@@ -28,6 +37,7 @@ export const SQLITE: DialectCapabilities = {
   autoIncrementKeyword: true,
   maxParams: 30000,
   supportsForUpdate: false,
+  preparedRowWrites: true,
 };
 
 export const POSTGRES: DialectCapabilities = {
@@ -36,6 +46,7 @@ export const POSTGRES: DialectCapabilities = {
   autoIncrementKeyword: false,
   maxParams: 60000,
   supportsForUpdate: true,
+  preparedRowWrites: false,
 };
 
 export interface Connection {
@@ -57,6 +68,27 @@ export interface Connection {
    * one database (tests, tenants of a shared server) need it named.
    */
   schema?: string;
+  /** Prepared statements of an in-process database (SQLite), for `preparedRowWrites`. */
+  native?: NativeHandles;
+}
+
+/**
+ * Direct, synchronous use of the driver's prepared statements. Only safe
+ * while the caller holds that handle's one Kysely connection (inside a
+ * transaction, or `db.connection().execute(...)`): Store enforces that.
+ */
+export interface NativeStatements {
+  /** Run `sql` once per parameter row; returns the rows changed. */
+  runEach(sql: string, rows: Iterable<readonly unknown[]>): number;
+  /** Run a query once per parameter row and collect every result row. */
+  allEach<R>(sql: string, rows: Iterable<readonly unknown[]>): R[];
+}
+
+export interface NativeHandles {
+  /** Statements of the connection behind `Connection.db`. */
+  writer: NativeStatements;
+  /** Statements of the connection behind `Connection.reader`; opened with it, so only call it while holding that connection. */
+  reader: () => NativeStatements;
 }
 
 export interface ConnectOptions {
@@ -114,17 +146,81 @@ export async function openConnection(options: ConnectOptions): Promise<Connectio
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('busy_timeout = 10000');
   sqlite.pragma('cache_size = -65536');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  const writer = new StatementCache(sqlite);
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: writer }) });
   // Opened lazily: the file and its schema must exist before a read-only handle can use them.
+  let readerStatements: StatementCache | undefined;
   const reader = new Kysely<Database>({
     dialect: new SqliteDialect({
       database: async () => {
         const r = new SqliteDatabase(file, { readonly: true });
         r.pragma('busy_timeout = 10000');
         r.pragma('cache_size = -32768');
-        return r;
+        return (readerStatements = new StatementCache(r));
       },
     }),
   });
-  return { db, reader, caps: SQLITE, location: file };
+  const native: NativeHandles = {
+    writer,
+    reader: () => {
+      if (!readerStatements) throw new Error('the SQLite reader is not open yet');
+      return readerStatements;
+    },
+  };
+  return { db, reader, caps: SQLITE, location: file, native };
+}
+
+type BetterSqlite = import('better-sqlite3').Database;
+type BetterStatement = import('better-sqlite3').Statement;
+
+/**
+ * better-sqlite3 behind a prepared-statement cache. Kysely's SQLite driver
+ * prepares every query it runs; Ferry runs the same few shapes over and over
+ * (status polls, keyset pages, full batches), and preparing is a good part
+ * of their cost. A statement still running (`busy`: an open iterator) is
+ * never handed out twice.
+ */
+class StatementCache implements NativeStatements {
+  static readonly MAX = 200;
+  readonly #db: BetterSqlite;
+  readonly #cache = new Map<string, BetterStatement>();
+
+  constructor(db: BetterSqlite) {
+    this.#db = db;
+  }
+
+  prepare(sql: string): BetterStatement {
+    const hit = this.#cache.get(sql);
+    if (hit !== undefined && !hit.busy) {
+      // Re-insert: the Map's order is the eviction order, least recently used first.
+      this.#cache.delete(sql);
+      this.#cache.set(sql, hit);
+      return hit;
+    }
+    const stmt = this.#db.prepare(sql);
+    if (hit === undefined) {
+      this.#cache.set(sql, stmt);
+      if (this.#cache.size > StatementCache.MAX) this.#cache.delete(this.#cache.keys().next().value!);
+    }
+    return stmt;
+  }
+
+  close(): void {
+    this.#cache.clear();
+    this.#db.close();
+  }
+
+  runEach(sql: string, rows: Iterable<readonly unknown[]>): number {
+    const stmt = this.prepare(sql);
+    let changes = 0;
+    for (const row of rows) changes += stmt.run(row).changes;
+    return changes;
+  }
+
+  allEach<R>(sql: string, rows: Iterable<readonly unknown[]>): R[] {
+    const stmt = this.prepare(sql);
+    const out: R[] = [];
+    for (const row of rows) for (const r of stmt.all(row) as R[]) out.push(r);
+    return out;
+  }
 }

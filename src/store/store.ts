@@ -1,4 +1,4 @@
-import { Migrator, sql, type Kysely, type Transaction } from 'kysely';
+import { Migrator, sql, type Compilable, type Kysely, type Transaction } from 'kysely';
 import type {
   Action,
   Decision,
@@ -22,7 +22,8 @@ import type {
   Via,
 } from '../core/types.js';
 import { FerryError } from '../core/errors.js';
-import type { Connection, ConnectOptions, DialectCapabilities } from './dialect.js';
+import type { InstallEntry } from '../core/install-plan.js';
+import type { Connection, ConnectOptions, DialectCapabilities, NativeHandles, NativeStatements } from './dialect.js';
 import { openConnection } from './dialect.js';
 import { migrationProvider } from './migrations.js';
 import type { Database, ObjectsTable } from './schema.js';
@@ -41,6 +42,15 @@ export interface ObjectRow {
   hash: string;
   nkey: string | null;
   ownerId: string | null;
+}
+
+/** An entry's install outcome (setEntryOutcomes). */
+export interface EntryOutcome {
+  type: TypeCode;
+  sourceId: string;
+  installationStatus: EntryStatus;
+  targetId: string | null;
+  statusReason: string | null;
 }
 
 export interface KeyRef {
@@ -94,6 +104,7 @@ export class Store {
     readonly location: string,
     private readonly root: Kysely<Database>,
     private readonly reader: Kysely<Database>,
+    private readonly native?: NativeHandles,
   ) {}
 
   /** Where reads go: the transaction inside one, else the reader (see Connection.reader). */
@@ -104,7 +115,7 @@ export class Store {
   /** Open a connection and bring the schema up to date. */
   static async open(options: ConnectOptions): Promise<Store> {
     const conn: Connection = await openConnection(options);
-    const store = new Store(conn.db, conn.caps, conn.location, conn.db, conn.reader);
+    const store = new Store(conn.db, conn.caps, conn.location, conn.db, conn.reader, conn.native);
     await store.migrate(conn.schema);
     return store;
   }
@@ -136,7 +147,7 @@ export class Store {
   /** Run fn in one database transaction; nested calls reuse the outer one. */
   async transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T> {
     if (this.db.isTransaction) return fn(this);
-    return this.root.transaction().execute((trx) => fn(new Store(trx, this.caps, this.location, this.root, this.reader)));
+    return this.root.transaction().execute((trx) => fn(new Store(trx, this.caps, this.location, this.root, this.reader, this.native)));
   }
 
   /** Rows per INSERT for a table of `columns` columns. */
@@ -149,6 +160,83 @@ export class Store {
     const out: T[][] = [];
     for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
     return out;
+  }
+
+  /**
+   * The per-row fast path (`caps.preparedRowWrites`): `build` returns the
+   * one-row form of a query with `at(i)` where row value i goes; Kysely
+   * compiles it once, and the driver runs that prepared statement once per
+   * row. Kysely still writes every statement; only the way it is executed
+   * changes. Undefined when the fast path does not apply (another dialect,
+   * or a write outside a transaction, which must not become one autocommit
+   * per row): the caller then runs its batched Kysely statements.
+   */
+  private async runPerRow<T>(items: readonly T[], toRow: (item: T) => readonly unknown[], build: (at: (i: number) => never) => Compilable): Promise<number | undefined> {
+    if (!this.caps.preparedRowWrites || !this.native || !this.db.isTransaction) return undefined;
+    if (items.length === 0) return 0;
+    const { sql: text, bind } = perRowStatement(build);
+    return this.native.writer.runEach(text, mapIter(items, (it) => bind(toRow(it))));
+  }
+
+  /** The read side of `runPerRow`: one prepared query per item (give each key once), every result row collected. */
+  private async allPerRow<T, R>(items: readonly T[], toRow: (item: T) => readonly unknown[], build: (at: (i: number) => never) => Compilable): Promise<R[] | undefined> {
+    if (!this.caps.preparedRowWrites || !this.native) return undefined;
+    if (items.length === 0) return [];
+    const { sql: text, bind } = perRowStatement(build);
+    return this.withNative((n) => n.allEach<R>(text, mapIter(items, (it) => bind(toRow(it)))));
+  }
+
+  /**
+   * Insert value rows (objects with the same keys, in the same order) through
+   * `build`. With `preparedRowWrites`, one cached prepared statement of
+   * ROWS_PER_STATEMENT rows runs again and again (fewer calls into the driver
+   * than one row per call, and nothing to compile per batch); otherwise
+   * Kysely runs multi-row batches as large as the parameter limit allows.
+   */
+  private async insertValues<T extends object>(values: readonly T[], build: (rows: T[]) => Compilable & { execute(): Promise<unknown> }): Promise<void> {
+    if (values.length === 0) return;
+    const keys = Object.keys(values[0]!) as (keyof T)[];
+    const cols = keys.length;
+    if (!this.caps.preparedRowWrites || !this.native || !this.db.isTransaction) {
+      for (const chunk of this.chunks(values, cols)) await build(chunk).execute();
+      return;
+    }
+    const writer = this.native.writer;
+    const statement = (rows: number) =>
+      perRowStatement((at) => build(Array.from({ length: rows }, (_, r) => Object.fromEntries(keys.map((k, c) => [k, at(r * cols + c)])) as T)));
+    const flat = (from: number, to: number): unknown[] => {
+      const out = new Array<unknown>((to - from) * cols);
+      let n = 0;
+      for (let j = from; j < to; j++) {
+        const v = values[j]!;
+        for (const k of keys) out[n++] = v[k];
+      }
+      return out;
+    };
+    const per = Math.max(1, Math.min(ROWS_PER_STATEMENT, Math.floor(this.caps.maxParams / cols)));
+    let i = 0;
+    if (values.length >= per) {
+      const full = statement(per);
+      const batches = function* (): Generator<unknown[]> {
+        for (; i + per <= values.length; i += per) yield full.bind(flat(i, i + per));
+      };
+      writer.runEach(full.sql, batches());
+    }
+    if (i < values.length) {
+      const one = statement(1);
+      writer.runEach(one.sql, mapIter(values.slice(i), (_, j) => one.bind(flat(i + j, i + j + 1))));
+    }
+  }
+
+  /**
+   * Use the driver's statements of the connection this Store reads through,
+   * holding it: inside a transaction the transaction already does; outside,
+   * Kysely's `connection()` takes the reader connection for the call.
+   */
+  private async withNative<T>(fn: (n: NativeStatements) => T): Promise<T> {
+    const native = this.native!;
+    if (this.db.isTransaction) return fn(native.writer);
+    return this.reader.connection().execute(async () => fn(native.reader()));
   }
 
   // ---------------------------------------------------------------- environments
@@ -251,22 +339,23 @@ export class Store {
   async upsertObjects(rows: readonly ObjectRow[]): Promise<void> {
     const ts = now();
     try {
-      for (const chunk of this.chunks(rows, 9)) {
-        await this.db
-          .insertInto('objects')
-          .values(chunk.map((r) => objectValues(r, ts)))
-          .onConflict((oc) =>
-            oc.columns(['env_id', 'type', 'id']).doUpdateSet((eb) => ({
-              name: eb.ref('excluded.name'),
-              fields: eb.ref('excluded.fields'),
-              hash: eb.ref('excluded.hash'),
-              nkey: eb.ref('excluded.nkey'),
-              owner_id: eb.ref('excluded.owner_id'),
-              updated_at: eb.ref('excluded.updated_at'),
-            })),
-          )
-          .execute();
-      }
+      await this.insertValues(
+        rows.map((r) => objectValues(r, ts)),
+        (values) =>
+          this.db
+            .insertInto('objects')
+            .values(values)
+            .onConflict((oc) =>
+              oc.columns(['env_id', 'type', 'id']).doUpdateSet((eb) => ({
+                name: eb.ref('excluded.name'),
+                fields: eb.ref('excluded.fields'),
+                hash: eb.ref('excluded.hash'),
+                nkey: eb.ref('excluded.nkey'),
+                owner_id: eb.ref('excluded.owner_id'),
+                updated_at: eb.ref('excluded.updated_at'),
+              })),
+            ),
+      );
     } catch (e) {
       storeError(e);
     }
@@ -276,15 +365,22 @@ export class Store {
   async insertObjects(rows: readonly ObjectRow[]): Promise<void> {
     const ts = now();
     try {
-      for (const chunk of this.chunks(rows, 9)) {
-        await this.db.insertInto('objects').values(chunk.map((r) => objectValues(r, ts))).execute();
-      }
+      await this.insertValues(
+        rows.map((r) => objectValues(r, ts)),
+        (values) => this.db.insertInto('objects').values(values),
+      );
     } catch (e) {
       storeError(e);
     }
   }
 
   async deleteObjects(envId: string, keys: readonly KeyRef[]): Promise<number> {
+    const fast = await this.runPerRow(
+      keys,
+      (k) => [k.type, k.id],
+      (at) => this.db.deleteFrom('objects').where('env_id', '=', envId).where('type', '=', at(0)).where('id', '=', at(1)),
+    );
+    if (fast !== undefined) return fast;
     let n = 0;
     for (const [type, ids] of groupByType(keys)) {
       for (const chunk of this.chunks(ids, 1)) {
@@ -313,6 +409,12 @@ export class Store {
 
   /** The objects among keys that exist (any order). */
   async getObjects(envId: string, keys: readonly KeyRef[]): Promise<StoredObject[]> {
+    const fast = await this.allPerRow<KeyRef, ObjectsTable>(
+      uniqueKeys(keys),
+      (k) => [k.type, k.id],
+      (at) => this.read.selectFrom('objects').selectAll().where('env_id', '=', envId).where('type', '=', at(0)).where('id', '=', at(1)),
+    );
+    if (fast) return fast.map(toObject);
     const out: StoredObject[] = [];
     for (const [type, ids] of groupByType(keys)) {
       for (const chunk of this.chunks(ids, 1)) {
@@ -329,9 +431,56 @@ export class Store {
     return out;
   }
 
+  /** Type, id and content hash of the objects among keys that exist: what drift and rollback checks need, without the fields. */
+  async getObjectHashes(envId: string, keys: readonly KeyRef[]): Promise<{ type: TypeCode; id: string; hash: string }[]> {
+    const query = (db: Db) => db.selectFrom('objects').select(['type', 'id', 'hash']).where('env_id', '=', envId);
+    const fast = await this.allPerRow<KeyRef, { type: TypeCode; id: string; hash: string }>(
+      uniqueKeys(keys),
+      (k) => [k.type, k.id],
+      (at) => query(this.read).where('type', '=', at(0)).where('id', '=', at(1)),
+    );
+    if (fast) return fast;
+    const out: { type: TypeCode; id: string; hash: string }[] = [];
+    for (const [type, ids] of groupByType(keys)) {
+      for (const chunk of this.chunks(ids, 1)) out.push(...(await query(this.read).where('type', '=', type).where('id', 'in', chunk).execute()));
+    }
+    return out;
+  }
+
+  /**
+   * The objects of `envId` that have the type and id of an entity of the
+   * package (types limited to `types`): a prepare looks up every entity by
+   * id, and one join does that in the database rather than a lookup per
+   * entity from here (a round trip each on PostgreSQL).
+   */
+  async getObjectsLikePackage(envId: string, packageId: string, types: readonly TypeCode[]): Promise<StoredObject[]> {
+    if (types.length === 0) return [];
+    const rows = await this.read
+      .selectFrom('package_entities as pe')
+      .innerJoin('objects as o', (j) => j.onRef('o.type', '=', 'pe.type').onRef('o.id', '=', 'pe.id'))
+      .selectAll('o')
+      .where('pe.package_id', '=', packageId)
+      .where('pe.type', 'in', types as TypeCode[])
+      .where('o.env_id', '=', envId)
+      .execute();
+    return rows.map(toObject);
+  }
+
   /** Objects of `types` whose owner is one of ownerIds. */
   async getChildren(envId: string, ownerIds: readonly string[], types: readonly TypeCode[]): Promise<StoredObject[]> {
     if (types.length === 0 || ownerIds.length === 0) return [];
+    const fast = await this.allPerRow<string, ObjectsTable>(
+      [...new Set(ownerIds)],
+      (id) => [id],
+      (at) =>
+        this.read
+          .selectFrom('objects')
+          .selectAll()
+          .where('env_id', '=', envId)
+          .where('owner_id', '=', at(0))
+          .where('type', 'in', types as TypeCode[]),
+    );
+    if (fast) return fast.map(toObject);
     const out: StoredObject[] = [];
     for (const chunk of this.chunks(ownerIds, 1)) {
       const rows = await this.read
@@ -348,6 +497,12 @@ export class Store {
 
   /** Objects of one type whose natural key is one of nkeys. */
   async findByNaturalKey(envId: string, type: TypeCode, nkeys: readonly string[]): Promise<(StoredObject & { nkey: string })[]> {
+    const fast = await this.allPerRow<string, ObjectsTable>(
+      [...new Set(nkeys)],
+      (nk) => [nk],
+      (at) => this.read.selectFrom('objects').selectAll().where('env_id', '=', envId).where('type', '=', type).where('nkey', '=', at(0)),
+    );
+    if (fast) return fast.map((r) => ({ ...toObject(r), nkey: r.nkey ?? '' }));
     const out: (StoredObject & { nkey: string })[] = [];
     for (const chunk of this.chunks(nkeys, 1)) {
       const rows = await this.read
@@ -427,7 +582,9 @@ export class Store {
 
   async listPackages(opts: { sourceEnvIds?: readonly string[] } = {}): Promise<Package[]> {
     let q = this.read.selectFrom('packages').selectAll();
-    if (opts.sourceEnvIds) q = q.where('source_env_id', 'in', opts.sourceEnvIds.length ? (opts.sourceEnvIds as string[]) : ['\u0000']);
+    // An empty id list selects nothing (PostgreSQL refuses a NUL placeholder, and `IN ()` is not SQL).
+    if (opts.sourceEnvIds?.length === 0) return [];
+    if (opts.sourceEnvIds) q = q.where('source_env_id', 'in', opts.sourceEnvIds as string[]);
     const rows = await q.orderBy('created_at').orderBy('id').execute();
     return rows.map(toPackage);
   }
@@ -444,23 +601,19 @@ export class Store {
 
   async insertPackageEntities(packageId: string, entities: readonly PackageEntity[]): Promise<void> {
     try {
-      for (const chunk of this.chunks(entities, 8)) {
-        await this.db
-          .insertInto('package_entities')
-          .values(
-            chunk.map((e) => ({
-              package_id: packageId,
-              type: e.type,
-              id: e.id,
-              name: e.name,
-              fields: json(e.fields),
-              hash: e.hash,
-              ord: e.ord,
-              via: e.via ? json(e.via) : null,
-            })),
-          )
-          .execute();
-      }
+      await this.insertValues(
+        entities.map((e) => ({
+          package_id: packageId,
+          type: e.type,
+          id: e.id,
+          name: e.name,
+          fields: json(e.fields),
+          hash: e.hash,
+          ord: e.ord,
+          via: e.via ? json(e.via) : null,
+        })),
+        (values) => this.db.insertInto('package_entities').values(values),
+      );
     } catch (e) {
       storeError(e);
     }
@@ -473,15 +626,21 @@ export class Store {
   /** Entities in install order, one page; stream with `iteratePackageEntities`. */
   async getPackageEntities(
     packageId: string,
-    opts: { type?: TypeCode; limit?: number; afterOrd?: number } = {},
+    opts: { type?: TypeCode; limit?: number; afterOrd?: number; lean?: boolean } = {},
   ): Promise<PackageEntity[]> {
-    let q = this.read.selectFrom('package_entities').selectAll().where('package_id', '=', packageId);
+    // `lean` leaves out `via` (returned as null): plans, installs and
+    // exports never read it, and a 100k package reads faster without it.
+    let q = this.read
+      .selectFrom('package_entities')
+      .select(['type', 'id', 'name', 'fields', 'hash', 'ord'])
+      .$if(!opts.lean, (qb) => qb.select('via'))
+      .where('package_id', '=', packageId);
     if (opts.type) q = q.where('type', '=', opts.type);
     if (opts.afterOrd !== undefined) q = q.where('ord', '>', opts.afterOrd);
     q = q.orderBy('ord');
     if (opts.limit !== undefined) q = q.limit(opts.limit);
     const rows = await q.execute();
-    return rows.map(toEntity);
+    return rows.map((r) => toEntity({ package_id: packageId, ...r, via: r.via ?? null }));
   }
 
   async getPackageEntitiesByKey(packageId: string, keys: readonly KeyRef[]): Promise<PackageEntity[]> {
@@ -502,10 +661,10 @@ export class Store {
   }
 
   /** Keyset-paged stream of a package's entities in install order. */
-  async *iteratePackageEntities(packageId: string, pageSize = 2000): AsyncGenerator<PackageEntity> {
+  async *iteratePackageEntities(packageId: string, pageSize = 2000, opts: { lean?: boolean } = {}): AsyncGenerator<PackageEntity> {
     let after = -1;
     for (;;) {
-      const page = await this.getPackageEntities(packageId, { afterOrd: after, limit: pageSize });
+      const page = await this.getPackageEntities(packageId, { afterOrd: after, limit: pageSize, lean: opts.lean });
       for (const e of page) yield e;
       if (page.length < pageSize) return;
       after = page[page.length - 1]!.ord;
@@ -531,7 +690,8 @@ export class Store {
   async listInstallations(opts: { packageId?: string; targetEnvIds?: readonly string[]; status?: InstallationStatus } = {}): Promise<Installation[]> {
     let q = this.read.selectFrom('installations').selectAll();
     if (opts.packageId) q = q.where('package_id', '=', opts.packageId);
-    if (opts.targetEnvIds) q = q.where('target_env_id', 'in', opts.targetEnvIds.length ? (opts.targetEnvIds as string[]) : ['\u0000']);
+    if (opts.targetEnvIds?.length === 0) return [];
+    if (opts.targetEnvIds) q = q.where('target_env_id', 'in', opts.targetEnvIds as string[]);
     if (opts.status) q = q.where('status', '=', opts.status);
     const rows = await q.orderBy('registered_at').orderBy('id').execute();
     return rows.map(toInstallation);
@@ -539,15 +699,51 @@ export class Store {
 
   async insertEntries(installationId: string, entries: readonly PlanEntry[]): Promise<void> {
     try {
-      for (const chunk of this.chunks(entries, 15)) {
-        await this.db
-          .insertInto('installation_entries')
-          .values(chunk.map((e) => entryValues(installationId, e)))
-          .execute();
-      }
+      await this.insertValues(
+        entries.map((e) => entryValues(installationId, e)),
+        (values) => this.db.insertInto('installation_entries').values(values),
+      );
     } catch (e) {
       storeError(e);
     }
+  }
+
+  /**
+   * Record each entry's install outcome (status, target id, reason). Only
+   * those columns change, so where the dialect prefers per-row statements
+   * each row is updated in place (no index is touched); elsewhere the
+   * entries are read and replaced whole, in batches.
+   */
+  async setEntryOutcomes(installationId: string, outcomes: readonly EntryOutcome[]): Promise<void> {
+    const fast = await this.runPerRow(
+      outcomes,
+      (e) => [e.installationStatus, e.targetId, e.statusReason, e.type, e.sourceId],
+      (at) =>
+        this.db
+          .updateTable('installation_entries')
+          .set({ installation_status: at(0), target_id: at(1), status_reason: at(2) })
+          .where('installation_id', '=', installationId)
+          .where('type', '=', at(3))
+          .where('source_id', '=', at(4)),
+    );
+    if (fast !== undefined) return;
+    const byKey = new Map(outcomes.map((o) => [`${o.type}\u0000${o.sourceId}`, o]));
+    const entries = (await this.getEntries(installationId)).map((en) => {
+      const o = byKey.get(`${en.type}\u0000${en.sourceId}`);
+      return o ? { ...en, installationStatus: o.installationStatus, targetId: o.targetId, statusReason: o.statusReason } : en;
+    });
+    await this.replaceEntries(installationId, entries);
+  }
+
+  /** What an install needs of each entry, in plan order: fewer columns to read than getEntries (a third of the time at 100k). */
+  async getInstallEntries(installationId: string): Promise<InstallEntry[]> {
+    const rows = await this.read
+      .selectFrom('installation_entries')
+      .select(['type', 'source_id', 'action', 'target_id', 'is_valid', 'reason', 'ord'])
+      .where('installation_id', '=', installationId)
+      .orderBy('ord')
+      .execute();
+    return rows.map((r) => ({ type: r.type, sourceId: r.source_id, action: r.action as Action, targetId: r.target_id, isValid: Number(r.is_valid) === 1, reason: r.reason, ord: Number(r.ord) }));
   }
 
   /** Replace all entries of an installation (re-validation after overrides). */
@@ -607,6 +803,19 @@ export class Store {
   // ---------------------------------------------------------------- id map
 
   async getIdMap(envId: string, sourceUid: string, keys: readonly KeyRef[]): Promise<IdMapEntry[]> {
+    const fast = await this.allPerRow<KeyRef, Database['id_map']>(
+      uniqueKeys(keys),
+      (k) => [k.type, k.id],
+      (at) =>
+        this.read
+          .selectFrom('id_map')
+          .selectAll()
+          .where('env_id', '=', envId)
+          .where('source_uid', '=', sourceUid)
+          .where('type', '=', at(0))
+          .where('source_id', '=', at(1)),
+    );
+    if (fast) return fast.map((r) => ({ sourceUid: r.source_uid, type: r.type, sourceId: r.source_id, targetId: r.target_id, hash: r.hash }));
     const out: IdMapEntry[] = [];
     for (const [type, ids] of groupByType(keys)) {
       for (const chunk of this.chunks(ids, 1)) {
@@ -622,6 +831,19 @@ export class Store {
       }
     }
     return out;
+  }
+
+  /** The ID map rows of a target for the entities of a package, by join (see getObjectsLikePackage). */
+  async getIdMapForPackage(envId: string, sourceUid: string, packageId: string): Promise<IdMapEntry[]> {
+    const rows = await this.read
+      .selectFrom('package_entities as pe')
+      .innerJoin('id_map as m', (j) => j.onRef('m.type', '=', 'pe.type').onRef('m.source_id', '=', 'pe.id'))
+      .selectAll('m')
+      .where('pe.package_id', '=', packageId)
+      .where('m.env_id', '=', envId)
+      .where('m.source_uid', '=', sourceUid)
+      .execute();
+    return rows.map((r) => ({ sourceUid: r.source_uid, type: r.type, sourceId: r.source_id, targetId: r.target_id, hash: r.hash }));
   }
 
   /** Every ID map row that points at one of the given target ids (drift and rollback bookkeeping). */
@@ -641,32 +863,43 @@ export class Store {
   }
 
   async upsertIdMap(envId: string, installationId: string, rows: readonly IdMapEntry[]): Promise<void> {
-    for (const chunk of this.chunks(rows, 7)) {
-      await this.db
-        .insertInto('id_map')
-        .values(
-          chunk.map((r) => ({
-            env_id: envId,
-            source_uid: r.sourceUid,
-            type: r.type,
-            source_id: r.sourceId,
-            target_id: r.targetId,
-            hash: r.hash,
-            installation_id: installationId,
-          })),
-        )
-        .onConflict((oc) =>
-          oc.columns(['env_id', 'source_uid', 'type', 'source_id']).doUpdateSet((eb) => ({
-            target_id: eb.ref('excluded.target_id'),
-            hash: eb.ref('excluded.hash'),
-            installation_id: eb.ref('excluded.installation_id'),
-          })),
-        )
-        .execute();
-    }
+    await this.insertValues(
+      rows.map((r) => ({
+        env_id: envId,
+        source_uid: r.sourceUid,
+        type: r.type,
+        source_id: r.sourceId,
+        target_id: r.targetId,
+        hash: r.hash,
+        installation_id: installationId,
+      })),
+      (values) =>
+        this.db
+          .insertInto('id_map')
+          .values(values)
+          .onConflict((oc) =>
+            oc.columns(['env_id', 'source_uid', 'type', 'source_id']).doUpdateSet((eb) => ({
+              target_id: eb.ref('excluded.target_id'),
+              hash: eb.ref('excluded.hash'),
+              installation_id: eb.ref('excluded.installation_id'),
+            })),
+          ),
+    );
   }
 
   async deleteIdMap(envId: string, sourceUid: string, keys: readonly KeyRef[]): Promise<void> {
+    const fast = await this.runPerRow(
+      keys,
+      (k) => [k.type, k.id],
+      (at) =>
+        this.db
+          .deleteFrom('id_map')
+          .where('env_id', '=', envId)
+          .where('source_uid', '=', sourceUid)
+          .where('type', '=', at(0))
+          .where('source_id', '=', at(1)),
+    );
+    if (fast !== undefined) return;
     for (const [type, ids] of groupByType(keys)) {
       for (const chunk of this.chunks(ids, 1)) {
         await this.db
@@ -701,22 +934,27 @@ export class Store {
 
   async insertRestorePoints(installationId: string, rows: readonly RestorePointRow[], startSeq = 0): Promise<void> {
     let seq = startSeq;
-    for (const chunk of this.chunks(rows, 7)) {
-      await this.db
-        .insertInto('restore_points')
-        .values(
-          chunk.map((r) => ({
-            installation_id: installationId,
-            env_id: r.envId,
-            type: r.type,
-            target_id: r.targetId,
-            before: r.before ? json(r.before) : null,
-            after_hash: r.afterHash,
-            seq: seq++,
-          })),
-        )
-        .execute();
-    }
+    await this.insertValues(
+      rows.map((r) => ({
+        installation_id: installationId,
+        env_id: r.envId,
+        type: r.type,
+        target_id: r.targetId,
+        before: r.before ? json(r.before) : null,
+        after_hash: r.afterHash,
+        seq: seq++,
+      })),
+      (values) => this.db.insertInto('restore_points').values(values),
+    );
+  }
+
+  /** Set the after-install hash of some restore points, by seq (objects patched after their first write). */
+  async setRestorePointHashes(installationId: string, rows: readonly { seq: number; afterHash: string }[]): Promise<void> {
+    const update = (hash: string, seq: number) =>
+      this.db.updateTable('restore_points').set({ after_hash: hash }).where('installation_id', '=', installationId).where('seq', '=', seq);
+    const fast = await this.runPerRow(rows, (r) => [r.afterHash, r.seq], (at) => update(at(0), at(1)));
+    if (fast !== undefined) return;
+    for (const r of rows) await update(r.afterHash, r.seq).execute();
   }
 
   async getRestorePoints(installationId: string): Promise<RestorePointRow[]> {
@@ -825,7 +1063,57 @@ export class Store {
   }
 }
 
+// ------------------------------------------------------------------ per-row statements
+
+const MARK = '\u0000ferry-row-value:';
+/**
+ * Rows per prepared multi-row INSERT on the per-row path: measured on
+ * better-sqlite3, 10 to 100 rows per call insert about 40% faster than one
+ * row per call (less binding and stepping overhead), with no gain beyond.
+ */
+const ROWS_PER_STATEMENT = 50;
+
+/**
+ * Compile a one-row query whose row values are markers, and say where each
+ * row value goes among the statement's parameters (a marker may repeat or be
+ * dropped; other parameters are constants of this call).
+ */
+function perRowStatement(build: (at: (i: number) => never) => Compilable): { sql: string; bind: (row: readonly unknown[]) => unknown[] } {
+  const { sql: text, parameters } = build((i) => `${MARK}${i}` as never).compile();
+  const slots = parameters.map((p) => (typeof p === 'string' && p.startsWith(MARK) ? Number(p.slice(MARK.length)) : -1));
+  // Most inserts bind the row exactly as given: no copy then.
+  if (slots.every((slot, i) => slot === i)) return { sql: text, bind: (row) => row as unknown[] };
+  return {
+    sql: text,
+    bind: (row) => {
+      const out = new Array<unknown>(slots.length);
+      for (let i = 0; i < slots.length; i++) {
+        const slot = slots[i]!;
+        out[i] = slot >= 0 ? row[slot] : parameters[i];
+      }
+      return out;
+    },
+  };
+}
+
+function* mapIter<T, U>(items: readonly T[], fn: (item: T, index: number) => U): Generator<U> {
+  for (let i = 0; i < items.length; i++) yield fn(items[i]!, i);
+}
+
 // ------------------------------------------------------------------ row mapping
+
+/** Each key once (an IN list dedupes by itself; a lookup per key must be told). */
+function uniqueKeys(keys: readonly KeyRef[]): KeyRef[] {
+  const seen = new Set<string>();
+  const out: KeyRef[] = [];
+  for (const k of keys) {
+    const id = `${k.type}\u0000${k.id}`;
+    if (seen.has(id)) continue;
+    seen.add(id);
+    out.push(k);
+  }
+  return out;
+}
 
 function groupByType(keys: readonly KeyRef[]): Map<TypeCode, string[]> {
   const m = new Map<TypeCode, string[]>();

@@ -102,6 +102,11 @@ for (const dialect of DIALECTS) {
       assert.deepEqual(await store.getDecisions('b', 'u'), [{ sourceUid: 'u', type: 'TTSK', sourceId: 'k', action: 'USEEXISTING', targetId: 'T' }]);
     });
 
+    it('lists nothing for an empty list of environments', async () => {
+      assert.deepEqual(await store.listPackages({ sourceEnvIds: [] }), []);
+      assert.deepEqual(await store.listInstallations({ targetEnvIds: [] }), []);
+    });
+
     it('appends audit entries and filters them', async () => {
       await store.appendAudit({ actor: 'ann', address: '127.0.0.1', action: 'x.create', envId: 'a', subject: 's', result: 'ok', detail: { n: 1 }, at: '2026-01-01T00:00:00.000Z' });
       await store.appendAudit({ actor: 'bob', address: null, action: 'x.delete', envId: 'b', subject: null, result: 'failed', detail: {}, at: '2026-02-01T00:00:00.000Z' });

@@ -1,0 +1,393 @@
+import { EventEmitter } from 'node:events';
+import { hostname } from 'node:os';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { ConflictError, FerryError, NotFoundError } from '../core/errors.js';
+import type { Store } from '../store/store.js';
+import { OperationsStore, isFinished, type Operation } from '../store/operations-store.js';
+import type { NewOperation, OperationContext, OperationHandlers, OperationRunner, RunnerEvent } from './types.js';
+
+/** The operation was cancelled (by a user, or by the server stopping). */
+export class CancelledError extends FerryError {
+  constructor(message = 'operation cancelled') {
+    super('CANCELLED', 409, message);
+  }
+}
+
+/** The server is shutting down and takes no new operations. */
+export class ShuttingDownError extends FerryError {
+  constructor() {
+    super('SHUTTING_DOWN', 503, 'the server is shutting down and takes no new operations; retry against another server or after the restart');
+  }
+}
+
+/** Why a running operation's signal was aborted. */
+class ShutdownReason extends Error {}
+
+export interface EmbeddedWorkerOptions {
+  store: Store;
+  handlers: OperationHandlers;
+  /** Operations run at once by this process (FERRY_WORKERS); 0 makes an API-only process. */
+  concurrency?: number;
+  /** How often to look for work queued by other processes. */
+  pollMs?: number;
+  /** How often running operations prove they are alive (and learn about remote cancels). */
+  heartbeatMs?: number;
+  /** A running operation whose heartbeat is older than this, on another host, belongs to a dead worker. */
+  staleMs?: number;
+  /** Runs after which a resumable operation whose worker keeps dying is failed instead of re-queued. */
+  maxAttempts?: number;
+  /** Host name recorded on the operations it runs. */
+  server?: string;
+  /** Where background errors are reported (the loop itself never throws). */
+  onError?: (e: unknown, where: string) => void;
+}
+
+/** Worker instances alive in this process (tests run several servers in one process). */
+const LIVE_INSTANCES = new Set<string>();
+
+interface Running {
+  op: Operation;
+  controller: AbortController;
+  done: Promise<void>;
+}
+
+const now = () => new Date().toISOString();
+
+/**
+ * The embedded worker: operations run inside the server process, claimed
+ * from the database with a conditional UPDATE (QUEUED -> RUNNING), so it
+ * works the same on SQLite and PostgreSQL and several processes sharing a
+ * PostgreSQL database never run one operation twice.
+ *
+ * Crash recovery: an operation left RUNNING by a worker that is gone (same
+ * host: its pid no longer exists; other host: no heartbeat for `staleMs`) is
+ * re-queued when its handler says it is resumable, and FAILED visibly
+ * otherwise (with the handler's clean-up, e.g. releasing an install lock).
+ */
+export class EmbeddedWorker extends EventEmitter implements OperationRunner {
+  readonly ops: OperationsStore;
+  readonly server: string;
+  readonly workerId: string;
+  private readonly handlers: OperationHandlers;
+  private readonly concurrency: number;
+  private readonly pollMs: number;
+  private readonly heartbeatMs: number;
+  private readonly staleMs: number;
+  private readonly maxAttempts: number;
+  private readonly onError: (e: unknown, where: string) => void;
+  private readonly running = new Map<string, Running>();
+  private timers: NodeJS.Timeout[] = [];
+  private started = false;
+  private stopping = false;
+  private ticking: Promise<void> | null = null;
+  private again = false;
+
+  constructor(opts: EmbeddedWorkerOptions) {
+    super();
+    this.ops = new OperationsStore(opts.store);
+    this.handlers = opts.handlers;
+    this.concurrency = opts.concurrency ?? 2;
+    this.pollMs = opts.pollMs ?? 1000;
+    this.heartbeatMs = opts.heartbeatMs ?? 5000;
+    this.staleMs = opts.staleMs ?? 30_000;
+    this.maxAttempts = opts.maxAttempts ?? 3;
+    this.server = opts.server ?? hostname();
+    this.workerId = `${this.server}:${process.pid}:${randomBytes(4).toString('hex')}`;
+    this.onError = opts.onError ?? (() => {});
+  }
+
+  get accepting(): boolean {
+    return this.started && !this.stopping;
+  }
+
+  override on(event: RunnerEvent, listener: (op: Operation) => void): this {
+    return super.on(event, listener);
+  }
+
+  override off(event: RunnerEvent, listener: (op: Operation) => void): this {
+    return super.off(event, listener);
+  }
+
+  async start(): Promise<void> {
+    if (this.started) return;
+    LIVE_INSTANCES.add(this.workerId);
+    this.started = true;
+    await this.recoverDead();
+    const every = (ms: number, fn: () => Promise<unknown>, where: string) => {
+      const t = setInterval(() => void fn().catch((e) => this.onError(e, where)), ms);
+      t.unref();
+      this.timers.push(t);
+    };
+    every(this.pollMs, () => this.tick(), 'poll');
+    every(this.heartbeatMs, () => this.heartbeat(), 'heartbeat');
+    every(Math.max(1000, Math.floor(this.staleMs / 2)), () => this.recoverDead(), 'recovery');
+    this.kick();
+  }
+
+  async submit(input: NewOperation): Promise<Operation> {
+    if (!this.accepting) throw new ShuttingDownError();
+    const at = now();
+    const op: Operation = {
+      id: randomUUID(),
+      kind: input.kind,
+      status: 'QUEUED',
+      progress: 0,
+      message: input.message ?? 'queued',
+      environmentId: input.environmentId,
+      subject: input.subject ?? null,
+      params: input.params,
+      result: null,
+      error: null,
+      createdBy: input.createdBy,
+      address: input.address ?? null,
+      server: null,
+      worker: null,
+      attempts: 0,
+      cancelRequested: false,
+      createdAt: at,
+      startedAt: null,
+      finishedAt: null,
+      updatedAt: at,
+      heartbeatAt: null,
+    };
+    if (!this.handlers[op.kind]) throw new FerryError('UNKNOWN_OPERATION', 500, `no handler for operations of kind ${op.kind}`);
+    await this.ops.insert(op);
+    this.kick();
+    return op;
+  }
+
+  async get(id: string): Promise<Operation> {
+    const op = await this.ops.get(id);
+    if (!op) throw new NotFoundError('operation', id);
+    return op;
+  }
+
+  async cancel(id: string): Promise<Operation> {
+    // Abort a local run first, before any await: its next checkpoint must see
+    // it even if that comes before the database answers (on SQLite the
+    // running install holds the one writer connection until it ends).
+    this.running.get(id)?.controller.abort(new CancelledError('cancelled by a user'));
+    const op = await this.get(id);
+    if (isFinished(op.status)) throw new ConflictError('OPERATION_FINISHED', `operation ${id} is already ${op.status}`);
+    if (op.status === 'QUEUED') {
+      if (await this.ops.cancelQueued(id, 'cancelled before it started', now())) {
+        const cancelled = await this.get(id);
+        await this.handlers[op.kind]?.abandon?.(cancelled, 'cancelled before it started').catch((e) => this.onError(e, 'abandon'));
+        this.emit('finished', cancelled);
+        return cancelled;
+      }
+    } else {
+      await this.ops.requestCancel(id, now());
+    }
+    const current = await this.get(id);
+    if (isFinished(current.status) && current.status !== 'CANCELLED') {
+      throw new ConflictError('OPERATION_FINISHED', `operation ${id} is already ${current.status}`);
+    }
+    return current;
+  }
+
+  async stop(opts: { graceMs?: number } = {}): Promise<void> {
+    if (!this.started || this.stopping) return;
+    this.stopping = true;
+    for (const t of this.timers) clearInterval(t);
+    this.timers = [];
+    await this.ticking?.catch(() => {});
+    const grace = opts.graceMs ?? 20_000;
+    const all = () => Promise.all([...this.running.values()].map((r) => r.done));
+    if (this.running.size > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), grace)));
+      const outcome = await Promise.race([all().then(() => 'done' as const), timedOut]);
+      clearTimeout(timer);
+      if (outcome === 'timeout') {
+        for (const r of this.running.values()) r.controller.abort(new ShutdownReason('server stopping'));
+        // Handlers stop at their next checkpoint; an install rolls back its transaction.
+        await all();
+      }
+    }
+    LIVE_INSTANCES.delete(this.workerId);
+  }
+
+  /** Wake the claim loop now (coalesced). */
+  private kick(): void {
+    if (!this.accepting || this.concurrency <= 0) return;
+    setImmediate(() => void this.tick().catch((e) => this.onError(e, 'tick')));
+  }
+
+  private tick(): Promise<void> {
+    if (this.ticking) {
+      this.again = true;
+      return this.ticking;
+    }
+    this.ticking = (async () => {
+      do {
+        this.again = false;
+        while (this.accepting && this.running.size < this.concurrency) {
+          const ids = await this.ops.queued(this.concurrency - this.running.size + 4);
+          let claimed = 0;
+          for (const id of ids) {
+            if (!this.accepting || this.running.size >= this.concurrency) break;
+            if (await this.ops.claim(id, this.workerId, this.server, now())) {
+              claimed++;
+              this.launch((await this.ops.get(id))!);
+            }
+          }
+          if (claimed === 0) break;
+        }
+      } while (this.again && this.accepting);
+    })().finally(() => {
+      this.ticking = null;
+    });
+    return this.ticking;
+  }
+
+  private launch(op: Operation): void {
+    const controller = new AbortController();
+    const handler = this.handlers[op.kind]!;
+    let last = op.progress;
+    let lastWrite = 0;
+    let lastMessage = '';
+    let writes: Promise<unknown> = Promise.resolve();
+    const write = (p: number, m: string) => {
+      writes = writes.then(() => this.ops.progress(op.id, p, m, now())).catch((e) => this.onError(e, 'progress'));
+    };
+    const ctx: OperationContext = {
+      op,
+      signal: controller.signal,
+      progress: (percent, message) => {
+        if (controller.signal.aborted) throw toCancelled(controller.signal.reason);
+        const p = Math.max(last, Math.min(100, Math.floor(percent)));
+        const m = message ?? lastMessage;
+        const t = Date.now();
+        // Throttled: a 100k-object install reports thousands of times.
+        if (p !== last || m !== lastMessage) {
+          const significant = m !== lastMessage || p === 100 || t - lastWrite > 250;
+          last = p;
+          lastMessage = m;
+          if (significant) {
+            lastWrite = t;
+            write(p, m);
+            this.emit('progress', { ...op, status: 'RUNNING', progress: p, message: m });
+          }
+        }
+      },
+      setSubject: async (subject) => {
+        op.subject = subject;
+        await this.ops.setSubject(op.id, subject);
+      },
+    };
+    write(0, 'running');
+    const done = (async () => {
+      let result: unknown;
+      let failure: unknown;
+      try {
+        result = await handler.run(ctx);
+      } catch (e) {
+        failure = e;
+      }
+      await writes;
+      const at = now();
+      const reason: unknown = controller.signal.reason;
+      if (failure === undefined) {
+        await this.ops.finish(op.id, this.workerId, { status: 'COMPLETED', progress: 100, message: 'completed', result: result ?? null, error: null, at });
+      } else if (controller.signal.aborted && reason instanceof ShutdownReason) {
+        if (handler.resumable(op)) {
+          await this.ops.finish(op.id, this.workerId, { status: 'QUEUED', progress: 0, message: `the server (${this.server}) stopped while this ran; it runs again at the next start`, at });
+        } else {
+          const message = `the server (${this.server}) stopped while this ran: ${errorOf(failure).message}`;
+          await this.ops.finish(op.id, this.workerId, { status: 'FAILED', message, error: { code: 'SERVER_STOPPED', message }, at });
+        }
+      } else if (controller.signal.aborted) {
+        const e = errorOf(failure);
+        await this.ops.finish(op.id, this.workerId, { status: 'CANCELLED', message: e.message, error: { code: 'CANCELLED', message: e.message }, at });
+      } else {
+        const e = errorOf(failure);
+        await this.ops.finish(op.id, this.workerId, { status: 'FAILED', message: e.message, error: e, at });
+        if (!(failure instanceof FerryError) || failure.status >= 500) this.onError(failure, `operation ${op.kind} ${op.id}`);
+      }
+    })()
+      .catch((e) => this.onError(e, 'finish'))
+      .finally(async () => {
+        this.running.delete(op.id);
+        const final = await this.ops.get(op.id).catch(() => undefined);
+        if (final) this.emit('finished', final);
+        this.kick();
+      });
+    this.running.set(op.id, { op, controller, done });
+  }
+
+  private async heartbeat(): Promise<void> {
+    const ids = [...this.running.keys()];
+    const cancelled = await this.ops.heartbeat(this.workerId, ids, now());
+    // A cancel requested through another server process reaches us here.
+    for (const id of cancelled) this.running.get(id)?.controller.abort(new CancelledError('cancelled by a user'));
+  }
+
+  /** Whether the worker that claimed `op` is gone. */
+  private isDead(op: Operation): boolean {
+    if (!op.worker) return true;
+    if (op.worker === this.workerId) return !this.running.has(op.id) && !this.ticking;
+    const [host, pidText] = op.worker.split(':');
+    const pid = Number(pidText);
+    const stale = !op.heartbeatAt || Date.now() - Date.parse(op.heartbeatAt) > this.staleMs;
+    if (host !== this.server) return stale;
+    if (pid === process.pid) return !LIVE_INSTANCES.has(op.worker);
+    try {
+      process.kill(pid, 0);
+      // The pid exists: alive, unless it stopped beating long ago (the pid was reused).
+      return stale;
+    } catch (e) {
+      return (e as NodeJS.ErrnoException).code === 'ESRCH';
+    }
+  }
+
+  /** Re-queue or fail operations whose worker died. Never throws. */
+  async recoverDead(): Promise<Operation[]> {
+    const recovered: Operation[] = [];
+    let running: Operation[];
+    try {
+      running = await this.ops.running();
+    } catch (e) {
+      this.onError(e, 'recovery');
+      return recovered;
+    }
+    for (const op of running) {
+      if (this.running.has(op.id) || !this.isDead(op)) continue;
+      try {
+        const handler = this.handlers[op.kind];
+        const who = op.server ?? 'unknown';
+        const at = now();
+        if (handler?.resumable(op) && op.attempts < this.maxAttempts) {
+          const message = `re-queued: the server (${who}) stopped while this ran (attempt ${op.attempts} of ${this.maxAttempts})`;
+          if (await this.ops.recover(op.id, op.worker, { status: 'QUEUED', message, at })) recovered.push((await this.ops.get(op.id))!);
+        } else {
+          const message = handler?.resumable(op)
+            ? `the server (${who}) stopped while this ran, ${op.attempts} times; not retried again`
+            : `the server (${who}) stopped while this ran; ${op.kind === 'install' || op.kind === 'bundle.import' ? 'an install is one transaction, so nothing was written: prepare and install again' : 'run it again'}`;
+          if (await this.ops.recover(op.id, op.worker, { status: 'FAILED', message, error: { code: 'SERVER_STOPPED', message }, at })) {
+            const failed = (await this.ops.get(op.id))!;
+            await handler?.abandon?.(failed, message);
+            recovered.push(failed);
+            this.emit('finished', failed);
+          }
+        }
+      } catch (e) {
+        this.onError(e, `recovery of ${op.id}`);
+      }
+    }
+    if (recovered.length) this.kick();
+    return recovered;
+  }
+}
+
+function toCancelled(reason: unknown): Error {
+  if (reason instanceof CancelledError) return reason;
+  if (reason instanceof ShutdownReason) return new CancelledError('the server is stopping');
+  return new CancelledError();
+}
+
+function errorOf(e: unknown): { code: string; message: string } {
+  if (e instanceof FerryError) return { code: e.code, message: e.message };
+  // Never a stack trace in a user-visible record; the log has it.
+  return { code: 'INTERNAL', message: e instanceof Error ? `internal error: ${e.message}` : 'internal error' };
+}

@@ -1,0 +1,167 @@
+import { rm } from 'node:fs/promises';
+import type { ObjectRef, PlanEntry } from '../core/types.js';
+import { FerryError, NotFoundError } from '../core/errors.js';
+import type { Override } from '../core/plan.js';
+import type { Actor, Engine, ProgressFn } from '../engine/engine.js';
+import { exportPackage, importBundle } from '../engine/bundles.js';
+import { abandonAssembly, releaseAbandonedLock } from '../engine/preflight.js';
+import type { FileStore } from '../store/file-store.js';
+import type { Operation, OperationContext, OperationHandlers } from './types.js';
+import { CancelledError } from './embedded-worker.js';
+
+/** The kinds of operation the server runs. */
+export const OP = {
+  assemble: 'package.assemble',
+  export: 'package.export',
+  import: 'bundle.import',
+  install: 'install',
+} as const;
+
+export interface AssembleParams {
+  packageId: string;
+  selection: ObjectRef[];
+}
+export interface ExportParams {
+  packageId: string;
+}
+export interface ImportParams {
+  fileId: string;
+  targetEnvId: string;
+  dryRun: boolean;
+  overrides: Override[];
+  force: boolean;
+}
+export interface InstallParams {
+  installationId: string;
+}
+
+const actorOf = (op: Operation): Actor => ({ actor: op.createdBy, address: op.address });
+
+/**
+ * Map the engine's phase progress (`{phase, done, total}`) onto 0-100, each
+ * phase owning a slice, so a multi-phase import moves forward steadily.
+ */
+function phased(ctx: OperationContext, slices: Record<string, [number, number]>): ProgressFn {
+  return (p) => {
+    const [lo, hi] = slices[p.phase] ?? [0, 100];
+    const frac = p.total > 0 ? Math.min(1, p.done / p.total) : 1;
+    ctx.progress(lo + (hi - lo) * frac, `${p.phase}: ${p.done} of ${p.total}`);
+  };
+}
+
+/** Per-object outcome counts of an installation (`INSTALLED`, `UPDATED`, ...). */
+export function countStatuses(entries: readonly PlanEntry[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const e of entries) out[e.installationStatus] = (out[e.installationStatus] ?? 0) + 1;
+  return out;
+}
+
+/**
+ * Bundle errors name the file; on a server that is a path in the file store,
+ * which is nobody's business: show the file's name instead.
+ */
+export function withFileName<T>(path: string, name: string, fn: () => Promise<T>): Promise<T> {
+  return fn().catch((e: unknown) => {
+    if (e instanceof FerryError && e.message.includes(path)) throw new FerryError(e.code, e.status, e.message.split(path).join(name), { cause: e });
+    throw e;
+  });
+}
+
+function safeName(name: string): string {
+  return name.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 80) || 'package';
+}
+
+/**
+ * What each operation kind does, in terms of engine use cases. Handlers
+ * check the cancel signal through `ctx.progress` (every report is a
+ * checkpoint); an install also passes the signal to the engine, which
+ * rolls its one transaction back, so a cancelled install changes nothing.
+ */
+export function engineHandlers(engine: Engine, files: FileStore): OperationHandlers {
+  return {
+    [OP.assemble]: {
+      resumable: () => true,
+      async run(ctx) {
+        const { packageId, selection } = ctx.op.params as unknown as AssembleParams;
+        const pkg = await engine.getPackage(packageId);
+        ctx.progress(1, `assembling ${selection.length} selected objects`);
+        const done = await engine.assemble(pkg, selection, phased(ctx, { assemble: [1, 99] }));
+        if (ctx.signal.aborted) throw new CancelledError(`assembly cancelled; package ${packageId} is ${done.status}`);
+        if (done.status === 'ASSEMBLING_FAILED') throw new FerryError('ASSEMBLING_FAILED', 409, `assembly failed: ${done.assemblyError ?? 'no reason given'}`);
+        return { packageId, status: done.status, version: done.version, entityCount: done.entityCount, countsByType: done.countsByType };
+      },
+      async abandon(op, reason) {
+        await abandonAssembly(engine, (op.params as unknown as AssembleParams).packageId, reason, actorOf(op));
+      },
+    },
+
+    [OP.export]: {
+      resumable: () => true,
+      async run(ctx) {
+        const { packageId } = ctx.op.params as unknown as ExportParams;
+        const pkg = await engine.getPackage(packageId);
+        const { id, tmp } = files.reserve();
+        try {
+          const r = await exportPackage(engine, pkg.id, { file: tmp }, actorOf(ctx.op), phased(ctx, { export: [0, 95] }));
+          const file = await files.commit(tmp, {
+            id,
+            name: `${safeName(pkg.name)}-v${pkg.version}.ferry`,
+            kind: 'bundle',
+            environmentId: pkg.sourceEnvId,
+            packageId: pkg.id,
+            createdBy: ctx.op.createdBy,
+          });
+          return { file, entityCount: r.file?.count ?? 0, entitiesSha256: r.file?.sha256 ?? null, downloadUrl: `/api/v1/files/${file.id}/content` };
+        } catch (e) {
+          await rm(tmp, { force: true });
+          throw e;
+        }
+      },
+    },
+
+    [OP.import]: {
+      // A dry run writes a package and a plan, nothing in the target: safe to run again.
+      resumable: (op) => !!(op.params as unknown as ImportParams).dryRun,
+      async run(ctx) {
+        const p = ctx.op.params as unknown as ImportParams;
+        const file = await files.get(p.fileId);
+        if (!file) throw new NotFoundError('file', p.fileId);
+        const slices: Record<string, [number, number]> = p.dryRun
+          ? { import: [0, 60], load: [60, 70], match: [70, 90], prepare: [90, 100] }
+          : { import: [0, 30], load: [30, 35], match: [35, 45], prepare: [45, 50], install: [50, 100] };
+        const progress = phased(ctx, slices);
+        const path = files.pathOf(file.id);
+        const r = await withFileName(path, file.name, () => importBundle(engine, path, p.targetEnvId, { dryRun: true, overrides: p.overrides, force: p.force, onProgress: progress }, actorOf(ctx.op)));
+        await ctx.setSubject(r.plan.installation.id);
+        const base = {
+          dryRun: p.dryRun,
+          packageId: r.package.id,
+          installationId: r.plan.installation.id,
+          summary: r.plan.installation.summary,
+          installBlocker: r.plan.installBlocker,
+        };
+        if (p.dryRun) return { ...base, status: r.plan.installation.status };
+        const inst = await engine.install(r.plan.installation.id, { signal: ctx.signal, onProgress: progress }, actorOf(ctx.op));
+        return { ...base, status: inst.status, counts: countStatuses(await engine.getEntries(inst.id)) };
+      },
+      async abandon(op) {
+        const p = op.params as unknown as ImportParams;
+        if (!p.dryRun && op.subject) await releaseAbandonedLock(engine, p.targetEnvId, op.subject);
+      },
+    },
+
+    [OP.install]: {
+      resumable: () => false,
+      async run(ctx) {
+        const { installationId } = ctx.op.params as unknown as InstallParams;
+        ctx.progress(0, 'installing');
+        const inst = await engine.install(installationId, { signal: ctx.signal, onProgress: phased(ctx, { install: [0, 99] }) }, actorOf(ctx.op));
+        return { installationId, status: inst.status, summary: inst.summary, counts: countStatuses(await engine.getEntries(inst.id)) };
+      },
+      async abandon(op) {
+        const { installationId } = op.params as unknown as InstallParams;
+        if (op.environmentId) await releaseAbandonedLock(engine, op.environmentId, installationId);
+      },
+    },
+  };
+}

@@ -1,0 +1,253 @@
+import { parseNdjson } from '../engine/validate-input.js';
+import { randomUUID } from 'node:crypto';
+import Fastify, { LogController, type FastifyInstance, type FastifyRequest } from 'fastify';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { Engine } from '../engine/engine.js';
+import { AuthService } from '../engine/auth.js';
+import { FileStore } from '../store/file-store.js';
+import { OperationsStore } from '../store/operations-store.js';
+import { EmbeddedWorker, type EmbeddedWorkerOptions } from '../ops/embedded-worker.js';
+import { engineHandlers } from '../ops/handlers.js';
+import type { OperationRunner } from '../ops/types.js';
+import { Access, registerAuth } from './auth.js';
+import { registerErrorHandlers, sendError, toErrorResponse } from './errors.js';
+import { ServerMetrics } from './metrics.js';
+import { registerValidation } from './validation.js';
+import { VERSION } from './version.js';
+import { systemRoutes } from './routes/system.js';
+import { environmentRoutes } from './routes/environments.js';
+import { objectRoutes } from './routes/objects.js';
+import { packageRoutes } from './routes/packages.js';
+import { installationRoutes } from './routes/installations.js';
+import { bundleRoutes } from './routes/bundles.js';
+import { operationRoutes } from './routes/operations.js';
+import { userRoutes } from './routes/users.js';
+import { auditRoutes } from './routes/audit.js';
+
+/** Settings of one app instance (the server reads them from the environment, tests pass them). */
+export interface AppConfig {
+  /** Where bundles are stored. */
+  filesDir: string;
+  /** JSON / NDJSON request bodies, bytes. */
+  bodyLimit: number;
+  /** Bundle uploads, bytes. */
+  uploadLimit: number;
+  sessionTtlMs: number;
+  /** Operations run at once by this process; 0 = none (API only). */
+  workers: number;
+  shutdownGraceMs: number;
+}
+
+export interface BuildAppOptions {
+  engine: Engine;
+  config: AppConfig;
+  /** pino options, or false for silence (tests). */
+  logger?: false | { level: string; stream?: NodeJS.WritableStream };
+  /** Replace the embedded worker (a pg-boss runner later). */
+  runner?: OperationRunner;
+  /** Tuning of the embedded worker (tests use short intervals). */
+  worker?: Partial<Omit<EmbeddedWorkerOptions, 'store' | 'handlers'>>;
+  /** Process metrics (CPU, memory, event loop) in /metrics; off in tests. */
+  processMetrics?: boolean;
+}
+
+/** What every route of the server shares. */
+export interface ServerContext {
+  engine: Engine;
+  auth: AuthService;
+  runner: OperationRunner;
+  operations: OperationsStore;
+  files: FileStore;
+  metrics: ServerMetrics;
+  config: AppConfig;
+  /** The caller's rights for this request (routes that need a principal only). */
+  access(request: FastifyRequest): Access;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    ferry: ServerContext;
+  }
+}
+
+const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+/**
+ * Build the Fastify app of a Ferry server around an engine: auth, the native
+ * API under /api/v1, OpenAPI at /docs, /metrics, operations. It is not
+ * listening: tests drive it with `app.inject`, `start.ts` calls `listen`.
+ * Other API faces (dialects) are registered on the returned app as plugins
+ * before it is ready; they get `app.ferry` and `request.principal`.
+ *
+ * @example
+ * const app = await buildApp({ engine, config });
+ * const res = await app.inject({ method: 'GET', url: '/api/v1/health' });
+ */
+export async function buildApp(options: BuildAppOptions): Promise<FastifyInstance> {
+  const { engine, config } = options;
+  const app = Fastify({
+    logger: options.logger
+      ? {
+          level: options.logger.level,
+          ...(options.logger.stream ? { stream: options.logger.stream } : {}),
+          // Credentials travel in headers: never log them.
+          redact: ['req.headers.authorization', 'req.headers.apikey', 'req.headers.sessionid', 'req.headers["x-mstr-authtoken"]'],
+        }
+      : false,
+    // One access-log line per request, written in onResponse below.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: config.bodyLimit,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && /^[A-Za-z0-9._:-]{1,100}$/.test(given) ? given : randomUUID();
+    },
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 500 },
+    frameworkErrors: (error, request, reply) => sendError(error, request, reply),
+    // Requests still arriving on open connections while closing are served
+    // normally (in our error shape), not cut off with Fastify's own 503 body.
+    return503OnClosing: false,
+  });
+
+  const auth = new AuthService(engine, { sessionTtlMs: config.sessionTtlMs });
+  const operations = new OperationsStore(engine.store);
+  const files = new FileStore(engine.store, config.filesDir);
+  const metrics = new ServerMetrics(operations, { processMetrics: options.processMetrics });
+  const runner: OperationRunner =
+    options.runner ??
+    new EmbeddedWorker({
+      store: engine.store,
+      handlers: engineHandlers(engine, files),
+      concurrency: config.workers,
+      onError: (e, where) => app.log.error({ err: e, where }, 'operations worker error'),
+      ...options.worker,
+    });
+  runner.on('finished', (op) => {
+    metrics.observeOperation(op);
+    app.log.info({ operation: op.id, kind: op.kind, status: op.status, environment: op.environmentId }, 'operation finished');
+  });
+
+  app.decorate('ferry', {
+    engine,
+    auth,
+    runner,
+    operations,
+    files,
+    metrics,
+    config,
+    access: (request: FastifyRequest) =>
+      new Access(engine, request.principal!, request.ip ?? null, (envId) => {
+        request.auditEnvId = envId;
+      }),
+  } satisfies ServerContext);
+  app.decorateRequest('errorCode', null);
+
+  registerValidation(app);
+  // Responses are plain JSON.stringify: response schemas document, they never filter.
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
+  registerErrorHandlers(app);
+  app.addHook('onSend', async (request, reply, payload) => {
+    reply.header('x-request-id', request.id);
+    return payload;
+  });
+  registerAuth(app, auth);
+
+  app.addContentTypeParser('application/x-ndjson', { parseAs: 'string' }, (_req, body, done) => {
+    try {
+      done(null, parseNdjson(body as string));
+    } catch (e) {
+      done(e as Error, undefined);
+    }
+  });
+  // Bundles arrive as raw bytes; the upload route streams them to disk itself (with its own limit).
+  app.addContentTypeParser(['application/octet-stream', 'application/gzip', 'application/x-gzip', 'application/vnd.ferry.bundle'], (_req, payload, done) => done(null, payload));
+
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    const seconds = reply.elapsedTime / 1000;
+    metrics.observeRequest(request.method, route, reply.statusCode, seconds);
+    request.log.info(
+      { method: request.method, route, url: request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10, user: request.principal?.username ?? null, code: request.errorCode ?? undefined },
+      'request',
+    );
+    // Successful changes are audited by the engine; refused ones here, so
+    // the log also shows who tried what and why it was refused.
+    if (MUTATING.has(request.method) && reply.statusCode >= 400 && request.routeOptions.url && request.routeOptions.config?.public !== true) {
+      // What the caller typed is recorded as text, minus NULs (refused above, and unstorable in PostgreSQL).
+      const clean = (v: string | null | undefined) => (v == null ? null : v.replace(/\u0000/g, '').slice(0, 500));
+      const envId = clean(request.auditEnvId ?? (request.params as { envId?: string } | undefined)?.envId);
+      await engine.store
+        .appendAudit({
+          actor: request.principal?.username ?? null,
+          address: request.ip ?? null,
+          action: `${request.method} ${request.routeOptions.url}`,
+          envId,
+          subject: clean(request.url.split('?')[0]),
+          result: `refused ${reply.statusCode} ${request.errorCode ?? ''}`.trim(),
+          detail: { requestId: request.id },
+        })
+        .catch((e: unknown) => request.log.error({ err: e }, 'audit write failed'));
+    }
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'Ferry native API',
+        version: VERSION,
+        description:
+          'Move configuration objects between environments: assemble a package, prepare a plan (dry run), install atomically, roll back. ' +
+          'Send an API key as `Authorization: Bearer <key>` or `apikey: <key>`, or a session token from POST /api/v1/auth/login as `Authorization: Bearer <token>` or `sessionID: <token>`. ' +
+          'Errors are `{"code","message"}`. Long actions return 202 with an operation; poll GET /api/v1/operations/{id}.',
+      },
+      servers: [{ url: engine.publicUrl }],
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer', description: 'API key or session token' },
+          apikey: { type: 'apiKey', in: 'header', name: 'apikey' },
+          sessionID: { type: 'apiKey', in: 'header', name: 'sessionID' },
+        },
+      },
+      security: [{ bearer: [] }, { apikey: [] }, { sessionID: [] }],
+      tags: [
+        { name: 'system', description: 'Health, catalog, metrics' },
+        { name: 'auth', description: 'Login, users, API keys' },
+        { name: 'environments', description: 'Environments (tenants)' },
+        { name: 'objects', description: 'Configuration objects of an environment' },
+        { name: 'packages', description: 'Packages: assembled selections' },
+        { name: 'installations', description: 'Plans (prepared installations), installs, rollbacks' },
+        { name: 'bundles', description: 'Export, upload, download and import of .ferry bundles' },
+        { name: 'operations', description: 'Asynchronous jobs' },
+        { name: 'audit', description: 'Who changed what' },
+      ],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { docExpansion: 'list', deepLinking: true } });
+
+  await app.register(systemRoutes);
+  await app.register(userRoutes, { prefix: '/api/v1' });
+  await app.register(environmentRoutes, { prefix: '/api/v1' });
+  await app.register(objectRoutes, { prefix: '/api/v1' });
+  await app.register(packageRoutes, { prefix: '/api/v1' });
+  await app.register(installationRoutes, { prefix: '/api/v1' });
+  await app.register(bundleRoutes, { prefix: '/api/v1' });
+  await app.register(operationRoutes, { prefix: '/api/v1' });
+  await app.register(auditRoutes, { prefix: '/api/v1' });
+
+  app.addHook('onReady', async () => {
+    await runner.start();
+  });
+  app.addHook('preClose', async () => {
+    // Stop taking operations first; running ones get the grace period. (The
+    // server's own shutdown drains them before calling close, so the API
+    // keeps answering meanwhile; this covers every other way of closing.)
+    await runner.stop({ graceMs: config.shutdownGraceMs });
+    // Then in-flight requests get a few seconds; a client that stopped
+    // reading a download must not keep the process alive.
+    setTimeout(() => app.server.closeAllConnections(), 3000).unref();
+  });
+  return app;
+}
+
+export { toErrorResponse };

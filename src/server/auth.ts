@@ -1,0 +1,188 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Environment, Installation, Package } from '../core/types.js';
+import { NotFoundError, ValidationError } from '../core/errors.js';
+import type { Actor, Engine } from '../engine/engine.js';
+import { ForbiddenError, UnauthorizedError, hasRole, roleOn, type AuthService, type Principal, type Role } from '../engine/auth.js';
+import type { Operation } from '../ops/types.js';
+import type { StoredFile } from '../store/file-store.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The authenticated caller; null only on public routes. */
+    principal: Principal | null;
+    /** The environment the request concerns, once known (audit of refused changes). */
+    auditEnvId: string | null;
+  }
+  interface FastifyContextConfig {
+    /** No credential needed (health, login, docs, metrics). */
+    public?: boolean;
+  }
+}
+
+/**
+ * The credential a request carries. Precedence follows specificity:
+ * `Authorization: Bearer` (an API key or a session token), then `apikey`,
+ * then `sessionID` / `X-MSTR-AuthToken` (sessions, as 003 and 004 send them).
+ */
+export function credentialOf(headers: FastifyRequest['headers']): { kind: 'any' | 'key' | 'session'; value: string } | null {
+  const one = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v)?.trim() || null;
+  const authz = one(headers.authorization);
+  if (authz) {
+    const m = /^Bearer\s+(\S+)$/i.exec(authz);
+    if (!m) throw new UnauthorizedError('the Authorization header must be "Bearer <API key or session token>"');
+    return { kind: 'any', value: m[1]! };
+  }
+  const key = one(headers.apikey);
+  if (key) return { kind: 'key', value: key };
+  const session = one(headers.sessionid) ?? one(headers['x-mstr-authtoken']);
+  if (session) return { kind: 'session', value: session };
+  return null;
+}
+
+/** Resolve a request's credential to a principal, or throw 401. */
+export async function authenticate(auth: AuthService, headers: FastifyRequest['headers']): Promise<Principal> {
+  const cred = credentialOf(headers);
+  if (!cred) throw new UnauthorizedError();
+  let p: Principal | null = null;
+  if (cred.kind !== 'session') p = await auth.authenticateKey(cred.value);
+  if (!p && cred.kind !== 'key') p = await auth.authenticateSession(cred.value);
+  if (!p) throw new UnauthorizedError('unknown, revoked or expired credential');
+  return p;
+}
+
+/**
+ * Authenticate every request in `onRequest`, before the body is even read,
+ * so an anonymous caller learns nothing but 401. Routes opt out with
+ * `config: { public: true }`; the OpenAPI pages and unknown routes (a JSON
+ * 404) are public too.
+ */
+export function registerAuth(app: FastifyInstance, auth: AuthService): void {
+  app.decorateRequest('principal', null);
+  app.decorateRequest('auditEnvId', null);
+  app.addHook('onRequest', async (request) => {
+    if (request.is404 || request.routeOptions.config?.public || request.url === '/docs' || request.url.startsWith('/docs/')) return;
+    request.principal = await authenticate(auth, request.headers);
+  });
+}
+
+/**
+ * What the caller may see and do. Rules:
+ * - server admins: everything;
+ * - an environment is visible to users holding any role on it; anything
+ *   of an environment the caller cannot see answers exactly like something
+ *   that does not exist (404, same message), so ids and names leak nothing;
+ * - `viewer` reads, `promoter` also creates packages from the environment and
+ *   prepares, installs, imports and rolls back into it, `admin` also writes
+ *   objects directly and changes the environment's settings;
+ * - a visible thing without the needed role is a 403 naming the role.
+ */
+export class Access {
+  constructor(
+    private readonly engine: Engine,
+    readonly principal: Principal,
+    readonly address: string | null,
+    /** Told which environment the request turned out to concern (the audit of refused changes records it). */
+    private readonly concerns: (envId: string) => void = () => {},
+  ) {}
+
+  get actor(): Actor {
+    return { actor: this.principal.username, address: this.address };
+  }
+
+  get isAdmin(): boolean {
+    return this.principal.admin;
+  }
+
+  /** Environments the caller can see; undefined means all (server admin). */
+  visibleEnvIds(): string[] | undefined {
+    return this.principal.admin ? undefined : Object.keys(this.principal.roles);
+  }
+
+  can(envId: string, need: Role): boolean {
+    return hasRole(this.principal, envId, need);
+  }
+
+  private forbid(envId: string, need: Role, what: string): never {
+    const role = roleOn(this.principal, envId);
+    throw new ForbiddenError(`${what} needs the ${need} role on environment ${envId}; you are ${role ?? 'without a role'} there`);
+  }
+
+  requireServerAdmin(what: string): void {
+    if (!this.principal.admin) throw new ForbiddenError(`${what} needs a server admin`);
+  }
+
+  /** A visible environment, with at least `need` on it. */
+  async env(envId: string, need: Role = 'viewer', what = 'this'): Promise<Environment & { lockedBy: string | null }> {
+    this.concerns(envId);
+    if (!roleOn(this.principal, envId)) throw new NotFoundError('environment', envId);
+    const env = await this.engine.getEnvironment(envId);
+    if (!this.can(envId, need)) this.forbid(envId, need, what);
+    return env;
+  }
+
+  /**
+   * A visible package. Readable by users who can see its source environment,
+   * or an environment it was prepared or installed into (so a production
+   * viewer can inspect what went in); changed only with `need` on the source.
+   */
+  async package(id: string, need: Role | null = null, what = 'this'): Promise<Package> {
+    const pkg = await this.engine.store.getPackage(id);
+    if (!pkg) throw new NotFoundError('package', id);
+    const src = roleOn(this.principal, pkg.sourceEnvId);
+    // Only a visible package names its environment in the audit of a refusal: the caller reads their own entries.
+    if (src) {
+      this.concerns(pkg.sourceEnvId);
+      if (need && !this.can(pkg.sourceEnvId, need)) this.forbid(pkg.sourceEnvId, need, what);
+      return pkg;
+    }
+    const targets = this.visibleEnvIds() ?? [];
+    const seen = targets.length > 0 && (await this.engine.listInstallations({ packageId: id, targetEnvIds: targets })).length > 0;
+    if (!seen) throw new NotFoundError('package', id);
+    if (need) this.forbid(pkg.sourceEnvId, need, what);
+    return pkg;
+  }
+
+  /** A visible installation (its target environment is visible), with `need` on the target. */
+  async installation(id: string, need: Role = 'viewer', what = 'this'): Promise<Installation> {
+    const inst = await this.engine.store.getInstallation(id);
+    if (!inst || !roleOn(this.principal, inst.targetEnvId)) throw new NotFoundError('installation', id);
+    this.concerns(inst.targetEnvId);
+    if (!this.can(inst.targetEnvId, need)) this.forbid(inst.targetEnvId, need, what);
+    return inst;
+  }
+
+  /** Operations are visible on their environment, and always to whoever started them. */
+  operation(op: Operation | undefined, id: string, need: Role = 'viewer'): Operation {
+    if (!op) throw new NotFoundError('operation', id);
+    const mine = op.createdBy === this.principal.username;
+    const env = op.environmentId;
+    if (!mine && !(env && roleOn(this.principal, env)) && !this.principal.admin) throw new NotFoundError('operation', id);
+    if (env) this.concerns(env);
+    if (!mine && need !== 'viewer' && !(env && this.can(env, need))) this.forbid(env ?? '(none)', need, 'this');
+    return op;
+  }
+
+  /** Files are visible to viewers of their environment and to whoever uploaded them. */
+  file(f: StoredFile | undefined, id: string): StoredFile {
+    if (!f) throw new NotFoundError('file', id);
+    const mine = f.createdBy === this.principal.username;
+    if (mine || this.principal.admin || (f.environmentId && roleOn(this.principal, f.environmentId))) return f;
+    throw new NotFoundError('file', id);
+  }
+
+  /** Uploads and imports need the promoter role somewhere. */
+  requirePromoterSomewhere(what: string): void {
+    if (this.principal.admin) return;
+    if (!Object.values(this.principal.roles).some((r) => r === 'promoter' || r === 'admin')) {
+      throw new ForbiddenError(`${what} needs the promoter role on at least one environment`);
+    }
+  }
+}
+
+/** Parse `since`/`until` style timestamps in queries. */
+export function isoTime(value: string | undefined, name: string): string | undefined {
+  if (value === undefined) return undefined;
+  const t = Date.parse(value);
+  if (Number.isNaN(t)) throw new ValidationError(`querystring.${name} must be an ISO-8601 time`);
+  return new Date(t).toISOString();
+}

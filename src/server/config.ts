@@ -1,0 +1,64 @@
+import { join } from 'node:path';
+import { ValidationError } from '../core/errors.js';
+import { configFromEnv, type FerryConfig } from '../engine/open.js';
+
+/** Everything the server reads from its environment, with the defaults a new user gets. */
+export interface ServerConfig extends FerryConfig {
+  /** FERRY_HOST, default 127.0.0.1 (not exposed to the network until asked). */
+  host: string;
+  /** FERRY_PORT, default 8080; 0 picks a free port (the listening URL is logged). */
+  port: number;
+  /** Bundles live here: FERRY_FILES_DIR, default <FERRY_DATA_DIR>/files. */
+  filesDir: string;
+  /** Seed the demo environments on a fresh data directory unless FERRY_DEMO=0. */
+  demo: boolean;
+  /** FERRY_ADMIN_API_KEY: the first admin's key, used at first start only. */
+  adminApiKey?: string;
+  /** FERRY_ADMIN_PASSWORD: optional password of the first admin (login with `admin`). */
+  adminPassword?: string;
+  /** JSON and NDJSON request bodies (FERRY_BODY_LIMIT bytes, default 32 MiB). */
+  bodyLimit: number;
+  /** Bundle uploads (FERRY_UPLOAD_LIMIT bytes, default 1 GiB). */
+  uploadLimit: number;
+  /** Login sessions expire after this (FERRY_SESSION_TTL seconds, default 8 hours). */
+  sessionTtlMs: number;
+  /** Operations this process runs at once (FERRY_WORKERS, default 2; 0 = API only). */
+  workers: number;
+  /** How long a stopping server lets running operations finish (FERRY_SHUTDOWN_GRACE seconds, default 20). */
+  shutdownGraceMs: number;
+  /** pino level (FERRY_LOG_LEVEL, default info). */
+  logLevel: string;
+}
+
+function intFrom(value: string | undefined, name: string, fallback: number, min = 0): number {
+  if (value === undefined || value === '') return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min) throw new ValidationError(`${name} must be an integer >= ${min}, got "${value}"`);
+  return n;
+}
+
+/**
+ * Read the server configuration from environment variables, with flags (from
+ * `ferry serve`) taking precedence. A bad value stops the start with a
+ * message naming the variable, not a stack trace later.
+ */
+export function serverConfigFromEnv(flags: Partial<ServerConfig> = {}, env: NodeJS.ProcessEnv = process.env): ServerConfig {
+  const port = flags.port ?? intFrom(env.FERRY_PORT, 'FERRY_PORT', 8080);
+  if (port > 65535) throw new ValidationError(`FERRY_PORT must be at most 65535, got ${port}`);
+  const base = configFromEnv({ ...flags, publicUrl: flags.publicUrl ?? env.FERRY_PUBLIC_URL ?? `http://localhost:${port}` }, env);
+  return {
+    ...base,
+    host: flags.host ?? env.FERRY_HOST ?? '127.0.0.1',
+    port,
+    filesDir: flags.filesDir ?? env.FERRY_FILES_DIR ?? join(base.dataDir, 'files'),
+    demo: flags.demo ?? env.FERRY_DEMO !== '0',
+    adminApiKey: flags.adminApiKey ?? (env.FERRY_ADMIN_API_KEY || undefined),
+    adminPassword: flags.adminPassword ?? (env.FERRY_ADMIN_PASSWORD || undefined),
+    bodyLimit: flags.bodyLimit ?? intFrom(env.FERRY_BODY_LIMIT, 'FERRY_BODY_LIMIT', 32 * 1024 * 1024, 1024),
+    uploadLimit: flags.uploadLimit ?? intFrom(env.FERRY_UPLOAD_LIMIT, 'FERRY_UPLOAD_LIMIT', 1024 * 1024 * 1024, 1024),
+    sessionTtlMs: flags.sessionTtlMs ?? intFrom(env.FERRY_SESSION_TTL, 'FERRY_SESSION_TTL', 8 * 3600, 1) * 1000,
+    workers: flags.workers ?? intFrom(env.FERRY_WORKERS, 'FERRY_WORKERS', 2),
+    shutdownGraceMs: flags.shutdownGraceMs ?? intFrom(env.FERRY_SHUTDOWN_GRACE, 'FERRY_SHUTDOWN_GRACE', 20) * 1000,
+    logLevel: flags.logLevel ?? env.FERRY_LOG_LEVEL ?? 'info',
+  };
+}

@@ -1,0 +1,178 @@
+import type { FastifyPluginAsync } from 'fastify';
+import type { Readable } from 'node:stream';
+import type { Override } from '../../core/plan.js';
+import { ConflictError, ValidationError } from '../../core/errors.js';
+import { PayloadTooLargeError } from '../../store/file-store.js';
+import { OP, withFileName } from '../../ops/handlers.js';
+import { verifyBundle } from '../../engine/bundle-io.js';
+import { accepted, conflict, errorSchema, errors, fileSchema, idParam, listOf, overrideSchema } from '../schemas.js';
+
+const fileParams = idParam('fileId', 'File id');
+const tooLarge = { 413: { ...errorSchema, description: 'Over the upload limit (FERRY_UPLOAD_LIMIT); nothing stored' } } as const;
+
+/** Bundles: export a package to a file (an operation), list, download, upload, delete, import (an operation, dry run or not). */
+export const bundleRoutes: FastifyPluginAsync = async (app) => {
+  const { engine, runner, files, config } = app.ferry;
+
+  app.post<{ Params: { packageId: string } }>(
+    '/packages/:packageId/export',
+    {
+      schema: {
+        tags: ['bundles'],
+        summary: 'Export a package as a .ferry bundle into the file store (promoter on the source); an operation',
+        description: 'The operation result holds the file: download it from GET /api/v1/files/{fileId}/content.',
+        params: idParam('packageId'),
+        response: { 202: accepted('the export'), ...errors, ...conflict },
+      },
+    },
+    async (request, reply) => {
+      const access = app.ferry.access(request);
+      const pkg = await access.package(request.params.packageId, 'promoter', 'exporting a package');
+      if (pkg.status === 'ASSEMBLING' || pkg.status === 'ASSEMBLING_FAILED') {
+        throw new ConflictError('PACKAGE_NOT_ASSEMBLED', `package ${pkg.id} is ${pkg.status}: nothing to export`);
+      }
+      const operation = await runner.submit({
+        kind: OP.export,
+        environmentId: pkg.sourceEnvId,
+        subject: pkg.id,
+        params: { packageId: pkg.id },
+        createdBy: access.principal.username,
+        address: access.address,
+        message: `export of package ${pkg.name} queued`,
+      });
+      return reply.status(202).send({ operation });
+    },
+  );
+
+  app.get(
+    '/files',
+    { schema: { tags: ['bundles'], summary: 'Files you can see: exports of your environments, your uploads', response: { 200: listOf(fileSchema), 401: errors[401] } } },
+    async (request) => {
+      const access = app.ferry.access(request);
+      const visible = access.visibleEnvIds();
+      const items = await files.list(visible ? { envIds: visible, orCreatedBy: access.principal.username } : {});
+      return { items, total: items.length };
+    },
+  );
+
+  app.post<{ Querystring: { name?: string }; Body: Readable }>(
+    '/files',
+    {
+      schema: {
+        tags: ['bundles'],
+        summary: 'Upload a .ferry bundle (raw bytes: Content-Type application/octet-stream or application/gzip); promoter somewhere',
+        description: `Streamed to disk; over the limit (FERRY_UPLOAD_LIMIT, default 1 GiB) the answer is 413 and nothing is stored. The bundle is verified whole (format, trailer, digest): a damaged one is a 400 and is not kept. Import it with POST /api/v1/imports.`,
+        querystring: { type: 'object', additionalProperties: false, properties: { name: { type: 'string', maxLength: 200, description: 'File name to show (default upload.ferry)' } } },
+        response: { 201: fileSchema, ...errors, ...tooLarge, 415: { ...errorSchema, description: 'Not a raw body' } },
+      },
+    },
+    async (request, reply) => {
+      const access = app.ferry.access(request);
+      access.requirePromoterSomewhere('uploading a bundle');
+      const body = request.body as unknown;
+      if (!body || typeof (body as Readable).pipe !== 'function') {
+        throw new ValidationError('send the bundle as the raw request body with Content-Type: application/octet-stream');
+      }
+      const declared = Number(request.headers['content-length']);
+      if (Number.isFinite(declared) && declared > config.uploadLimit) {
+        // Refuse before reading a byte; the rest of the body is drained, and the connection closed.
+        (body as Readable).resume();
+        throw new PayloadTooLargeError(config.uploadLimit);
+      }
+      const name = (request.query.name ?? 'upload.ferry').replace(/[^\w.-]+/g, '-');
+      const file = await files.upload(body as Readable, config.uploadLimit, { name, createdBy: access.principal.username });
+      // Verified whole now (format, trailer, digest), so a damaged upload is refused here and not at import.
+      try {
+        const path = files.pathOf(file.id);
+        await withFileName(path, name, () => verifyBundle(path));
+      } catch (e) {
+        await files.remove(file.id);
+        throw e;
+      }
+      await engine.store.appendAudit({ actor: access.principal.username, address: access.address, action: 'file.upload', envId: null, subject: file.id, result: 'ok', detail: { name, bytes: file.bytes } });
+      return reply.status(201).send(file);
+    },
+  );
+
+  app.get<{ Params: { fileId: string } }>(
+    '/files/:fileId',
+    { schema: { tags: ['bundles'], summary: 'A file\'s details', params: fileParams, response: { 200: fileSchema, ...errors } } },
+    async (request) => app.ferry.access(request).file(await files.get(request.params.fileId), request.params.fileId),
+  );
+
+  app.get<{ Params: { fileId: string } }>(
+    '/files/:fileId/content',
+    {
+      schema: {
+        tags: ['bundles'],
+        summary: 'Download a file (the .ferry bundle bytes)',
+        params: fileParams,
+        produces: ['application/gzip'],
+        response: { 200: { type: 'string', format: 'binary' }, ...errors },
+      },
+    },
+    async (request, reply) => {
+      const f = app.ferry.access(request).file(await files.get(request.params.fileId), request.params.fileId);
+      reply.header('content-type', 'application/gzip');
+      reply.header('content-length', String(f.bytes));
+      reply.header('content-disposition', `attachment; filename="${f.name}"`);
+      reply.header('x-content-sha256', f.sha256);
+      return reply.send(files.open(f.id));
+    },
+  );
+
+  app.delete<{ Params: { fileId: string } }>(
+    '/files/:fileId',
+    { schema: { tags: ['bundles'], summary: 'Delete a file (its uploader, a promoter of its environment, or a server admin)', params: fileParams, response: { 204: { type: 'null' }, ...errors } } },
+    async (request, reply) => {
+      const access = app.ferry.access(request);
+      const f = access.file(await files.get(request.params.fileId), request.params.fileId);
+      if (f.createdBy !== access.principal.username && !(f.environmentId && access.can(f.environmentId, 'promoter'))) {
+        access.requireServerAdmin('deleting someone else\'s file');
+      }
+      await files.remove(f.id);
+      await engine.store.appendAudit({ actor: access.principal.username, address: access.address, action: 'file.delete', envId: f.environmentId, subject: f.id, result: 'ok', detail: { name: f.name } });
+      return reply.status(204).send();
+    },
+  );
+
+  app.post<{ Body: { fileId: string; targetEnvId: string; dryRun?: boolean; overrides?: Override[]; force?: boolean } }>(
+    '/imports',
+    {
+      schema: {
+        tags: ['bundles'],
+        summary: 'Import a bundle into a target (promoter on the target): verify, store as a package, prepare, and install unless dryRun; an operation',
+        description: 'The operation result names the package and the installation (the plan); with dryRun nothing is written in the target.',
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['fileId', 'targetEnvId'],
+          properties: {
+            fileId: { type: 'string', minLength: 1 },
+            targetEnvId: { type: 'string', minLength: 1 },
+            dryRun: { type: 'boolean', default: false },
+            overrides: { type: 'array', items: overrideSchema, default: [] },
+            force: { type: 'boolean', default: false },
+          },
+        },
+        response: { 202: accepted('the import'), ...errors },
+      },
+    },
+    async (request, reply) => {
+      const access = app.ferry.access(request);
+      const b = request.body;
+      const f = access.file(await files.get(b.fileId), b.fileId);
+      await access.env(b.targetEnvId, 'promoter', 'importing');
+      const operation = await runner.submit({
+        kind: OP.import,
+        environmentId: b.targetEnvId,
+        subject: null,
+        params: { fileId: f.id, targetEnvId: b.targetEnvId, dryRun: !!b.dryRun, overrides: b.overrides ?? [], force: !!b.force },
+        createdBy: access.principal.username,
+        address: access.address,
+        message: `${b.dryRun ? 'dry-run ' : ''}import of ${f.name} into ${b.targetEnvId} queued`,
+      });
+      return reply.status(202).send({ operation });
+    },
+  );
+};

@@ -1,0 +1,264 @@
+import type { Store } from './store.js';
+import { serverDb } from './server-schema.js';
+import type { OperationsTable } from './server-schema.js';
+
+export const OPERATION_STATUSES = ['QUEUED', 'RUNNING', 'COMPLETED', 'FAILED', 'CANCELLED'] as const;
+export type OperationStatus = (typeof OPERATION_STATUSES)[number];
+
+/** An asynchronous job as users see it (DESIGN.md "operation"). */
+export interface Operation {
+  id: string;
+  kind: string;
+  status: OperationStatus;
+  /** 0-100. */
+  progress: number;
+  message: string;
+  environmentId: string | null;
+  subject: string | null;
+  params: Record<string, unknown>;
+  result: unknown;
+  error: { code: string; message: string } | null;
+  createdBy: string | null;
+  address: string | null;
+  /** Host name of the server process that runs or ran it. */
+  server: string | null;
+  worker: string | null;
+  attempts: number;
+  cancelRequested: boolean;
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+  updatedAt: string;
+  heartbeatAt: string | null;
+}
+
+export interface OperationFilter {
+  kind?: string;
+  status?: OperationStatus;
+  /** Only operations on these environments, or created by `orCreatedBy`. Undefined: all. */
+  envIds?: readonly string[];
+  orCreatedBy?: string;
+  limit?: number;
+  offset?: number;
+}
+
+const FINISHED: readonly OperationStatus[] = ['COMPLETED', 'FAILED', 'CANCELLED'];
+/** COMPLETED, FAILED and CANCELLED are final: nothing changes an operation after them. */
+export const isFinished = (s: OperationStatus): boolean => FINISHED.includes(s);
+
+/**
+ * Operation rows. Every state change is a conditional UPDATE on the current
+ * status (`... WHERE status = 'QUEUED'`), so two workers (or a worker and a
+ * cancel request) racing on one row cannot both win, on SQLite or PostgreSQL.
+ */
+export class OperationsStore {
+  constructor(private readonly store: Store) {}
+
+  private get db() {
+    return serverDb(this.store);
+  }
+
+  async insert(op: Operation): Promise<void> {
+    await this.db.insertInto('operations').values(toRow(op)).execute();
+  }
+
+  async get(id: string): Promise<Operation | undefined> {
+    const row = await this.db.selectFrom('operations').selectAll().where('id', '=', id).executeTakeFirst();
+    return row ? toOperation(row) : undefined;
+  }
+
+  async list(f: OperationFilter = {}): Promise<{ items: Operation[]; total: number }> {
+    let q = this.db.selectFrom('operations');
+    if (f.kind) q = q.where('kind', '=', f.kind);
+    if (f.status) q = q.where('status', '=', f.status);
+    if (f.envIds) {
+      // No sentinel value for "none": PostgreSQL refuses a NUL in text.
+      const envIds = [...f.envIds];
+      const by = f.orCreatedBy;
+      if (envIds.length === 0 && !by) return { items: [], total: 0 };
+      if (envIds.length === 0) q = q.where('created_by', '=', by!);
+      else q = by ? q.where((eb) => eb.or([eb('env_id', 'in', envIds), eb('created_by', '=', by)])) : q.where('env_id', 'in', envIds);
+    }
+    const total = await q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    const rows = await q
+      .selectAll()
+      .orderBy('created_at', 'desc')
+      .orderBy('id')
+      .limit(f.limit ?? 50)
+      .offset(f.offset ?? 0)
+      .execute();
+    return { items: rows.map(toOperation), total: Number(total.n) };
+  }
+
+  /** Oldest queued ids first: candidates for `claim`. */
+  async queued(limit: number): Promise<string[]> {
+    const rows = await this.db.selectFrom('operations').select('id').where('status', '=', 'QUEUED').orderBy('created_at').orderBy('id').limit(limit).execute();
+    return rows.map((r) => r.id);
+  }
+
+  /** QUEUED -> RUNNING for this worker; false when someone else was faster. */
+  async claim(id: string, worker: string, server: string, at: string): Promise<boolean> {
+    const res = await this.db
+      .updateTable('operations')
+      .set((eb) => ({ status: 'RUNNING', worker, server, started_at: at, heartbeat_at: at, updated_at: at, attempts: eb('attempts', '+', 1) }))
+      .where('id', '=', id)
+      .where('status', '=', 'QUEUED')
+      .executeTakeFirst();
+    return Number(res.numUpdatedRows) === 1;
+  }
+
+  /** Progress of a running operation (ignored once it finished). */
+  async progress(id: string, progress: number, message: string, at: string): Promise<void> {
+    await this.db
+      .updateTable('operations')
+      .set({ progress, message, updated_at: at, heartbeat_at: at })
+      .where('id', '=', id)
+      .where('status', '=', 'RUNNING')
+      .execute();
+  }
+
+  async setSubject(id: string, subject: string): Promise<void> {
+    await this.db.updateTable('operations').set({ subject }).where('id', '=', id).execute();
+  }
+
+  /** Heartbeat of every operation a worker runs; returns the ids whose cancel was requested. */
+  async heartbeat(worker: string, ids: readonly string[], at: string): Promise<string[]> {
+    if (ids.length === 0) return [];
+    await this.db.updateTable('operations').set({ heartbeat_at: at }).where('worker', '=', worker).where('status', '=', 'RUNNING').where('id', 'in', [...ids]).execute();
+    const rows = await this.db.selectFrom('operations').select('id').where('id', 'in', [...ids]).where('cancel_requested', '=', 1).execute();
+    return rows.map((r) => r.id);
+  }
+
+  /** RUNNING -> a final status (or back to QUEUED), only if `worker` still holds it. */
+  async finish(
+    id: string,
+    worker: string,
+    f: { status: OperationStatus; progress?: number; message: string; result?: unknown; error?: { code: string; message: string } | null; at: string },
+  ): Promise<boolean> {
+    const res = await this.db
+      .updateTable('operations')
+      .set({
+        status: f.status,
+        message: f.message,
+        ...(f.progress !== undefined ? { progress: f.progress } : {}),
+        ...(f.result !== undefined ? { result: JSON.stringify(f.result) } : {}),
+        ...(f.error !== undefined ? { error: f.error ? JSON.stringify(f.error) : null } : {}),
+        finished_at: isFinished(f.status) ? f.at : null,
+        ...(f.status === 'QUEUED' ? { worker: null, started_at: null, heartbeat_at: null, cancel_requested: 0 } : {}),
+        updated_at: f.at,
+      })
+      .where('id', '=', id)
+      .where('status', '=', 'RUNNING')
+      .where('worker', '=', worker)
+      .executeTakeFirst();
+    return Number(res.numUpdatedRows) === 1;
+  }
+
+  /** Cancel a queued operation outright; false when it is no longer queued. */
+  async cancelQueued(id: string, message: string, at: string): Promise<boolean> {
+    const res = await this.db
+      .updateTable('operations')
+      .set({ status: 'CANCELLED', message, error: JSON.stringify({ code: 'CANCELLED', message }), cancel_requested: 1, finished_at: at, updated_at: at })
+      .where('id', '=', id)
+      .where('status', '=', 'QUEUED')
+      .executeTakeFirst();
+    return Number(res.numUpdatedRows) === 1;
+  }
+
+  /** Ask the worker running it to stop at its next checkpoint. */
+  async requestCancel(id: string, at: string): Promise<boolean> {
+    const res = await this.db
+      .updateTable('operations')
+      .set({ cancel_requested: 1, message: 'cancel requested', updated_at: at })
+      .where('id', '=', id)
+      .where('status', '=', 'RUNNING')
+      .executeTakeFirst();
+    return Number(res.numUpdatedRows) === 1;
+  }
+
+  async running(): Promise<Operation[]> {
+    const rows = await this.db.selectFrom('operations').selectAll().where('status', '=', 'RUNNING').execute();
+    return rows.map(toOperation);
+  }
+
+  /** Recovery of an operation whose worker died: only applies while it is still RUNNING under that worker. */
+  async recover(id: string, worker: string | null, to: { status: 'QUEUED' | 'FAILED'; message: string; error?: { code: string; message: string }; at: string }): Promise<boolean> {
+    let q = this.db
+      .updateTable('operations')
+      .set({
+        status: to.status,
+        message: to.message,
+        error: to.error ? JSON.stringify(to.error) : null,
+        finished_at: to.status === 'FAILED' ? to.at : null,
+        ...(to.status === 'QUEUED' ? { worker: null, started_at: null, heartbeat_at: null, cancel_requested: 0 } : {}),
+        updated_at: to.at,
+      })
+      .where('id', '=', id)
+      .where('status', '=', 'RUNNING');
+    q = worker === null ? q.where('worker', 'is', null) : q.where('worker', '=', worker);
+    const res = await q.executeTakeFirst();
+    return Number(res.numUpdatedRows) === 1;
+  }
+
+  /** Counts by kind and status (metrics). */
+  async countByKindAndStatus(): Promise<{ kind: string; status: string; n: number }[]> {
+    const rows = await this.db
+      .selectFrom('operations')
+      .select(['kind', 'status', (eb) => eb.fn.countAll<number>().as('n')])
+      .groupBy(['kind', 'status'])
+      .execute();
+    return rows.map((r) => ({ kind: r.kind, status: r.status, n: Number(r.n) }));
+  }
+}
+
+function toRow(op: Operation): OperationsTable {
+  return {
+    id: op.id,
+    kind: op.kind,
+    status: op.status,
+    progress: op.progress,
+    message: op.message,
+    env_id: op.environmentId,
+    subject: op.subject,
+    params: JSON.stringify(op.params),
+    result: op.result === undefined || op.result === null ? null : JSON.stringify(op.result),
+    error: op.error ? JSON.stringify(op.error) : null,
+    created_by: op.createdBy,
+    address: op.address,
+    server: op.server,
+    worker: op.worker,
+    attempts: op.attempts,
+    cancel_requested: op.cancelRequested ? 1 : 0,
+    created_at: op.createdAt,
+    started_at: op.startedAt,
+    finished_at: op.finishedAt,
+    updated_at: op.updatedAt,
+    heartbeat_at: op.heartbeatAt,
+  };
+}
+
+function toOperation(r: OperationsTable): Operation {
+  return {
+    id: r.id,
+    kind: r.kind,
+    status: r.status as OperationStatus,
+    progress: Number(r.progress),
+    message: r.message,
+    environmentId: r.env_id,
+    subject: r.subject,
+    params: JSON.parse(r.params) as Record<string, unknown>,
+    result: r.result === null ? null : (JSON.parse(r.result) as unknown),
+    error: r.error === null ? null : (JSON.parse(r.error) as { code: string; message: string }),
+    createdBy: r.created_by,
+    address: r.address,
+    server: r.server,
+    worker: r.worker,
+    attempts: Number(r.attempts),
+    cancelRequested: Number(r.cancel_requested) === 1,
+    createdAt: r.created_at,
+    startedAt: r.started_at,
+    finishedAt: r.finished_at,
+    updatedAt: r.updated_at,
+    heartbeatAt: r.heartbeat_at,
+  };
+}

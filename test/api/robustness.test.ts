@@ -1,0 +1,186 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync } from 'node:fs';
+import { Readable } from 'node:stream';
+import { DIALECTS } from '../support/engines.js';
+import { ADMIN_KEY, openTestServer, type TestServer } from '../support/api.js';
+
+const JSON_TYPE = { 'content-type': 'application/json' };
+
+/** Clear 4xx for bad input, the server stays up, nothing is written. */
+for (const dialect of DIALECTS) {
+  describe(`bad requests on ${dialect}`, () => {
+    let s: TestServer;
+    let version = 0;
+
+    before(async () => {
+      s = await openTestServer(dialect, { config: { bodyLimit: 64 * 1024, uploadLimit: 32 * 1024 } });
+      assert.equal((await s.call(ADMIN_KEY, 'POST', '/api/v1/environments', { id: 'dev', name: 'Dev', tier: 'development' })).status, 201);
+      version = (await s.call(ADMIN_KEY, 'GET', '/api/v1/environments/dev')).body.version;
+    });
+    after(async () => s.cleanup());
+
+    /** Every error is `{code, message}` JSON, never a stack trace. */
+    const isError = (r: { status: number; body: unknown; text: string }, status: number, code: string, message?: RegExp) => {
+      assert.equal(r.status, status, r.text);
+      assert.deepEqual(Object.keys(r.body as object).sort(), ['code', 'message'], r.text);
+      assert.equal((r.body as { code: string }).code, code, r.text);
+      if (message) assert.match((r.body as { message: string }).message, message);
+      assert.ok(!/\n\s+at /.test(r.text) && !r.text.includes('.ts:'), `no stack trace: ${r.text}`);
+    };
+
+    it('GET /api/v1/health answers without credentials', async () => {
+      const r = await s.call(null, 'GET', '/api/v1/health');
+      assert.equal(r.status, 200);
+      assert.equal(r.body.status, 'ok');
+      assert.equal(r.body.database, dialect);
+    });
+
+    it('malformed JSON is a 400 INVALID_JSON', async () => {
+      for (const body of ['{"id": "x",', '{id: x}', 'null', '[1,2', '{"id":"x"}garbage']) {
+        const r = await s.call(ADMIN_KEY, 'POST', '/api/v1/environments', body, JSON_TYPE);
+        assert.ok(r.status === 400, `${body}: ${r.status}`);
+        assert.ok(['INVALID_JSON', 'INVALID_REQUEST'].includes(r.body.code), `${body}: ${r.text}`);
+      }
+      isError(await s.call(ADMIN_KEY, 'POST', '/api/v1/environments', '{"id": "x",', JSON_TYPE), 400, 'INVALID_JSON');
+      isError(await s.call(ADMIN_KEY, 'POST', '/api/v1/environments', '', JSON_TYPE), 400, 'INVALID_JSON');
+    });
+
+    it('wrong types, missing and unknown fields are 400s that name the field', async () => {
+      const cases: [unknown, RegExp][] = [
+        [{ id: 'x', name: 5, tier: 'development' }, /body\.name must be string/],
+        [{ id: 'x', name: 'X', tier: 'dev' }, /body\.tier must be one of development, testing, preview, production/],
+        [{ id: 'x', tier: 'development' }, /body\.name is required/],
+        [{ id: 'x', name: 'X', tier: 'development', hosts: 'a.example' }, /body\.hosts must be array/],
+        [{ id: 'x', name: 'X', tier: 'development', hosts: [7] }, /body\.hosts\[0\] must be string/],
+        [{ id: 'x', name: 'X', tier: 'development', colour: 'blue' }, /body\.colour is not a known field/],
+        [{ id: 'bad id!', name: 'X', tier: 'development' }, /body\.id/],
+        [[], /body must be object/],
+      ];
+      for (const [body, message] of cases) isError(await s.call(ADMIN_KEY, 'POST', '/api/v1/environments', body), 400, 'INVALID_REQUEST', message);
+      isError(await s.call(ADMIN_KEY, 'POST', '/api/v1/environments/dev/objects', [{ type: 'TMPL', id: 't1' }]), 400, 'INVALID_REQUEST', /body\[0\]\.name is required/);
+      isError(await s.call(ADMIN_KEY, 'POST', '/api/v1/environments/dev/objects', [{ type: 'NOPE', id: 't1', name: 'x' }]), 400, 'INVALID_REQUEST', /unknown type NOPE/);
+      isError(await s.call(ADMIN_KEY, 'POST', '/api/v1/environments/dev/objects', [{ type: 'TMPL', id: 't1', name: 'x', fields: { groupID: 5 } }]), 400, 'INVALID_REQUEST', /groupID/);
+      isError(await s.call(ADMIN_KEY, 'GET', '/api/v1/environments/dev/objects?limit=many'), 400, 'INVALID_REQUEST', /querystring\.limit must be integer/);
+      isError(await s.call(ADMIN_KEY, 'GET', '/api/v1/environments/dev/objects?limit=0'), 400, 'INVALID_REQUEST', /querystring\.limit/);
+      isError(await s.call(ADMIN_KEY, 'GET', '/api/v1/environments/dev/objects?type=NOPE'), 400, 'INVALID_REQUEST', /unknown type NOPE/);
+      isError(await s.call(ADMIN_KEY, 'POST', '/api/v1/packages', { sourceEnvId: 'dev', name: 'p', objectCollections: [] }), 400, 'INVALID_REQUEST', /objectCollections/);
+      isError(await s.call(ADMIN_KEY, 'POST', '/api/v1/packages', { sourceEnvId: 'dev', name: 'p', objectCollections: [{ objCode: 'TMPL', entities: [{ id: 'x' }] }] }), 400, 'INVALID_REQUEST', /ID is required/);
+      isError(await s.call(ADMIN_KEY, 'PUT', '/api/v1/environments/dev/objects/TMPL/t1', { type: 'GROUP', name: 'x' }), 400, 'INVALID_REQUEST', /does not match the path/);
+      isError(await s.call(ADMIN_KEY, 'PATCH', '/api/v1/environments/dev', {}), 400, 'INVALID_REQUEST');
+      isError(await s.call(ADMIN_KEY, 'GET', '/api/v1/audit?since=yesterday'), 400, 'INVALID_REQUEST', /since/);
+    });
+
+    it('a body over the limit is a 413 and nothing is written', async () => {
+      const many = Array.from({ length: 2000 }, (_, i) => ({ type: 'GROUP', id: `g${i}`, name: `Group number ${i} with a long name`, fields: { description: 'x'.repeat(20) } }));
+      const r = await s.call(ADMIN_KEY, 'POST', '/api/v1/environments/dev/objects', many);
+      isError(r, 413, 'PAYLOAD_TOO_LARGE', /nothing was written/);
+      const ndjson = many.map((o) => JSON.stringify(o)).join('\n');
+      isError(await s.call(ADMIN_KEY, 'POST', '/api/v1/environments/dev/objects', ndjson, { 'content-type': 'application/x-ndjson' }), 413, 'PAYLOAD_TOO_LARGE');
+      const env = await s.call(ADMIN_KEY, 'GET', '/api/v1/environments/dev');
+      assert.equal(env.body.version, version);
+      assert.equal((await s.call(ADMIN_KEY, 'GET', '/api/v1/environments/dev/objects')).body.total, 0);
+    });
+
+    it('an upload over the limit is a 413 and nothing is stored; a damaged bundle is a 400 and not kept', async () => {
+      const big = Buffer.alloc(40 * 1024, 7);
+      isError(await s.call(ADMIN_KEY, 'POST', '/api/v1/files', big, { 'content-type': 'application/octet-stream' }), 413, 'PAYLOAD_TOO_LARGE', /nothing was stored/);
+      // Without a Content-Length (chunked), the stream is cut at the limit instead.
+      const chunked = await s.app.inject({
+        method: 'POST',
+        url: '/api/v1/files',
+        headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/octet-stream', 'transfer-encoding': 'chunked' },
+        payload: Readable.from(
+          (function* () {
+            for (let i = 0; i < 10; i++) yield Buffer.alloc(8 * 1024, i);
+          })(),
+        ),
+      });
+      assert.equal(chunked.statusCode, 413, chunked.body);
+      isError(await s.call(ADMIN_KEY, 'POST', '/api/v1/files', Buffer.from('not a bundle'), { 'content-type': 'application/octet-stream' }), 400, 'INVALID_REQUEST', /gzip/);
+      isError(await s.call(ADMIN_KEY, 'POST', '/api/v1/files', { not: 'raw' }), 400, 'INVALID_REQUEST', /raw request body/);
+      assert.deepEqual((await s.call(ADMIN_KEY, 'GET', '/api/v1/files')).body.items, []);
+      assert.deepEqual(readdirSync(s.app.ferry.files.dir), []);
+    });
+
+    it('unknown routes and methods are JSON 404s, with or without credentials', async () => {
+      isError(await s.call(ADMIN_KEY, 'GET', '/api/v1/nope'), 404, 'NOT_FOUND', /no route GET \/api\/v1\/nope/);
+      isError(await s.call(null, 'GET', '/api/v2/environments'), 404, 'NOT_FOUND');
+      isError(await s.call(ADMIN_KEY, 'DELETE', '/api/v1/environments'), 404, 'NOT_FOUND');
+      isError(await s.call(ADMIN_KEY, 'GET', '/'), 404, 'NOT_FOUND');
+    });
+
+    it('NUL characters, broken URL encodings and over-long path parameters are clear 4xx (never a database error)', async () => {
+      isError(await s.call(ADMIN_KEY, 'PUT', '/api/v1/environments/dev/objects/GROUP/gx', { name: 'x', fields: { tags: ['ok', 'b\u0000d'] } }), 400, 'INVALID_REQUEST', /body\.fields\.tags\[1\] contains a NUL/);
+      isError(await s.call(ADMIN_KEY, 'GET', '/api/v1/environments/a%00b'), 400, 'INVALID_REQUEST', /params\.envId/);
+      isError(await s.call(ADMIN_KEY, 'GET', '/api/v1/audit?actor=a%00b'), 400, 'INVALID_REQUEST', /querystring\.actor/);
+      isError(await s.call(null, 'POST', '/api/v1/auth/login', { username: 'a\u0000', password: 'whatever!' }), 400, 'INVALID_REQUEST', /body\.username/);
+      isError(await s.call(ADMIN_KEY, 'GET', '/api/v1/environments/%E0%A4%A'), 400, 'INVALID_REQUEST', /not a valid url component/);
+      isError(await s.call(ADMIN_KEY, 'GET', `/api/v1/environments/${'a'.repeat(2000)}`), 414, 'URI_TOO_LONG');
+      assert.equal((await s.call(ADMIN_KEY, 'GET', '/api/v1/environments/dev/objects/GROUP/gx')).status, 404);
+    });
+
+    it('an unsupported content type is a 415', async () => {
+      isError(await s.call(ADMIN_KEY, 'POST', '/api/v1/environments', '<env/>', { 'content-type': 'application/xml' }), 415, 'UNSUPPORTED_MEDIA_TYPE');
+    });
+
+    it('loads objects as NDJSON; a bad line is a 400 naming it and writes nothing', async () => {
+      const good = '{"type":"GROUP","id":"g1","name":"One"}\n\n{"type":"GROUP","id":"g2","name":"Two","fields":{"description":"d"}}\n';
+      const r = await s.call(ADMIN_KEY, 'POST', '/api/v1/environments/dev/objects', good, { 'content-type': 'application/x-ndjson' });
+      assert.equal(r.status, 200, r.text);
+      assert.equal(r.body.written, 2);
+      const bad = '{"type":"GROUP","id":"g3","name":"Three"}\n{"type":"GROUP", "id":\n';
+      isError(await s.call(ADMIN_KEY, 'POST', '/api/v1/environments/dev/objects', bad, { 'content-type': 'application/x-ndjson' }), 400, 'INVALID_JSON', /line 2/);
+      assert.equal((await s.call(ADMIN_KEY, 'GET', '/api/v1/environments/dev/objects/GROUP/g3')).status, 404);
+      // A GET answer can be sent back as is (computed fields are ignored).
+      const g1 = await s.call(ADMIN_KEY, 'GET', '/api/v1/environments/dev/objects/GROUP/g1');
+      assert.equal((await s.call(ADMIN_KEY, 'POST', '/api/v1/environments/dev/objects', [g1.body])).status, 200);
+      assert.equal((await s.call(ADMIN_KEY, 'PUT', '/api/v1/environments/dev/objects/GROUP/g1', g1.body)).status, 200);
+    });
+
+    it('a refused change is audited with the reason; the server keeps answering', async () => {
+      const audit = await s.call(ADMIN_KEY, 'GET', '/api/v1/audit?environmentId=dev');
+      const refused = audit.body.items.filter((e: { result: string }) => e.result.startsWith('refused'));
+      assert.ok(refused.some((e: { result: string }) => e.result === 'refused 413 PAYLOAD_TOO_LARGE'), 'the 413 is audited');
+      assert.ok(refused.some((e: { result: string }) => e.result === 'refused 400 INVALID_REQUEST'), 'the 400 is audited');
+      assert.equal((await s.call(null, 'GET', '/api/v1/health')).status, 200);
+    });
+
+    it('serves the OpenAPI document with the fixed routes, and the docs page', async () => {
+      const doc = await s.call(null, 'GET', '/docs/json');
+      assert.equal(doc.status, 200);
+      assert.equal(doc.body.openapi, '3.0.3');
+      const paths = doc.body.paths as Record<string, Record<string, unknown>>;
+      const fixed: [string, string][] = [
+        ['/api/v1/health', 'get'],
+        ['/api/v1/catalog', 'get'],
+        ['/api/v1/environments', 'post'],
+        ['/api/v1/environments', 'get'],
+        ['/api/v1/environments/{envId}', 'get'],
+        ['/api/v1/environments/{envId}/objects', 'post'],
+        ['/api/v1/environments/{envId}/objects', 'get'],
+        ['/api/v1/environments/{envId}/objects/{type}/{objectId}', 'get'],
+        ['/api/v1/environments/{envId}/objects/{type}/{objectId}', 'put'],
+        ['/api/v1/environments/{envId}/objects/{type}/{objectId}', 'delete'],
+        ['/api/v1/operations/{operationId}', 'get'],
+        ['/api/v1/operations/{operationId}/cancel', 'post'],
+        ['/api/v1/users', 'post'],
+        ['/api/v1/api-keys', 'post'],
+        ['/api/v1/auth/login', 'post'],
+      ];
+      for (const [path, method] of fixed) assert.ok(paths[path]?.[method], `OpenAPI has ${method.toUpperCase()} ${path}`);
+      assert.ok(Object.keys(paths).length >= 35, `${Object.keys(paths).length} paths`);
+      const page = await s.app.inject({ method: 'GET', url: '/docs' });
+      assert.ok(page.statusCode === 200 || page.statusCode === 302, `docs page ${page.statusCode}`);
+    });
+
+    it('the catalog lists types with refs, includes, natural keys and parts', async () => {
+      const r = await s.call(ADMIN_KEY, 'GET', '/api/v1/catalog');
+      assert.equal(r.status, 200);
+      const tmpl = r.body.types.TMPL;
+      assert.ok(tmpl.refs && tmpl.includes.includes('TTSK') && tmpl.part, 'TMPL has refs, includes and a part');
+      assert.equal(r.body.types.USER.naturalKey.fields[0], 'login');
+      assert.equal((await s.call(null, 'GET', '/api/v1/catalog')).status, 401);
+    });
+  });
+}
