@@ -1,5 +1,5 @@
 import type { Store } from './store.js';
-import { serverDb } from './server-schema.js';
+import { serverDb, serverReadDb } from './server-schema.js';
 import type { UsersTable } from './server-schema.js';
 
 /** A role on one environment. */
@@ -39,8 +39,12 @@ export class AuthStore {
     return serverDb(this.store);
   }
 
+  private get rdb() {
+    return serverReadDb(this.store);
+  }
+
   async countUsers(): Promise<number> {
-    const row = await this.db.selectFrom('users').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    const row = await this.rdb.selectFrom('users').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
     return Number(row.n);
   }
 
@@ -87,18 +91,18 @@ export class AuthStore {
   }
 
   async getUserByName(username: string): Promise<(UserRecord & { passwordHash: string | null }) | undefined> {
-    const row = await this.db.selectFrom('users').selectAll().where('username', '=', username).executeTakeFirst();
+    const row = await this.rdb.selectFrom('users').selectAll().where('username', '=', username).executeTakeFirst();
     return row ? this.withRoles(row) : undefined;
   }
 
   async getUserById(id: string): Promise<(UserRecord & { passwordHash: string | null }) | undefined> {
-    const row = await this.db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
+    const row = await this.rdb.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
     return row ? this.withRoles(row) : undefined;
   }
 
   async listUsers(): Promise<UserRecord[]> {
-    const rows = await this.db.selectFrom('users').selectAll().orderBy('username').execute();
-    const roles = await this.db.selectFrom('user_roles').selectAll().execute();
+    const rows = await this.rdb.selectFrom('users').selectAll().orderBy('username').execute();
+    const roles = await this.rdb.selectFrom('user_roles').selectAll().execute();
     return rows.map((r) => {
       const mine: Record<string, Role> = {};
       for (const x of roles) if (x.user_id === r.id) mine[x.env_id] = x.role as Role;
@@ -108,7 +112,7 @@ export class AuthStore {
   }
 
   private async withRoles(row: UsersTable): Promise<UserRecord & { passwordHash: string | null }> {
-    const roles = await this.db.selectFrom('user_roles').selectAll().where('user_id', '=', row.id).execute();
+    const roles = await this.rdb.selectFrom('user_roles').selectAll().where('user_id', '=', row.id).execute();
     const out: Record<string, Role> = {};
     for (const r of roles) out[r.env_id] = r.role as Role;
     return toUser(row, out);
@@ -125,7 +129,7 @@ export class AuthStore {
 
   /** The live key with this hash and its owner, or undefined. */
   async findKey(keyHash: string): Promise<{ keyId: string; userId: string } | undefined> {
-    const row = await this.db
+    const row = await this.rdb
       .selectFrom('api_keys')
       .select(['id', 'user_id'])
       .where('key_hash', '=', keyHash)
@@ -139,7 +143,7 @@ export class AuthStore {
   }
 
   async listKeys(opts: { userId?: string } = {}): Promise<ApiKeyRecord[]> {
-    let q = this.db
+    let q = this.rdb
       .selectFrom('api_keys')
       .innerJoin('users', 'users.id', 'api_keys.user_id')
       .select([
@@ -183,7 +187,7 @@ export class AuthStore {
 
   /** The owner of a session that has not expired at `at`. */
   async findSession(tokenHash: string, at: string): Promise<{ userId: string; expiresAt: string } | undefined> {
-    const row = await this.db
+    const row = await this.rdb
       .selectFrom('sessions')
       .select(['user_id', 'expires_at'])
       .where('token_hash', '=', tokenHash)

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { FerryError } from '../core/errors.js';
 import type { Store } from './store.js';
-import { serverDb } from './server-schema.js';
+import { serverDb, serverReadDb } from './server-schema.js';
 import type { FilesTable } from './server-schema.js';
 
 /** A stored file (bundle) as the API shows it. */
@@ -45,6 +45,10 @@ export class FileStore {
 
   private get db() {
     return serverDb(this.store);
+  }
+
+  private get rdb() {
+    return serverReadDb(this.store);
   }
 
   /** Where a file's bytes live. Ids are UUIDs we made, never user input, so no path can escape `dir`. */
@@ -91,12 +95,12 @@ export class FileStore {
   }
 
   async get(id: string): Promise<StoredFile | undefined> {
-    const row = await this.db.selectFrom('files').selectAll().where('id', '=', id).executeTakeFirst();
+    const row = await this.rdb.selectFrom('files').selectAll().where('id', '=', id).executeTakeFirst();
     return row ? toFile(row) : undefined;
   }
 
   async list(f: { envIds?: readonly string[]; orCreatedBy?: string } = {}): Promise<StoredFile[]> {
-    let q = this.db.selectFrom('files').selectAll();
+    let q = this.rdb.selectFrom('files').selectAll();
     if (f.envIds) {
       // No sentinel value for "none": PostgreSQL refuses a NUL in text.
       const envIds = [...f.envIds];

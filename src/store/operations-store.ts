@@ -1,5 +1,5 @@
 import type { Store } from './store.js';
-import { serverDb } from './server-schema.js';
+import { serverDb, serverReadDb } from './server-schema.js';
 import type { OperationsTable } from './server-schema.js';
 
 export const OPERATION_STATUSES = ['QUEUED', 'RUNNING', 'COMPLETED', 'FAILED', 'CANCELLED'] as const;
@@ -58,17 +58,21 @@ export class OperationsStore {
     return serverDb(this.store);
   }
 
+  private get rdb() {
+    return serverReadDb(this.store);
+  }
+
   async insert(op: Operation): Promise<void> {
     await this.db.insertInto('operations').values(toRow(op)).execute();
   }
 
   async get(id: string): Promise<Operation | undefined> {
-    const row = await this.db.selectFrom('operations').selectAll().where('id', '=', id).executeTakeFirst();
+    const row = await this.rdb.selectFrom('operations').selectAll().where('id', '=', id).executeTakeFirst();
     return row ? toOperation(row) : undefined;
   }
 
   async list(f: OperationFilter = {}): Promise<{ items: Operation[]; total: number }> {
-    let q = this.db.selectFrom('operations');
+    let q = this.rdb.selectFrom('operations');
     if (f.kind) q = q.where('kind', '=', f.kind);
     if (f.status) q = q.where('status', '=', f.status);
     if (f.envIds) {
@@ -92,7 +96,7 @@ export class OperationsStore {
 
   /** Oldest queued ids first: candidates for `claim`. */
   async queued(limit: number): Promise<string[]> {
-    const rows = await this.db.selectFrom('operations').select('id').where('status', '=', 'QUEUED').orderBy('created_at').orderBy('id').limit(limit).execute();
+    const rows = await this.rdb.selectFrom('operations').select('id').where('status', '=', 'QUEUED').orderBy('created_at').orderBy('id').limit(limit).execute();
     return rows.map((r) => r.id);
   }
 
@@ -125,7 +129,7 @@ export class OperationsStore {
   async heartbeat(worker: string, ids: readonly string[], at: string): Promise<string[]> {
     if (ids.length === 0) return [];
     await this.db.updateTable('operations').set({ heartbeat_at: at }).where('worker', '=', worker).where('status', '=', 'RUNNING').where('id', 'in', [...ids]).execute();
-    const rows = await this.db.selectFrom('operations').select('id').where('id', 'in', [...ids]).where('cancel_requested', '=', 1).execute();
+    const rows = await this.rdb.selectFrom('operations').select('id').where('id', 'in', [...ids]).where('cancel_requested', '=', 1).execute();
     return rows.map((r) => r.id);
   }
 
@@ -177,7 +181,7 @@ export class OperationsStore {
   }
 
   async running(): Promise<Operation[]> {
-    const rows = await this.db.selectFrom('operations').selectAll().where('status', '=', 'RUNNING').execute();
+    const rows = await this.rdb.selectFrom('operations').selectAll().where('status', '=', 'RUNNING').execute();
     return rows.map(toOperation);
   }
 
@@ -202,7 +206,7 @@ export class OperationsStore {
 
   /** Counts by kind and status (metrics). */
   async countByKindAndStatus(): Promise<{ kind: string; status: string; n: number }[]> {
-    const rows = await this.db
+    const rows = await this.rdb
       .selectFrom('operations')
       .select(['kind', 'status', (eb) => eb.fn.countAll<number>().as('n')])
       .groupBy(['kind', 'status'])

@@ -107,3 +107,12 @@ export interface ServerDatabase extends Database {
 export function serverDb(store: Store): Kysely<ServerDatabase> | Transaction<ServerDatabase> {
   return store.db as unknown as Kysely<ServerDatabase> | Transaction<ServerDatabase>;
 }
+
+/**
+ * The same tables for reading: inside a transaction that transaction, else
+ * the store's read connection, so auth checks and status polls are answered
+ * while an install holds SQLite's writer connection.
+ */
+export function serverReadDb(store: Store): Kysely<ServerDatabase> | Transaction<ServerDatabase> {
+  return store.readDb as unknown as Kysely<ServerDatabase> | Transaction<ServerDatabase>;
+}

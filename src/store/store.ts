@@ -112,6 +112,11 @@ export class Store {
     return this.db.isTransaction ? this.db : this.reader;
   }
 
+  /** The read handle, for repositories kept beside this one (auth, operations, files). */
+  get readDb(): Db {
+    return this.read;
+  }
+
   /** Open a connection and bring the schema up to date. */
   static async open(options: ConnectOptions): Promise<Store> {
     const conn: Connection = await openConnection(options);
