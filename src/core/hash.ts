@@ -24,3 +24,14 @@ export function sha256(text: string): string {
 export function contentHash(name: string, fields: Record<string, unknown>): string {
   return sha256(canonicalJson({ fields, name })).slice(0, 32);
 }
+
+/**
+ * `contentHash` together with the canonical JSON of the fields it hashes, for
+ * callers that store the fields as text as well: one serialization instead of
+ * two. `canonicalJson({fields, name})` is exactly `{"fields":<fields>,"name":<name>}`
+ * (sorted keys, JSON string escaping), so the hash is the same.
+ */
+export function contentHashAndFields(name: string, fields: Record<string, unknown>): { hash: string; fieldsJson: string } {
+  const fieldsJson = canonicalJson(fields);
+  return { hash: sha256(`{"fields":${fieldsJson},"name":${JSON.stringify(name)}}`).slice(0, 32), fieldsJson };
+}

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Installation, Package, PackageEntity, PackageStatus, PlanEntry, Tier } from '../core/types.js';
 import { PACKAGE_STATUSES, TIERS } from '../core/types.js';
 import { BUNDLE_FORMAT, BUNDLE_FORMAT_VERSION, type BundleEntity, type BundleHeader } from '../core/bundle.js';
-import { contentHash } from '../core/hash.js';
+import { contentHashAndFields } from '../core/hash.js';
 import { ConflictError, ValidationError } from '../core/errors.js';
 import type { Override } from '../core/plan.js';
 import { readBundleEntities, readBundleHeader, verifyBundle, writeBundle, writeBundleDir } from './bundle-io.js';
@@ -178,10 +178,14 @@ async function storeBundlePackage(engine: Engine, path: string, header: BundleHe
   };
   await engine.store.transaction(async (tx) => {
     await tx.createPackage(pkg);
-    let batch: PackageEntity[] = [];
+    let batch: (PackageEntity & { fieldsJson: string })[] = [];
     let ord = 0;
     for await (const e of readBundleEntities(path)) {
-      batch.push({ ...e, hash: contentHash(e.name, e.fields), ord: ord++, via: null });
+      // The fields are stored as their canonical text, serialized once for
+      // the hash anyway: the same object once parsed back (and, bundle lines
+      // being canonical, even the same key order).
+      const { hash, fieldsJson } = contentHashAndFields(e.name, e.fields);
+      batch.push({ ...e, hash, fieldsJson, ord: ord++, via: null });
       if (batch.length >= BATCH) {
         await tx.insertPackageEntities(pkg.id, batch);
         batch = [];

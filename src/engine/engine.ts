@@ -663,9 +663,9 @@ export class Engine {
     const total = entities.length + others.length;
 
     // Same id in the target (rule 1), for entities, removals and external refs.
-    const entityTypes = [...new Set(entities.map((e) => e.type))];
-    for (const [scope, list] of this.splitByScope(target.id, entityTypes.map((type) => ({ type })))) {
-      for (const o of await this.store.getObjectsLikePackage(scope, pkg.id, list.map((t) => t.type))) lookup.byId.set(key(o.type, o.id), o);
+    const entityKeys = entities.map((e) => ({ type: e.type, id: e.id }));
+    for (const [scope, list] of this.splitByScope(target.id, entityKeys)) {
+      for (const o of await this.store.getObjectsLikePackage(scope, pkg.id, list)) lookup.byId.set(key(o.type, o.id), o);
     }
     onProgress?.({ phase: 'match', done: entities.length, total });
     for (let i = 0; i < others.length; i += 5000) {
@@ -677,7 +677,7 @@ export class Engine {
     }
 
     // ID map (rule 2), and the target objects it points at.
-    const rows = [...(await this.store.getIdMapForPackage(target.id, pkg.sourceEnvUid, pkg.id)), ...(await this.store.getIdMap(target.id, pkg.sourceEnvUid, others))];
+    const rows = [...(await this.store.getIdMapForPackage(target.id, pkg.sourceEnvUid, pkg.id, entityKeys)), ...(await this.store.getIdMap(target.id, pkg.sourceEnvUid, others))];
     for (const r of rows) lookup.idMap.set(key(r.type, r.sourceId), r);
     const targetKeys = [...rows.map((r) => ({ type: r.type, id: r.targetId })), ...choices.filter((c) => c.targetId).map((c) => ({ type: c.type, id: c.targetId! }))];
     for (const [scope, list] of this.splitByScope(target.id, targetKeys)) {
@@ -1051,15 +1051,9 @@ export class Engine {
         await tx.lockEnvironmentRow(target.id);
         const points = await tx.getRestorePoints(inst.id);
         const changed: string[] = [];
-        // Only hashes are compared: no need to load (and parse) every object's fields.
+        // Only hashes are compared: read without the objects' fields.
         const current = new Map<string, { hash: string }>();
-        const byScope = new Map<string, { type: TypeCode; id: string }[]>();
-        for (const p of points) {
-          const list = byScope.get(p.envId) ?? [];
-          list.push({ type: p.type, id: p.targetId });
-          byScope.set(p.envId, list);
-        }
-        for (const [scope, list] of byScope) for (const o of await tx.getObjectHashes(scope, list)) current.set(`${scope}\u0000${key(o.type, o.id)}`, o);
+        for (const o of await tx.getRestorePointHashes(inst.id, points)) current.set(`${o.envId}\u0000${key(o.type, o.id)}`, o);
         for (const p of points) {
           const now = current.get(`${p.envId}\u0000${key(p.type, p.targetId)}`);
           const ok = p.afterHash === null ? !now : now?.hash === p.afterHash;

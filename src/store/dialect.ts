@@ -29,6 +29,15 @@ export interface DialectCapabilities {
    * multi-row statement wins.
    */
   preparedRowWrites: boolean;
+  /**
+   * Match a package's (or an installation's) many keys against a table with
+   * one join in the database instead of keyed lookups. SQLite probes the
+   * primary key whatever its statistics. PostgreSQL plans from statistics,
+   * which lag right after a bulk write (an install, then its rollback): it
+   * was seen probing such a join through the natural-key index with a filter
+   * on id, 5x slower at 10k objects; keyed IN lists always use the key.
+   */
+  joinLookups: boolean;
 }
 
 export const SQLITE: DialectCapabilities = {
@@ -38,6 +47,7 @@ export const SQLITE: DialectCapabilities = {
   maxParams: 30000,
   supportsForUpdate: false,
   preparedRowWrites: true,
+  joinLookups: true,
 };
 
 export const POSTGRES: DialectCapabilities = {
@@ -47,6 +57,7 @@ export const POSTGRES: DialectCapabilities = {
   maxParams: 60000,
   supportsForUpdate: true,
   preparedRowWrites: false,
+  joinLookups: false,
 };
 
 export interface Connection {

@@ -183,12 +183,22 @@ export class Store {
     return this.native.writer.runEach(text, mapIter(items, (it) => bind(toRow(it))));
   }
 
-  /** The read side of `runPerRow`: one prepared query per item (give each key once), every result row collected. */
+  /**
+   * The read side of `runPerRow`: one prepared query per item (give each key
+   * once), every result row collected. Outside a transaction the reader
+   * connection is taken per slice of READ_SLICE items, not for the whole
+   * list, so status polls are not held up behind a 100k-key lookup.
+   */
   private async allPerRow<T, R>(items: readonly T[], toRow: (item: T) => readonly unknown[], build: (at: (i: number) => never) => Compilable): Promise<R[] | undefined> {
     if (!this.caps.preparedRowWrites || !this.native) return undefined;
     if (items.length === 0) return [];
     const { sql: text, bind } = perRowStatement(build);
-    return this.withNative((n) => n.allEach<R>(text, mapIter(items, (it) => bind(toRow(it)))));
+    const out: R[] = [];
+    for (let i = 0; i < items.length; i += READ_SLICE) {
+      const slice = items.slice(i, i + READ_SLICE);
+      for (const r of await this.withNative((n) => n.allEach<R>(text, mapIter(slice, (it) => bind(toRow(it)))))) out.push(r);
+    }
+    return out;
   }
 
   /**
@@ -454,12 +464,14 @@ export class Store {
 
   /**
    * The objects of `envId` that have the type and id of an entity of the
-   * package (types limited to `types`): a prepare looks up every entity by
-   * id, and one join does that in the database rather than a lookup per
-   * entity from here (a round trip each on PostgreSQL).
+   * package: `keys` are those entities (all of the package's entities of
+   * their types). A prepare looks up every entity by id; with
+   * `caps.joinLookups` one join does it in the database, else keyed lookups.
    */
-  async getObjectsLikePackage(envId: string, packageId: string, types: readonly TypeCode[]): Promise<StoredObject[]> {
-    if (types.length === 0) return [];
+  async getObjectsLikePackage(envId: string, packageId: string, keys: readonly KeyRef[]): Promise<StoredObject[]> {
+    if (keys.length === 0) return [];
+    if (!this.caps.joinLookups) return this.getObjects(envId, keys);
+    const types = [...new Set(keys.map((k) => k.type))];
     const rows = await this.read
       .selectFrom('package_entities as pe')
       .innerJoin('objects as o', (j) => j.onRef('o.type', '=', 'pe.type').onRef('o.id', '=', 'pe.id'))
@@ -604,7 +616,8 @@ export class Store {
     await this.db.deleteFrom('packages').where('id', '=', id).execute();
   }
 
-  async insertPackageEntities(packageId: string, entities: readonly PackageEntity[]): Promise<void> {
+  /** `fieldsJson`, when given, is the fields already serialized (see contentHashAndFields): stored as is. */
+  async insertPackageEntities(packageId: string, entities: readonly (PackageEntity & { fieldsJson?: string })[]): Promise<void> {
     try {
       await this.insertValues(
         entities.map((e) => ({
@@ -612,7 +625,7 @@ export class Store {
           type: e.type,
           id: e.id,
           name: e.name,
-          fields: json(e.fields),
+          fields: e.fieldsJson ?? json(e.fields),
           hash: e.hash,
           ord: e.ord,
           via: e.via ? json(e.via) : null,
@@ -838,8 +851,9 @@ export class Store {
     return out;
   }
 
-  /** The ID map rows of a target for the entities of a package, by join (see getObjectsLikePackage). */
-  async getIdMapForPackage(envId: string, sourceUid: string, packageId: string): Promise<IdMapEntry[]> {
+  /** The ID map rows of a target for the entities of a package (`keys`: all of them), by join where the dialect prefers (see getObjectsLikePackage). */
+  async getIdMapForPackage(envId: string, sourceUid: string, packageId: string, keys: readonly KeyRef[]): Promise<IdMapEntry[]> {
+    if (!this.caps.joinLookups) return this.getIdMap(envId, sourceUid, keys);
     const rows = await this.read
       .selectFrom('package_entities as pe')
       .innerJoin('id_map as m', (j) => j.onRef('m.type', '=', 'pe.type').onRef('m.source_id', '=', 'pe.id'))
@@ -962,6 +976,32 @@ export class Store {
     for (const r of rows) await update(r.afterHash, r.seq).execute();
   }
 
+  /**
+   * The current hash of every object an installation's restore points name
+   * (that still exists): by one join where the dialect prefers it, else by
+   * keyed lookups of `points` (the installation's restore points).
+   */
+  async getRestorePointHashes(installationId: string, points: readonly RestorePointRow[]): Promise<{ envId: string; type: TypeCode; id: string; hash: string }[]> {
+    if (!this.caps.joinLookups) {
+      const byScope = new Map<string, KeyRef[]>();
+      for (const p of points) {
+        const list = byScope.get(p.envId);
+        if (list) list.push({ type: p.type, id: p.targetId });
+        else byScope.set(p.envId, [{ type: p.type, id: p.targetId }]);
+      }
+      const out: { envId: string; type: TypeCode; id: string; hash: string }[] = [];
+      for (const [envId, keys] of byScope) for (const o of await this.getObjectHashes(envId, keys)) out.push({ envId, ...o });
+      return out;
+    }
+    const rows = await this.read
+      .selectFrom('restore_points as rp')
+      .innerJoin('objects as o', (j) => j.onRef('o.env_id', '=', 'rp.env_id').onRef('o.type', '=', 'rp.type').onRef('o.id', '=', 'rp.target_id'))
+      .select(['o.env_id as env_id', 'o.type as type', 'o.id as id', 'o.hash as hash'])
+      .where('rp.installation_id', '=', installationId)
+      .execute();
+    return rows.map((r) => ({ envId: r.env_id, type: r.type, id: r.id, hash: r.hash }));
+  }
+
   async getRestorePoints(installationId: string): Promise<RestorePointRow[]> {
     const rows = await this.read
       .selectFrom('restore_points')
@@ -1077,6 +1117,8 @@ const MARK = '\u0000ferry-row-value:';
  * row per call (less binding and stepping overhead), with no gain beyond.
  */
 const ROWS_PER_STATEMENT = 50;
+/** Keys looked up per hold of the reader connection (a few milliseconds of work). */
+const READ_SLICE = 2000;
 
 /**
  * Compile a one-row query whose row values are markers, and say where each

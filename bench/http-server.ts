@@ -1,0 +1,104 @@
+/**
+ * A server for the HTTP benchmark, in a process of its own (bench/http.ts
+ * drives it over IPC and loads it with autocannon from another process).
+ *
+ * `--mode ferry`: the real server as `ferry serve` starts it (startServer,
+ * default configuration: auth, access log at level info on stdout, metrics,
+ * the embedded worker), on a fresh SQLite data directory. It creates an
+ * environment, loads sample objects and assembles a package through the API,
+ * waits for that operation to finish, and reports the operation's status URL.
+ *
+ * `--mode bare`: a bare Fastify route answering the same JSON body, with no
+ * auth, no database, no logging: the ceiling the status endpoint is compared
+ * with.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import Fastify from 'fastify';
+import { generateSample, sampleSelection } from '../src/engine/sample-data.js';
+
+export type ServerReport =
+  | { ok: true; url: string; path: string; headers: Record<string, string>; body: unknown; routes: { promotion: boolean; dev2prod: boolean } }
+  | { ok: false; error: string };
+
+const { values } = parseArgs({ options: { mode: { type: 'string', default: 'ferry' }, body: { type: 'string' }, objects: { type: 'string', default: '2000' } } });
+
+const report = (r: ServerReport): void => void process.send!(r);
+// Exit normally on SIGTERM, so that `node --cpu-prof` (profiling a run) writes its profile.
+process.on('SIGTERM', () => process.exit(0));
+const API_KEY = 'ferry-bench-admin-key-0123456789abcdef';
+
+async function ferry(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'ferry-bench-http-'));
+  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+  let startServer: typeof import('../src/server/start.js').startServer;
+  let serverConfigFromEnv: typeof import('../src/server/config.js').serverConfigFromEnv;
+  try {
+    ({ startServer } = await import('../src/server/start.js'));
+    ({ serverConfigFromEnv } = await import('../src/server/config.js'));
+  } catch (e) {
+    return report({ ok: false, error: `the server cannot be loaded (src/server/start.ts, src/server/config.ts): ${e instanceof Error ? e.message : String(e)}` });
+  }
+  const config = serverConfigFromEnv({}, { ...process.env, FERRY_DATA_DIR: dir, FERRY_PORT: '0', FERRY_HOST: '127.0.0.1', FERRY_ADMIN_API_KEY: API_KEY, FERRY_DEMO: '0' });
+  const server = await startServer(config, () => {});
+  const headers = { apikey: API_KEY };
+  const call = async (method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> => {
+    const res = await fetch(server.url + path, {
+      method,
+      headers: { ...headers, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    return { status: res.status, json: text ? JSON.parse(text) : null };
+  };
+  const must = async (method: string, path: string, body?: unknown) => {
+    const r = await call(method, path, body);
+    if (r.status >= 300 && r.status !== 202) throw new Error(`${method} ${path} answered ${r.status}: ${JSON.stringify(r.json).slice(0, 300)}`);
+    return r.json;
+  };
+
+  const n = Number(values.objects);
+  await must('POST', '/api/v1/environments', { id: 'dev', name: 'Development', tier: 'development' });
+  await must('POST', '/api/v1/environments/dev/objects', [...generateSample({ objects: n })]);
+  const byType = new Map<string, { ID: string }[]>();
+  for (const s of sampleSelection({ objects: n })) byType.set(s.type, [...(byType.get(s.type) ?? []), { ID: s.id }]);
+  const created = await must('POST', '/api/v1/packages', {
+    sourceEnvId: 'dev',
+    name: 'bench',
+    objectCollections: [...byType].map(([objCode, entities]) => ({ objCode, entities })),
+  });
+  const opId: string | undefined = created?.operation?.id;
+  if (!opId) throw new Error(`POST /api/v1/packages gave no operation: ${JSON.stringify(created).slice(0, 300)}`);
+  const path = `/api/v1/operations/${opId}`;
+  let body: any;
+  for (let i = 0; i < 600; i++) {
+    body = await must('GET', path);
+    if (['COMPLETED', 'FAILED', 'CANCELLED'].includes(body.status)) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const routes = server.app.printRoutes({ commonPrefix: false });
+  report({
+    ok: true,
+    url: server.url,
+    path,
+    headers,
+    body,
+    routes: { promotion: routes.includes('environment-promotion'), dev2prod: routes.includes('dev2prod') },
+  });
+}
+
+async function bare(): Promise<void> {
+  const body: unknown = JSON.parse(values.body ?? '{}');
+  const app = Fastify({ logger: false });
+  app.get('/bare/:id', async () => body);
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const addr = app.server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : 0;
+  report({ ok: true, url: `http://127.0.0.1:${port}`, path: '/bare/0123456789', headers: {}, body, routes: { promotion: false, dev2prod: false } });
+}
+
+(values.mode === 'bare' ? bare() : ferry()).catch((e: unknown) => {
+  report({ ok: false, error: e instanceof Error ? e.message : String(e) });
+});

@@ -1,0 +1,296 @@
+/**
+ * `npm run bench [-- --large] [-- --postgres] [--sizes 10000,100000] [--no-http] [--markdown FILE]`
+ *
+ * Prints ONE table, every row measured in this run: generate, assemble,
+ * export, import, prepare (empty target; target holding 50% of the objects
+ * with 10% of those edited), install, rollback, for each N, as objects/second
+ * and peak RSS, beside the floor (a raw bulk copy of the same rows, one
+ * prepared INSERT per row in one transaction, on the same database, measured
+ * in this process) and the ratio of each step to it. Then the HTTP status
+ * endpoint under autocannon beside a bare Fastify route.
+ *
+ * Each step runs in a child process of its own (bench/step.ts) so that its
+ * peak RSS is its own. This is a script that reports figures; it never fails
+ * because the machine is slow.
+ */
+import { spawn } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import pg from 'pg';
+import { pgFloor, sqliteFloor, type FloorResult } from './floor.js';
+import { benchHttp, type HttpResult } from './http.js';
+import { formatSummary, summarizeProfile } from './profile-summary.js';
+import type { StepResult } from './step.js';
+
+const { values } = parseArgs({
+  options: {
+    sizes: { type: 'string' },
+    large: { type: 'boolean', default: false },
+    postgres: { type: 'boolean', default: false },
+    'database-url': { type: 'string', default: process.env.FERRY_BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres' },
+    'no-http': { type: 'boolean', default: false },
+    'http-only': { type: 'boolean', default: false },
+    work: { type: 'string', default: '.bench/run' },
+    markdown: { type: 'string' },
+    keep: { type: 'boolean', default: false },
+    'http-seconds': { type: 'string', default: '10' },
+    /** Profile these steps (comma-separated: gen, assemble, export, import, prepare, install, rollback) at every N. */
+    profile: { type: 'string' },
+    'http-connections': { type: 'string', default: '10' },
+  },
+});
+
+const sizes = (values.sizes ?? '10000,100000').split(',').map((s) => Number(s.trim()));
+if (values.large && !sizes.includes(1_000_000)) sizes.push(1_000_000);
+const dialects: ('sqlite' | 'postgres')[] = values.postgres ? ['sqlite', 'postgres'] : ['sqlite'];
+const work = resolve(values.work);
+const PG_URL = values['database-url'];
+
+interface Row {
+  dialect: string;
+  n: number;
+  step: string;
+  count: number;
+  ms: number;
+  peakRssMb: number | null;
+  /** Time per object over the floor's, for (dialect, n). */
+  ratio: number | null;
+  /** The issue's targets, where they apply to this row. */
+  maxRatio?: number;
+  maxRssMb?: number;
+  note?: string;
+  /** Why there is no figure. */
+  failed?: string;
+}
+
+const rows: Row[] = [];
+const profiles: { label: string; file: string }[] = [];
+const log = (s: string) => process.stderr.write(`${s}\n`);
+
+/** Run one step in a fresh process and return what it measured. */
+function runStep(args: Record<string, string | number | undefined>): Promise<StepResult> {
+  const argv = ['--import', 'tsx', '--expose-gc', join(import.meta.dirname, 'step.ts')];
+  for (const [k, v] of Object.entries(args)) if (v !== undefined) argv.push(`--${k}`, String(v));
+  return new Promise((res, rej) => {
+    const child = spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.on('close', (code) => {
+      const line = out.trim().split('\n').pop() ?? '';
+      if (code !== 0 || !line.startsWith('{')) return rej(new Error(`step ${String(args.step)} failed (exit ${code}):\n${err}${out}`));
+      res(JSON.parse(line) as StepResult);
+    });
+  });
+}
+
+async function resetPgSchema(schema: string, create: boolean): Promise<void> {
+  const client = new pg.Client({ connectionString: PG_URL });
+  await client.connect();
+  try {
+    await client.query(`drop schema if exists ${schema} cascade`);
+    if (create) await client.query(`create schema ${schema}`);
+  } finally {
+    await client.end();
+  }
+}
+
+async function benchSize(dialect: 'sqlite' | 'postgres', n: number): Promise<void> {
+  const base = join(work, `${dialect}-${n}`);
+  rmSync(base, { recursive: true, force: true });
+  mkdirSync(base, { recursive: true });
+  const src = { 'data-dir': join(base, 'source'), 'database-url': undefined as string | undefined, schema: undefined as string | undefined };
+  const tgt = { 'data-dir': join(base, 'target'), 'database-url': undefined as string | undefined, schema: undefined as string | undefined };
+  if (dialect === 'postgres') {
+    src['database-url'] = tgt['database-url'] = PG_URL;
+    src.schema = `ferry_bench_source_${n}`;
+    tgt.schema = `ferry_bench_target_${n}`;
+    await resetPgSchema(src.schema, false);
+    await resetPgSchema(tgt.schema, false);
+  }
+  const file = join(base, 'package.ferry');
+  // The issue's targets hold at scale: at 10k a step's fixed costs (opening
+  // the store, an fsync) weigh against a 0.1 s floor, so ratios are judged
+  // from 100k up, and the RSS ceiling at 1M.
+  const atScale = n >= 100_000;
+  const targets = {
+    bundle: { maxRatio: atScale ? 2 : undefined, maxRssMb: n >= 1_000_000 ? 512 : undefined },
+    promote: { maxRatio: atScale ? 4 : undefined },
+  };
+
+  /** Run a step; a failure is a row of the table (and what depends on it is skipped), not the end of the run. */
+  const step = async (
+    label: string,
+    args: Record<string, string | number | undefined>,
+    opts: { record?: boolean; maxRatio?: number; maxRssMb?: number; note?: string } = {},
+  ): Promise<StepResult | undefined> => {
+    try {
+      // Profiles are of the timed steps only; the empty-target prepare/install when asked for prepare/install.
+      const profiled = (values.profile ?? '').split(',').includes(String(args.step)) && opts.record !== false && !label.includes('50%');
+      const profileFile = profiled ? join(work, `profile-${dialect}-${n}-${String(args.step)}.cpuprofile`) : undefined;
+      const r = await runStep({ ...args, profile: profileFile });
+      if (profileFile) profiles.push({ label: `${dialect} ${n} ${label}`, file: profileFile });
+      if (opts.record !== false) {
+        rows.push({ dialect, n, step: label, count: r.count, ms: r.ms, peakRssMb: r.peakRssMb, ratio: null, maxRatio: opts.maxRatio, maxRssMb: opts.maxRssMb, note: opts.note });
+        log(`  ${dialect} ${n} ${label}: ${r.count} in ${(r.ms / 1000).toFixed(2)} s, ${Math.round(r.count / (r.ms / 1000))}/s, peak RSS ${r.peakRssMb} MB`);
+      }
+      return r;
+    } catch (e) {
+      const message = (e instanceof Error ? e.message : String(e)).split('\n').find((l) => /Error:/.test(l))?.trim() ?? String(e);
+      rows.push({ dialect, n, step: label, count: 0, ms: 0, peakRssMb: null, ratio: null, failed: message.slice(0, 300) });
+      log(`  ${dialect} ${n} ${label}: FAILED ${message}`);
+      return undefined;
+    }
+  };
+  const skipped = (label: string, why: string) => rows.push({ dialect, n, step: label, count: 0, ms: 0, peakRssMb: null, ratio: null, failed: `skipped: ${why}` });
+
+  log(`N = ${n} (${dialect})`);
+  await step('generate + load (engine, batches of 5000)', { step: 'gen', objects: n, ...src });
+  const asm = await step('assemble', { step: 'assemble', objects: n, ...src });
+  const exp = asm && (await step('export bundle', { step: 'export', package: String(asm.out.packageId), file, ...src }, { ...targets.bundle, note: 'read entities, canonical JSON, SHA-256, gzip, fsync' }));
+  await step('', { step: 'target-empty', env: 'empty', ...tgt }, { record: false });
+  const imp = exp && (await step('import bundle', { step: 'import', file, ...tgt }, { ...targets.bundle, note: 'one pass: gunzip, verify (counts, SHA-256), store as package' }));
+  if (!asm || !exp || !imp) skipped('prepare / install / rollback', 'no package');
+  else {
+    const pkg = String(imp.out.packageId);
+    const prep = await step('prepare, empty target', { step: 'prepare', package: pkg, env: 'empty', ...tgt });
+    const inst = prep && (await step('install, empty target', { step: 'install', installation: String(prep.out.installationId), ...tgt }));
+    if (prep && inst) {
+      rows.push({
+        dialect,
+        n,
+        step: 'prepare + install, empty target',
+        count: inst.count,
+        ms: prep.ms + inst.ms,
+        peakRssMb: Math.max(prep.peakRssMb, inst.peakRssMb),
+        ratio: null,
+        maxRatio: targets.promote.maxRatio,
+      });
+      await step('rollback of that install', { step: 'rollback', installation: String(prep.out.installationId), ...tgt });
+    }
+    // After the rollback: server-scoped objects are shared by every environment of the target.
+    await step('', { step: 'target-half', env: 'half', objects: n, ...tgt }, { record: false });
+    const half = await step('prepare, 50% target (10% edited)', { step: 'prepare', package: pkg, env: 'half', ...tgt });
+    if (half) {
+      const s = half.out.summary as Record<string, number>;
+      rows[rows.length - 1]!.note = `create ${s.create}, update ${s.update}, use existing ${s.useExisting}, drift ${s.drift}`;
+      await step('install, 50% target', { step: 'install', installation: String(half.out.installationId), ...tgt });
+    }
+  }
+
+  let floor: FloorResult;
+  if (dialect === 'sqlite') {
+    const f = () => sqliteFloor(join(src['data-dir'], 'ferry.sqlite'), ['source', '*']);
+    // Best of three: the floor should be the floor.
+    const runs = [f(), f(), f()].sort((a, b) => a.ms - b.ms);
+    floor = runs[0]!;
+  } else {
+    floor = await pgFloor(PG_URL, src.schema!, ['source', '*']);
+  }
+  log(`  ${dialect} ${n} floor: ${floor.rows} rows in ${(floor.ms / 1000).toFixed(2)} s (insert ${(floor.insertMs / 1000).toFixed(2)} s)`);
+  rows.push({
+    dialect,
+    n,
+    step: `FLOOR: raw copy, 1 prepared INSERT/row, 1 tx (${dialect === 'sqlite' ? 'better-sqlite3' : 'pg'})`,
+    count: floor.rows,
+    ms: floor.ms,
+    peakRssMb: null,
+    ratio: 1,
+    note: `read ${((floor.ms - floor.insertMs) / 1000).toFixed(2)} s + insert ${(floor.insertMs / 1000).toFixed(2)} s`,
+  });
+  const perObject = floor.ms / floor.rows;
+  for (const r of rows) if (r.dialect === dialect && r.n === n && r.ratio === null && !r.failed) r.ratio = r.ms / r.count / perObject;
+
+  if (!values.keep) {
+    rmSync(base, { recursive: true, force: true });
+    if (dialect === 'postgres') {
+      await resetPgSchema(src.schema!, false);
+      await resetPgSchema(tgt.schema!, false);
+    }
+  }
+}
+
+function fmtRate(count: number, ms: number): string {
+  return Math.round(count / (ms / 1000)).toLocaleString('en-US');
+}
+
+function targetText(r: Row): string {
+  const parts: string[] = [];
+  if (r.maxRatio !== undefined) parts.push(`<= ${r.maxRatio}x`);
+  if (r.maxRssMb !== undefined) parts.push(`RSS < ${r.maxRssMb} MB`);
+  return parts.join(', ');
+}
+
+function verdict(r: Row): string {
+  if (r.failed) return '';
+  const checks: boolean[] = [];
+  if (r.maxRatio !== undefined && r.ratio !== null) checks.push(r.ratio <= r.maxRatio);
+  if (r.maxRssMb !== undefined && r.peakRssMb !== null) checks.push(r.peakRssMb < r.maxRssMb);
+  if (checks.length === 0) return '';
+  return checks.every(Boolean) ? 'met' : 'NOT met';
+}
+
+function table(): string {
+  const header = ['db', 'N', 'step', 'objects', 'seconds', 'objects/s', 'peak RSS MB', 'x floor', 'target', '', 'notes'];
+  const body = rows.map((r) =>
+    r.failed
+      ? [r.dialect, r.n.toLocaleString('en-US'), r.step, '-', '-', '-', '-', '-', targetText(r), r.failed.startsWith('skipped') ? '' : 'FAILED', r.failed.replaceAll('|', '/')]
+      : [
+          r.dialect,
+          r.n.toLocaleString('en-US'),
+          r.step,
+          r.count.toLocaleString('en-US'),
+          (r.ms / 1000).toFixed(2),
+          fmtRate(r.count, r.ms),
+          r.peakRssMb === null ? '-' : String(Math.round(r.peakRssMb)),
+          r.ratio === null ? '-' : r.ratio.toFixed(2),
+          targetText(r),
+          verdict(r),
+          r.note ?? '',
+        ],
+  );
+  return [header, header.map(() => '---'), ...body].map((cells) => `| ${cells.join(' | ')} |`).join('\n');
+}
+
+function httpTable(http: { results: HttpResult[]; unavailable: string[] }, o: { seconds: number; connections: number }): string {
+  const bare = http.results.find((r) => r.name.startsWith('bare'));
+  const header = ['endpoint', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'vs bare', 'target', ''];
+  const body = http.results.map((r) => {
+    const ratio = bare && r !== bare ? r.rps / bare.rps : null;
+    const isBare = r === bare;
+    const met = ratio === null ? '' : ratio >= 0.5 && r.p99 < 20 && r.errors === 0 ? 'met' : 'NOT met';
+    return [r.name, Math.round(r.rps).toLocaleString('en-US'), String(r.p50), String(r.p99), String(r.errors), isBare ? '1.00' : ratio === null ? '-' : ratio.toFixed(2), isBare ? '' : '>= 0.5 x bare, p99 < 20 ms', met];
+  });
+  for (const u of http.unavailable) body.push([u, '-', '-', '-', '-', '-', '', 'not measured']);
+  const lines = [header, header.map(() => '---'), ...body].map((c) => `| ${c.join(' | ')} |`);
+  return `HTTP on loopback: autocannon, ${o.connections} connections, ${o.seconds} s after a 2 s warm-up, one run each\n\n${lines.join('\n')}`;
+}
+
+async function main(): Promise<void> {
+  mkdirSync(work, { recursive: true });
+  const started = Date.now();
+  if (!values['http-only']) {
+    for (const dialect of dialects) for (const n of sizes) await benchSize(dialect, n);
+  }
+  let http: { results: HttpResult[]; unavailable: string[] } | undefined;
+  const httpOptions = { seconds: Number(values['http-seconds']), connections: Number(values['http-connections']) };
+  if (!values['no-http']) http = await benchHttp(httpOptions, log);
+  let md = [rows.length ? table() : '', http ? httpTable(http, httpOptions) : ''].filter(Boolean).join('\n\n');
+  for (const p of profiles) {
+    const summary = formatSummary(summarizeProfile(JSON.parse(readFileSync(p.file, 'utf8')) as Parameters<typeof summarizeProfile>[0]));
+    md += `\n\nCPU profile of ${p.label} (${p.file}):\n\n\`\`\`\n${summary}\n\`\`\``;
+  }
+  const machine = `${cpus().length} x ${cpus()[0]?.model ?? '?'}, ${Math.round(totalmem() / 1024 ** 3)} GB, Node ${process.version}`;
+  const text = `${md}\n\n${machine}; total ${((Date.now() - started) / 1000).toFixed(0)} s\n`;
+  process.stdout.write(text);
+  writeFileSync(join(work, 'results.json'), JSON.stringify({ machine, rows, http }, null, 2));
+  if (values.markdown) writeFileSync(values.markdown, text);
+}
+
+main().catch((e: unknown) => {
+  console.error(e instanceof Error ? (e.stack ?? e.message) : e);
+  process.exit(1);
+});
