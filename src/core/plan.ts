@@ -142,6 +142,8 @@ export function preparePlan(input: PrepareInput): PlanEntry[] {
     if (c.action === 'CREATE') en.targetId = null;
   }
 
+  releaseSharedTargets(catalog, entries, matched);
+
   const translate = makeTranslator(entries, lookup.externals);
   const noChoices = choices.empty;
 
@@ -211,6 +213,56 @@ export function preparePlan(input: PrepareInput): PlanEntry[] {
 }
 
 type Matched = { obj: StoredObject | undefined; problem: string | null; idMap: IdMapEntry | undefined };
+
+/** How strongly an entity holds its target object: the same id first, then a user's choice, the ID map, a name. */
+const MATCH_RANK: Record<MatchKind, number> = { id: 0, user: 1, idmap: 2, naturalKey: 3, none: 4 };
+
+/**
+ * One target object, one source. Two entities matched to the same object
+ * would both write it (the last write would win and the ID map would point
+ * two sources at it), so the strongest match keeps it. A loser matched only
+ * by a non-unique name simply has no match (CREATE); any other loser is
+ * invalid, with the reason naming the winner.
+ */
+function releaseSharedTargets(catalog: Catalog, entries: PlanEntry[], matched: Matched[]): void {
+  const holder = new KeyMap<number>();
+  const losers: [loser: number, winner: number][] = [];
+  for (let i = 0; i < entries.length; i++) {
+    const en = entries[i]!;
+    if (!en.targetId || !matched[i]!.obj) continue;
+    const j = holder.get(en.type, en.targetId);
+    if (j === undefined) {
+      holder.set(en.type, en.targetId, i);
+      continue;
+    }
+    const other = entries[j]!;
+    if (MATCH_RANK[en.match] < MATCH_RANK[other.match]) {
+      holder.set(en.type, en.targetId, i);
+      losers.push([j, i]);
+    } else {
+      losers.push([i, j]);
+    }
+  }
+  for (const [i, w] of losers) {
+    const en = entries[i]!;
+    const winner = entries[w]!;
+    const m = matched[i]!;
+    const unique = typeSpec(catalog, en.type).naturalKey?.unique ?? false;
+    if (en.match === 'naturalKey' && !unique) {
+      matched[i] = { obj: undefined, problem: null, idMap: m.idMap };
+      if (en.action === 'USEEXISTING') en.action = 'CREATE';
+      en.autoAction = 'CREATE';
+      en.targetId = null;
+      en.match = 'none';
+      continue;
+    }
+    matched[i] = {
+      obj: undefined,
+      problem: `target ${en.type}:${en.targetId} is already matched by ${winner.type}:${winner.sourceId} (by ${winner.match === 'naturalKey' ? 'natural key' : winner.match}); choose another target or CREATE`,
+      idMap: m.idMap,
+    };
+  }
+}
 
 function findMatch(
   spec: TypeSpec,

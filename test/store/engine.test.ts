@@ -198,6 +198,23 @@ for (const dialect of DIALECTS) {
       assert.equal(forced.installation.force, true);
     });
 
+    it('installs a package where one entity matches a target object by id and another by the same name', async () => {
+      await engine.createEnvironment({ id: 'twin', name: 'Twin', tier: 'production' });
+      await engine.loadObjects('twin', [{ type: 'TMPL', id: 'tw1', name: 'Twin template', fields: { description: 'old' } }]);
+      await engine.loadObjects('dev', [
+        { type: 'TMPL', id: 'tw1', name: 'Twin template', fields: { description: 'new' } },
+        { type: 'TMPL', id: 'tw2', name: 'Twin template', fields: { description: 'other' } },
+      ]);
+      const pkg = await engine.createPackage({ sourceEnvId: 'dev', name: 'Twins', selection: [{ type: 'TMPL', id: 'tw1' }, { type: 'TMPL', id: 'tw2' }] });
+      await engine.setPackageStatus(pkg.id, 'ACTIVE');
+      const plan = await engine.prepare(pkg.id, 'twin');
+      assert.deepEqual(plan.entries.map((e) => `${e.sourceId} ${e.action} ${e.match}`).sort(), ['tw1 UPDATE id', 'tw2 CREATE none']);
+      const inst = await engine.install(plan.installation.id);
+      assert.equal(inst.status, 'COMPLETED');
+      const names = (await snapshot(engine, 'twin')).map((o) => `${o.name}: ${String(o.fields.description)}`).sort();
+      assert.deepEqual(names, ['Twin template: new', 'Twin template: other']);
+    });
+
     it('clones an environment with the same ids, so a plan into it matches by id', async () => {
       const clone = await engine.createEnvironment({ id: 'test', name: 'Test', tier: 'testing', cloneFrom: 'dev' });
       assert.equal(clone.clonedFrom, 'dev');

@@ -192,6 +192,27 @@ describe('preparePlan', () => {
     assert.deepEqual([t.action, t.match, t.targetId, t.drift], ['USEEXISTING', 'idmap', 'T9', false]);
   });
 
+  it('never lets two entities take the same target object', async () => {
+    const src = world()
+      .add('TMPL', 'x1', 'Onboarding', { description: 'a' })
+      .add('TMPL', 't2', 'Onboarding', { description: 'b' })
+      .add('GROUP', 'g1', 'Default Group', {})
+      .add('GROUP', 'g2', 'default group', {});
+    const ents = await entitiesOf(src, [{ type: 'TMPL', id: 'x1' }, { type: 'TMPL', id: 't2' }, { type: 'GROUP', id: 'g1' }, { type: 'GROUP', id: 'g2' }]);
+    const tgt = world().add('TMPL', 'x1', 'Onboarding', { description: 'a' }).add('GROUP', 'g1', 'Default Group', {});
+    const entries = prepare(ents, lookupFor(ents, tgt));
+    const x1 = entry(entries, 'TMPL', 'x1');
+    const t2 = entry(entries, 'TMPL', 't2');
+    assert.deepEqual([x1.action, x1.targetId, x1.match], ['USEEXISTING', 'x1', 'id']);
+    // Same (non-unique) name as the object x1 holds by id: no match, so a new one.
+    assert.deepEqual([t2.action, t2.targetId, t2.match, t2.isValid], ['CREATE', null, 'none', true]);
+    // A unique name another entity holds by id is a conflict to resolve.
+    const g2 = entry(entries, 'GROUP', 'g2');
+    assert.equal(g2.isValid, false);
+    assert.match(g2.reason!, /target GROUP:g1 is already matched by GROUP:g1 \(by id\)/);
+    assert.equal(entry(entries, 'GROUP', 'g1').isValid, true);
+  });
+
   it('reports drift when the target changed since the last install', async () => {
     const ents = await entitiesOf(templateWorld(), [{ type: 'TMPL', id: 't1' }]);
     const tgt = world().add('GROUP', 'G9', 'Default Group', { description: 'edited downstream' });
