@@ -51,6 +51,9 @@ export const isFinished = (s: OperationStatus): boolean => FINISHED.includes(s);
  * status (`... WHERE status = 'QUEUED'`), so two workers (or a worker and a
  * cancel request) racing on one row cannot both win, on SQLite or PostgreSQL.
  */
+/** Finished operations kept in memory per process (oldest dropped first). */
+const FINISHED_CACHE = 2000;
+
 export class OperationsStore {
   constructor(private readonly store: Store) {}
 
@@ -67,9 +70,30 @@ export class OperationsStore {
   }
 
   async get(id: string): Promise<Operation | undefined> {
-    const row = await this.rdb.selectFrom('operations').selectAll().where('id', '=', id).executeTakeFirst();
-    return row ? toOperation(row) : undefined;
+    return (await this.getWithJson(id))?.op;
   }
+
+  /**
+   * An operation and its JSON text. A finished operation never changes
+   * again (COMPLETED, FAILED, CANCELLED are final on every server process),
+   * so it is kept in memory: CI pipelines poll status endpoints hard, and a
+   * finished operation is what most of those polls read.
+   */
+  async getWithJson(id: string): Promise<{ op: Operation; json: string } | undefined> {
+    const hit = this.finished.get(id);
+    if (hit) return hit;
+    const row = await this.rdb.selectFrom('operations').selectAll().where('id', '=', id).executeTakeFirst();
+    if (!row) return undefined;
+    const op = toOperation(row);
+    const entry = { op, json: JSON.stringify(op) };
+    if (isFinished(op.status)) {
+      if (this.finished.size >= FINISHED_CACHE) this.finished.delete(this.finished.keys().next().value!);
+      this.finished.set(id, entry);
+    }
+    return entry;
+  }
+
+  private readonly finished = new Map<string, { op: Operation; json: string }>();
 
   async list(f: OperationFilter = {}): Promise<{ items: Operation[]; total: number }> {
     let q = this.rdb.selectFrom('operations');

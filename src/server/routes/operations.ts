@@ -44,7 +44,12 @@ export const operationRoutes: FastifyPluginAsync = async (app) => {
     {
       schema: { tags: ['operations'], summary: 'One operation: status, progress 0-100, message, result or error', params: idParam('operationId'), response: { 200: operationSchema, ...errors } },
     },
-    async (request) => app.ferry.access(request).operation(await operations.get(request.params.operationId), request.params.operationId),
+    async (request, reply) => {
+      const hit = await operations.getWithJson(request.params.operationId);
+      app.ferry.access(request).operation(hit?.op, request.params.operationId);
+      // Already serialized (see OperationsStore.getWithJson): sent as it is.
+      return reply.type('application/json; charset=utf-8').send(hit!.json);
+    },
   );
 
   app.post<{ Params: { operationId: string } }>(
