@@ -28,6 +28,7 @@ import { changeStatus, installRefusal, pushRefusal, parseTier } from '../core/ru
 import { naturalKeyOf, ownerIdOf, typeSpec } from '../core/refs.js';
 import { Store, SERVER_SCOPE, type EntryOutcome, type ObjectRow, type RestorePointRow } from '../store/store.js';
 import { ENV_ID, validateObjects } from './validate-input.js';
+import { breathe } from './breathe.js';
 
 /** Who asks, for the audit log. */
 export interface Actor {
@@ -402,6 +403,7 @@ export class Engine {
       await this.store.transaction(async (tx) => {
         await tx.deletePackageEntities(pkg.id);
         for (let i = 0; i < rows.length; i += ENTITY_BATCH) {
+          await breathe();
           await tx.insertPackageEntities(pkg.id, rows.slice(i, i + ENTITY_BATCH));
           onProgress?.({ phase: 'assemble', done: Math.min(i + ENTITY_BATCH, rows.length), total: rows.length });
         }
@@ -920,6 +922,7 @@ export class Engine {
     let done = 0;
 
     const flush = async () => {
+      await breathe();
       if (opts.signal?.aborted) throw new ConflictError('CANCELLED', 'installation cancelled; nothing was installed');
       if (creates.length) await tx.insertObjects(creates);
       if (updates.length) await tx.upsertObjects(updates);
