@@ -1,5 +1,6 @@
 import type { Catalog, FerryObject, ObjectRef, TypeCode, Via } from './types.js';
-import { childTypesIndex, refsOf, typeSpec } from './refs.js';
+import { refsOf, typeSpec } from './refs.js';
+import { childTypesOf, type ChildType } from './catalog.js';
 import { ValidationError } from './errors.js';
 
 /**
@@ -58,7 +59,6 @@ export async function assemblePackage(
   if (selection.length === 0) throw new ValidationError('the selection is empty: select at least one object');
   for (const s of selection) typeSpec(catalog, s.type);
 
-  const children = childTypesIndex(catalog);
   const found = new Map<string, AssembledEntity>();
   /** key -> root types it has been expanded with. */
   const expandedFor = new Map<string, Set<TypeCode>>();
@@ -98,7 +98,7 @@ export async function assemblePackage(
     // Forward refs.
     const wanted = new Map<string, { ref: ObjectRef; from: { item: Item; field: string }[] }>();
     // Owned children, grouped by the child types to look for.
-    const childQueries = new Map<string, { types: TypeCode[]; owners: Map<string, Item[]> }>();
+    const childQueries = new Map<string, { children: ChildType[]; owners: Map<string, Item[]> }>();
 
     for (const item of todo) {
       const includes = new Set(typeSpec(catalog, item.root).includes);
@@ -113,10 +113,10 @@ export async function assemblePackage(
         w.from.push({ item, field: ref.field });
         wanted.set(k, w);
       }
-      const childTypes = (children.get(item.obj.type) ?? []).filter((t) => includes.has(t));
+      const childTypes = childTypesOf(catalog, item.obj.type).filter((c) => includes.has(c.type));
       if (childTypes.length > 0) {
-        const qk = childTypes.join(',');
-        const q = childQueries.get(qk) ?? { types: childTypes, owners: new Map<string, Item[]>() };
+        const qk = childTypes.map((c) => c.type).join(',');
+        const q = childQueries.get(qk) ?? { children: childTypes, owners: new Map<string, Item[]>() };
         const list = q.owners.get(item.obj.id) ?? [];
         list.push(item);
         q.owners.set(item.obj.id, list);
@@ -141,10 +141,9 @@ export async function assemblePackage(
     }
 
     for (const q of childQueries.values()) {
-      const kids = await source.getChildren([...q.owners.keys()], q.types);
+      const kids = await source.getChildren([...q.owners.keys()], q.children.map((c) => c.type));
       for (const kid of kids) {
-        const spec = typeSpec(catalog, kid.type);
-        const ownerField = Object.entries(spec.refs).find(([, r]) => r.owner)?.[0];
+        const ownerField = q.children.find((c) => c.type === kid.type)?.field;
         const ownerId = ownerField ? kid.fields[ownerField] : undefined;
         const parents = typeof ownerId === 'string' ? q.owners.get(ownerId) : undefined;
         if (!parents || !ownerField) continue;

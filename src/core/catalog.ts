@@ -9,6 +9,7 @@
  * 'replace', promotable true, part 'metadata', label = code.
  */
 import { z } from 'zod';
+import { ownerRefOf } from './refs.js';
 import { DEFAULT_CATALOG } from './default-catalog.js';
 import { ValidationError } from './errors.js';
 import type { Catalog, RefSpec, TypeCode, TypeSpec } from './types.js';
@@ -146,14 +147,6 @@ export function catalogToJson(c: Catalog): { version: string; types: TypeSpec[] 
   return { version: c.version, types: structuredClone(Object.values(c.types)) };
 }
 
-/** The field through which an object of this type names its owner, if any. */
-export function ownerRef(spec: TypeSpec): [field: string, ref: RefSpec] | undefined {
-  for (const [field, ref] of Object.entries(spec.refs)) {
-    if (ref.owner) return [field, ref];
-  }
-  return undefined;
-}
-
 export interface ChildType {
   type: TypeCode;
   /** The child's owner ref field that points at the parent. */
@@ -176,7 +169,7 @@ export function childTypesOf(catalog: Catalog, code: TypeCode): ChildType[] {
   if (!index) {
     index = new Map();
     for (const spec of Object.values(catalog.types)) {
-      const owner = ownerRef(spec);
+      const owner = ownerRefOf(spec);
       if (!owner) continue;
       const [field, ref] = owner;
       const list = index.get(ref.type) ?? [];

@@ -61,26 +61,6 @@ export function ownerIdOf(spec: TypeSpec, obj: FerryObject): string | null {
 }
 
 /**
- * For each type, the child types that name it in their owner ref
- * (`TMPL` -> `[TTSK]`). Computed once per catalog.
- */
-export function childTypesIndex(catalog: Catalog): Map<TypeCode, TypeCode[]> {
-  const cached = childIndexCache.get(catalog);
-  if (cached) return cached;
-  const index = new Map<TypeCode, TypeCode[]>();
-  for (const spec of Object.values(catalog.types)) {
-    const owner = ownerRefOf(spec);
-    if (!owner) continue;
-    const list = index.get(owner[1].type) ?? [];
-    list.push(spec.code);
-    index.set(owner[1].type, list);
-  }
-  childIndexCache.set(catalog, index);
-  return index;
-}
-const childIndexCache = new WeakMap<Catalog, Map<TypeCode, TypeCode[]>>();
-
-/**
  * The natural key value of an object as one string (a JSON array of the key
  * fields), or null when the type has no key or a key field is empty.
  * `name` means the object's name; other fields come from `fields`.

@@ -26,6 +26,7 @@ import { externalRefKeys, key, preparePlan, summarizePlan, type MatchPolicy, typ
 import { planInstall, type InstallEntry, type InstallStep } from '../core/install-plan.js';
 import { changeStatus, installRefusal, pushRefusal, parseTier } from '../core/rules.js';
 import { naturalKeyOf, ownerIdOf, typeSpec } from '../core/refs.js';
+import { childTypesOf } from '../core/catalog.js';
 import { Store, SERVER_SCOPE, type EntryOutcome, type ObjectRow, type RestorePointRow } from '../store/store.js';
 import { ENV_ID, validateObjects } from './validate-input.js';
 import { breathe } from './breathe.js';
@@ -612,7 +613,8 @@ export class Engine {
       if (e.action === 'REMOVE' || (e.action === e.autoAction && e.match !== 'user')) continue;
       merged.set(key(e.type, e.sourceId), { type: e.type, sourceId: e.sourceId, action: e.action, targetId: e.match === 'user' ? e.targetId : null });
     }
-    for (const o of normalizeOverrides(overrides)) merged.set(key(o.type, o.sourceId), o);
+    const given = normalizeOverrides(overrides);
+    for (const o of given) merged.set(key(o.type, o.sourceId), o);
     const { pkg, target, entries } = await this.computePlan(inst.packageId, inst.targetEnvId, { overrides: [...merged.values()], force: inst.force });
     const updated: Installation = {
       ...inst,
@@ -624,7 +626,7 @@ export class Engine {
     await this.store.transaction(async (tx) => {
       await tx.replaceEntries(inst.id, entries);
       await tx.updateInstallation(updated);
-      if (opts.remember) await this.remember(tx, target.id, pkg.sourceEnvUid, normalizeOverrides(overrides));
+      if (opts.remember) await this.remember(tx, target.id, pkg.sourceEnvUid, given);
       await this.audit(actor, 'plan.revalidate', target.id, inst.id, 'ok', { overrides: overrides.length, summary: updated.summary }, tx);
     });
     return { installation: updated, entries, installBlocker: installRefusal(pkg.status, target.tier) };
@@ -635,18 +637,6 @@ export class Engine {
       .filter((o) => o.action === 'IGNORE' || o.targetId)
       .map((o) => ({ sourceUid, type: o.type, sourceId: o.sourceId, action: o.action, targetId: o.targetId ?? null }));
     if (keep.length) await tx.upsertDecisions(envId, keep);
-  }
-
-  /** Forget remembered decisions for some source objects in a target. */
-  async forgetDecisions(envId: string, sourceUid: string, keys: ObjectRef[]): Promise<void> {
-    await this.store.deleteDecisions(envId, sourceUid, keys);
-  }
-
-  async listDecisions(envId: string): Promise<Decision[]> {
-    const out: Decision[] = [];
-    const uids = new Set((await this.store.listPackages()).map((p) => p.sourceEnvUid));
-    for (const uid of uids) out.push(...(await this.store.getDecisions(envId, uid)));
-    return out;
   }
 
   /** Every target fact the plan needs, in batched queries. */
@@ -704,17 +694,21 @@ export class Engine {
       if (obj) removalTargets.push({ type: obj.type, id: obj.id });
     }
     if (removalTargets.length > 0) {
-      lookup.ownedChildren = new Map();
-      const childTypes = Object.values(this.catalog.types).filter((t) => Object.values(t.refs).some((r) => r.owner)).map((t) => t.code);
+      const owned = (lookup.ownedChildren = new Map<string, { type: TypeCode; id: string }[]>());
       for (const [scope, list] of this.splitByScope(target.id, removalTargets)) {
-        const kids = await this.store.getChildren(scope, list.map((t) => t.id), childTypes);
-        for (const kid of kids) {
-          const spec = typeSpec(this.catalog, kid.type);
-          const ownerId = ownerIdOf(spec, kid);
-          const owner = list.find((t) => t.id === ownerId && Object.values(spec.refs).some((r) => r.owner && r.type === t.type));
-          if (!owner) continue;
-          const ok = key(owner.type, owner.id);
-          lookup.ownedChildren.set(ok, [...(lookup.ownedChildren.get(ok) ?? []), { type: kid.type, id: kid.id }]);
+        for (const [type, ids] of groupIds(list)) {
+          // Children of these types name an owner of `type` in their owner ref.
+          const childTypes = childTypesOf(this.catalog, type).map((c) => c.type);
+          if (childTypes.length === 0) continue;
+          const wanted = new Set(ids);
+          for (const kid of await this.store.getChildren(scope, ids, childTypes)) {
+            const ownerId = ownerIdOf(typeSpec(this.catalog, kid.type), kid);
+            if (ownerId === null || !wanted.has(ownerId)) continue;
+            const ok = key(type, ownerId);
+            const list = owned.get(ok);
+            if (list) list.push({ type: kid.type, id: kid.id });
+            else owned.set(ok, [{ type: kid.type, id: kid.id }]);
+          }
         }
       }
     }
@@ -1129,6 +1123,16 @@ export function fromCollections(collections: readonly ObjectCollection[]): Objec
 
 function displayOrder(selection: readonly ObjectRef[]): TypeCode[] {
   return [...new Set(selection.map((s) => s.type))];
+}
+
+function groupIds(items: readonly { type: TypeCode; id: string }[]): Map<TypeCode, string[]> {
+  const out = new Map<TypeCode, string[]>();
+  for (const it of items) {
+    const list = out.get(it.type);
+    if (list) list.push(it.id);
+    else out.set(it.type, [it.id]);
+  }
+  return out;
 }
 
 function countByType(rows: readonly { type: TypeCode }[]): Record<TypeCode, number> {

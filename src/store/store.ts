@@ -865,22 +865,6 @@ export class Store {
     return rows.map((r) => ({ sourceUid: r.source_uid, type: r.type, sourceId: r.source_id, targetId: r.target_id, hash: r.hash }));
   }
 
-  /** Every ID map row that points at one of the given target ids (drift and rollback bookkeeping). */
-  async getIdMapByTarget(envId: string, type: TypeCode, targetIds: readonly string[]): Promise<IdMapEntry[]> {
-    const out: IdMapEntry[] = [];
-    for (const chunk of this.chunks(targetIds, 1)) {
-      const rows = await this.read
-        .selectFrom('id_map')
-        .selectAll()
-        .where('env_id', '=', envId)
-        .where('type', '=', type)
-        .where('target_id', 'in', chunk)
-        .execute();
-      for (const r of rows) out.push({ sourceUid: r.source_uid, type: r.type, sourceId: r.source_id, targetId: r.target_id, hash: r.hash });
-    }
-    return out;
-  }
-
   async upsertIdMap(envId: string, installationId: string, rows: readonly IdMapEntry[]): Promise<void> {
     await this.insertValues(
       rows.map((r) => ({
@@ -929,13 +913,6 @@ export class Store {
           .where('source_id', 'in', chunk)
           .execute();
       }
-    }
-  }
-
-  /** Restore the ID map rows an installation overwrote (rollback). */
-  async replaceIdMapRows(envId: string, rows: readonly (IdMapEntry & { installationId: string })[]): Promise<void> {
-    for (const r of rows) {
-      await this.upsertIdMap(envId, r.installationId, [r]);
     }
   }
 
@@ -1053,18 +1030,6 @@ export class Store {
             updated_at: eb.ref('excluded.updated_at'),
           })),
         )
-        .execute();
-    }
-  }
-
-  async deleteDecisions(envId: string, sourceUid: string, keys: readonly KeyRef[]): Promise<void> {
-    for (const k of keys) {
-      await this.db
-        .deleteFrom('decisions')
-        .where('env_id', '=', envId)
-        .where('source_uid', '=', sourceUid)
-        .where('type', '=', k.type)
-        .where('source_id', '=', k.id)
         .execute();
     }
   }

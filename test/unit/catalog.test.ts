@@ -1,3 +1,4 @@
+import { ownerRefOf } from '../../src/core/refs.js';
 import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -7,7 +8,6 @@ import {
   catalogToJson,
   childTypesOf,
   mergeCatalogs,
-  ownerRef,
   resolveCatalog,
   validateCatalog,
 } from '../../src/core/catalog.js';
@@ -166,8 +166,8 @@ describe('default catalog', () => {
   });
 
   it('finds owners and owned child types', () => {
-    assert.deepEqual(ownerRef(DEFAULT_CATALOG.types.TTSK!), ['templateID', { type: 'TMPL', owner: true, required: true }]);
-    assert.equal(ownerRef(DEFAULT_CATALOG.types.TMPL!), undefined);
+    assert.deepEqual(ownerRefOf(DEFAULT_CATALOG.types.TTSK!), ['templateID', { type: 'TMPL', owner: true, required: true }]);
+    assert.equal(ownerRefOf(DEFAULT_CATALOG.types.TMPL!), undefined);
     assert.deepEqual(childTypesOf(DEFAULT_CATALOG, 'TMPL'), [{ type: 'TTSK', field: 'templateID' }]);
     assert.deepEqual(
       sorted(childTypesOf(DEFAULT_CATALOG, 'TTSK').map((c) => c.type)),

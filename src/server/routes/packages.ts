@@ -1,5 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
-import type { ObjectRef, PackageStatus } from '../../core/types.js';
+import type { ObjectRef, Package, PackageStatus } from '../../core/types.js';
+import type { Access } from '../auth.js';
 import type { Override } from '../../core/plan.js';
 import { ValidationError } from '../../core/errors.js';
 import { fromCollections } from '../../engine/engine.js';
@@ -45,6 +46,18 @@ const pkgParams = idParam('packageId', 'Package id');
 export const packageRoutes: FastifyPluginAsync = async (app) => {
   const { engine, runner } = app.ferry;
 
+  /** Queue the assembly of a package (create and re-assemble share it). */
+  const queueAssembly = (pkg: Package, selection: ObjectRef[], access: Access, message?: string) =>
+    runner.submit({
+      kind: OP.assemble,
+      environmentId: pkg.sourceEnvId,
+      subject: pkg.id,
+      params: { packageId: pkg.id, selection },
+      createdBy: access.principal.username,
+      address: access.address,
+      ...(message ? { message } : {}),
+    });
+
   app.post<{ Body: CreateBody }>(
     '/packages',
     {
@@ -76,15 +89,7 @@ export const packageRoutes: FastifyPluginAsync = async (app) => {
       const removals = (b.removals ?? []).map((r) => ({ ...r, type: r.type.toUpperCase() }));
       const pkg = await engine.startPackage({ sourceEnvId: b.sourceEnvId, name: b.name, description: b.description, selection, removals }, access.actor);
       try {
-        const operation = await runner.submit({
-          kind: OP.assemble,
-          environmentId: pkg.sourceEnvId,
-          subject: pkg.id,
-          params: { packageId: pkg.id, selection },
-          createdBy: access.principal.username,
-          address: access.address,
-          message: `assembly of package ${pkg.name} queued`,
-        });
+        const operation = await queueAssembly(pkg, selection, access, `assembly of package ${pkg.name} queued`);
         return reply.status(202).send({ package: pkg, operation });
       } catch (e) {
         await abandonAssembly(engine, pkg.id, 'the server could not queue the assembly', access.actor);
@@ -279,14 +284,7 @@ export const packageRoutes: FastifyPluginAsync = async (app) => {
       const pkg = await access.package(request.params.packageId, 'promoter', 'assembling a package');
       const selection = fromCollections(pkg.objectCollections);
       if (selection.length === 0) throw new ValidationError(`package ${pkg.id} has no selection to assemble`);
-      const operation = await runner.submit({
-        kind: OP.assemble,
-        environmentId: pkg.sourceEnvId,
-        subject: pkg.id,
-        params: { packageId: pkg.id, selection },
-        createdBy: access.principal.username,
-        address: access.address,
-      });
+      const operation = await queueAssembly(pkg, selection, access);
       await engine.store.appendAudit({ actor: access.principal.username, address: access.address, action: 'package.assemble', envId: pkg.sourceEnvId, subject: pkg.id, result: 'queued', detail: { operationId: operation.id } });
       return reply.status(202).send({ operation });
     },
