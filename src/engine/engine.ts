@@ -27,7 +27,7 @@ import { planInstall, type InstallEntry, type InstallStep } from '../core/instal
 import { changeStatus, installRefusal, pushRefusal, parseTier } from '../core/rules.js';
 import { naturalKeyOf, ownerIdOf, typeSpec } from '../core/refs.js';
 import { childTypesOf } from '../core/catalog.js';
-import { Store, SERVER_SCOPE, type EntryOutcome, type ObjectRow, type RestorePointRow } from '../store/store.js';
+import { Store, SERVER_SCOPE, groupByType, type EntryOutcome, type ObjectRow, type RestorePointRow } from '../store/store.js';
 import { ENV_ID, validateObjects } from './validate-input.js';
 import { breathe } from './breathe.js';
 
@@ -696,7 +696,7 @@ export class Engine {
     if (removalTargets.length > 0) {
       const owned = (lookup.ownedChildren = new Map<string, { type: TypeCode; id: string }[]>());
       for (const [scope, list] of this.splitByScope(target.id, removalTargets)) {
-        for (const [type, ids] of groupIds(list)) {
+        for (const [type, ids] of groupByType(list)) {
           // Children of these types name an owner of `type` in their owner ref.
           const childTypes = childTypesOf(this.catalog, type).map((c) => c.type);
           if (childTypes.length === 0) continue;
@@ -1123,16 +1123,6 @@ export function fromCollections(collections: readonly ObjectCollection[]): Objec
 
 function displayOrder(selection: readonly ObjectRef[]): TypeCode[] {
   return [...new Set(selection.map((s) => s.type))];
-}
-
-function groupIds(items: readonly { type: TypeCode; id: string }[]): Map<TypeCode, string[]> {
-  const out = new Map<TypeCode, string[]>();
-  for (const it of items) {
-    const list = out.get(it.type);
-    if (list) list.push(it.id);
-    else out.set(it.type, [it.id]);
-  }
-  return out;
 }
 
 function countByType(rows: readonly { type: TypeCode }[]): Record<TypeCode, number> {

@@ -1127,7 +1127,8 @@ function uniqueKeys(keys: readonly KeyRef[]): KeyRef[] {
   return out;
 }
 
-function groupByType(keys: readonly KeyRef[]): Map<TypeCode, string[]> {
+/** Ids grouped by type, for one query per type. */
+export function groupByType(keys: readonly KeyRef[]): Map<TypeCode, string[]> {
   const m = new Map<TypeCode, string[]>();
   for (const k of keys) {
     const list = m.get(k.type);
