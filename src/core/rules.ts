@@ -1,4 +1,4 @@
-import type { Package, PackageStatus, Tier } from './types.js';
+import type { Action, EntryStatus, Package, PackageStatus, Tier } from './types.js';
 import { PACKAGE_STATUSES, TIERS } from './types.js';
 import { ConflictError, ValidationError } from './errors.js';
 
@@ -23,6 +23,20 @@ export function installRefusal(status: PackageStatus, tier: Tier): string | null
       return 'package assembly failed: assemble it again';
   }
 }
+
+/**
+ * What a completed install did to an entry, by its action. The install
+ * records these for all entries at once and writes only the exceptions one
+ * by one (a removal whose target was already gone is SKIPPED).
+ */
+export const OUTCOMES: Readonly<Record<Action, { status: EntryStatus; reason: string | null }>> = {
+  CREATE: { status: 'INSTALLED', reason: null },
+  UPDATE: { status: 'UPDATED', reason: null },
+  MERGE: { status: 'UPDATED', reason: 'merged' },
+  USEEXISTING: { status: 'REGISTERED', reason: null },
+  IGNORE: { status: 'SKIPPED', reason: 'IGNORE' },
+  REMOVE: { status: 'REMOVED', reason: null },
+};
 
 const RANK: Record<Tier, number> = { development: 0, testing: 1, preview: 2, production: 3 };
 

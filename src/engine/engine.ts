@@ -19,12 +19,12 @@ import type {
 import { ACTIONS } from '../core/types.js';
 import { KeyMap } from '../core/key-map.js';
 import { ConflictError, LockedError, NotFoundError, ValidationError } from '../core/errors.js';
-import { contentHash } from '../core/hash.js';
+import { contentHash, contentHashAndFields } from '../core/hash.js';
 import { assemblePackage, explainPath, type SourceReader } from '../core/assemble.js';
 import { orderForInstall } from '../core/order.js';
 import { externalRefKeys, key, preparePlan, summarizePlan, type MatchPolicy, type Override, type TargetLookup } from '../core/plan.js';
 import { planInstall, type InstallEntry, type InstallStep } from '../core/install-plan.js';
-import { changeStatus, installRefusal, pushRefusal, parseTier } from '../core/rules.js';
+import { OUTCOMES, changeStatus, installRefusal, pushRefusal, parseTier } from '../core/rules.js';
 import { naturalKeyOf, ownerIdOf, typeSpec } from '../core/refs.js';
 import { childTypesOf } from '../core/catalog.js';
 import { Store, SERVER_SCOPE, groupByType, type EntryOutcome, type ObjectRow, type RestorePointRow } from '../store/store.js';
@@ -69,21 +69,32 @@ export interface PreparedPlan {
   installBlocker: string | null;
 }
 
-/** What the install did to one plan entry. */
-type Outcome = { status: PlanEntry['installationStatus']; targetId: string | null; reason: string | null };
-
 const now = () => new Date().toISOString();
-/** Random 32-hex ids, cut from one larger random buffer: one randomBytes call per id cost ~2 µs each. */
+/**
+ * New object ids: 32 hex digits, time-ordered like UUIDv7 (12 digits of
+ * milliseconds, an 8-digit counter, 12 random digits). Ids the install mints
+ * therefore land at the end of the objects index instead of at random pages
+ * all over it: a 100k-object install touches far fewer pages.
+ */
 const newObjectId = (() => {
   let pool = '';
   let at = 0;
+  let lastMs = 0;
+  let prefix = '';
+  let counter = 0;
   return () => {
+    const ms = Date.now();
+    if (ms > lastMs) {
+      lastMs = ms;
+      prefix = ms.toString(16).padStart(12, '0');
+      counter = 0;
+    } else counter++; // same millisecond, or the clock went back: keep counting under the last prefix
     if (at >= pool.length) {
-      pool = randomBytes(16 * 1024).toString('hex');
+      pool = randomBytes(6 * 2048).toString('hex');
       at = 0;
     }
-    at += 32;
-    return pool.slice(at - 32, at);
+    at += 12;
+    return prefix + (counter >>> 0).toString(16).padStart(8, '0') + pool.slice(at - 12, at);
   };
 })();
 const ENTITY_BATCH = 2000;
@@ -212,13 +223,15 @@ export class Engine {
 
   private toRow(envId: string, o: FerryObject): ObjectRow {
     const spec = typeSpec(this.catalog, o.type);
+    const { hash, fieldsJson } = contentHashAndFields(o.name, o.fields);
     return {
       envId: this.scopeOf(envId, o.type),
       type: o.type,
       id: o.id,
       name: o.name,
       fields: o.fields,
-      hash: contentHash(o.name, o.fields),
+      fieldsJson,
+      hash,
       nkey: naturalKeyOf(spec, o),
       ownerId: ownerIdOf(spec, o),
     };
@@ -851,13 +864,18 @@ export class Engine {
           throw new ConflictError('STALE_PLAN', `target ${target.id} changed since the plan was prepared (version ${inst.preparedAtVersion} -> ${current.version}); prepare again`);
         }
         const { steps, entries } = await this.computeSteps(tx, inst, current, () => newObjectId());
-        const outcome = await this.executeSteps(tx, target.id, inst, steps, opts, (s) => (failedStep = s));
-        const final: EntryOutcome[] = [];
-        for (const en of entries) {
-          const o = (en.action === 'REMOVE' ? outcome.removals : outcome.entities).get(en.type, en.sourceId);
-          if (o) final.push({ type: en.type, sourceId: en.sourceId, installationStatus: o.status, targetId: o.targetId ?? en.targetId, statusReason: o.reason });
+        const skipped = await this.executeSteps(tx, target.id, inst, steps, opts, (s) => (failedStep = s));
+        // Every entry gets the outcome of its action in one statement; only
+        // removals whose target was already gone differ.
+        await tx.completeEntries(inst.id, OUTCOMES, { envId: target.id, sourceUid: inst.sourceEnvUid });
+        if (skipped.length > 0) {
+          const removals = new KeyMap<InstallEntry>();
+          for (const en of entries) if (en.action === 'REMOVE') removals.set(en.type, en.sourceId, en);
+          await tx.setEntryOutcomes(
+            inst.id,
+            skipped.map((k) => ({ type: k.type, sourceId: k.sourceId, installationStatus: 'SKIPPED', targetId: removals.get(k.type, k.sourceId)?.targetId ?? null, statusReason: k.reason })),
+          );
         }
-        await tx.setEntryOutcomes(inst.id, final);
         const written = steps.filter((s) => s.op === 'create' || s.op === 'update' || s.op === 'remove' || s.op === 'patch').map((s) => s.type);
         await this.bumpVersions(tx, target.id, written);
         const ts = now();
@@ -888,6 +906,13 @@ export class Engine {
     }
   }
 
+  /**
+   * Run the steps inside the install's transaction: objects, restore points
+   * (the prior content of what is updated or removed; what is created needs
+   * none, its plan entry records it), the ID map. Returns the removals that
+   * were skipped because their target was already gone: the only entries
+   * whose outcome is not the one of their action (OUTCOMES).
+   */
   private async executeSteps(
     tx: Store,
     envId: string,
@@ -895,15 +920,14 @@ export class Engine {
     steps: InstallStep[],
     opts: { onProgress?: ProgressFn; signal?: AbortSignal },
     current: (s: InstallStep) => void,
-  ): Promise<{ entities: KeyMap<Outcome>; removals: KeyMap<Outcome> }> {
-    // What happened to each entry: entity entries and removal entries apart (a removal may share a key with an entity).
-    const outcome = { entities: new KeyMap<Outcome>(), removals: new KeyMap<Outcome>() };
+  ): Promise<{ type: TypeCode; sourceId: string; reason: string | null }[]> {
+    const skipped: { type: TypeCode; sourceId: string; reason: string | null }[] = [];
     const restore: RestorePointRow[] = [];
     /** Hash of every object written, as it stands at the end (the ID map records it). */
     const finalHash = new KeyMap<string>();
-    /** Rows that a patch step will complete, and the seq of their restore point; only these are kept. */
+    /** Rows that a patch step will complete; only these are kept. */
     const toPatch = new KeyMap<{ row: ObjectRow; patched: boolean }>();
-    /** Seq of the restore point of each object written; objects written more than once keep every seq. */
+    /** Seq of the restore point of each object updated; objects written more than once keep every seq. */
     const pointSeq = new KeyMap<number>();
     const rewritten = new KeyMap<{ type: TypeCode; id: string; seqs: number[] }>();
     const idMapRows: { type: TypeCode; sourceId: string; targetId: string }[] = [];
@@ -929,16 +953,19 @@ export class Engine {
       }
       opts.onProgress?.({ phase: 'install', done, total });
     };
-    const wrote = (step: { type: TypeCode; targetId: string; deferred: string[] }, row: ObjectRow) => {
+    const wrote = (step: { type: TypeCode; targetId: string; deferred: string[] }, row: ObjectRow, point: RestorePointRow | null) => {
       finalHash.set(step.type, step.targetId, row.hash);
-      // The restore point pushed next gets seq + restore.length when flushed.
-      const at = seq + restore.length;
-      const first = pointSeq.get(step.type, step.targetId);
-      if (first === undefined) pointSeq.set(step.type, step.targetId, at);
-      else {
-        const again = rewritten.get(step.type, step.targetId);
-        if (again) again.seqs.push(at);
-        else rewritten.set(step.type, step.targetId, { type: step.type, id: step.targetId, seqs: [first, at] });
+      if (point) {
+        // The restore point pushed now gets seq + restore.length when flushed.
+        const at = seq + restore.length;
+        restore.push(point);
+        const first = pointSeq.get(step.type, step.targetId);
+        if (first === undefined) pointSeq.set(step.type, step.targetId, at);
+        else {
+          const again = rewritten.get(step.type, step.targetId);
+          if (again) again.seqs.push(at);
+          else rewritten.set(step.type, step.targetId, { type: step.type, id: step.targetId, seqs: [first, at] });
+        }
       }
       if (step.deferred.length > 0) toPatch.set(step.type, step.targetId, { row, patched: false });
     };
@@ -953,34 +980,28 @@ export class Engine {
           await tx.deleteObjects(scope, [{ type: step.type, id: step.targetId }]);
           restore.push({ envId: scope, type: step.type, targetId: step.targetId, before: step.before, afterHash: null });
           idMapDeletes.push({ type: step.type, id: step.sourceId });
-          outcome.removals.set(step.type, step.sourceId, { status: 'REMOVED', targetId: step.targetId, reason: null });
           break;
         }
         case 'create': {
           const row = this.toRow(envId, step.object);
           creates.push(row);
-          wrote(step, row);
-          restore.push({ envId: row.envId, type: step.type, targetId: step.targetId, before: null, afterHash: row.hash });
+          wrote(step, row, null);
           idMapRows.push({ type: step.type, sourceId: step.sourceId, targetId: step.targetId });
-          outcome.entities.set(step.type, step.sourceId, { status: 'INSTALLED', targetId: step.targetId, reason: null });
           break;
         }
         case 'update': {
           const row = this.toRow(envId, step.object);
           updates.push(row);
-          wrote(step, row);
-          restore.push({ envId: row.envId, type: step.type, targetId: step.targetId, before: step.before, afterHash: row.hash });
+          wrote(step, row, { envId: row.envId, type: step.type, targetId: step.targetId, before: step.before, afterHash: row.hash });
           idMapRows.push({ type: step.type, sourceId: step.sourceId, targetId: step.targetId });
-          outcome.entities.set(step.type, step.sourceId, { status: 'UPDATED', targetId: step.targetId, reason: step.merge ? 'merged' : null });
           break;
         }
         case 'register':
           registered.push({ type: step.type, id: step.targetId });
           idMapRows.push({ type: step.type, sourceId: step.sourceId, targetId: step.targetId });
-          outcome.entities.set(step.type, step.sourceId, { status: 'REGISTERED', targetId: step.targetId, reason: null });
           break;
         case 'skip':
-          (step.reason === 'IGNORE' ? outcome.entities : outcome.removals).set(step.type, step.sourceId, { status: 'SKIPPED', targetId: step.targetId, reason: step.reason });
+          if (step.reason !== 'IGNORE') skipped.push({ type: step.type, sourceId: step.sourceId, reason: step.reason });
           break;
         case 'patch': {
           // Patches come last (planInstall); they are applied together once everything is written.
@@ -1001,14 +1022,16 @@ export class Engine {
     // Second phase of reference cycles: the patched rows. Once anything was
     // patched, every restore point records the final hash of its object:
     // the patched ones, and any object two steps wrote (the earlier point
-    // would be stale); all others already hold it.
+    // would be stale); all others already hold it. Created objects have no
+    // restore point: the ID map below gets their final hash.
     const patches = [...toPatch.values()].filter((p) => p.patched);
     if (patches.length) {
       await tx.upsertObjects(patches.map((p) => p.row));
       const fixes: { seq: number; afterHash: string }[] = [];
       for (const { row } of patches) {
-        if (rewritten.has(row.type, row.id)) continue;
-        fixes.push({ seq: pointSeq.get(row.type, row.id)!, afterHash: row.hash });
+        const at = pointSeq.get(row.type, row.id);
+        if (at === undefined || rewritten.has(row.type, row.id)) continue;
+        fixes.push({ seq: at, afterHash: row.hash });
       }
       for (const r of rewritten.values()) for (const at of r.seqs) fixes.push({ seq: at, afterHash: finalHash.get(r.type, r.id)! });
       await tx.setRestorePointHashes(inst.id, fixes);
@@ -1028,7 +1051,7 @@ export class Engine {
     }));
     await tx.upsertIdMap(envId, inst.id, mapRows);
     if (idMapDeletes.length) await tx.deleteIdMap(envId, inst.sourceEnvUid, idMapDeletes);
-    return outcome;
+    return skipped;
   }
 
   // ------------------------------------------------------------ rollback
@@ -1047,6 +1070,9 @@ export class Engine {
       return await this.store.transaction(async (tx) => {
         await tx.lockEnvironmentRow(target.id);
         const points = await tx.getRestorePoints(inst.id);
+        // What the install created: its CREATE entries (installs recorded
+        // before 0003_created_hash have restore points with no prior content instead).
+        const created = await tx.getCreated(inst.id, [target.id, SERVER_SCOPE]);
         const changed: string[] = [];
         // Only hashes are compared: read without the objects' fields.
         const current = new Map<string, { hash: string }>();
@@ -1056,6 +1082,7 @@ export class Engine {
           const ok = p.afterHash === null ? !now : now?.hash === p.afterHash;
           if (!ok) changed.push(`${p.type}:${p.targetId}`);
         }
+        for (const c of created) if (c.hash !== c.afterHash) changed.push(`${c.type}:${c.targetId}`);
         if (changed.length > 0) {
           throw new ConflictError(
             'CHANGED_SINCE_INSTALL',
@@ -1063,16 +1090,17 @@ export class Engine {
           );
         }
         const deletes = new Map<string, { type: TypeCode; id: string }[]>();
+        const del = (envId: string, type: TypeCode, id: string) => {
+          const list = deletes.get(envId);
+          if (list) list.push({ type, id });
+          else deletes.set(envId, [{ type, id }]);
+        };
         const restores: ObjectRow[] = [];
         for (const p of [...points].reverse()) {
-          if (p.before === null) {
-            const list = deletes.get(p.envId) ?? [];
-            list.push({ type: p.type, id: p.targetId });
-            deletes.set(p.envId, list);
-          } else {
-            restores.push({ ...this.toRow(target.id, p.before), envId: p.envId });
-          }
+          if (p.before === null) del(p.envId, p.type, p.targetId);
+          else restores.push({ ...this.toRow(target.id, p.before), envId: p.envId });
         }
+        for (const c of created) del(c.envId!, c.type, c.targetId);
         for (const [scope, list] of deletes) await tx.deleteObjects(scope, list);
         // A restore point holds an object at most once, so upserting the set is order-free.
         await tx.upsertObjects(restores);
@@ -1080,14 +1108,14 @@ export class Engine {
         // The ID map: rows that point at objects the rollback deleted go; rows
         // for restored objects keep their mapping with the restored hash.
         const mine = await tx.getIdMapForInstallation(target.id, inst.id);
-        const deleted = new Set(points.filter((p) => p.before === null).map((p) => key(p.type, p.targetId)));
+        const deleted = new Set([...points.filter((p) => p.before === null).map((p) => key(p.type, p.targetId)), ...created.map((c) => key(c.type, c.targetId))]);
         const restoredHash = new Map(restores.map((r) => [key(r.type, r.id), r.hash]));
         const drop = mine.filter((r) => deleted.has(key(r.type, r.targetId)));
         const keep = mine.filter((r) => !deleted.has(key(r.type, r.targetId)) && restoredHash.has(key(r.type, r.targetId)));
         await tx.deleteIdMap(target.id, inst.sourceEnvUid, drop.map((r) => ({ type: r.type, id: r.sourceId })));
         await tx.upsertIdMap(target.id, inst.id, keep.map((r) => ({ ...r, hash: restoredHash.get(key(r.type, r.targetId))! })));
 
-        await this.bumpVersions(tx, target.id, points.map((p) => p.type));
+        await this.bumpVersions(tx, target.id, [...points.map((p) => p.type), ...created.map((c) => c.type)]);
         const ts = new Date().toISOString();
         const done: Installation = { ...inst, status: 'ROLLED_BACK', rolledBackAt: ts, updatedAt: ts };
         await tx.updateInstallation(done);

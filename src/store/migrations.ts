@@ -261,6 +261,14 @@ function migrations(caps: DialectCapabilities): Record<string, Migration> {
           .execute();
       },
     },
+    // What an install created is recorded on its plan entry (target id and
+    // the hash it was installed with) instead of one restore point row per
+    // created object: rollback finds creations there.
+    '0003_created_hash': {
+      async up(db: Kysely<any>) {
+        await db.schema.alterTable('installation_entries').addColumn('after_hash', 'text').execute();
+      },
+    },
   };
 }
 

@@ -105,6 +105,8 @@ export interface InstallationEntriesTable {
   ord: number;
   installation_status: string;
   status_reason: string | null;
+  /** For an entry the install CREATEd: the object's hash as installed (rollback checks it). */
+  after_hash: string | null;
 }
 
 export interface IdMapTable {

@@ -303,6 +303,58 @@ for (const dialect of DIALECTS) {
       assert.deepEqual(await snapshot(engine, 'prod'), before);
     });
 
+    it('records what an install created on its plan entries, with new ids in creation order, and rolls them back', async () => {
+      await engine.createEnvironment({ id: 'stage', name: 'Staging', tier: 'production' });
+      // Server-scoped objects (users, groups) are seen from every environment.
+      const before = await snapshot(engine, 'stage');
+      const plan = await engine.prepare(pkgId, 'stage');
+      const inst = await engine.install(plan.installation.id);
+      const entries = await engine.getEntries(inst.id);
+      // Nothing matched in an empty target, so every entry was created, each under a fresh id.
+      assert.deepEqual([...new Set(entries.map((e) => `${e.action} ${e.installationStatus}`))], ['CREATE INSTALLED']);
+      const ids = entries.map((e) => e.targetId!);
+      assert.ok(ids.every((id) => /^[0-9a-f]{32}$/.test(id)), ids.join(' '));
+      assert.equal(new Set(ids).size, ids.length);
+      // Minted in install order, so they sort in it: new rows go to the end of the index.
+      assert.deepEqual([...ids].sort(), ids);
+      // No restore point per created object: the entries say what to delete.
+      const points = await engine.store.db.selectFrom('restore_points').select('seq').where('installation_id', '=', inst.id).execute();
+      assert.equal(points.length, 0);
+      for (const e of entries) assert.equal((await engine.getObject('stage', e.type, e.targetId!)).id, e.targetId);
+
+      // A created object deleted since: the rollback would not restore what is there now, so it is refused.
+      const victim = entries.find((e) => e.type === 'TPRED')!;
+      const kept = await engine.getObject('stage', 'TPRED', victim.targetId!);
+      await engine.store.transaction((tx) => tx.deleteObjects('stage', [{ type: 'TPRED', id: victim.targetId! }]));
+      await rejectsWith(engine.rollback(inst.id), '409 CHANGED_SINCE_INSTALL', new RegExp(`TPRED:${victim.targetId}`));
+      await engine.loadObjects('stage', [{ type: kept.type, id: kept.id, name: kept.name, fields: kept.fields }]);
+      await engine.rollback(inst.id);
+      assert.deepEqual(await snapshot(engine, 'stage'), before);
+    });
+
+    it('rolls back an install recorded before 0003 (creations as restore points without prior content)', async () => {
+      await engine.createEnvironment({ id: 'legacy', name: 'Legacy', tier: 'production' });
+      const before = await snapshot(engine, 'legacy');
+      const plan = await engine.prepare(pkgId, 'legacy');
+      const inst = await engine.install(plan.installation.id);
+      const entries = await engine.getEntries(inst.id);
+      // Rewrite the record the way the earlier schema kept it: one restore point per created object.
+      const db = engine.store.db;
+      await db
+        .insertInto('restore_points')
+        .values(entries.map((e, seq) => ({ installation_id: inst.id, env_id: 'legacy', type: e.type, target_id: e.targetId!, before: null, after_hash: '', seq })))
+        .execute();
+      for (const e of entries) {
+        const o = await engine.getObject('legacy', e.type, e.targetId!);
+        await db.updateTable('restore_points').set({ after_hash: o.hash }).where('installation_id', '=', inst.id).where('target_id', '=', o.id).execute();
+      }
+      await db.updateTable('installation_entries').set({ after_hash: null }).where('installation_id', '=', inst.id).execute();
+      await engine.rollback(inst.id);
+      assert.deepEqual(await snapshot(engine, 'legacy'), before);
+      const left = await db.selectFrom('id_map').select('source_id').where('env_id', '=', 'legacy').execute();
+      assert.deepEqual(left, []);
+    });
+
     it('refuses bad input with a clear error and writes nothing', async () => {
       const before = await snapshot(engine, 'dev');
       await rejectsWith(engine.loadObjects('dev', [{ type: 'NOPE', id: 'x', name: 'x', fields: {} }]), '400 INVALID_REQUEST', /object #1 \(NOPE:x\): unknown type NOPE/);
