@@ -44,6 +44,13 @@ export interface TargetLookup {
    * removal is invalid unless the children are removed too.
    */
   ownedChildren?: Map<string, { type: TypeCode; id: string }[]>;
+  /**
+   * key(type, targetId) of an object a removal would delete -> the target
+   * objects that point at it through a plain (non-owner) ref. Deleting it
+   * would leave their refs dangling, so such a removal is invalid unless they
+   * are removed too or the plan rewrites them without that ref.
+   */
+  referrers?: Map<string, { type: TypeCode; id: string; field: string }[]>;
 }
 
 /** A user's choice for one entry: an action, and for USEEXISTING/UPDATE/MERGE optionally which target object. */
@@ -146,6 +153,10 @@ export function preparePlan(input: PrepareInput): PlanEntry[] {
 
   const translate = makeTranslator(entries, lookup.externals);
   const noChoices = choices.empty;
+  /** New content of target objects that refer to something a removal deletes, where this plan rewrites them. */
+  const rewrittenReferrers = new KeyMap<FerryObject>();
+  const referrerKeys = new Set<string>();
+  for (const list of lookup.referrers?.values() ?? []) for (const r of list) referrerKeys.add(key(r.type, r.id));
 
   // Pass 2: content comparison and the automatic action.
   for (let i = 0; i < entities.length; i++) {
@@ -165,6 +176,9 @@ export function preparePlan(input: PrepareInput): PlanEntry[] {
       en.action = chosen ? chosen.action : auto.action;
       en.changes = en.action === 'CREATE' || en.action === 'IGNORE' ? [] : auto.changes;
       if (m.idMap && m.idMap.targetId === m.obj.id && m.idMap.hash !== m.obj.hash) en.drift = true;
+      if (referrerKeys.size > 0 && referrerKeys.has(key(e.type, m.obj.id)) && (en.action === 'UPDATE' || en.action === 'MERGE')) {
+        rewrittenReferrers.set(e.type, m.obj.id, en.action === 'MERGE' ? mergeContent(spec, content.object, m.obj) : content.object);
+      }
     }
     if (m.problem) {
       en.isValid = false;
@@ -205,6 +219,22 @@ export function preparePlan(input: PrepareInput): PlanEntry[] {
         .slice(0, 3)
         .map((c) => `${c.type}:${c.id}`)
         .join(', ')}${orphans.length > 3 ? ', ...' : ''}); remove them too`;
+    }
+  }
+
+  for (const r of removals) {
+    if (!r.isValid || !r.targetId) continue;
+    const dangling = (lookup.referrers?.get(key(r.type, r.targetId)) ?? []).filter((x) => {
+      if (removed.has(key(x.type, x.id))) return false;
+      const next = rewrittenReferrers.get(x.type, x.id);
+      return !next || refsOf(typeSpec(catalog, x.type), next).some((ref) => ref.field === x.field && ref.type === r.type && ref.id === r.targetId);
+    });
+    if (dangling.length > 0) {
+      r.isValid = false;
+      r.reason = `removing it would leave ${dangling.length} object${dangling.length > 1 ? 's' : ''} in the target pointing at it (${dangling
+        .slice(0, 3)
+        .map((x) => `${x.type}:${x.id} ${x.field}`)
+        .join(', ')}${dangling.length > 3 ? ', ...' : ''}); remove them too or change their refs first`;
     }
   }
 

@@ -25,7 +25,7 @@ import { orderForInstall } from '../core/order.js';
 import { externalRefKeys, key, preparePlan, summarizePlan, type MatchPolicy, type Override, type TargetLookup } from '../core/plan.js';
 import { planInstall, type InstallEntry, type InstallStep } from '../core/install-plan.js';
 import { OUTCOMES, changeStatus, installRefusal, pushRefusal, parseTier } from '../core/rules.js';
-import { naturalKeyOf, ownerIdOf, typeSpec } from '../core/refs.js';
+import { naturalKeyOf, ownerIdOf, refsOf, typeSpec } from '../core/refs.js';
 import { childTypesOf } from '../core/catalog.js';
 import { Store, SERVER_SCOPE, groupByType, type EntryOutcome, type ObjectRow, type RestorePointRow } from '../store/store.js';
 import { ENV_ID, validateObjects } from './validate-input.js';
@@ -721,6 +721,29 @@ export class Engine {
             const list = owned.get(ok);
             if (list) list.push({ type: kid.type, id: kid.id });
             else owned.set(ok, [{ type: kid.type, id: kid.id }]);
+          }
+        }
+      }
+    }
+
+    // Target objects that point at what a removal deletes through a plain
+    // ref (the dangling-ref check). No index holds refs: the types that can
+    // point at a removed type are searched for the ids in their fields.
+    if (removalTargets.length > 0) {
+      const referrers = (lookup.referrers = new Map<string, { type: TypeCode; id: string; field: string }[]>());
+      const removed = groupByType(removalTargets);
+      const wanted = new Set(removalTargets.map((t) => key(t.type, t.id)));
+      for (const spec of Object.values(this.catalog.types)) {
+        const ids = new Set<string>();
+        for (const ref of Object.values(spec.refs)) if (!ref.owner) for (const id of removed.get(ref.type) ?? []) ids.add(id);
+        if (ids.size === 0) continue;
+        for (const o of await this.store.findMentioning(this.scopeOf(target.id, spec.code), spec.code, [...ids])) {
+          for (const ref of refsOf(spec, o)) {
+            const k = key(ref.type, ref.id);
+            if (ref.spec.owner || !wanted.has(k)) continue;
+            const list = referrers.get(k);
+            if (list) list.push({ type: o.type, id: o.id, field: ref.field });
+            else referrers.set(k, [{ type: o.type, id: o.id, field: ref.field }]);
           }
         }
       }

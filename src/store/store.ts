@@ -514,6 +514,29 @@ export class Store {
     return out;
   }
 
+  /**
+   * Objects of `type` whose fields mention one of `ids` as a JSON string: a
+   * coarse filter (LIKE over the fields text, no index) for finding what
+   * refers to an object; the caller checks the refs themselves. Used only
+   * for removals, which are few.
+   */
+  async findMentioning(envId: string, type: TypeCode, ids: readonly string[]): Promise<StoredObject[]> {
+    const out = new Map<string, StoredObject>();
+    const pattern = (id: string) => `%${JSON.stringify(id).replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    for (let i = 0; i < ids.length; i += 50) {
+      const chunk = ids.slice(i, i + 50);
+      const rows = await this.read
+        .selectFrom('objects')
+        .selectAll()
+        .where('env_id', '=', envId)
+        .where('type', '=', type)
+        .where(sql<boolean>`(${sql.join(chunk.map((id) => sql`fields like ${pattern(id)} escape '\\'`), sql` or `)})`)
+        .execute();
+      for (const r of rows) out.set(r.id, toObject(r));
+    }
+    return [...out.values()];
+  }
+
   /** Objects of one type whose natural key is one of nkeys. */
   async findByNaturalKey(envId: string, type: TypeCode, nkeys: readonly string[]): Promise<(StoredObject & { nkey: string })[]> {
     const fast = await this.allPerRow<string, ObjectsTable>(

@@ -283,21 +283,30 @@ for (const dialect of DIALECTS) {
       assert.deepEqual([r.action, r.match, r.isValid], ['REMOVE', 'idmap', false]);
       assert.match(r.reason!, /would orphan 1 owned child in the target \(TPRED:/);
 
-      await engine.setRemovals(pkg.id, [{ type: 'TPRED', id: 'p1' }, { type: 'TTSK', id: 'k2' }, { type: 'ROLE', id: 'never-installed' }]);
+      // The predecessor goes too, but task k3 still names k2 as its parent (a plain ref): it would dangle.
+      await engine.setRemovals(pkg.id, [{ type: 'TPRED', id: 'p1' }, { type: 'TTSK', id: 'k2' }]);
+      const dangling = await engine.prepare(pkg.id, 'prod');
+      const k2 = dangling.entries.find((e) => e.sourceId === 'k2')!;
+      const k3Target = (await engine.getEntries(firstInstall)).find((e) => e.sourceId === 'k3')!.targetId!;
+      assert.equal(k2.isValid, false);
+      assert.equal(k2.reason, `removing it would leave 1 object in the target pointing at it (TTSK:${k3Target} parentID); remove them too or change their refs first`);
+
+      await engine.setRemovals(pkg.id, [{ type: 'TPRED', id: 'p1' }, { type: 'TTSK', id: 'k2' }, { type: 'TTSK', id: 'k3' }, { type: 'ROLE', id: 'never-installed' }]);
       const plan = await engine.prepare(pkg.id, 'prod');
       assert.equal(plan.installation.summary.invalid, 0);
       assert.deepEqual(plan.entries.map((e) => `${e.action} ${e.type}:${e.sourceId} ${e.targetId ? 'found' : 'absent'}`), [
         'REMOVE TPRED:p1 found',
         'REMOVE TTSK:k2 found',
+        'REMOVE TTSK:k3 found',
         'REMOVE ROLE:never-installed absent',
       ]);
       const before = await snapshot(engine, 'prod');
       const inst = await engine.install(plan.installation.id);
       const entries = await engine.getEntries(inst.id);
-      assert.deepEqual(entries.map((e) => e.installationStatus), ['REMOVED', 'REMOVED', 'SKIPPED']);
+      assert.deepEqual(entries.map((e) => e.installationStatus), ['REMOVED', 'REMOVED', 'REMOVED', 'SKIPPED']);
       const gone = entries.filter((e) => e.installationStatus === 'REMOVED').map((e) => `${e.type}:${e.targetId}`);
       const after = (await snapshot(engine, 'prod')).map((o) => `${o.type}:${o.id}`);
-      assert.equal(after.length, before.length - 2);
+      assert.equal(after.length, before.length - 3);
       for (const g of gone) assert.ok(!after.includes(g));
       await engine.rollback(inst.id);
       assert.deepEqual(await snapshot(engine, 'prod'), before);

@@ -60,6 +60,26 @@ for (const dialect of DIALECTS) {
       assert.equal(many.length, 6000);
     });
 
+    it('finds objects whose fields mention an id, taking LIKE wildcards and backslashes literally', async () => {
+      const odd = ['r_1', 'r%2', 'r\\3', 'r"4'];
+      await store.upsertObjects([
+        row('b', 'TASSGN', 'x1', { fields: { roleID: 'r_1' } }),
+        row('b', 'TASSGN', 'x2', { fields: { roleID: 'rX1' } }), // matches r_1 only if _ were a wildcard
+        row('b', 'TASSGN', 'x3', { fields: { roleIDs: ['r%2', 'r\\3'] } }),
+        row('b', 'TASSGN', 'x4', { fields: { roleID: 'r"4' } }),
+        row('b', 'TASSGN', 'x5', { fields: { note: 'r%2 in prose' } }), // not a JSON string of its own
+        row('b', 'TTSK', 'x6', { fields: { roleID: 'r_1' } }), // another type
+      ]);
+      const found = async (ids: string[]) => (await store.findMentioning('b', 'TASSGN', ids)).map((o) => o.id).sort();
+      assert.deepEqual(await found(['r_1']), ['x1']);
+      assert.deepEqual(await found(['r%2']), ['x3']);
+      assert.deepEqual(await found(['r\\3']), ['x3']);
+      assert.deepEqual(await found(odd), ['x1', 'x3', 'x4']);
+      assert.deepEqual(await found(['nothing']), []);
+      await store.transaction((tx) => tx.deleteObjects('b', ['x1', 'x2', 'x3', 'x4', 'x5'].map((id) => ({ type: 'TASSGN', id }))));
+      await store.transaction((tx) => tx.deleteObjects('b', [{ type: 'TTSK', id: 'x6' }]));
+    });
+
     it('keeps environments apart', async () => {
       assert.equal(await store.countObjects('b'), 0);
       assert.equal((await store.getObjects('b', [{ type: 'TTSK', id: 'k1' }])).length, 0);

@@ -322,6 +322,41 @@ describe('preparePlan', () => {
   });
 });
 
+describe('preparePlan removals', () => {
+  const tgt = () =>
+    world()
+      .add('TMPL', 't1', 'Onboarding', {})
+      .add('ROLE', 'r1', 'Designer', {})
+      .add('ROLE', 'r2', 'Reviewer', {})
+      .add('TTSK', 'k1', 'Brief', { templateID: 't1', roleID: 'r1' });
+  const entity = (o: FerryObject, ord: number): PackageEntity => ({ ...o, hash: contentHash(o.name, o.fields), ord });
+  function plan(entities: PackageEntity[]) {
+    const t = tgt();
+    const lookup = lookupFor(entities, t);
+    lookup.byId.set(key('ROLE', 'r1'), stored(t.get('ROLE', 'r1')));
+    lookup.externals.set(key('TMPL', 't1'), 't1');
+    lookup.externals.set(key('ROLE', 'r1'), 'r1');
+    lookup.externals.set(key('ROLE', 'r2'), 'r2');
+    // What the engine finds in the target: task k1 points at role r1 through roleID, a plain ref.
+    lookup.referrers = new Map([[key('ROLE', 'r1'), [{ type: 'TTSK', id: 'k1', field: 'roleID' }]]]);
+    return preparePlan({ catalog, target, policy: 'default', entities, removals: [{ type: 'ROLE', id: 'r1' }], lookup, decisions: [], overrides: [] });
+  }
+
+  it('refuses to remove an object that target objects still point at', () => {
+    const r = entry(plan([]), 'ROLE', 'r1');
+    assert.deepEqual([r.action, r.isValid], ['REMOVE', false]);
+    assert.equal(r.reason, 'removing it would leave 1 object in the target pointing at it (TTSK:k1 roleID); remove them too or change their refs first');
+  });
+
+  it('removes it when the same plan rewrites the referrer without that ref', () => {
+    const entries = plan([entity({ type: 'TTSK', id: 'k1', name: 'Brief', fields: { templateID: 't1', roleID: 'r2' } }, 0)]);
+    assert.deepEqual([entry(entries, 'TTSK', 'k1').action, entry(entries, 'ROLE', 'r1').isValid], ['UPDATE', true]);
+    // A plan that keeps the ref (USEEXISTING: the same content) does not free it.
+    const kept = plan([entity({ type: 'TTSK', id: 'k1', name: 'Brief', fields: { templateID: 't1', roleID: 'r1' } }, 0)]);
+    assert.deepEqual([entry(kept, 'TTSK', 'k1').action, entry(kept, 'ROLE', 'r1').isValid], ['USEEXISTING', false]);
+  });
+});
+
 describe('planInstall', () => {
   it('rewrites every ref to target ids and patches cycles in a second phase', async () => {
     const w = world()
