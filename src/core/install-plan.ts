@@ -1,6 +1,6 @@
 import type { Catalog, Environment, FerryObject, PackageEntity, PlanEntry, StoredObject, TypeCode } from './types.js';
-import { key, makeTranslator, mergeContent, targetContent } from './plan.js';
-import { refIds, refsOf, typeSpec } from './refs.js';
+import { key, mergeContent, targetContent } from './plan.js';
+import { typeSpec } from './refs.js';
 import { ConflictError } from './errors.js';
 import { KeyMap } from './key-map.js';
 
@@ -14,7 +14,10 @@ export type InstallStep =
   | { op: 'patch'; type: TypeCode; sourceId: string; targetId: string; fields: Record<string, unknown> };
 
 /** The part of a plan entry an install reads (the store can load just these columns). */
-export type InstallEntry = Pick<PlanEntry, 'type' | 'sourceId' | 'action' | 'targetId' | 'isValid' | 'reason' | 'ord'>;
+export type InstallEntry = Pick<PlanEntry, 'type' | 'sourceId' | 'action' | 'targetId' | 'isValid' | 'reason' | 'ord'> & {
+  /** For a CREATE: the id minted for it when the plan was prepared. */
+  newId?: string | null;
+};
 
 export interface InstallPlanInput {
   catalog: Catalog;
@@ -27,8 +30,8 @@ export interface InstallPlanInput {
   targets: ReadonlyMap<string, StoredObject>;
   /** key(type, sourceId) -> target id for refs outside the package. */
   externals: ReadonlyMap<string, string>;
-  /** Id for an object the install creates. */
-  newId: (type: TypeCode) => string;
+  /** Id of the object a CREATE entry makes. */
+  newId: (en: InstallEntry) => string;
 }
 
 /**
@@ -48,24 +51,39 @@ export function planInstall(input: InstallPlanInput): InstallStep[] {
     );
   }
 
-  // Target ids first: every CREATE gets its id before any ref is rewritten,
-  // so refs to objects created later in the order are known (and deferred).
-  const finalEntries = entries.map((en) =>
-    en.action === 'CREATE' ? { ...en, targetId: input.newId(en.type) } : en,
-  );
-  // Entry and install position of each entity, in one lookup.
-  const byKey = new KeyMap<{ en: InstallEntry; pos: number }>();
-  for (const en of finalEntries) if (en.action !== 'REMOVE') byKey.set(en.type, en.sourceId, { en, pos: -1 });
+  // One slot per entity entry: its target id (a CREATE's is minted before
+  // any ref is rewritten, so refs to objects created later in the order are
+  // known) and its position in the install order.
+  const slots = new KeyMap<{ en: InstallEntry; targetId: string | null; pos: number }>();
+  for (const en of entries) {
+    if (en.action !== 'REMOVE') slots.set(en.type, en.sourceId, { en, targetId: en.action === 'CREATE' ? input.newId(en) : en.targetId, pos: -1 });
+  }
   input.entities.forEach((e, i) => {
-    const slot = byKey.get(e.type, e.id);
+    const slot = slots.get(e.type, e.id);
     if (slot) slot.pos = i;
   });
-  const translate = makeTranslator(finalEntries, input.externals);
+
+  // Translation of a ref of the entity at position `at` (the makeTranslator
+  // rules: an IGNOREd entity without a target drops the ref; outside the
+  // package, the external ref's target), noting on the way each ref to an
+  // object this install creates at `at` or later: those are deferred.
+  let at = 0;
+  let deferred: string[] = [];
+  let later: Set<string> | undefined;
+  const translate = (type: TypeCode, id: string, field: string): string | undefined => {
+    const slot = slots.get(type, id);
+    if (slot === undefined) return input.externals.get(key(type, id));
+    if (slot.en.action === 'CREATE' && slot.pos >= at) {
+      if (!deferred.includes(field)) deferred.push(field);
+      (later ??= new Set()).add(slot.targetId!);
+    }
+    return slot.targetId ?? undefined;
+  };
 
   const steps: InstallStep[] = [];
   const patches: InstallStep[] = [];
 
-  for (const en of finalEntries) {
+  for (const en of entries) {
     if (en.action !== 'REMOVE') continue;
     const before = en.targetId ? targets.get(key(en.type, en.targetId)) : undefined;
     if (!before) steps.push({ op: 'skip', type: en.type, sourceId: en.sourceId, targetId: null, reason: 'not present in the target' });
@@ -74,7 +92,7 @@ export function planInstall(input: InstallPlanInput): InstallStep[] {
 
   for (let i = 0; i < input.entities.length; i++) {
     const e = input.entities[i]!;
-    const en = byKey.get(e.type, e.id)?.en;
+    const en = slots.get(e.type, e.id)?.en;
     if (!en) throw new Error(`no plan entry for ${e.type}:${e.id}`);
     const spec = typeSpec(catalog, e.type);
     switch (en.action) {
@@ -91,41 +109,29 @@ export function planInstall(input: InstallPlanInput): InstallStep[] {
         if (en.action !== 'CREATE' && !before) {
           throw new ConflictError('STALE_PLAN', `target ${e.type}:${en.targetId} no longer exists; prepare again`);
         }
+        at = i;
+        deferred = [];
+        later = undefined;
         let object = targetContent(spec, e, input.target, translate, before).object;
         if (en.action === 'MERGE' && before) object = mergeContent(spec, object, before);
-        object.id = en.targetId!;
+        const targetId = slots.get(e.type, e.id)!.targetId!;
+        object.id = targetId;
 
-        // Refs to objects this install creates later in the order: leave them
-        // out now, patch them in after everything exists.
-        const deferred: string[] = [];
-        for (const ref of refsOf(spec, e)) {
-          const target = byKey.get(ref.type, ref.id);
-          if (!target || target.en.action !== 'CREATE') continue;
-          if (target.pos < i) continue;
-          if (!deferred.includes(ref.field)) deferred.push(ref.field);
-        }
+        // Refs to objects this install creates later in the order (noted by
+        // translate): leave them out now, patch them in after everything exists.
         // Both objects are fresh (targetContent, mergeContent): no need to copy them when nothing is deferred.
         const initial = deferred.length > 0 ? { ...object.fields } : object.fields;
         for (const field of deferred) {
           const value = object.fields[field];
-          if (Array.isArray(value)) {
-            const later = new Set(
-              refIds(e.fields[field])
-                .filter((id) => (byKey.get(spec.refs[field]!.type, id)?.pos ?? -1) >= i)
-                .map((id) => translate(spec.refs[field]!.type, id)),
-            );
-            initial[field] = value.filter((v) => !later.has(v as string));
-          } else {
-            initial[field] = null;
-          }
+          initial[field] = Array.isArray(value) ? value.filter((v) => !later!.has(v as string)) : null;
         }
         const first = deferred.length > 0 ? { ...object, fields: initial } : object;
-        if (en.action === 'CREATE') steps.push({ op: 'create', type: e.type, sourceId: e.id, targetId: en.targetId!, object: first, deferred });
-        else steps.push({ op: 'update', type: e.type, sourceId: e.id, targetId: en.targetId!, object: first, before: before!, merge: en.action === 'MERGE', deferred });
+        if (en.action === 'CREATE') steps.push({ op: 'create', type: e.type, sourceId: e.id, targetId, object: first, deferred });
+        else steps.push({ op: 'update', type: e.type, sourceId: e.id, targetId, object: first, before: before!, merge: en.action === 'MERGE', deferred });
         if (deferred.length > 0) {
           const fields: Record<string, unknown> = {};
           for (const f of deferred) fields[f] = object.fields[f];
-          patches.push({ op: 'patch', type: e.type, sourceId: e.id, targetId: en.targetId!, fields });
+          patches.push({ op: 'patch', type: e.type, sourceId: e.id, targetId, fields });
         }
         continue;
       }

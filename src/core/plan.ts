@@ -371,10 +371,10 @@ export function targetContent(
   spec: TypeSpec,
   e: FerryObject,
   target: Pick<Environment, 'parameters' | 'targetOwned'>,
-  translate: (type: TypeCode, id: string) => string | undefined,
+  translate: (type: TypeCode, id: string, field: string) => string | undefined,
   existing: FerryObject | undefined,
 ): ContentResult {
-  let fields = rewriteRefs(spec, e.fields, (type, id) => translate(type, id));
+  let fields = rewriteRefs(spec, e.fields, translate);
   const missing = new Set<string>();
   fields = substitute(fields, target.parameters, missing) as Record<string, unknown>;
   const name = substitute(e.name, target.parameters, missing) as string;

@@ -1,4 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import { newObjectId } from '../core/ids.js';
 import type {
   Action,
   Catalog,
@@ -70,34 +71,12 @@ export interface PreparedPlan {
 }
 
 const now = () => new Date().toISOString();
-/**
- * New object ids: 32 hex digits, time-ordered like UUIDv7 (12 digits of
- * milliseconds, an 8-digit counter, 12 random digits). Ids the install mints
- * therefore land at the end of the objects index instead of at random pages
- * all over it: a 100k-object install touches far fewer pages.
- */
-const newObjectId = (() => {
-  let pool = '';
-  let at = 0;
-  let lastMs = 0;
-  let prefix = '';
-  let counter = 0;
-  return () => {
-    const ms = Date.now();
-    if (ms > lastMs) {
-      lastMs = ms;
-      prefix = ms.toString(16).padStart(12, '0');
-      counter = 0;
-    } else counter++; // same millisecond, or the clock went back: keep counting under the last prefix
-    if (at >= pool.length) {
-      pool = randomBytes(6 * 2048).toString('hex');
-      at = 0;
-    }
-    at += 12;
-    return prefix + (counter >>> 0).toString(16).padStart(8, '0') + pool.slice(at - 12, at);
-  };
-})();
 const ENTITY_BATCH = 2000;
+/** Restore points per stored chunk (restore_chunks row). */
+const RESTORE_CHUNK = 2000;
+
+/** The id an entry's object gets if the install creates it: minted for every CREATE when the plan is stored (time-ordered). */
+const mintForCreate = (e: PlanEntry): string | null => (e.action === 'CREATE' ? newObjectId() : null);
 
 /**
  * The use cases. The CLI, the native API and every dialect go through here;
@@ -565,7 +544,7 @@ export class Engine {
     };
     await this.store.transaction(async (tx) => {
       await tx.createInstallation(installation);
-      await tx.insertEntries(installation.id, entries);
+      await tx.insertEntries(installation.id, entries, mintForCreate);
       if (opts.remember) await this.remember(tx, target.id, pkg.sourceEnvUid, overrides);
       await this.audit(actor, 'plan.prepare', target.id, installation.id, 'ok', { packageId: pkg.id, summary: installation.summary }, tx);
     });
@@ -637,7 +616,7 @@ export class Engine {
       updatedAt: now(),
     };
     await this.store.transaction(async (tx) => {
-      await tx.replaceEntries(inst.id, entries);
+      await tx.replaceEntries(inst.id, entries, mintForCreate);
       await tx.updateInstallation(updated);
       if (opts.remember) await this.remember(tx, target.id, pkg.sourceEnvUid, given);
       await this.audit(actor, 'plan.revalidate', target.id, inst.id, 'ok', { overrides: overrides.length, summary: updated.summary }, tx);
@@ -805,7 +784,7 @@ export class Engine {
     return steps;
   }
 
-  private async computeSteps(store: Store, inst: Installation, target: Environment, newId: (type: TypeCode) => string): Promise<{ steps: InstallStep[]; entities: PackageEntity[]; entries: InstallEntry[] }> {
+  private async computeSteps(store: Store, inst: Installation, target: Environment, newId: (en: InstallEntry) => string): Promise<{ steps: InstallStep[]; entities: PackageEntity[]; entries: InstallEntry[] }> {
     const pkg = await store.getPackage(inst.packageId);
     if (!pkg) throw new NotFoundError('package', inst.packageId);
     const entities: PackageEntity[] = [];
@@ -886,11 +865,14 @@ export class Engine {
         if (current.version !== inst.preparedAtVersion) {
           throw new ConflictError('STALE_PLAN', `target ${target.id} changed since the plan was prepared (version ${inst.preparedAtVersion} -> ${current.version}); prepare again`);
         }
-        const { steps, entries } = await this.computeSteps(tx, inst, current, () => newObjectId());
+        const { steps, entries } = await this.computeSteps(tx, inst, current, (en) => {
+          if (!en.newId) throw new ConflictError('STALE_PLAN', `installation ${inst.id} was prepared by an earlier version of Ferry; prepare again`);
+          return en.newId;
+        });
         const skipped = await this.executeSteps(tx, target.id, inst, steps, opts, (s) => (failedStep = s));
         // Every entry gets the outcome of its action in one statement; only
         // removals whose target was already gone differ.
-        await tx.completeEntries(inst.id, OUTCOMES, { envId: target.id, sourceUid: inst.sourceEnvUid });
+        await tx.completeEntries(inst.id, OUTCOMES);
         if (skipped.length > 0) {
           const removals = new KeyMap<InstallEntry>();
           for (const en of entries) if (en.action === 'REMOVE') removals.set(en.type, en.sourceId, en);
@@ -930,11 +912,10 @@ export class Engine {
   }
 
   /**
-   * Run the steps inside the install's transaction: objects, restore points
-   * (the prior content of what is updated or removed; what is created needs
-   * none, its plan entry records it), the ID map. Returns the removals that
-   * were skipped because their target was already gone: the only entries
-   * whose outcome is not the one of their action (OUTCOMES).
+   * Run the steps inside the install's transaction: objects, restore points,
+   * the ID map. Returns the removals that were skipped because their target
+   * was already gone: the only entries whose outcome is not the one of their
+   * action (OUTCOMES).
    */
   private async executeSteps(
     tx: Store,
@@ -945,20 +926,21 @@ export class Engine {
     current: (s: InstallStep) => void,
   ): Promise<{ type: TypeCode; sourceId: string; reason: string | null }[]> {
     const skipped: { type: TypeCode; sourceId: string; reason: string | null }[] = [];
-    const restore: RestorePointRow[] = [];
-    /** Hash of every object written, as it stands at the end (the ID map records it). */
+    /**
+     * One restore point per write, in order: what was there before (null for
+     * a creation) and the object's hash once the install is done. They are
+     * written at the end, in chunks, when every final hash is known.
+     */
+    const points: RestorePointRow[] = [];
+    /** Hash of every object written, as it stands at the end. */
     const finalHash = new KeyMap<string>();
     /** Rows that a patch step will complete; only these are kept. */
     const toPatch = new KeyMap<{ row: ObjectRow; patched: boolean }>();
-    /** Seq of the restore point of each object updated; objects written more than once keep every seq. */
-    const pointSeq = new KeyMap<number>();
-    const rewritten = new KeyMap<{ type: TypeCode; id: string; seqs: number[] }>();
     const idMapRows: { type: TypeCode; sourceId: string; targetId: string }[] = [];
     const idMapDeletes: { type: TypeCode; id: string }[] = [];
     const registered: { type: TypeCode; id: string }[] = [];
     let creates: ObjectRow[] = [];
     let updates: ObjectRow[] = [];
-    let seq = 0;
     const total = steps.length;
     let done = 0;
 
@@ -969,27 +951,11 @@ export class Engine {
       if (updates.length) await tx.upsertObjects(updates);
       creates = [];
       updates = [];
-      if (restore.length) {
-        await tx.insertRestorePoints(inst.id, restore, seq);
-        seq += restore.length;
-        restore.length = 0;
-      }
       opts.onProgress?.({ phase: 'install', done, total });
     };
-    const wrote = (step: { type: TypeCode; targetId: string; deferred: string[] }, row: ObjectRow, point: RestorePointRow | null) => {
+    const wrote = (step: { type: TypeCode; targetId: string; deferred: string[] }, row: ObjectRow, before: StoredObject | null) => {
       finalHash.set(step.type, step.targetId, row.hash);
-      if (point) {
-        // The restore point pushed now gets seq + restore.length when flushed.
-        const at = seq + restore.length;
-        restore.push(point);
-        const first = pointSeq.get(step.type, step.targetId);
-        if (first === undefined) pointSeq.set(step.type, step.targetId, at);
-        else {
-          const again = rewritten.get(step.type, step.targetId);
-          if (again) again.seqs.push(at);
-          else rewritten.set(step.type, step.targetId, { type: step.type, id: step.targetId, seqs: [first, at] });
-        }
-      }
+      points.push({ envId: row.envId, type: step.type, targetId: step.targetId, before, afterHash: row.hash });
       if (step.deferred.length > 0) toPatch.set(step.type, step.targetId, { row, patched: false });
     };
 
@@ -1001,7 +967,7 @@ export class Engine {
           const scope = this.scopeOf(envId, step.type);
           await flush();
           await tx.deleteObjects(scope, [{ type: step.type, id: step.targetId }]);
-          restore.push({ envId: scope, type: step.type, targetId: step.targetId, before: step.before, afterHash: null });
+          points.push({ envId: scope, type: step.type, targetId: step.targetId, before: step.before, afterHash: null });
           idMapDeletes.push({ type: step.type, id: step.sourceId });
           break;
         }
@@ -1015,7 +981,7 @@ export class Engine {
         case 'update': {
           const row = this.toRow(envId, step.object);
           updates.push(row);
-          wrote(step, row, { envId: row.envId, type: step.type, targetId: step.targetId, before: step.before, afterHash: row.hash });
+          wrote(step, row, step.before);
           idMapRows.push({ type: step.type, sourceId: step.sourceId, targetId: step.targetId });
           break;
         }
@@ -1042,23 +1008,16 @@ export class Engine {
     }
     await flush();
 
-    // Second phase of reference cycles: the patched rows. Once anything was
-    // patched, every restore point records the final hash of its object:
-    // the patched ones, and any object two steps wrote (the earlier point
-    // would be stale); all others already hold it. Created objects have no
-    // restore point: the ID map below gets their final hash.
+    // Second phase of reference cycles: the patched rows.
     const patches = [...toPatch.values()].filter((p) => p.patched);
-    if (patches.length) {
-      await tx.upsertObjects(patches.map((p) => p.row));
-      const fixes: { seq: number; afterHash: string }[] = [];
-      for (const { row } of patches) {
-        const at = pointSeq.get(row.type, row.id);
-        if (at === undefined || rewritten.has(row.type, row.id)) continue;
-        fixes.push({ seq: at, afterHash: row.hash });
-      }
-      for (const r of rewritten.values()) for (const at of r.seqs) fixes.push({ seq: at, afterHash: finalHash.get(r.type, r.id)! });
-      await tx.setRestorePointHashes(inst.id, fixes);
-    }
+    if (patches.length) await tx.upsertObjects(patches.map((p) => p.row));
+
+    // Restore points hold each object's final hash: patched objects, and
+    // objects two steps wrote, end up with another than their first write's.
+    if (patches.length) for (const p of points) if (p.afterHash !== null) p.afterHash = finalHash.get(p.type, p.targetId)!;
+    const chunks: RestorePointRow[][] = [];
+    for (let i = 0; i < points.length; i += RESTORE_CHUNK) chunks.push(points.slice(i, i + RESTORE_CHUNK));
+    await tx.insertRestoreChunks(inst.id, chunks);
 
     // ID map: what each source object is now in this target, and its hash as installed.
     const regHashes = new Map<string, string>();
@@ -1093,52 +1052,58 @@ export class Engine {
       return await this.store.transaction(async (tx) => {
         await tx.lockEnvironmentRow(target.id);
         const points = await tx.getRestorePoints(inst.id);
-        // What the install created: its CREATE entries (installs recorded
-        // before 0003_created_hash have restore points with no prior content instead).
-        const created = await tx.getCreated(inst.id, [target.id, SERVER_SCOPE]);
         const changed: string[] = [];
         // Only hashes are compared: read without the objects' fields.
-        const current = new Map<string, { hash: string }>();
-        for (const o of await tx.getRestorePointHashes(inst.id, points)) current.set(`${o.envId}\u0000${key(o.type, o.id)}`, o);
+        const current = new Map<string, string>();
+        const byScope = new Map<string, { type: TypeCode; id: string }[]>();
+        for (const p of points) {
+          const list = byScope.get(p.envId);
+          if (list) list.push({ type: p.type, id: p.targetId });
+          else byScope.set(p.envId, [{ type: p.type, id: p.targetId }]);
+        }
+        for (const [scope, list] of byScope) for (const o of await tx.getObjectHashes(scope, list)) current.set(`${scope}\u0000${key(o.type, o.id)}`, o.hash);
         for (const p of points) {
           const now = current.get(`${p.envId}\u0000${key(p.type, p.targetId)}`);
-          const ok = p.afterHash === null ? !now : now?.hash === p.afterHash;
+          const ok = p.afterHash === null ? now === undefined : now === p.afterHash;
           if (!ok) changed.push(`${p.type}:${p.targetId}`);
         }
-        for (const c of created) if (c.hash !== c.afterHash) changed.push(`${c.type}:${c.targetId}`);
         if (changed.length > 0) {
           throw new ConflictError(
             'CHANGED_SINCE_INSTALL',
             `cannot roll back installation ${inst.id}: ${changed.length} object${changed.length > 1 ? 's' : ''} changed since it ran (${changed.slice(0, 5).join(', ')}${changed.length > 5 ? ', ...' : ''})`,
           );
         }
+        // Walk back: the earliest point of an object holds what was there before the install.
         const deletes = new Map<string, { type: TypeCode; id: string }[]>();
-        const del = (envId: string, type: TypeCode, id: string) => {
-          const list = deletes.get(envId);
-          if (list) list.push({ type, id });
-          else deletes.set(envId, [{ type, id }]);
-        };
-        const restores: ObjectRow[] = [];
-        for (const p of [...points].reverse()) {
-          if (p.before === null) del(p.envId, p.type, p.targetId);
-          else restores.push({ ...this.toRow(target.id, p.before), envId: p.envId });
+        const first = new Map<string, RestorePointRow>();
+        for (const p of points) {
+          const k = `${p.envId}\u0000${key(p.type, p.targetId)}`;
+          if (!first.has(k)) first.set(k, p);
         }
-        for (const c of created) del(c.envId!, c.type, c.targetId);
+        const restores: ObjectRow[] = [];
+        for (const p of first.values()) {
+          if (p.before === null) {
+            const list = deletes.get(p.envId);
+            if (list) list.push({ type: p.type, id: p.targetId });
+            else deletes.set(p.envId, [{ type: p.type, id: p.targetId }]);
+          } else {
+            restores.push({ ...this.toRow(target.id, p.before), envId: p.envId });
+          }
+        }
         for (const [scope, list] of deletes) await tx.deleteObjects(scope, list);
-        // A restore point holds an object at most once, so upserting the set is order-free.
         await tx.upsertObjects(restores);
 
         // The ID map: rows that point at objects the rollback deleted go; rows
         // for restored objects keep their mapping with the restored hash.
         const mine = await tx.getIdMapForInstallation(target.id, inst.id);
-        const deleted = new Set([...points.filter((p) => p.before === null).map((p) => key(p.type, p.targetId)), ...created.map((c) => key(c.type, c.targetId))]);
+        const deleted = new Set([...first.values()].filter((p) => p.before === null).map((p) => key(p.type, p.targetId)));
         const restoredHash = new Map(restores.map((r) => [key(r.type, r.id), r.hash]));
         const drop = mine.filter((r) => deleted.has(key(r.type, r.targetId)));
         const keep = mine.filter((r) => !deleted.has(key(r.type, r.targetId)) && restoredHash.has(key(r.type, r.targetId)));
         await tx.deleteIdMap(target.id, inst.sourceEnvUid, drop.map((r) => ({ type: r.type, id: r.sourceId })));
         await tx.upsertIdMap(target.id, inst.id, keep.map((r) => ({ ...r, hash: restoredHash.get(key(r.type, r.targetId))! })));
 
-        await this.bumpVersions(tx, target.id, [...points.map((p) => p.type), ...created.map((c) => c.type)]);
+        await this.bumpVersions(tx, target.id, points.map((p) => p.type));
         const ts = new Date().toISOString();
         const done: Installation = { ...inst, status: 'ROLLED_BACK', rolledBackAt: ts, updatedAt: ts };
         await tx.updateInstallation(done);

@@ -261,12 +261,20 @@ function migrations(caps: DialectCapabilities): Record<string, Migration> {
           .execute();
       },
     },
-    // What an install created is recorded on its plan entry (target id and
-    // the hash it was installed with) instead of one restore point row per
-    // created object: rollback finds creations there.
-    '0003_created_hash': {
+    // Install records (issue 4): the id each CREATE will get is minted when
+    // the plan is prepared (time-ordered, so the install appends to the
+    // objects index), and restore points are kept in chunks of a few
+    // thousand per row instead of one row per object.
+    '0003_install_records': {
       async up(db: Kysely<any>) {
-        await db.schema.alterTable('installation_entries').addColumn('after_hash', 'text').execute();
+        await db.schema.alterTable('installation_entries').addColumn('new_id', 'text').execute();
+        await db.schema
+          .createTable('restore_chunks')
+          .addColumn('installation_id', 'text', (c) => c.notNull())
+          .addColumn('seq', 'integer', (c) => c.notNull())
+          .addColumn('points', 'text', (c) => c.notNull())
+          .addPrimaryKeyConstraint('restore_chunks_pk', ['installation_id', 'seq'])
+          .execute();
       },
     },
   };

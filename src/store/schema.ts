@@ -105,8 +105,8 @@ export interface InstallationEntriesTable {
   ord: number;
   installation_status: string;
   status_reason: string | null;
-  /** For an entry the install CREATEd: the object's hash as installed (rollback checks it). */
-  after_hash: string | null;
+  /** For a CREATE: the id the object will get, minted when the plan is prepared. */
+  new_id: string | null;
 }
 
 export interface IdMapTable {
@@ -130,6 +130,13 @@ export interface RestorePointsTable {
   /** Hash right after the install, null when the install removed it. */
   after_hash: string | null;
   seq: number;
+}
+
+/** Restore points of one installation, a few thousand per row (JSON array of RestorePointRow), in order. */
+export interface RestoreChunksTable {
+  installation_id: string;
+  seq: number;
+  points: string;
 }
 
 export interface DecisionsTable {
@@ -162,7 +169,9 @@ export interface Database {
   installations: InstallationsTable;
   installation_entries: InstallationEntriesTable;
   id_map: IdMapTable;
+  /** Restore points as installs before 0003 wrote them, one row each; read by rollback, no longer written. */
   restore_points: RestorePointsTable;
+  restore_chunks: RestoreChunksTable;
   decisions: DecisionsTable;
   audit: AuditTable;
 }

@@ -740,10 +740,11 @@ export class Store {
     return rows.map(toInstallation);
   }
 
-  async insertEntries(installationId: string, entries: readonly PlanEntry[]): Promise<void> {
+  /** Store a plan's entries; `newId` gives the id an entry's object will get if the install creates it (minted at prepare). */
+  async insertEntries(installationId: string, entries: readonly PlanEntry[], newId: (e: PlanEntry) => string | null = () => null): Promise<void> {
     try {
       await this.insertValues(
-        entries.map((e) => entryValues(installationId, e)),
+        entries.map((e) => entryValues(installationId, e, newId(e))),
         (values) => this.db.insertInto('installation_entries').values(values),
       );
     } catch (e) {
@@ -751,45 +752,30 @@ export class Store {
     }
   }
 
-  /**
-   * Record each entry's install outcome (status, target id, reason). Only
-   * those columns change, so where the dialect prefers per-row statements
-   * each row is updated in place (no index is touched); elsewhere the
-   * entries are read and replaced whole, in batches.
-   */
+  /** Record the install outcome of some entries (the exceptions completeEntries leaves), one row each. */
   async setEntryOutcomes(installationId: string, outcomes: readonly EntryOutcome[]): Promise<void> {
-    const fast = await this.runPerRow(
-      outcomes,
-      (e) => [e.installationStatus, e.targetId, e.statusReason, e.type, e.sourceId],
-      (at) =>
-        this.db
-          .updateTable('installation_entries')
-          .set({ installation_status: at(0), target_id: at(1), status_reason: at(2) })
-          .where('installation_id', '=', installationId)
-          .where('type', '=', at(3))
-          .where('source_id', '=', at(4)),
-    );
+    const update = (at: (i: number) => never) =>
+      this.db
+        .updateTable('installation_entries')
+        .set({ installation_status: at(0), target_id: at(1), status_reason: at(2) })
+        .where('installation_id', '=', installationId)
+        .where('type', '=', at(3))
+        .where('source_id', '=', at(4));
+    const values = (e: EntryOutcome) => [e.installationStatus, e.targetId, e.statusReason, e.type, e.sourceId];
+    const fast = await this.runPerRow(outcomes, values, update);
     if (fast !== undefined) return;
-    const byKey = new Map(outcomes.map((o) => [`${o.type}\u0000${o.sourceId}`, o]));
-    const entries = (await this.getEntries(installationId)).map((en) => {
-      const o = byKey.get(`${en.type}\u0000${en.sourceId}`);
-      return o ? { ...en, installationStatus: o.installationStatus, targetId: o.targetId, statusReason: o.statusReason } : en;
-    });
-    await this.replaceEntries(installationId, entries);
+    for (const o of outcomes) {
+      const v = values(o);
+      await update((i) => v[i] as never).execute();
+    }
   }
 
   /**
-   * Record a completed install on all its entries at once: each entry gets
-   * the outcome of its action, and every CREATE entry the id and hash its
-   * object was created with, taken from the ID map the install just wrote
-   * (`envId`, `sourceUid`). Two statements whatever the plan's size;
-   * exceptions follow with setEntryOutcomes.
+   * Record a completed install on all its entries in one statement: each
+   * entry gets the outcome of its action, and every CREATE the id minted for
+   * it at prepare. Exceptions follow with setEntryOutcomes.
    */
-  async completeEntries(
-    installationId: string,
-    outcomes: Readonly<Record<Action, { status: EntryStatus; reason: string | null }>>,
-    created: { envId: string; sourceUid: string },
-  ): Promise<void> {
+  async completeEntries(installationId: string, outcomes: Readonly<Record<Action, { status: EntryStatus; reason: string | null }>>): Promise<void> {
     // Literals, not parameters: the table is Ferry's own, and PostgreSQL
     // cannot type a parameter that is only ever a CASE result.
     const actions = Object.keys(outcomes) as Action[];
@@ -797,48 +783,39 @@ export class Store {
       sql<string>`case action ${sql.join(actions.map((a) => sql`when ${sql.lit(a)} then ${sql.lit(pick(outcomes[a]))}`), sql` `)} end`;
     await this.db
       .updateTable('installation_entries')
-      .set({ installation_status: cases((o) => o.status), status_reason: cases((o) => o.reason) })
+      .set({
+        installation_status: cases((o) => o.status),
+        status_reason: cases((o) => o.reason),
+        target_id: sql<string>`case when action = 'CREATE' then new_id else target_id end`,
+      })
       .where('installation_id', '=', installationId)
       .execute();
-    await sql`update installation_entries set (target_id, after_hash) = (
-        select m.target_id, m.hash from id_map m
-        where m.env_id = ${created.envId} and m.source_uid = ${created.sourceUid}
-          and m.type = installation_entries.type and m.source_id = installation_entries.source_id)
-      where installation_id = ${installationId} and action = 'CREATE'`.execute(this.db);
-  }
-
-  /**
-   * The objects an installation created (CREATE entries it recorded with
-   * completeEntries), with the hash each had when installed and, where the
-   * object still exists in `envIds`, the hash it has now.
-   */
-  async getCreated(installationId: string, envIds: readonly string[]): Promise<{ envId: string | null; type: TypeCode; targetId: string; afterHash: string; hash: string | null }[]> {
-    const rows = await this.read
-      .selectFrom('installation_entries as e')
-      .leftJoin('objects as o', (j) => j.onRef('o.type', '=', 'e.type').onRef('o.id', '=', 'e.target_id').on('o.env_id', 'in', envIds as string[]))
-      .select(['e.type as type', 'e.target_id as target_id', 'e.after_hash as after_hash', 'o.env_id as env_id', 'o.hash as hash'])
-      .where('e.installation_id', '=', installationId)
-      .where('e.after_hash', 'is not', null)
-      .orderBy('e.ord')
-      .execute();
-    return rows.map((r) => ({ envId: r.env_id, type: r.type, targetId: r.target_id!, afterHash: r.after_hash!, hash: r.hash }));
   }
 
   /** What an install needs of each entry, in plan order: fewer columns to read than getEntries (a third of the time at 100k). */
   async getInstallEntries(installationId: string): Promise<InstallEntry[]> {
     const rows = await this.read
       .selectFrom('installation_entries')
-      .select(['type', 'source_id', 'action', 'target_id', 'is_valid', 'reason', 'ord'])
+      .select(['type', 'source_id', 'action', 'target_id', 'is_valid', 'reason', 'ord', 'new_id'])
       .where('installation_id', '=', installationId)
       .orderBy('ord')
       .execute();
-    return rows.map((r) => ({ type: r.type, sourceId: r.source_id, action: r.action as Action, targetId: r.target_id, isValid: Number(r.is_valid) === 1, reason: r.reason, ord: Number(r.ord) }));
+    return rows.map((r) => ({
+      type: r.type,
+      sourceId: r.source_id,
+      action: r.action as Action,
+      targetId: r.target_id,
+      isValid: Number(r.is_valid) === 1,
+      reason: r.reason,
+      ord: Number(r.ord),
+      newId: r.new_id,
+    }));
   }
 
   /** Replace all entries of an installation (re-validation after overrides). */
-  async replaceEntries(installationId: string, entries: readonly PlanEntry[]): Promise<void> {
+  async replaceEntries(installationId: string, entries: readonly PlanEntry[], newId?: (e: PlanEntry) => string | null): Promise<void> {
     await this.db.deleteFrom('installation_entries').where('installation_id', '=', installationId).execute();
-    await this.insertEntries(installationId, entries);
+    await this.insertEntries(installationId, entries, newId);
   }
 
   async getEntries(installationId: string, opts: { type?: TypeCode } = {}): Promise<PlanEntry[]> {
@@ -999,71 +976,22 @@ export class Store {
 
   // ---------------------------------------------------------------- restore points
 
-  async insertRestorePoints(installationId: string, rows: readonly RestorePointRow[], startSeq = 0): Promise<void> {
-    let seq = startSeq;
+  /** Restore points of an installation, as numbered chunks (`seq` 0, 1, ...), in order. */
+  async insertRestoreChunks(installationId: string, chunks: readonly (readonly RestorePointRow[])[]): Promise<void> {
     await this.insertValues(
-      rows.map((r) => ({
-        installation_id: installationId,
-        env_id: r.envId,
-        type: r.type,
-        target_id: r.targetId,
-        before: r.before ? json(r.before) : null,
-        after_hash: r.afterHash,
-        seq: seq++,
-      })),
-      (values) => this.db.insertInto('restore_points').values(values),
+      chunks.map((points, seq) => ({ installation_id: installationId, seq, points: json(points) })),
+      (values) => this.db.insertInto('restore_chunks').values(values),
     );
   }
 
-  /** Set the after-install hash of some restore points, by seq (objects patched after their first write). */
-  async setRestorePointHashes(installationId: string, rows: readonly { seq: number; afterHash: string }[]): Promise<void> {
-    const update = (hash: string, seq: number) =>
-      this.db.updateTable('restore_points').set({ after_hash: hash }).where('installation_id', '=', installationId).where('seq', '=', seq);
-    const fast = await this.runPerRow(rows, (r) => [r.afterHash, r.seq], (at) => update(at(0), at(1)));
-    if (fast !== undefined) return;
-    for (const r of rows) await update(r.afterHash, r.seq).execute();
-  }
-
-  /**
-   * The current hash of every object an installation's restore points name
-   * (that still exists): by one join where the dialect prefers it, else by
-   * keyed lookups of `points` (the installation's restore points).
-   */
-  async getRestorePointHashes(installationId: string, points: readonly RestorePointRow[]): Promise<{ envId: string; type: TypeCode; id: string; hash: string }[]> {
-    if (!this.caps.joinLookups) {
-      const byScope = new Map<string, KeyRef[]>();
-      for (const p of points) {
-        const list = byScope.get(p.envId);
-        if (list) list.push({ type: p.type, id: p.targetId });
-        else byScope.set(p.envId, [{ type: p.type, id: p.targetId }]);
-      }
-      const out: { envId: string; type: TypeCode; id: string; hash: string }[] = [];
-      for (const [envId, keys] of byScope) for (const o of await this.getObjectHashes(envId, keys)) out.push({ envId, ...o });
-      return out;
-    }
-    const rows = await this.read
-      .selectFrom('restore_points as rp')
-      .innerJoin('objects as o', (j) => j.onRef('o.env_id', '=', 'rp.env_id').onRef('o.type', '=', 'rp.type').onRef('o.id', '=', 'rp.target_id'))
-      .select(['o.env_id as env_id', 'o.type as type', 'o.id as id', 'o.hash as hash'])
-      .where('rp.installation_id', '=', installationId)
-      .execute();
-    return rows.map((r) => ({ envId: r.env_id, type: r.type, id: r.id, hash: r.hash }));
-  }
-
+  /** Every restore point of an installation, in the order they were taken (chunks, or one row each before 0003). */
   async getRestorePoints(installationId: string): Promise<RestorePointRow[]> {
-    const rows = await this.read
-      .selectFrom('restore_points')
-      .selectAll()
-      .where('installation_id', '=', installationId)
-      .orderBy('seq')
-      .execute();
-    return rows.map((r) => ({
-      envId: r.env_id,
-      type: r.type,
-      targetId: r.target_id,
-      before: parse<StoredObject | null>(r.before),
-      afterHash: r.after_hash,
-    }));
+    const out: RestorePointRow[] = [];
+    const legacy = await this.read.selectFrom('restore_points').selectAll().where('installation_id', '=', installationId).orderBy('seq').execute();
+    for (const r of legacy) out.push({ envId: r.env_id, type: r.type, targetId: r.target_id, before: parse<StoredObject | null>(r.before), afterHash: r.after_hash });
+    const chunks = await this.read.selectFrom('restore_chunks').select('points').where('installation_id', '=', installationId).orderBy('seq').execute();
+    for (const c of chunks) for (const p of JSON.parse(c.points) as RestorePointRow[]) out.push(p);
+    return out;
   }
 
   // ---------------------------------------------------------------- decisions
@@ -1346,7 +1274,7 @@ function toInstallation(r: Database['installations']): Installation {
   };
 }
 
-function entryValues(installationId: string, e: PlanEntry): Database['installation_entries'] {
+function entryValues(installationId: string, e: PlanEntry, newId: string | null): Database['installation_entries'] {
   return {
     installation_id: installationId,
     type: e.type,
@@ -1363,7 +1291,7 @@ function entryValues(installationId: string, e: PlanEntry): Database['installati
     ord: e.ord,
     installation_status: e.installationStatus,
     status_reason: e.statusReason,
-    after_hash: null,
+    new_id: newId,
   };
 }
 

@@ -9,6 +9,7 @@ import { exportPackage, importBundle } from '../../src/engine/bundles.js';
 import type { FerryObject, PlanEntry } from '../../src/core/types.js';
 import { FerryError } from '../../src/core/errors.js';
 import { DIALECTS, openTestEngine, type TestEngine } from '../support/engines.js';
+import { generateSample, sampleSelection } from '../../src/engine/sample-data.js';
 
 /** A small development environment: a template with tasks, a group hierarchy, a role, a user. */
 function devObjects(): FerryObject[] {
@@ -312,23 +313,21 @@ for (const dialect of DIALECTS) {
       assert.deepEqual(await snapshot(engine, 'prod'), before);
     });
 
-    it('records what an install created on its plan entries, with new ids in creation order, and rolls them back', async () => {
+    it('creates objects under the ids minted at prepare, in install order, and rolls them back', async () => {
       await engine.createEnvironment({ id: 'stage', name: 'Staging', tier: 'production' });
       // Server-scoped objects (users, groups) are seen from every environment.
       const before = await snapshot(engine, 'stage');
       const plan = await engine.prepare(pkgId, 'stage');
+      // The plan shows no target id for a CREATE until it is installed.
+      assert.ok(plan.entries.every((e) => e.action === 'CREATE' && e.targetId === null));
       const inst = await engine.install(plan.installation.id);
       const entries = await engine.getEntries(inst.id);
-      // Nothing matched in an empty target, so every entry was created, each under a fresh id.
       assert.deepEqual([...new Set(entries.map((e) => `${e.action} ${e.installationStatus}`))], ['CREATE INSTALLED']);
       const ids = entries.map((e) => e.targetId!);
       assert.ok(ids.every((id) => /^[0-9a-f]{32}$/.test(id)), ids.join(' '));
       assert.equal(new Set(ids).size, ids.length);
       // Minted in install order, so they sort in it: new rows go to the end of the index.
       assert.deepEqual([...ids].sort(), ids);
-      // No restore point per created object: the entries say what to delete.
-      const points = await engine.store.db.selectFrom('restore_points').select('seq').where('installation_id', '=', inst.id).execute();
-      assert.equal(points.length, 0);
       for (const e of entries) assert.equal((await engine.getObject('stage', e.type, e.targetId!)).id, e.targetId);
 
       // A created object deleted since: the rollback would not restore what is there now, so it is refused.
@@ -341,27 +340,46 @@ for (const dialect of DIALECTS) {
       assert.deepEqual(await snapshot(engine, 'stage'), before);
     });
 
-    it('rolls back an install recorded before 0003 (creations as restore points without prior content)', async () => {
+    it('rolls back an install recorded before 0003 (one restore point row per object)', async () => {
       await engine.createEnvironment({ id: 'legacy', name: 'Legacy', tier: 'production' });
       const before = await snapshot(engine, 'legacy');
       const plan = await engine.prepare(pkgId, 'legacy');
       const inst = await engine.install(plan.installation.id);
-      const entries = await engine.getEntries(inst.id);
-      // Rewrite the record the way the earlier schema kept it: one restore point per created object.
+      // Rewrite the record the way the earlier schema kept it: a row per restore point, no chunks.
       const db = engine.store.db;
+      const points = await engine.store.getRestorePoints(inst.id);
+      assert.equal(points.length, 10);
+      await db.deleteFrom('restore_chunks').where('installation_id', '=', inst.id).execute();
       await db
         .insertInto('restore_points')
-        .values(entries.map((e, seq) => ({ installation_id: inst.id, env_id: 'legacy', type: e.type, target_id: e.targetId!, before: null, after_hash: '', seq })))
+        .values(points.map((p, seq) => ({ installation_id: inst.id, env_id: p.envId, type: p.type, target_id: p.targetId, before: p.before ? JSON.stringify(p.before) : null, after_hash: p.afterHash, seq })))
         .execute();
-      for (const e of entries) {
-        const o = await engine.getObject('legacy', e.type, e.targetId!);
-        await db.updateTable('restore_points').set({ after_hash: o.hash }).where('installation_id', '=', inst.id).where('target_id', '=', o.id).execute();
-      }
-      await db.updateTable('installation_entries').set({ after_hash: null }).where('installation_id', '=', inst.id).execute();
+      assert.deepEqual(await engine.store.getRestorePoints(inst.id), points);
       await engine.rollback(inst.id);
       assert.deepEqual(await snapshot(engine, 'legacy'), before);
       const left = await db.selectFrom('id_map').select('source_id').where('env_id', '=', 'legacy').execute();
       assert.deepEqual(left, []);
+    });
+
+    it('installs and rolls back a package larger than one batch and one restore chunk, cycles included', async () => {
+      await engine.createEnvironment({ id: 'gen', name: 'Generated', tier: 'development' });
+      await engine.createEnvironment({ id: 'big', name: 'Big target', tier: 'production' });
+      await engine.loadObjects('gen', [...generateSample({ objects: 6000 })]);
+      const pkg = await engine.createPackage({ sourceEnvId: 'gen', name: 'Generated', selection: sampleSelection({ objects: 6000 }) });
+      assert.ok(pkg.entityCount > 4000, String(pkg.entityCount));
+      assert.ok(pkg.metadata.deferredRefs > 0, 'the sample has reference cycles');
+      await engine.setPackageStatus(pkg.id, 'ACTIVE');
+      const before = await snapshot(engine, 'big');
+      const plan = await engine.prepare(pkg.id, 'big');
+      assert.equal(plan.installation.summary.invalid, 0);
+      const inst = await engine.install(plan.installation.id);
+      const points = await engine.store.getRestorePoints(inst.id);
+      assert.equal(points.length, pkg.entityCount);
+      // Every point holds the hash its object ended with, patched cycles included.
+      const now = new Map((await engine.store.getObjectHashes('big', points.map((p) => ({ type: p.type, id: p.targetId })))).map((o) => [`${o.type}:${o.id}`, o.hash]));
+      assert.deepEqual(points.filter((p) => now.get(`${p.type}:${p.targetId}`) !== p.afterHash), []);
+      await engine.rollback(inst.id);
+      assert.deepEqual(await snapshot(engine, 'big'), before);
     });
 
     it('refuses bad input with a clear error and writes nothing', async () => {

@@ -329,7 +329,7 @@ describe('preparePlan removals', () => {
       .add('ROLE', 'r1', 'Designer', {})
       .add('ROLE', 'r2', 'Reviewer', {})
       .add('TTSK', 'k1', 'Brief', { templateID: 't1', roleID: 'r1' });
-  const entity = (o: FerryObject, ord: number): PackageEntity => ({ ...o, hash: contentHash(o.name, o.fields), ord });
+  const entity = (o: FerryObject, ord: number): PackageEntity => ({ ...o, hash: contentHash(o.name, o.fields), ord, via: null });
   function plan(entities: PackageEntity[]) {
     const t = tgt();
     const lookup = lookupFor(entities, t);
