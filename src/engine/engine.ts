@@ -24,7 +24,8 @@ import { contentHash, contentHashAndFields } from '../core/hash.js';
 import { assemblePackage, explainPath, type SourceReader } from '../core/assemble.js';
 import { orderForInstall } from '../core/order.js';
 import { externalRefKeys, key, preparePlan, summarizePlan, type MatchPolicy, type Override, type TargetLookup } from '../core/plan.js';
-import { planInstall, type InstallEntry, type InstallStep } from '../core/install-plan.js';
+import { InstallPlanner, type InstallEntry, type InstallStep } from '../core/install-plan.js';
+import { ENTITY_BATCH, InstallRun } from './install-run.js';
 import { OUTCOMES, changeStatus, installRefusal, pushRefusal, parseTier } from '../core/rules.js';
 import { naturalKeyOf, ownerIdOf, refsOf, typeSpec } from '../core/refs.js';
 import { childTypesOf } from '../core/catalog.js';
@@ -71,10 +72,6 @@ export interface PreparedPlan {
 }
 
 const now = () => new Date().toISOString();
-const ENTITY_BATCH = 2000;
-/** Restore points per stored chunk (restore_chunks row). */
-const RESTORE_CHUNK = 2000;
-
 /** The id an entry's object gets if the install creates it: minted for every CREATE when the plan is stored (time-ordered). */
 const mintForCreate = (e: PlanEntry): string | null => (e.action === 'CREATE' ? newObjectId() : null);
 
@@ -777,47 +774,65 @@ export class Engine {
   async installSteps(installationId: string): Promise<InstallStep[]> {
     const inst = await this.getInstallation(installationId);
     const target = await this.getEnvironment(inst.targetEnvId);
-    const { steps } = await this.computeSteps(this.store, inst, target, (() => {
-      let n = 0;
-      return () => `new:${++n}`;
-    })());
+    const entries = await this.store.getInstallEntries(inst.id);
+    let n = 0;
+    const steps: InstallStep[] = [];
+    for await (const page of this.stepPages(this.store, inst, target, entries, () => `new:${++n}`)) for (const s of page) steps.push(s);
     return steps;
   }
 
-  private async computeSteps(store: Store, inst: Installation, target: Environment, newId: (en: InstallEntry) => string): Promise<{ steps: InstallStep[]; entities: PackageEntity[]; entries: InstallEntry[] }> {
+  /**
+   * An install's steps a page at a time: the removals, each page of entities
+   * in install order, then the patches that close reference cycles. Only a
+   * page of entities, and the target objects it updates, is held at once.
+   */
+  private async *stepPages(store: Store, inst: Installation, target: Environment, entries: readonly InstallEntry[], newId: (en: InstallEntry) => string): AsyncGenerator<InstallStep[]> {
     const pkg = await store.getPackage(inst.packageId);
     if (!pkg) throw new NotFoundError('package', inst.packageId);
-    const entities: PackageEntity[] = [];
-    for await (const e of store.iteratePackageEntities(pkg.id, 5000, { lean: true })) entities.push(e);
-    const entries = await store.getInstallEntries(inst.id);
-    const targets = new Map<string, StoredObject>();
-    const targetKeys = entries.filter((e) => e.targetId).map((e) => ({ type: e.type, id: e.targetId! }));
-    for (const [scope, list] of this.splitByScope(target.id, targetKeys)) {
-      for (const o of await store.getObjects(scope, list)) targets.set(key(o.type, o.id), o);
+    const planner = new InstallPlanner({ catalog: this.catalog, target, entries, newId });
+    const removed = entries.filter((e) => e.action === 'REMOVE' && e.targetId).map((e) => ({ type: e.type, id: e.targetId! }));
+    yield planner.removals(await this.loadTargets(store, target.id, removed));
+
+    // External refs resolve exactly as at prepare (the target has not moved), each looked up once.
+    const externals = new Map<string, string>();
+    const asked = new KeyMap<true>();
+    for await (const page of store.pagePackageEntities(pkg.id, ENTITY_BATCH, { lean: true })) {
+      const updated: { type: TypeCode; id: string }[] = [];
+      const outside: { type: TypeCode; id: string }[] = [];
+      for (const e of page) {
+        const en = planner.entry(e.type, e.id);
+        if (en && en.targetId && (en.action === 'UPDATE' || en.action === 'MERGE')) updated.push({ type: e.type, id: en.targetId });
+        for (const ref of refsOf(typeSpec(this.catalog, e.type), e)) {
+          if (planner.entry(ref.type, ref.id) || asked.has(ref.type, ref.id)) continue;
+          asked.set(ref.type, ref.id, true);
+          outside.push({ type: ref.type, id: ref.id });
+        }
+      }
+      await this.resolveExternals(store, target.id, pkg.sourceEnvUid, outside, externals);
+      const facts = { targets: await this.loadTargets(store, target.id, updated), externals };
+      yield page.map((e) => planner.step(e, facts));
     }
-    // External refs resolve exactly as at prepare: the target has not moved.
-    const lookup = await this.buildExternals(store, target, pkg, entities);
-    const steps = planInstall({ catalog: this.catalog, target, entities, entries, targets, externals: lookup, newId });
-    return { steps, entities, entries };
+    yield planner.patches();
   }
 
-  private async buildExternals(store: Store, target: Environment, pkg: Package, entities: readonly PackageEntity[]): Promise<Map<string, string>> {
-    const externals = externalRefKeys(this.catalog, entities);
-    const out = new Map<string, string>();
-    const present = new Set<string>();
-    for (const [scope, list] of this.splitByScope(target.id, externals)) {
-      for (const o of await store.getObjects(scope, list)) present.add(key(o.type, o.id));
+  /** key(type, id) -> the target object, for those of `keys` that exist. */
+  private async loadTargets(store: Store, envId: string, keys: readonly { type: TypeCode; id: string }[]): Promise<Map<string, StoredObject>> {
+    const out = new Map<string, StoredObject>();
+    for (const [scope, list] of this.splitByScope(envId, keys)) {
+      for (const o of await store.getObjects(scope, list)) out.set(key(o.type, o.id), o);
     }
-    const missing = externals.filter((x) => !present.has(key(x.type, x.id)));
-    const rows = await store.getIdMap(target.id, pkg.sourceEnvUid, missing);
-    const mapped = rows.map((r) => ({ type: r.type, id: r.targetId }));
-    const exists = new Set<string>();
-    for (const [scope, list] of this.splitByScope(target.id, mapped)) {
-      for (const o of await store.getObjects(scope, list)) exists.add(key(o.type, o.id));
-    }
-    for (const x of externals) if (present.has(key(x.type, x.id))) out.set(key(x.type, x.id), x.id);
-    for (const r of rows) if (exists.has(key(r.type, r.targetId))) out.set(key(r.type, r.sourceId), r.targetId);
     return out;
+  }
+
+  /** Resolve refs outside the package into `out`: the same id in the target, else what the ID map says (if it still exists). */
+  private async resolveExternals(store: Store, envId: string, sourceUid: string, refs: readonly { type: TypeCode; id: string }[], out: Map<string, string>): Promise<void> {
+    if (refs.length === 0) return;
+    const present = await this.loadTargets(store, envId, refs);
+    const missing = refs.filter((x) => !present.has(key(x.type, x.id)));
+    const rows = await store.getIdMap(envId, sourceUid, missing);
+    const exists = await this.loadTargets(store, envId, rows.map((r) => ({ type: r.type, id: r.targetId })));
+    for (const x of refs) if (present.has(key(x.type, x.id))) out.set(key(x.type, x.id), x.id);
+    for (const r of rows) if (exists.has(key(r.type, r.targetId))) out.set(key(r.type, r.sourceId), r.targetId);
   }
 
   /**
@@ -857,7 +872,7 @@ export class Engine {
   async install(installationId: string, opts: { onProgress?: ProgressFn; signal?: AbortSignal } = {}, actor?: Actor): Promise<Installation> {
     const { installation: inst, pkg, target } = await this.checkInstall(installationId);
     if (!(await this.store.lockEnvironment(target.id, inst.id))) throw new LockedError(target.id);
-    let failedStep: InstallStep | undefined;
+    let active: InstallRun | undefined;
     try {
       const result = await this.store.transaction(async (tx) => {
         await tx.lockEnvironmentRow(target.id);
@@ -865,24 +880,35 @@ export class Engine {
         if (current.version !== inst.preparedAtVersion) {
           throw new ConflictError('STALE_PLAN', `target ${target.id} changed since the plan was prepared (version ${inst.preparedAtVersion} -> ${current.version}); prepare again`);
         }
-        const { steps, entries } = await this.computeSteps(tx, inst, current, (en) => {
+        const entries = await tx.getInstallEntries(inst.id);
+        const run = (active = new InstallRun({
+          tx,
+          envId: target.id,
+          installation: inst,
+          toRow: (o) => this.toRow(target.id, o),
+          scopeOf: (type) => this.scopeOf(target.id, type),
+          total: entries.length,
+          onProgress: opts.onProgress,
+          signal: opts.signal,
+        }));
+        const newId = (en: InstallEntry) => {
           if (!en.newId) throw new ConflictError('STALE_PLAN', `installation ${inst.id} was prepared by an earlier version of Ferry; prepare again`);
           return en.newId;
-        });
-        const skipped = await this.executeSteps(tx, target.id, inst, steps, opts, (s) => (failedStep = s));
+        };
+        for await (const steps of this.stepPages(tx, inst, current, entries, newId)) await run.run(steps);
+        await run.finish();
         // Every entry gets the outcome of its action in one statement; only
         // removals whose target was already gone differ.
         await tx.completeEntries(inst.id, OUTCOMES);
-        if (skipped.length > 0) {
+        if (run.skipped.length > 0) {
           const removals = new KeyMap<InstallEntry>();
           for (const en of entries) if (en.action === 'REMOVE') removals.set(en.type, en.sourceId, en);
           await tx.setEntryOutcomes(
             inst.id,
-            skipped.map((k) => ({ type: k.type, sourceId: k.sourceId, installationStatus: 'SKIPPED', targetId: removals.get(k.type, k.sourceId)?.targetId ?? null, statusReason: k.reason })),
+            run.skipped.map((k) => ({ type: k.type, sourceId: k.sourceId, installationStatus: 'SKIPPED', targetId: removals.get(k.type, k.sourceId)?.targetId ?? null, statusReason: k.reason })),
           );
         }
-        const written = steps.filter((s) => s.op === 'create' || s.op === 'update' || s.op === 'remove' || s.op === 'patch').map((s) => s.type);
-        await this.bumpVersions(tx, target.id, written);
+        await this.bumpVersions(tx, target.id, run.writtenTypes);
         const ts = now();
         const done: Installation = { ...inst, status: 'COMPLETED', installedAt: ts, updatedAt: ts };
         await tx.updateInstallation(done);
@@ -899,6 +925,7 @@ export class Engine {
           await tx.updateInstallation(failed);
           // A cancellation is nobody's fault: no object is marked FAILED for it.
           const cancelled = e instanceof ConflictError && e.code === 'CANCELLED';
+          const failedStep = active?.current;
           if (failedStep && !cancelled) {
             await tx.setEntryStatuses(inst.id, [{ type: failedStep.type, sourceId: failedStep.sourceId, status: 'FAILED', reason: message, targetId: null }]);
           }
@@ -909,131 +936,6 @@ export class Engine {
     } finally {
       await this.store.unlockEnvironment(target.id, inst.id);
     }
-  }
-
-  /**
-   * Run the steps inside the install's transaction: objects, restore points,
-   * the ID map. Returns the removals that were skipped because their target
-   * was already gone: the only entries whose outcome is not the one of their
-   * action (OUTCOMES).
-   */
-  private async executeSteps(
-    tx: Store,
-    envId: string,
-    inst: Installation,
-    steps: InstallStep[],
-    opts: { onProgress?: ProgressFn; signal?: AbortSignal },
-    current: (s: InstallStep) => void,
-  ): Promise<{ type: TypeCode; sourceId: string; reason: string | null }[]> {
-    const skipped: { type: TypeCode; sourceId: string; reason: string | null }[] = [];
-    /**
-     * One restore point per write, in order: what was there before (null for
-     * a creation) and the object's hash once the install is done. They are
-     * written at the end, in chunks, when every final hash is known.
-     */
-    const points: RestorePointRow[] = [];
-    /** Hash of every object written, as it stands at the end. */
-    const finalHash = new KeyMap<string>();
-    /** Rows that a patch step will complete; only these are kept. */
-    const toPatch = new KeyMap<{ row: ObjectRow; patched: boolean }>();
-    const idMapRows: { type: TypeCode; sourceId: string; targetId: string }[] = [];
-    const idMapDeletes: { type: TypeCode; id: string }[] = [];
-    const registered: { type: TypeCode; id: string }[] = [];
-    let creates: ObjectRow[] = [];
-    let updates: ObjectRow[] = [];
-    const total = steps.length;
-    let done = 0;
-
-    const flush = async () => {
-      await breathe();
-      if (opts.signal?.aborted) throw new ConflictError('CANCELLED', 'installation cancelled; nothing was installed');
-      if (creates.length) await tx.insertObjects(creates);
-      if (updates.length) await tx.upsertObjects(updates);
-      creates = [];
-      updates = [];
-      opts.onProgress?.({ phase: 'install', done, total });
-    };
-    const wrote = (step: { type: TypeCode; targetId: string; deferred: string[] }, row: ObjectRow, before: StoredObject | null) => {
-      finalHash.set(step.type, step.targetId, row.hash);
-      points.push({ envId: row.envId, type: step.type, targetId: step.targetId, before, afterHash: row.hash });
-      if (step.deferred.length > 0) toPatch.set(step.type, step.targetId, { row, patched: false });
-    };
-
-    for (const step of steps) {
-      current(step);
-      done++;
-      switch (step.op) {
-        case 'remove': {
-          const scope = this.scopeOf(envId, step.type);
-          await flush();
-          await tx.deleteObjects(scope, [{ type: step.type, id: step.targetId }]);
-          points.push({ envId: scope, type: step.type, targetId: step.targetId, before: step.before, afterHash: null });
-          idMapDeletes.push({ type: step.type, id: step.sourceId });
-          break;
-        }
-        case 'create': {
-          const row = this.toRow(envId, step.object);
-          creates.push(row);
-          wrote(step, row, null);
-          idMapRows.push({ type: step.type, sourceId: step.sourceId, targetId: step.targetId });
-          break;
-        }
-        case 'update': {
-          const row = this.toRow(envId, step.object);
-          updates.push(row);
-          wrote(step, row, step.before);
-          idMapRows.push({ type: step.type, sourceId: step.sourceId, targetId: step.targetId });
-          break;
-        }
-        case 'register':
-          registered.push({ type: step.type, id: step.targetId });
-          idMapRows.push({ type: step.type, sourceId: step.sourceId, targetId: step.targetId });
-          break;
-        case 'skip':
-          if (step.reason !== 'IGNORE') skipped.push({ type: step.type, sourceId: step.sourceId, reason: step.reason });
-          break;
-        case 'patch': {
-          // Patches come last (planInstall); they are applied together once everything is written.
-          const pending = toPatch.get(step.type, step.targetId);
-          if (!pending) throw new Error(`patch of ${step.type}:${step.targetId} before it was written`);
-          const { row } = pending;
-          const next = this.toRow(envId, { type: row.type, id: row.id, name: row.name, fields: { ...row.fields, ...step.fields } });
-          pending.row = next;
-          pending.patched = true;
-          finalHash.set(step.type, step.targetId, next.hash);
-          break;
-        }
-      }
-      if (creates.length + updates.length >= ENTITY_BATCH) await flush();
-    }
-    await flush();
-
-    // Second phase of reference cycles: the patched rows.
-    const patches = [...toPatch.values()].filter((p) => p.patched);
-    if (patches.length) await tx.upsertObjects(patches.map((p) => p.row));
-
-    // Restore points hold each object's final hash: patched objects, and
-    // objects two steps wrote, end up with another than their first write's.
-    if (patches.length) for (const p of points) if (p.afterHash !== null) p.afterHash = finalHash.get(p.type, p.targetId)!;
-    const chunks: RestorePointRow[][] = [];
-    for (let i = 0; i < points.length; i += RESTORE_CHUNK) chunks.push(points.slice(i, i + RESTORE_CHUNK));
-    await tx.insertRestoreChunks(inst.id, chunks);
-
-    // ID map: what each source object is now in this target, and its hash as installed.
-    const regHashes = new Map<string, string>();
-    for (const [scope, list] of this.splitByScope(envId, registered)) {
-      for (const o of await tx.getObjectHashes(scope, list)) regHashes.set(key(o.type, o.id), o.hash);
-    }
-    const mapRows = idMapRows.map((r) => ({
-      sourceUid: inst.sourceEnvUid,
-      type: r.type,
-      sourceId: r.sourceId,
-      targetId: r.targetId,
-      hash: finalHash.get(r.type, r.targetId) ?? regHashes.get(key(r.type, r.targetId)) ?? '',
-    }));
-    await tx.upsertIdMap(envId, inst.id, mapRows);
-    if (idMapDeletes.length) await tx.deleteIdMap(envId, inst.sourceEnvUid, idMapDeletes);
-    return skipped;
   }
 
   // ------------------------------------------------------------ rollback

