@@ -150,13 +150,23 @@ export async function verifyBundle(
  * Breaking out of the loop closes the file.
  */
 export async function* readBundleEntities(path: string): AsyncGenerator<BundleEntity, void, undefined> {
+  for await (const batch of scanBundle(path, { deferLineErrors: false })) yield* batch;
+}
+
+/**
+ * readBundleEntities a batch at a time (the entities of one decompressed
+ * chunk): what an import loops over. One async step per batch instead of per
+ * entity: a 100k-entity import spent more time in promise hand-offs through
+ * the nested generators than in parsing.
+ */
+export async function* readBundleEntityBatches(path: string): AsyncGenerator<BundleEntity[], void, undefined> {
   yield* scanBundle(path, { deferLineErrors: false });
 }
 
 /** Read and validate only the header line of a bundle (decompresses just the first chunk). */
 export async function readBundleHeader(path: string): Promise<BundleHeader> {
-  for await (const line of bundleLines(path)) {
-    return headerFrom(line, path);
+  for await (const lines of bundleLines(path)) {
+    if (lines.length > 0) return headerFrom(lines[0]!, path);
   }
   throw notABundle(path, 'it is empty');
 }
@@ -250,7 +260,7 @@ interface ScanOptions {
 async function* scanBundle(
   path: string,
   options: ScanOptions,
-): AsyncGenerator<BundleEntity, { header: BundleHeader; count: number; sha256: string }, undefined> {
+): AsyncGenerator<BundleEntity[], { header: BundleHeader; count: number; sha256: string }, undefined> {
   const { deferLineErrors, onProgress } = options;
   let header: BundleHeader | undefined;
   let tally: TypeTally | undefined;
@@ -260,41 +270,45 @@ async function* scanBundle(
   let lineNo = 0;
   const digest = new EntityDigest();
 
-  for await (const bytes of bundleLines(path)) {
-    lineNo++;
-    if (header === undefined || tally === undefined) {
-      header = headerFrom(bytes, path);
-      tally = new TypeTally(header.counts);
-      continue;
-    }
-    if (trailer !== undefined) {
-      throw new ValidationError(`bundle ${path} has content after its trailer (line ${lineNo})`);
-    }
-    let parsed: ReturnType<typeof parseBundleLine>;
-    try {
-      parsed = parseBundleLine(bytes.toString('utf8'), lineNo);
-    } catch (error) {
-      if (!(error instanceof ValidationError) || !deferLineErrors) throw prefixed(error, path);
-      // Hash it as an entity line: if the trailer's digest still matches, the
-      // writer really produced this line and the error below is the one to report.
+  for await (const lines of bundleLines(path)) {
+    const batch: BundleEntity[] = [];
+    for (const bytes of lines) {
+      lineNo++;
+      if (header === undefined || tally === undefined) {
+        header = headerFrom(bytes, path);
+        tally = new TypeTally(header.counts);
+        continue;
+      }
+      if (trailer !== undefined) {
+        throw new ValidationError(`bundle ${path} has content after its trailer (line ${lineNo})`);
+      }
+      let parsed: ReturnType<typeof parseBundleLine>;
+      try {
+        parsed = parseBundleLine(bytes.toString('utf8'), lineNo);
+      } catch (error) {
+        if (!(error instanceof ValidationError) || !deferLineErrors) throw prefixed(error, path);
+        // Hash it as an entity line: if the trailer's digest still matches, the
+        // writer really produced this line and the error below is the one to report.
+        digest.add(bytes);
+        deferred ??= error.message;
+        lastLineError = error.message;
+        continue;
+      }
+      lastLineError = undefined;
+      if (parsed.trailer !== undefined) {
+        trailer = parsed.trailer;
+        continue;
+      }
       digest.add(bytes);
-      deferred ??= error.message;
-      lastLineError = error.message;
-      continue;
+      const problem = tally.add(parsed.entity.type, lineNo);
+      if (problem !== undefined) {
+        if (!deferLineErrors) throw new ValidationError(`bundle ${path}: ${problem}`);
+        deferred ??= problem;
+      }
+      if (onProgress !== undefined && digest.count % PROGRESS_EVERY === 0) onProgress(digest.count);
+      if (!deferLineErrors) batch.push(parsed.entity);
     }
-    lastLineError = undefined;
-    if (parsed.trailer !== undefined) {
-      trailer = parsed.trailer;
-      continue;
-    }
-    digest.add(bytes);
-    const problem = tally.add(parsed.entity.type, lineNo);
-    if (problem !== undefined) {
-      if (!deferLineErrors) throw new ValidationError(`bundle ${path}: ${problem}`);
-      deferred ??= problem;
-    }
-    if (onProgress !== undefined && digest.count % PROGRESS_EVERY === 0) onProgress(digest.count);
-    if (!deferLineErrors) yield parsed.entity;
+    if (batch.length > 0) yield batch;
   }
 
   if (header === undefined || tally === undefined) throw notABundle(path, 'it is empty');
@@ -334,7 +348,7 @@ function headerFrom(line: Buffer, path: string): BundleHeader {
  * Buffers so the digest covers the file's exact bytes. Returning early (a
  * `break` in the consumer) destroys the streams and closes the file.
  */
-async function* bundleLines(path: string): AsyncGenerator<Buffer, void, undefined> {
+async function* bundleLines(path: string): AsyncGenerator<Buffer[], void, undefined> {
   await checkBundleFile(path);
   // pipeline() forwards a read error into the gunzip stream, where the
   // iterator below rethrows it; its callback has nothing left to do.
@@ -370,25 +384,27 @@ async function checkBundleFile(path: string): Promise<void> {
 }
 
 /** Split a byte stream on `\n` without decoding, with a cap on line length. */
-async function* splitLines(stream: Readable, path: string): AsyncGenerator<Buffer, void, undefined> {
+async function* splitLines(stream: Readable, path: string): AsyncGenerator<Buffer[], void, undefined> {
   let pending: Buffer[] = [];
   let pendingBytes = 0;
   let lineNo = 0;
   for await (const chunk of stream as AsyncIterable<Buffer>) {
+    // The lines a chunk completes, handed on together.
+    const lines: Buffer[] = [];
     let start = 0;
     for (;;) {
       const nl = chunk.indexOf(0x0a, start);
       if (nl === -1) break;
       lineNo++;
       if (pendingBytes === 0) {
-        yield chunk.subarray(start, nl);
+        lines.push(chunk.subarray(start, nl));
       } else {
         pending.push(chunk.subarray(start, nl));
         const line = Buffer.concat(pending, pendingBytes + nl - start);
         pending = [];
         pendingBytes = 0;
         if (line.length > MAX_LINE_BYTES) throw tooLong(path, lineNo);
-        yield line;
+        lines.push(line);
       }
       start = nl + 1;
     }
@@ -397,8 +413,9 @@ async function* splitLines(stream: Readable, path: string): AsyncGenerator<Buffe
       if (pendingBytes > MAX_LINE_BYTES) throw tooLong(path, lineNo + 1);
       pending.push(chunk.subarray(start));
     }
+    if (lines.length > 0) yield lines;
   }
-  if (pendingBytes > 0) yield Buffer.concat(pending, pendingBytes);
+  if (pendingBytes > 0) yield [Buffer.concat(pending, pendingBytes)];
 }
 
 function tooLong(path: string, lineNo: number): ValidationError {

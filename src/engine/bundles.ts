@@ -5,7 +5,7 @@ import { BUNDLE_FORMAT, BUNDLE_FORMAT_VERSION, type BundleEntity, type BundleHea
 import { contentHashAndFields } from '../core/hash.js';
 import { ConflictError, ValidationError } from '../core/errors.js';
 import type { Override } from '../core/plan.js';
-import { readBundleEntities, readBundleHeader, verifyBundle, writeBundle, writeBundleDir } from './bundle-io.js';
+import { readBundleEntityBatches, readBundleHeader, verifyBundle, writeBundle, writeBundleDir } from './bundle-io.js';
 import type { Actor, Engine, PreparedPlan, ProgressFn } from './engine.js';
 
 const BATCH = 2000;
@@ -180,12 +180,14 @@ async function storeBundlePackage(engine: Engine, path: string, header: BundleHe
     await tx.createPackage(pkg);
     let batch: (PackageEntity & { fieldsJson: string })[] = [];
     let ord = 0;
-    for await (const e of readBundleEntities(path)) {
-      // The fields are stored as their canonical text, serialized once for
-      // the hash anyway: the same object once parsed back (and, bundle lines
-      // being canonical, even the same key order).
-      const { hash, fieldsJson } = contentHashAndFields(e.name, e.fields);
-      batch.push({ ...e, hash, fieldsJson, ord: ord++, via: null });
+    for await (const read of readBundleEntityBatches(path)) {
+      for (const e of read) {
+        // The fields are stored as their canonical text, serialized once for
+        // the hash anyway: the same object once parsed back (and, bundle lines
+        // being canonical, even the same key order).
+        const { hash, fieldsJson } = contentHashAndFields(e.name, e.fields);
+        batch.push({ type: e.type, id: e.id, name: e.name, fields: e.fields, hash, fieldsJson, ord: ord++, via: null });
+      }
       if (batch.length >= BATCH) {
         await tx.insertPackageEntities(pkg.id, batch);
         batch = [];

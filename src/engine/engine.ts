@@ -560,9 +560,9 @@ export class Engine {
     const overrides = normalizeOverrides(opts.overrides ?? []);
 
     const entities: PackageEntity[] = [];
-    for await (const e of this.store.iteratePackageEntities(pkg.id, 5000, { lean: true })) {
-      entities.push(e);
-      if (entities.length % 10_000 === 0) opts.onProgress?.({ phase: 'load', done: entities.length, total: pkg.entityCount });
+    for await (const page of this.store.pagePackageEntities(pkg.id, 5000, { lean: true })) {
+      for (const e of page) entities.push(e);
+      opts.onProgress?.({ phase: 'load', done: entities.length, total: pkg.entityCount });
     }
     const decisions = await this.store.getDecisions(target.id, pkg.sourceEnvUid);
     const choices = [...decisions, ...overrides.map((o) => ({ type: o.type, targetId: o.targetId ?? null }))];
