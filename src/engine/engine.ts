@@ -26,7 +26,7 @@ import { orderForInstall } from '../core/order.js';
 import { externalRefKeys, key, preparePlan, summarizePlan, type MatchPolicy, type Override, type TargetLookup } from '../core/plan.js';
 import { InstallPlanner, type InstallEntry, type InstallStep } from '../core/install-plan.js';
 import { ENTITY_BATCH, InstallRun } from './install-run.js';
-import { OUTCOMES, changeStatus, installRefusal, pushRefusal, parseTier } from '../core/rules.js';
+import { changeStatus, installRefusal, pushRefusal, parseTier } from '../core/rules.js';
 import { naturalKeyOf, ownerIdOf, refsOf, typeSpec } from '../core/refs.js';
 import { childTypesOf } from '../core/catalog.js';
 import { Store, SERVER_SCOPE, groupByType, type EntryOutcome, type ObjectRow, type RestorePointRow } from '../store/store.js';
@@ -897,9 +897,9 @@ export class Engine {
         };
         for await (const steps of this.stepPages(tx, inst, current, entries, newId)) await run.run(steps);
         await run.finish();
-        // Every entry gets the outcome of its action in one statement; only
-        // removals whose target was already gone differ.
-        await tx.completeEntries(inst.id, OUTCOMES);
+        // Every entry has the outcome of its action (OUTCOMES, read so by
+        // Store.getEntries once the installation is COMPLETED); only removals
+        // whose target was already gone differ, and are written.
         if (run.skipped.length > 0) {
           const removals = new KeyMap<InstallEntry>();
           for (const en of entries) if (en.action === 'REMOVE') removals.set(en.type, en.sourceId, en);

@@ -103,6 +103,11 @@ export interface InstallationEntriesTable {
   drift: number;
   changes: string;
   ord: number;
+  /**
+   * PENDING until the install ends. A completed install writes only the
+   * outcomes that differ from its action's (core/rules.ts OUTCOMES); the
+   * others stay PENDING and are read as that outcome (Store.getEntries).
+   */
   installation_status: string;
   status_reason: string | null;
   /** For a CREATE: the id the object will get, minted when the plan is prepared. */

@@ -22,6 +22,7 @@ import type {
   Via,
 } from '../core/types.js';
 import { FerryError } from '../core/errors.js';
+import { OUTCOMES } from '../core/rules.js';
 import type { InstallEntry } from '../core/install-plan.js';
 import type { Connection, ConnectOptions, DialectCapabilities, NativeHandles, NativeStatements } from './dialect.js';
 import { openConnection } from './dialect.js';
@@ -766,7 +767,7 @@ export class Store {
     }
   }
 
-  /** Record the install outcome of some entries (the exceptions completeEntries leaves), one row each. */
+  /** Record the install outcome of some entries (the exceptions to OUTCOMES, see getEntries), one row each. */
   async setEntryOutcomes(installationId: string, outcomes: readonly EntryOutcome[]): Promise<void> {
     const update = (at: (i: number) => never) =>
       this.db
@@ -782,28 +783,6 @@ export class Store {
       const v = values(o);
       await update((i) => v[i] as never).execute();
     }
-  }
-
-  /**
-   * Record a completed install on all its entries in one statement: each
-   * entry gets the outcome of its action, and every CREATE the id minted for
-   * it at prepare. Exceptions follow with setEntryOutcomes.
-   */
-  async completeEntries(installationId: string, outcomes: Readonly<Record<Action, { status: EntryStatus; reason: string | null }>>): Promise<void> {
-    // Literals, not parameters: the table is Ferry's own, and PostgreSQL
-    // cannot type a parameter that is only ever a CASE result.
-    const actions = Object.keys(outcomes) as Action[];
-    const cases = (pick: (o: { status: EntryStatus; reason: string | null }) => string | null) =>
-      sql<string>`case action ${sql.join(actions.map((a) => sql`when ${sql.lit(a)} then ${sql.lit(pick(outcomes[a]))}`), sql` `)} end`;
-    await this.db
-      .updateTable('installation_entries')
-      .set({
-        installation_status: cases((o) => o.status),
-        status_reason: cases((o) => o.reason),
-        target_id: sql<string>`case when action = 'CREATE' then new_id else target_id end`,
-      })
-      .where('installation_id', '=', installationId)
-      .execute();
   }
 
   /** What an install needs of each entry, in plan order: fewer columns to read than getEntries (a third of the time at 100k). */
@@ -832,11 +811,26 @@ export class Store {
     await this.insertEntries(installationId, entries, newId);
   }
 
+  /**
+   * The entries of an installation, in plan order, with their install
+   * outcomes. A completed install does not rewrite its entries (100k rows
+   * for a 100k-object package): an entry still PENDING in a COMPLETED (or
+   * later ROLLED_BACK) installation reads as the outcome of its action
+   * (OUTCOMES), and a CREATE's target id as the id minted for it at prepare.
+   * Only outcomes that differ are stored (setEntryOutcomes).
+   */
   async getEntries(installationId: string, opts: { type?: TypeCode } = {}): Promise<PlanEntry[]> {
+    const inst = await this.read.selectFrom('installations').select('status').where('id', '=', installationId).executeTakeFirst();
     let q = this.read.selectFrom('installation_entries').selectAll().where('installation_id', '=', installationId);
     if (opts.type) q = q.where('type', '=', opts.type);
     const rows = await q.orderBy('ord').execute();
-    return rows.map(toEntry);
+    const installed = inst?.status === 'COMPLETED' || inst?.status === 'ROLLED_BACK';
+    return rows.map((r) => {
+      const e = toEntry(r);
+      if (!installed || e.installationStatus !== 'PENDING') return e;
+      const o = OUTCOMES[e.action];
+      return { ...e, installationStatus: o.status, statusReason: o.reason, targetId: e.action === 'CREATE' ? r.new_id : e.targetId };
+    });
   }
 
   /** Set the per-object install outcome; entries keyed by (type, sourceId). */
