@@ -520,7 +520,7 @@ export class Engine {
    * that `install` executes exactly, or refuses if the target moved.
    */
   async prepare(packageId: string, targetEnvId: string, opts: PrepareOptions = {}, actor?: Actor): Promise<PreparedPlan> {
-    const { pkg, target, entries, overrides } = await this.computePlan(packageId, targetEnvId, opts);
+    const { pkg, target, entries, overrides, externals } = await this.computePlan(packageId, targetEnvId, opts);
     const ts = now();
     const installation: Installation = {
       id: randomUUID(),
@@ -541,6 +541,7 @@ export class Engine {
     };
     await this.store.transaction(async (tx) => {
       await tx.createInstallation(installation);
+      await tx.setPlanExternals(installation.id, externals);
       await tx.insertEntries(installation.id, entries, mintForCreate);
       if (opts.remember) await this.remember(tx, target.id, pkg.sourceEnvUid, overrides);
       await this.audit(actor, 'plan.prepare', target.id, installation.id, 'ok', { packageId: pkg.id, summary: installation.summary }, tx);
@@ -578,7 +579,7 @@ export class Engine {
       overrides,
     });
     opts.onProgress?.({ phase: 'prepare', done: entities.length, total: entities.length });
-    return { pkg, target, entries, overrides };
+    return { pkg, target, entries, overrides, externals: lookup.externals };
   }
 
   /**
@@ -604,7 +605,7 @@ export class Engine {
     }
     const given = normalizeOverrides(overrides);
     for (const o of given) merged.set(key(o.type, o.sourceId), o);
-    const { pkg, target, entries } = await this.computePlan(inst.packageId, inst.targetEnvId, { overrides: [...merged.values()], force: inst.force });
+    const { pkg, target, entries, externals } = await this.computePlan(inst.packageId, inst.targetEnvId, { overrides: [...merged.values()], force: inst.force });
     const updated: Installation = {
       ...inst,
       packageVersion: pkg.version,
@@ -614,6 +615,7 @@ export class Engine {
     };
     await this.store.transaction(async (tx) => {
       await tx.replaceEntries(inst.id, entries, mintForCreate);
+      await tx.setPlanExternals(inst.id, externals);
       await tx.updateInstallation(updated);
       if (opts.remember) await this.remember(tx, target.id, pkg.sourceEnvUid, given);
       await this.audit(actor, 'plan.revalidate', target.id, inst.id, 'ok', { overrides: overrides.length, summary: updated.summary }, tx);
@@ -793,22 +795,15 @@ export class Engine {
     const removed = entries.filter((e) => e.action === 'REMOVE' && e.targetId).map((e) => ({ type: e.type, id: e.targetId! }));
     yield planner.removals(await this.loadTargets(store, target.id, removed));
 
-    // External refs resolve exactly as at prepare (the target has not moved), each looked up once.
-    const externals = new Map<string, string>();
-    const asked = new KeyMap<true>();
+    // Refs outside the package resolve exactly as at prepare: the target has not moved.
+    const externals = await store.getPlanExternals(inst.id);
+    if (!externals) throw new ConflictError('STALE_PLAN', `installation ${inst.id} was prepared by an earlier version of Ferry; prepare again`);
     for await (const page of store.pagePackageEntities(pkg.id, ENTITY_BATCH, { lean: true })) {
       const updated: { type: TypeCode; id: string }[] = [];
-      const outside: { type: TypeCode; id: string }[] = [];
       for (const e of page) {
         const en = planner.entry(e.type, e.id);
         if (en && en.targetId && (en.action === 'UPDATE' || en.action === 'MERGE')) updated.push({ type: e.type, id: en.targetId });
-        for (const ref of refsOf(typeSpec(this.catalog, e.type), e)) {
-          if (planner.entry(ref.type, ref.id) || asked.has(ref.type, ref.id)) continue;
-          asked.set(ref.type, ref.id, true);
-          outside.push({ type: ref.type, id: ref.id });
-        }
       }
-      await this.resolveExternals(store, target.id, pkg.sourceEnvUid, outside, externals);
       const facts = { targets: await this.loadTargets(store, target.id, updated), externals };
       yield page.map((e) => planner.step(e, facts));
     }
@@ -822,17 +817,6 @@ export class Engine {
       for (const o of await store.getObjects(scope, list)) out.set(key(o.type, o.id), o);
     }
     return out;
-  }
-
-  /** Resolve refs outside the package into `out`: the same id in the target, else what the ID map says (if it still exists). */
-  private async resolveExternals(store: Store, envId: string, sourceUid: string, refs: readonly { type: TypeCode; id: string }[], out: Map<string, string>): Promise<void> {
-    if (refs.length === 0) return;
-    const present = await this.loadTargets(store, envId, refs);
-    const missing = refs.filter((x) => !present.has(key(x.type, x.id)));
-    const rows = await store.getIdMap(envId, sourceUid, missing);
-    const exists = await this.loadTargets(store, envId, rows.map((r) => ({ type: r.type, id: r.targetId })));
-    for (const x of refs) if (present.has(key(x.type, x.id))) out.set(key(x.type, x.id), x.id);
-    for (const r of rows) if (exists.has(key(r.type, r.targetId))) out.set(key(r.type, r.sourceId), r.targetId);
   }
 
   /**

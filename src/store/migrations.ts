@@ -263,11 +263,13 @@ function migrations(caps: DialectCapabilities): Record<string, Migration> {
     },
     // Install records (issue 4): the id each CREATE will get is minted when
     // the plan is prepared (time-ordered, so the install appends to the
-    // objects index), and restore points are kept in chunks of a few
-    // thousand per row instead of one row per object.
+    // objects index), the plan keeps what its refs outside the package
+    // resolved to, and restore points are kept in chunks of a few thousand
+    // per row instead of one row per object.
     '0003_install_records': {
       async up(db: Kysely<any>) {
         await db.schema.alterTable('installation_entries').addColumn('new_id', 'text').execute();
+        await db.schema.alterTable('installations').addColumn('externals', 'text').execute();
         await db.schema
           .createTable('restore_chunks')
           .addColumn('installation_id', 'text', (c) => c.notNull())

@@ -87,6 +87,13 @@ export interface InstallationsTable {
   updated_at: string;
   installed_at: string | null;
   rolled_back_at: string | null;
+  /**
+   * JSON [[key(type, sourceId), targetId], ...]: what the plan's refs to
+   * objects outside the package resolved to at prepare; the install uses
+   * them as they are (the target has not moved). Written apart from the
+   * rest of the row (Store.setPlanExternals).
+   */
+  externals?: string | null;
 }
 
 export interface InstallationEntriesTable {

@@ -735,6 +735,17 @@ export class Store {
     await this.db.insertInto('installations').values(installationValues(i)).execute();
   }
 
+  /** What a plan's refs outside the package resolve to in the target (key(type, sourceId) -> target id). */
+  async setPlanExternals(installationId: string, externals: ReadonlyMap<string, string>): Promise<void> {
+    await this.db.updateTable('installations').set({ externals: json([...externals]) }).where('id', '=', installationId).execute();
+  }
+
+  /** setPlanExternals' map, or undefined for a plan prepared before 0003. */
+  async getPlanExternals(installationId: string): Promise<Map<string, string> | undefined> {
+    const row = await this.read.selectFrom('installations').select('externals').where('id', '=', installationId).executeTakeFirst();
+    return row?.externals ? new Map(JSON.parse(row.externals) as [string, string][]) : undefined;
+  }
+
   async updateInstallation(i: Installation): Promise<void> {
     const { id, ...values } = installationValues(i);
     await this.db.updateTable('installations').set(values).where('id', '=', id).execute();
