@@ -164,13 +164,16 @@ export function preparePlan(input: PrepareInput): PlanEntry[] {
     const en = entries[i]!;
     const spec = typeSpec(catalog, e.type);
     const m = matched[i]!;
-    const content = targetContent(spec, e, input.target, translate, m.obj);
-    if (content.missingParameters.length > 0) {
+    // Content is compared only with a matched object; an object to create
+    // needs only its parameters checked (the install rewrites its refs).
+    const content = m.obj ? targetContent(spec, e, input.target, translate, m.obj) : undefined;
+    const missing = content ? content.missingParameters : missingParameters(e, input.target.parameters);
+    if (missing.length > 0) {
       en.isValid = false;
-      en.reason = `parameter${content.missingParameters.length > 1 ? 's' : ''} ${content.missingParameters.map((p) => '${' + p + '}').join(', ')} not set in target environment ${input.target.id}`;
+      en.reason = `parameter${missing.length > 1 ? 's' : ''} ${missing.map((p) => '${' + p + '}').join(', ')} not set in target environment ${input.target.id}`;
     }
     const chosen = noChoices ? undefined : choices.get(e.type, e.id);
-    if (m.obj) {
+    if (m.obj && content) {
       const auto = autoAction(spec, content.object, m.obj);
       en.autoAction = auto.action;
       en.action = chosen ? chosen.action : auto.action;
@@ -385,6 +388,14 @@ export function targetContent(
     }
   }
   return { object: { type: e.type, id: existing?.id ?? e.id, name, fields }, missingParameters: [...missing].sort() };
+}
+
+/** The `${name}` parameters an object uses that the target does not set, sorted. */
+export function missingParameters(e: FerryObject, params: Record<string, string>): string[] {
+  const missing = new Set<string>();
+  substitute(e.fields, params, missing);
+  substitute(e.name, params, missing);
+  return [...missing].sort();
 }
 
 export function targetOwnedFields(spec: TypeSpec, target: Pick<Environment, 'targetOwned'>): string[] {
