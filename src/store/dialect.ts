@@ -93,6 +93,8 @@ export interface NativeStatements {
   runEach(sql: string, rows: Iterable<readonly unknown[]>): number;
   /** Run a query once per parameter row and collect every result row. */
   allEach<R>(sql: string, rows: Iterable<readonly unknown[]>): R[];
+  /** Run a query once; each result row an array of its columns in select order (no object per row). */
+  allRaw(sql: string, params: readonly unknown[]): unknown[][];
 }
 
 export interface NativeHandles {
@@ -233,5 +235,12 @@ class StatementCache implements NativeStatements {
     const out: R[] = [];
     for (const row of rows) for (const r of stmt.all(row) as R[]) out.push(r);
     return out;
+  }
+
+  allRaw(sql: string, params: readonly unknown[]): unknown[][] {
+    // A statement of its own (cache key): raw mode sticks to the statement.
+    const stmt = this.prepare(`${sql} /* raw */`);
+    stmt.raw(true);
+    return stmt.all(params) as unknown[][];
   }
 }
