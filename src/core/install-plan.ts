@@ -89,11 +89,6 @@ export class InstallPlanner {
     }
   }
 
-  /** The entry of a package entity, or undefined for a ref that points outside the package. */
-  entry(type: TypeCode, id: string): InstallEntry | undefined {
-    return this.#slots.get(type, id)?.en;
-  }
-
   /** The removals, first in the install (they may free unique names). */
   removals(targets: ReadonlyMap<string, StoredObject>): InstallStep[] {
     const steps: InstallStep[] = [];

@@ -798,11 +798,14 @@ export class Engine {
     // Refs outside the package resolve exactly as at prepare: the target has not moved.
     const externals = await store.getPlanExternals(inst.id);
     if (!externals) throw new ConflictError('STALE_PLAN', `installation ${inst.id} was prepared by an earlier version of Ferry; prepare again`);
+    // Entries and entities are both in `ord` order: the entries of a page are the next ones up to its last ord.
+    let next = 0;
     for await (const page of store.pagePackageEntities(pkg.id, ENTITY_BATCH, { lean: true })) {
       const updated: { type: TypeCode; id: string }[] = [];
-      for (const e of page) {
-        const en = planner.entry(e.type, e.id);
-        if (en && en.targetId && (en.action === 'UPDATE' || en.action === 'MERGE')) updated.push({ type: e.type, id: en.targetId });
+      const last = page[page.length - 1]!.ord;
+      for (; next < entries.length && entries[next]!.ord <= last; next++) {
+        const en = entries[next]!;
+        if (en.targetId && (en.action === 'UPDATE' || en.action === 'MERGE')) updated.push({ type: en.type, id: en.targetId });
       }
       const facts = { targets: await this.loadTargets(store, target.id, updated), externals };
       yield page.map((e) => planner.step(e, facts));

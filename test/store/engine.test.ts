@@ -378,6 +378,21 @@ for (const dialect of DIALECTS) {
       // Every point holds the hash its object ended with, patched cycles included.
       const now = new Map((await engine.store.getObjectHashes('big', points.map((p) => ({ type: p.type, id: p.targetId })))).map((o) => [`${o.type}:${o.id}`, o.hash]));
       assert.deepEqual(points.filter((p) => now.get(`${p.type}:${p.targetId}`) !== p.afterHash), []);
+      const installed = await snapshot(engine, 'big');
+
+      // Every third task edited in the target: the same package again updates
+      // exactly those, on whatever page of the install they fall.
+      const tasks = (await engine.listObjects('big', { type: 'TTSK', limit: 100_000 })).items.filter((_, i) => i % 3 === 0);
+      assert.ok(tasks.length > 500, String(tasks.length));
+      await engine.loadObjects('big', tasks.map((o) => ({ type: o.type, id: o.id, name: o.name, fields: { ...o.fields, description: 'edited in the target' } })));
+      const again = await engine.prepare(pkg.id, 'big');
+      assert.deepEqual([again.installation.summary.update, again.installation.summary.create, again.installation.summary.drift], [tasks.length, 0, tasks.length]);
+      const second = await engine.install(again.installation.id);
+      assert.deepEqual(await snapshot(engine, 'big'), installed);
+      await engine.rollback(second.id);
+      assert.equal((await engine.getObject('big', 'TTSK', tasks[0]!.id)).fields.description, 'edited in the target');
+      await rejectsWith(engine.rollback(inst.id), '409 CHANGED_SINCE_INSTALL');
+      await engine.loadObjects('big', tasks.map((o) => ({ type: o.type, id: o.id, name: o.name, fields: o.fields })));
       await engine.rollback(inst.id);
       assert.deepEqual(await snapshot(engine, 'big'), before);
     });
