@@ -128,7 +128,8 @@ async function benchSize(dialect: 'sqlite' | 'postgres', n: number): Promise<voi
   const atScale = n >= 100_000;
   const targets = {
     bundle: { maxRatio: atScale ? 2 : undefined, maxRssMb: n >= 1_000_000 ? 512 : undefined },
-    promote: { maxRatio: atScale ? 4 : undefined },
+    // The issue states this one for 100k objects; at 1M the ratio is shown without a verdict.
+    promote: { maxRatio: n === 100_000 ? 4 : undefined },
   };
 
   const repeat = Math.max(1, Number(values.repeat ?? (n <= 100_000 ? 3 : 1)));
