@@ -6,12 +6,14 @@
  * default configuration: auth, access log at level info on stdout, metrics,
  * the embedded worker), on a fresh SQLite data directory. It creates an
  * environment, loads sample objects and assembles a package through the API,
- * waits for that operation to finish, and reports the operation's status URL.
+ * waits for that operation to finish, and reports the operation's status URL;
+ * beside it a RUNNING operation whose progress it writes every 200 ms.
  *
  * `--mode bare`: a bare Fastify route answering the same JSON body, with no
  * auth, no database, no logging: the ceiling the status endpoint is compared
  * with.
  */
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,7 +22,16 @@ import Fastify from 'fastify';
 import { generateSample, sampleSelection } from '../src/engine/sample-data.js';
 
 export type ServerReport =
-  | { ok: true; url: string; path: string; headers: Record<string, string>; body: unknown; routes: { promotion: boolean; dev2prod: boolean } }
+  | {
+      ok: true;
+      url: string;
+      path: string;
+      /** A RUNNING operation whose progress changes every 200 ms (ferry mode). */
+      runningPath?: string;
+      headers: Record<string, string>;
+      body: unknown;
+      routes: { promotion: boolean; dev2prod: boolean };
+    }
   | { ok: false; error: string };
 
 const { values } = parseArgs({ options: { mode: { type: 'string', default: 'ferry' }, body: { type: 'string' }, objects: { type: 'string', default: '2000' } } });
@@ -78,11 +89,22 @@ async function ferry(): Promise<void> {
     if (['COMPLETED', 'FAILED', 'CANCELLED'].includes(body.status)) break;
     await new Promise((r) => setTimeout(r, 100));
   }
+  // A running operation, as a worker of another server process sharing the
+  // database leaves it: RUNNING, its progress (and heartbeat) written every
+  // 200 ms. CI pipelines poll operations like this one.
+  const { OperationsStore } = await import('../src/store/operations-store.js');
+  const ops = new OperationsStore(server.engine.store);
+  const at = () => new Date().toISOString();
+  const running = { ...body, id: randomUUID(), kind: 'package.export', status: 'RUNNING', progress: 1, message: 'exporting', server: 'bench-remote', worker: `bench-remote:1:${randomUUID().slice(0, 8)}`, startedAt: at(), heartbeatAt: at(), finishedAt: null, result: null, error: null };
+  await ops.insert(running);
+  let tick = 1;
+  setInterval(() => void ops.progress(running.id, (tick = (tick % 99) + 1), `exporting (${tick}%)`, at()), 200).unref();
   const routes = server.app.printRoutes({ commonPrefix: false });
   report({
     ok: true,
     url: server.url,
     path,
+    runningPath: `/api/v1/operations/${running.id}`,
     headers,
     body,
     routes: { promotion: routes.includes('environment-promotion'), dev2prod: routes.includes('dev2prod') },

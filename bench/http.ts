@@ -61,7 +61,11 @@ export async function benchHttp(o: HttpOptions, log: (s: string) => void): Promi
   const fr = ferry.report;
   try {
     log(`HTTP: ${o.connections} connections for ${o.seconds} s against ${fr.path}`);
-    results.push(toResult('GET /api/v1/operations/{id} (Ferry: auth, SQLite, access log)', fr.path, await load(fr.url + fr.path, fr.headers, o)));
+    results.push(toResult('GET /api/v1/operations/{id}, finished (Ferry: auth, SQLite, access log)', fr.path, await load(fr.url + fr.path, fr.headers, o)));
+    if (fr.runningPath) {
+      log(`HTTP: the same load against a running operation ${fr.runningPath}`);
+      results.push(toResult('GET /api/v1/operations/{id}, RUNNING (progress written every 200 ms)', fr.runningPath, await load(fr.url + fr.runningPath, fr.headers, o)));
+    }
     if (!fr.routes.promotion) unavailable.push('promotion dialect (GET /environment-promotion/api/v1/installations/{id}): not in this server yet');
     if (!fr.routes.dev2prod) unavailable.push('dev2prod dialect (GET /rest/{tenant}/dev2prod/import/{id}): not in this server yet');
   } finally {

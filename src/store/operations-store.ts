@@ -53,9 +53,36 @@ export const isFinished = (s: OperationStatus): boolean => FINISHED.includes(s);
  */
 /** Finished operations kept in memory per process (oldest dropped first). */
 const FINISHED_CACHE = 2000;
+/**
+ * How long a poll may be answered from memory for an operation that is still
+ * QUEUED or RUNNING. Writes through this process drop the copy at once; a
+ * write by another server process sharing the database shows up within this.
+ */
+export const RECENT_MS = 250;
+
+interface Cached {
+  op: Operation;
+  json: string;
+}
+
+/** The operation caches of one store, shared by every OperationsStore over it (routes and worker of one process). */
+const cachesOf = new WeakMap<Store, { finished: Map<string, Cached>; recent: Map<string, Cached & { at: number }> }>();
 
 export class OperationsStore {
-  constructor(private readonly store: Store) {}
+  private readonly finished: Map<string, Cached>;
+  private readonly recent: Map<string, Cached & { at: number }>;
+
+  constructor(private readonly store: Store) {
+    let caches = cachesOf.get(store);
+    if (!caches) cachesOf.set(store, (caches = { finished: new Map(), recent: new Map() }));
+    this.finished = caches.finished;
+    this.recent = caches.recent;
+  }
+
+  /** Drop the in-memory copy of operations this process changes. */
+  private forget(ids: Iterable<string>): void {
+    for (const id of ids) this.recent.delete(id);
+  }
 
   private get db() {
     return serverDb(this.store);
@@ -79,21 +106,27 @@ export class OperationsStore {
    * so it is kept in memory: CI pipelines poll status endpoints hard, and a
    * finished operation is what most of those polls read.
    */
-  async getWithJson(id: string): Promise<{ op: Operation; json: string } | undefined> {
+  async getWithJson(id: string): Promise<Cached | undefined> {
     const hit = this.finished.get(id);
     if (hit) return hit;
+    const t = Date.now();
+    const recent = this.recent.get(id);
+    if (recent && t - recent.at < RECENT_MS) return recent;
     const row = await this.rdb.selectFrom('operations').selectAll().where('id', '=', id).executeTakeFirst();
     if (!row) return undefined;
     const op = toOperation(row);
     const entry = { op, json: JSON.stringify(op) };
     if (isFinished(op.status)) {
+      this.recent.delete(id);
       if (this.finished.size >= FINISHED_CACHE) this.finished.delete(this.finished.keys().next().value!);
       this.finished.set(id, entry);
+    } else {
+      // Polls of a QUEUED or RUNNING operation within RECENT_MS share one read.
+      if (this.recent.size >= FINISHED_CACHE) this.recent.delete(this.recent.keys().next().value!);
+      this.recent.set(id, { ...entry, at: t });
     }
     return entry;
   }
-
-  private readonly finished = new Map<string, { op: Operation; json: string }>();
 
   async list(f: OperationFilter = {}): Promise<{ items: Operation[]; total: number }> {
     let q = this.rdb.selectFrom('operations');
@@ -132,6 +165,7 @@ export class OperationsStore {
       .where('id', '=', id)
       .where('status', '=', 'QUEUED')
       .executeTakeFirst();
+    this.forget([id]);
     return Number(res.numUpdatedRows) === 1;
   }
 
@@ -143,16 +177,19 @@ export class OperationsStore {
       .where('id', '=', id)
       .where('status', '=', 'RUNNING')
       .execute();
+    this.forget([id]);
   }
 
   async setSubject(id: string, subject: string): Promise<void> {
     await this.db.updateTable('operations').set({ subject }).where('id', '=', id).execute();
+    this.forget([id]);
   }
 
   /** Heartbeat of every operation a worker runs; returns the ids whose cancel was requested. */
   async heartbeat(worker: string, ids: readonly string[], at: string): Promise<string[]> {
     if (ids.length === 0) return [];
     await this.db.updateTable('operations').set({ heartbeat_at: at }).where('worker', '=', worker).where('status', '=', 'RUNNING').where('id', 'in', [...ids]).execute();
+    this.forget(ids);
     const rows = await this.rdb.selectFrom('operations').select('id').where('id', 'in', [...ids]).where('cancel_requested', '=', 1).execute();
     return rows.map((r) => r.id);
   }
@@ -179,6 +216,7 @@ export class OperationsStore {
       .where('status', '=', 'RUNNING')
       .where('worker', '=', worker)
       .executeTakeFirst();
+    this.forget([id]);
     return Number(res.numUpdatedRows) === 1;
   }
 
@@ -190,6 +228,7 @@ export class OperationsStore {
       .where('id', '=', id)
       .where('status', '=', 'QUEUED')
       .executeTakeFirst();
+    this.forget([id]);
     return Number(res.numUpdatedRows) === 1;
   }
 
@@ -201,6 +240,7 @@ export class OperationsStore {
       .where('id', '=', id)
       .where('status', '=', 'RUNNING')
       .executeTakeFirst();
+    this.forget([id]);
     return Number(res.numUpdatedRows) === 1;
   }
 
@@ -225,6 +265,7 @@ export class OperationsStore {
       .where('status', '=', 'RUNNING');
     q = worker === null ? q.where('worker', 'is', null) : q.where('worker', '=', worker);
     const res = await q.executeTakeFirst();
+    this.forget([id]);
     return Number(res.numUpdatedRows) === 1;
   }
 

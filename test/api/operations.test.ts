@@ -5,7 +5,8 @@ import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import { generateSample, sampleSelection } from '../../src/engine/sample-data.js';
 import type { Engine } from '../../src/engine/engine.js';
-import { OperationsStore, type Operation } from '../../src/store/operations-store.js';
+import { OperationsStore, RECENT_MS, type Operation } from '../../src/store/operations-store.js';
+import { serverDb } from '../../src/store/server-schema.js';
 import { DIALECTS, openTestEngine, type TestEngine } from '../support/engines.js';
 import { ADMIN_KEY, openTestServer, type TestServer } from '../support/api.js';
 
@@ -252,6 +253,26 @@ for (const dialect of DIALECTS) {
       const wins = await Promise.all([ops.claim(op.id, 'w1', 'h', new Date().toISOString()), ops.claim(op.id, 'w2', 'h', new Date().toISOString())]);
       assert.deepEqual(wins.filter(Boolean).length, 1);
       await ops.recover(op.id, (await ops.get(op.id))!.worker, { status: 'FAILED', message: 'test', at: new Date().toISOString() });
+    });
+
+    it('a poll of a running operation sees this process\'s writes at once and another process\'s within RECENT_MS', async () => {
+      const routes = new OperationsStore(t.engine.store);
+      const worker = new OperationsStore(t.engine.store);
+      const op = operation({ kind: 'package.export', params: { packageId: pkg }, status: 'QUEUED', worker: null, startedAt: null, heartbeatAt: null, attempts: 0 });
+      await routes.insert(op);
+      assert.equal((await routes.get(op.id))!.status, 'QUEUED');
+      // The worker of this process writes through its own OperationsStore: the routes' copy is dropped.
+      const at = new Date().toISOString();
+      assert.equal(await worker.claim(op.id, 'w1', 'h', at), true);
+      assert.equal((await routes.get(op.id))!.status, 'RUNNING');
+      await worker.progress(op.id, 40, 'half way', at);
+      assert.deepEqual([(await routes.get(op.id))!.progress, (await routes.get(op.id))!.message], [40, 'half way']);
+      // A write by another process (straight to the database here) shows once RECENT_MS has passed.
+      await serverDb(t.engine.store).updateTable('operations').set({ progress: 70 }).where('id', '=', op.id).execute();
+      await new Promise((r) => setTimeout(r, RECENT_MS + 50));
+      assert.equal((await routes.get(op.id))!.progress, 70);
+      await worker.recover(op.id, 'w1', { status: 'FAILED', message: 'test', at: new Date().toISOString() });
+      assert.equal((await routes.get(op.id))!.status, 'FAILED');
     });
   });
 }
