@@ -791,13 +791,13 @@ export class Engine {
   private async *stepPages(store: Store, inst: Installation, target: Environment, entries: readonly InstallEntry[], newId: (en: InstallEntry) => string): AsyncGenerator<InstallStep[]> {
     const pkg = await store.getPackage(inst.packageId);
     if (!pkg) throw new NotFoundError('package', inst.packageId);
+    // Refs outside the package resolve exactly as at prepare: the target has not moved.
+    const externals = await store.getPlanExternals(inst.id);
+    if (!externals) throw new ConflictError('STALE_PLAN', `installation ${inst.id} was prepared by an earlier version of Ferry; prepare again`);
     const planner = new InstallPlanner({ catalog: this.catalog, target, entries, newId });
     const removed = entries.filter((e) => e.action === 'REMOVE' && e.targetId).map((e) => ({ type: e.type, id: e.targetId! }));
     yield planner.removals(await this.loadTargets(store, target.id, removed));
 
-    // Refs outside the package resolve exactly as at prepare: the target has not moved.
-    const externals = await store.getPlanExternals(inst.id);
-    if (!externals) throw new ConflictError('STALE_PLAN', `installation ${inst.id} was prepared by an earlier version of Ferry; prepare again`);
     // Entries and entities are both in `ord` order: the entries of a page are the next ones up to its last ord.
     let next = 0;
     for await (const page of store.pagePackageEntities(pkg.id, ENTITY_BATCH, { lean: true })) {
