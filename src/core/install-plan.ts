@@ -56,9 +56,9 @@ export class InstallPlanner {
   #later: Set<string> | undefined;
   #externals: ReadonlyMap<string, string> = new Map();
   /**
-   * Translation of a ref of the entity at install position `#at` (the
-   * makeTranslator rules: an IGNOREd entity without a target drops the ref;
-   * outside the package, the external ref's target), noting on the way each
+   * Translation of a ref of the entity at install position `#at` (as in
+   * preparePlan: an IGNOREd entity without a target drops the ref; outside
+   * the package, the external ref's target), noting on the way each
    * ref to an object this install creates at `#at` or later: those are
    * deferred to a patch.
    */

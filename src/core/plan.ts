@@ -73,6 +73,8 @@ export interface PrepareInput {
   decisions: readonly Decision[];
   /** Overrides given with this prepare or re-validation (win over decisions). */
   overrides: readonly Override[];
+  /** positionsOf(entities), when the caller has built it already. */
+  positions?: KeyMap<number>;
 }
 
 export const key = (type: string, id: string): string => `${type}\u0000${id}`;
@@ -97,14 +99,13 @@ export function preparePlan(input: PrepareInput): PlanEntry[] {
   // finds an entity by key.
   const entries: PlanEntry[] = [];
   const matched: Matched[] = new Array<Matched>(entities.length);
-  const position = new KeyMap<number>();
+  const position = input.positions ?? positionsOf(entities);
   for (let i = 0; i < entities.length; i++) {
     const e = entities[i]!;
     const spec = typeSpec(catalog, e.type);
     const k = key(e.type, e.id);
     const m = findMatch(spec, e, lookup, policy, k);
     matched[i] = { obj: m.obj, problem: m.problem, idMap: lookup.idMap.get(k) };
-    position.set(e.type, e.id, i);
     entries.push({
       type: e.type,
       sourceId: e.id,
@@ -151,7 +152,18 @@ export function preparePlan(input: PrepareInput): PlanEntry[] {
 
   releaseSharedTargets(catalog, entries, matched);
 
-  const translate = makeTranslator(entries, lookup.externals);
+  // Source id -> target id for every ref: a package entity with a target id
+  // translates to it, one the install will create to a placeholder (no
+  // target id can equal it), an IGNOREd one without a target to nothing;
+  // refs outside the package through the external resolution. Undefined:
+  // resolves to nothing in the target. Entries no longer change what they
+  // translate to from here on.
+  const translate = (type: TypeCode, id: string): string | undefined => {
+    const i = position.get(type, id);
+    if (i === undefined) return lookup.externals.get(key(type, id));
+    const en = entries[i]!;
+    return en.targetId ?? (en.action === 'IGNORE' ? undefined : NEW + type + ':' + id);
+  };
   const noChoices = choices.empty;
   /** New content of target objects that refer to something a removal deletes, where this plan rewrites them. */
   const rewrittenReferrers = new KeyMap<FerryObject>();
@@ -336,27 +348,11 @@ function findMatch(
   return { obj: undefined, kind: 'none', problem: null };
 }
 
-/**
- * Source id -> target id for every ref: package entities with a target id
- * translate to it, entities the install will create to a placeholder, refs
- * outside the package through the external resolution. Undefined: resolves
- * to nothing in the target.
- */
-export function makeTranslator(
-  entries: readonly Pick<PlanEntry, 'type' | 'sourceId' | 'targetId' | 'action'>[],
-  externals: ReadonlyMap<string, string>,
-): (type: TypeCode, id: string) => string | undefined {
-  const map = new KeyMap<string | null>();
-  for (const en of entries) {
-    if (en.action === 'REMOVE') continue;
-    map.set(en.type, en.sourceId, en.targetId ?? (en.action === 'IGNORE' ? null : NEW + en.type + ':' + en.sourceId));
-  }
-  return (type, id) => {
-    // Values are a target id or null (IGNOREd without a target), never undefined.
-    const v = map.get(type, id);
-    if (v !== undefined) return v ?? undefined;
-    return externals.get(key(type, id));
-  };
+/** Each entity's position in the list, by (type, id). */
+export function positionsOf(entities: readonly FerryObject[]): KeyMap<number> {
+  const position = new KeyMap<number>();
+  for (let i = 0; i < entities.length; i++) position.set(entities[i]!.type, entities[i]!.id, i);
+  return position;
 }
 
 export interface ContentResult {
@@ -607,9 +603,7 @@ export function summarizePlan(entries: readonly PlanEntry[]): PlanSummary {
 }
 
 /** Refs held by package entities that point outside the package: what the engine must resolve in the target. */
-export function externalRefKeys(catalog: Catalog, entities: readonly FerryObject[]): ObjectRef[] {
-  const inside = new KeyMap<true>();
-  for (const e of entities) inside.set(e.type, e.id, true);
+export function externalRefKeys(catalog: Catalog, entities: readonly FerryObject[], inside: Pick<KeyMap<unknown>, 'has'> = positionsOf(entities)): ObjectRef[] {
   const seen = new KeyMap<true>();
   const out: ObjectRef[] = [];
   for (const e of entities) {

@@ -23,7 +23,7 @@ import { ConflictError, LockedError, NotFoundError, ValidationError } from '../c
 import { contentHash, contentHashAndFields } from '../core/hash.js';
 import { assemblePackage, explainPath, type SourceReader } from '../core/assemble.js';
 import { orderForInstall } from '../core/order.js';
-import { externalRefKeys, key, preparePlan, summarizePlan, type MatchPolicy, type Override, type TargetLookup } from '../core/plan.js';
+import { externalRefKeys, key, positionsOf, preparePlan, summarizePlan, type MatchPolicy, type Override, type TargetLookup } from '../core/plan.js';
 import { InstallPlanner, type InstallEntry, type InstallStep } from '../core/install-plan.js';
 import { ENTITY_BATCH, InstallRun } from './install-run.js';
 import { changeStatus, installRefusal, pushRefusal, parseTier } from '../core/rules.js';
@@ -567,7 +567,8 @@ export class Engine {
     }
     const decisions = await this.store.getDecisions(target.id, pkg.sourceEnvUid);
     const choices = [...decisions, ...overrides.map((o) => ({ type: o.type, targetId: o.targetId ?? null }))];
-    const lookup = await this.buildLookup(target, pkg, entities, choices, opts.onProgress);
+    const positions = positionsOf(entities);
+    const lookup = await this.buildLookup(target, pkg, entities, positions, choices, opts.onProgress);
     const entries = preparePlan({
       catalog: this.catalog,
       target,
@@ -577,6 +578,7 @@ export class Engine {
       lookup,
       decisions,
       overrides,
+      positions,
     });
     opts.onProgress?.({ phase: 'prepare', done: entities.length, total: entities.length });
     return { pkg, target, entries, overrides, externals: lookup.externals };
@@ -635,11 +637,12 @@ export class Engine {
     target: Environment,
     pkg: Package,
     entities: readonly PackageEntity[],
+    positions: KeyMap<number>,
     choices: readonly { type: TypeCode; targetId: string | null }[],
     onProgress?: ProgressFn,
   ): Promise<TargetLookup> {
     const lookup: TargetLookup = { byId: new Map(), idMap: new Map(), targets: new Map(), byKey: new Map(), externals: new Map() };
-    const externals = externalRefKeys(this.catalog, entities);
+    const externals = externalRefKeys(this.catalog, entities, positions);
     // Package entities are matched by joins in the database (they are stored
     // there); removals and external refs, few, by key.
     const others = [...pkg.removals.map((r) => ({ type: r.type, id: r.id })), ...externals];
