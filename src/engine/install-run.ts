@@ -1,8 +1,7 @@
-import type { FerryObject, Installation, StoredObject, TypeCode } from '../core/types.js';
+import type { FerryObject, IdMapEntry, Installation, StoredObject, TypeCode } from '../core/types.js';
 import type { InstallStep } from '../core/install-plan.js';
 import { ConflictError } from '../core/errors.js';
 import { KeyMap } from '../core/key-map.js';
-import type { IdMapEntry } from '../core/types.js';
 import type { ObjectRow, RestorePointRow, Store } from '../store/store.js';
 import { breathe } from './breathe.js';
 
@@ -20,7 +19,7 @@ export interface InstallRunContext {
   toRow: (o: FerryObject) => ObjectRow;
   /** Where objects of a type live: the environment, or the server scope. */
   scopeOf: (type: TypeCode) => string;
-  /** Steps the install will run in all (for progress). */
+  /** Steps the install will run, about (for progress): one per entry. */
   total: number;
   onProgress?: (p: { phase: string; done: number; total: number }) => void;
   signal?: AbortSignal;
@@ -34,7 +33,7 @@ export interface InstallRunContext {
  */
 export class InstallRun {
   readonly #c: InstallRunContext;
-  /** The step being run, for the failure report. */
+  /** The step being run, for the failure report (none between pages: a planning error is no step's fault). */
   current: InstallStep | undefined;
   /** Removals skipped because their target was already gone: the entries whose outcome is not their action's. */
   readonly skipped: { type: TypeCode; sourceId: string; reason: string | null }[] = [];
@@ -110,6 +109,7 @@ export class InstallRun {
       if (this.#creates.length + this.#updates.length >= ENTITY_BATCH) await this.#flush();
     }
     await this.#flush();
+    this.current = undefined;
   }
 
   async finish(): Promise<void> {
@@ -147,6 +147,7 @@ export class InstallRun {
     if (this.#updates.length) await this.#c.tx.upsertObjects(this.#updates);
     this.#creates = [];
     this.#updates = [];
-    this.#c.onProgress?.({ phase: 'install', done: this.#done, total: this.#c.total });
+    // Patch steps come on top of one step per entry.
+    this.#c.onProgress?.({ phase: 'install', done: Math.min(this.#done, this.#c.total), total: this.#c.total });
   }
 }
