@@ -37,6 +37,8 @@ export interface TargetFacts {
 }
 
 type Slot = { en: InstallEntry; targetId: string | null };
+/** The deferred fields of most entities: none (shared, never written to). */
+const NONE = Object.freeze([]) as unknown as string[];
 
 /**
  * Turn a valid plan into the exact steps of the install ("generate, then
@@ -52,7 +54,8 @@ export class InstallPlanner {
   readonly #removed = new KeyMap<true>();
   readonly #patches: InstallStep[] = [];
   #at = 0;
-  #deferred: string[] = [];
+  /** Fields of the entity being planned whose refs are deferred; created on the first. */
+  #deferred: string[] | undefined;
   #later: Set<string> | undefined;
   #externals: ReadonlyMap<string, string> = new Map();
   /**
@@ -66,7 +69,8 @@ export class InstallPlanner {
     const slot = this.#slots.get(type, id);
     if (slot === undefined) return this.#externals.get(key(type, id));
     if (slot.en.action === 'CREATE' && slot.en.ord >= this.#at) {
-      if (!this.#deferred.includes(field)) this.#deferred.push(field);
+      const deferred = (this.#deferred ??= []);
+      if (!deferred.includes(field)) deferred.push(field);
       (this.#later ??= new Set()).add(slot.targetId!);
     }
     return slot.targetId ?? undefined;
@@ -123,7 +127,7 @@ export class InstallPlanner {
           throw new ConflictError('STALE_PLAN', `target ${e.type}:${targetId} no longer exists; prepare again`);
         }
         this.#at = e.ord;
-        this.#deferred = [];
+        this.#deferred = undefined;
         this.#later = undefined;
         this.#externals = facts.externals;
         let object = targetContent(spec, e, this.#input.target, this.#translate, before).object;
@@ -133,7 +137,7 @@ export class InstallPlanner {
         // Refs to objects this install creates later in the order (noted by
         // translate): leave them out now, patch them in after everything exists.
         // Both objects are fresh (targetContent, mergeContent): no need to copy them when nothing is deferred.
-        const deferred = this.#deferred;
+        const deferred = this.#deferred ?? NONE;
         const initial = deferred.length > 0 ? { ...object.fields } : object.fields;
         for (const field of deferred) {
           const value = object.fields[field];

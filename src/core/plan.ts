@@ -383,7 +383,7 @@ export function targetContent(
       else delete fields[f];
     }
   }
-  return { object: { type: e.type, id: existing?.id ?? e.id, name, fields }, missingParameters: [...missing].sort() };
+  return { object: { type: e.type, id: existing?.id ?? e.id, name, fields }, missingParameters: missing.size > 0 ? [...missing].sort() : [] };
 }
 
 /** The `${name}` parameters an object uses that the target does not set, sorted. */

@@ -47,11 +47,16 @@ export function refsOf(spec: TypeSpec, obj: FerryObject): RefValue[] {
   return out;
 }
 
-/** The owner ref of a type, if it has one. */
-export function ownerRefOf(spec: TypeSpec): [string, RefSpec] | undefined {
-  for (const entry of refEntries(spec)) if (entry[1].owner) return [entry[0], entry[1]];
-  return undefined;
+/** The owner ref of a type, if it has one (looked up once per type: every object written asks). */
+export function ownerRefOf(spec: TypeSpec): readonly [string, RefSpec] | undefined {
+  let owner = ownerRefCache.get(spec);
+  if (owner === undefined) {
+    owner = refEntries(spec).find((entry) => entry[1].owner) ?? null;
+    ownerRefCache.set(spec, owner);
+  }
+  return owner ?? undefined;
 }
+const ownerRefCache = new WeakMap<TypeSpec, readonly [string, RefSpec] | null>();
 
 /** The id of the object that owns obj, or null. */
 export function ownerIdOf(spec: TypeSpec, obj: FerryObject): string | null {
