@@ -773,8 +773,9 @@ export class Engine {
 
   /**
    * The exact steps an install of this plan would run (`ferry plan --json`),
-   * computed from the current target without writing anything. Target ids of
-   * objects to create are shown as `new:<n>`.
+   * computed from the current target without writing anything. Objects to
+   * create are shown under the ids the install will give them (minted at
+   * prepare); `new:<n>` only for a plan prepared before those ids existed.
    */
   async installSteps(installationId: string): Promise<InstallStep[]> {
     const inst = await this.getInstallation(installationId);
@@ -782,7 +783,7 @@ export class Engine {
     const entries = await this.store.getInstallEntries(inst.id);
     let n = 0;
     const steps: InstallStep[] = [];
-    for await (const page of this.stepPages(this.store, inst, target, entries, () => `new:${++n}`)) for (const s of page) steps.push(s);
+    for await (const page of this.stepPages(this.store, inst, target, entries, (en) => en.newId ?? `new:${++n}`)) for (const s of page) steps.push(s);
     return steps;
   }
 

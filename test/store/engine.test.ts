@@ -318,10 +318,12 @@ for (const dialect of DIALECTS) {
       // Server-scoped objects (users, groups) are seen from every environment.
       const before = await snapshot(engine, 'stage');
       const plan = await engine.prepare(pkgId, 'stage');
-      // The plan shows no target id for a CREATE until it is installed.
+      // The plan shows no target id for a CREATE until it is installed; its exact steps show the ids the install will use.
       assert.ok(plan.entries.every((e) => e.action === 'CREATE' && e.targetId === null));
+      const preview = (await engine.installSteps(plan.installation.id)).filter((s) => s.op === 'create').map((s) => `${s.type}:${s.sourceId}:${s.targetId}`);
       const inst = await engine.install(plan.installation.id);
       const entries = await engine.getEntries(inst.id);
+      assert.deepEqual(preview.sort(), entries.map((e) => `${e.type}:${e.sourceId}:${e.targetId}`).sort());
       assert.deepEqual([...new Set(entries.map((e) => `${e.action} ${e.installationStatus}`))], ['CREATE INSTALLED']);
       const ids = entries.map((e) => e.targetId!);
       assert.ok(ids.every((id) => /^[0-9a-f]{32}$/.test(id)), ids.join(' '));
