@@ -11,7 +11,6 @@ import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { parseArgs } from 'node:util';
 import { openEngine } from '../src/engine/open.js';
-import type { Engine } from '../src/engine/engine.js';
 import { exportPackage, loadBundle } from '../src/engine/bundles.js';
 import { sampleSelection } from '../src/engine/sample-data.js';
 import { generateSource } from './gen.js';

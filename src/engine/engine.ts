@@ -19,6 +19,7 @@ import type {
 } from '../core/types.js';
 import { ACTIONS } from '../core/types.js';
 import { KeyMap } from '../core/key-map.js';
+import { groupBy } from '../core/group.js';
 import { ConflictError, LockedError, NotFoundError, ValidationError } from '../core/errors.js';
 import { contentHash, contentHashAndFields } from '../core/hash.js';
 import { assemblePackage, explainPath, type SourceReader } from '../core/assemble.js';
@@ -29,7 +30,7 @@ import { ENTITY_BATCH, InstallRun } from './install-run.js';
 import { changeStatus, installRefusal, pushRefusal, parseTier } from '../core/rules.js';
 import { naturalKeyOf, ownerIdOf, refsOf, typeSpec } from '../core/refs.js';
 import { childTypesOf } from '../core/catalog.js';
-import { Store, SERVER_SCOPE, groupByType, type EntryOutcome, type ObjectRow, type RestorePointRow } from '../store/store.js';
+import { Store, SERVER_SCOPE, groupByType, type ObjectRow, type RestorePointRow } from '../store/store.js';
 import { ENV_ID, validateObjects } from './validate-input.js';
 import { breathe } from './breathe.js';
 
@@ -96,14 +97,7 @@ export class Engine {
   }
 
   private splitByScope<T extends { type: TypeCode }>(envId: string, items: readonly T[]): Map<string, T[]> {
-    const m = new Map<string, T[]>();
-    for (const it of items) {
-      const s = this.scopeOf(envId, it.type);
-      const list = m.get(s);
-      if (list) list.push(it);
-      else m.set(s, [it]);
-    }
-    return m;
+    return groupBy(items, (it) => this.scopeOf(envId, it.type));
   }
 
   private async audit(actor: Actor | undefined, action: string, envId: string | null, subject: string | null, result: string, detail: Record<string, unknown> = {}, store: Store = this.store): Promise<void> {
@@ -655,10 +649,7 @@ export class Engine {
     }
     onProgress?.({ phase: 'match', done: entities.length, total });
     for (let i = 0; i < others.length; i += 5000) {
-      const batch = others.slice(i, i + 5000);
-      for (const [scope, list] of this.splitByScope(target.id, batch)) {
-        for (const o of await this.store.getObjects(scope, list)) lookup.byId.set(key(o.type, o.id), o);
-      }
+      for (const [k, o] of await this.loadTargets(this.store, target.id, others.slice(i, i + 5000))) lookup.byId.set(k, o);
       onProgress?.({ phase: 'match', done: entities.length + Math.min(i + 5000, others.length), total });
     }
 
@@ -666,9 +657,7 @@ export class Engine {
     const rows = [...(await this.store.getIdMapForPackage(target.id, pkg.sourceEnvUid, pkg.id, entityKeys)), ...(await this.store.getIdMap(target.id, pkg.sourceEnvUid, others))];
     for (const r of rows) lookup.idMap.set(key(r.type, r.sourceId), r);
     const targetKeys = [...rows.map((r) => ({ type: r.type, id: r.targetId })), ...choices.filter((c) => c.targetId).map((c) => ({ type: c.type, id: c.targetId! }))];
-    for (const [scope, list] of this.splitByScope(target.id, targetKeys)) {
-      for (const o of await this.store.getObjects(scope, list)) lookup.targets.set(key(o.type, o.id), o);
-    }
+    lookup.targets = await this.loadTargets(this.store, target.id, targetKeys);
 
     // External refs: the same id in the target, else what the ID map says (if it still exists).
     for (const x of externals) {
@@ -948,13 +937,9 @@ export class Engine {
         const changed: string[] = [];
         // Only hashes are compared: read without the objects' fields.
         const current = new Map<string, string>();
-        const byScope = new Map<string, { type: TypeCode; id: string }[]>();
-        for (const p of points) {
-          const list = byScope.get(p.envId);
-          if (list) list.push({ type: p.type, id: p.targetId });
-          else byScope.set(p.envId, [{ type: p.type, id: p.targetId }]);
+        for (const [scope, list] of groupBy(points, (p) => p.envId)) {
+          for (const o of await tx.getObjectHashes(scope, list.map((p) => ({ type: p.type, id: p.targetId })))) current.set(`${scope}\u0000${key(o.type, o.id)}`, o.hash);
         }
-        for (const [scope, list] of byScope) for (const o of await tx.getObjectHashes(scope, list)) current.set(`${scope}\u0000${key(o.type, o.id)}`, o.hash);
         for (const p of points) {
           const now = current.get(`${p.envId}\u0000${key(p.type, p.targetId)}`);
           const ok = p.afterHash === null ? now === undefined : now === p.afterHash;
@@ -967,29 +952,20 @@ export class Engine {
           );
         }
         // Walk back: the earliest point of an object holds what was there before the install.
-        const deletes = new Map<string, { type: TypeCode; id: string }[]>();
         const first = new Map<string, RestorePointRow>();
         for (const p of points) {
           const k = `${p.envId}\u0000${key(p.type, p.targetId)}`;
           if (!first.has(k)) first.set(k, p);
         }
-        const restores: ObjectRow[] = [];
-        for (const p of first.values()) {
-          if (p.before === null) {
-            const list = deletes.get(p.envId);
-            if (list) list.push({ type: p.type, id: p.targetId });
-            else deletes.set(p.envId, [{ type: p.type, id: p.targetId }]);
-          } else {
-            restores.push({ ...this.toRow(target.id, p.before), envId: p.envId });
-          }
-        }
-        for (const [scope, list] of deletes) await tx.deleteObjects(scope, list);
+        const created = [...first.values()].filter((p) => p.before === null);
+        const restores = [...first.values()].filter((p) => p.before !== null).map((p): ObjectRow => ({ ...this.toRow(target.id, p.before!), envId: p.envId }));
+        for (const [scope, list] of groupBy(created, (p) => p.envId)) await tx.deleteObjects(scope, list.map((p) => ({ type: p.type, id: p.targetId })));
         await tx.upsertObjects(restores);
 
         // The ID map: rows that point at objects the rollback deleted go; rows
         // for restored objects keep their mapping with the restored hash.
         const mine = await tx.getIdMapForInstallation(target.id, inst.id);
-        const deleted = new Set([...first.values()].filter((p) => p.before === null).map((p) => key(p.type, p.targetId)));
+        const deleted = new Set(created.map((p) => key(p.type, p.targetId)));
         const restoredHash = new Map(restores.map((r) => [key(r.type, r.id), r.hash]));
         const drop = mine.filter((r) => deleted.has(key(r.type, r.targetId)));
         const keep = mine.filter((r) => !deleted.has(key(r.type, r.targetId)) && restoredHash.has(key(r.type, r.targetId)));

@@ -2,6 +2,7 @@ import type { FerryObject, IdMapEntry, Installation, StoredObject, TypeCode } fr
 import type { InstallStep } from '../core/install-plan.js';
 import { ConflictError } from '../core/errors.js';
 import { KeyMap } from '../core/key-map.js';
+import { groupBy } from '../core/group.js';
 import type { ObjectRow, RestorePointRow, Store } from '../store/store.js';
 import { breathe } from './breathe.js';
 
@@ -124,14 +125,7 @@ export class InstallRun {
     await tx.insertRestoreChunks(inst.id, chunks);
 
     // ID map: what each source object is now in this target, and its hash as installed.
-    const byScope = new Map<string, IdMapEntry[]>();
-    for (const r of this.#registered) {
-      const scope = this.#c.scopeOf(r.type);
-      const list = byScope.get(scope);
-      if (list) list.push(r);
-      else byScope.set(scope, [r]);
-    }
-    for (const [scope, list] of byScope) {
+    for (const [scope, list] of groupBy(this.#registered, (r) => this.#c.scopeOf(r.type))) {
       const hashes = new KeyMap<string>();
       for (const o of await tx.getObjectHashes(scope, list.map((r) => ({ type: r.type, id: r.targetId })))) hashes.set(o.type, o.id, o.hash);
       for (const r of list) r.hash = hashes.get(r.type, r.targetId) ?? '';
