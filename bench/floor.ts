@@ -73,14 +73,18 @@ export async function pgFloor(url: string, schema: string, envIds: readonly stri
     for (const env of envIds) {
       let after: [string, string] = ['', ''];
       for (;;) {
-        const { rows: batch } = await client.query<Row>(
-          `select * from objects where env_id = $1 and (type, id) > ($2, $3) order by type, id limit ${PAGE}`,
-          [env, ...after],
-        );
+        const { rows: batch } = await client.query<Row>(`select * from objects where env_id = $1 and (type, id) > ($2, $3) order by type, id limit ${PAGE}`, [
+          env,
+          ...after,
+        ]);
         if (batch.length === 0) break;
         const t1 = performance.now();
         for (const r of batch) {
-          await client.query({ name: 'ferry-floor-insert', text, values: ['__floor__', r.type, r.id, r.name, r.fields, r.hash, r.nkey, r.owner_id, r.updated_at] });
+          await client.query({
+            name: 'ferry-floor-insert',
+            text,
+            values: ['__floor__', r.type, r.id, r.name, r.fields, r.hash, r.nkey, r.owner_id, r.updated_at],
+          });
         }
         insertMs += performance.now() - t1;
         rows += batch.length;

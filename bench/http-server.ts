@@ -34,7 +34,9 @@ export type ServerReport =
     }
   | { ok: false; error: string };
 
-const { values } = parseArgs({ options: { mode: { type: 'string', default: 'ferry' }, body: { type: 'string' }, objects: { type: 'string', default: '2000' } } });
+const { values } = parseArgs({
+  options: { mode: { type: 'string', default: 'ferry' }, body: { type: 'string' }, objects: { type: 'string', default: '2000' } },
+});
 
 const report = (r: ServerReport): void => void process.send!(r);
 // Exit normally on SIGTERM, so that `node --cpu-prof` (profiling a run) writes its profile.
@@ -50,9 +52,15 @@ async function ferry(): Promise<void> {
     ({ startServer } = await import('../src/server/start.js'));
     ({ serverConfigFromEnv } = await import('../src/server/config.js'));
   } catch (e) {
-    return report({ ok: false, error: `the server cannot be loaded (src/server/start.ts, src/server/config.ts): ${e instanceof Error ? e.message : String(e)}` });
+    return report({
+      ok: false,
+      error: `the server cannot be loaded (src/server/start.ts, src/server/config.ts): ${e instanceof Error ? e.message : String(e)}`,
+    });
   }
-  const config = serverConfigFromEnv({}, { ...process.env, FERRY_DATA_DIR: dir, FERRY_PORT: '0', FERRY_HOST: '127.0.0.1', FERRY_ADMIN_API_KEY: API_KEY, FERRY_DEMO: '0' });
+  const config = serverConfigFromEnv(
+    {},
+    { ...process.env, FERRY_DATA_DIR: dir, FERRY_PORT: '0', FERRY_HOST: '127.0.0.1', FERRY_ADMIN_API_KEY: API_KEY, FERRY_DEMO: '0' },
+  );
   const server = await startServer(config, () => {});
   const headers = { apikey: API_KEY };
   const call = async (method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> => {
@@ -95,7 +103,21 @@ async function ferry(): Promise<void> {
   const { OperationsStore } = await import('../src/store/operations-store.js');
   const ops = new OperationsStore(server.engine.store);
   const at = () => new Date().toISOString();
-  const running = { ...body, id: randomUUID(), kind: 'package.export', status: 'RUNNING', progress: 1, message: 'exporting', server: 'bench-remote', worker: `bench-remote:1:${randomUUID().slice(0, 8)}`, startedAt: at(), heartbeatAt: at(), finishedAt: null, result: null, error: null };
+  const running = {
+    ...body,
+    id: randomUUID(),
+    kind: 'package.export',
+    status: 'RUNNING',
+    progress: 1,
+    message: 'exporting',
+    server: 'bench-remote',
+    worker: `bench-remote:1:${randomUUID().slice(0, 8)}`,
+    startedAt: at(),
+    heartbeatAt: at(),
+    finishedAt: null,
+    result: null,
+    error: null,
+  };
   await ops.insert(running);
   let tick = 1;
   setInterval(() => void ops.progress(running.id, (tick = (tick % 99) + 1), `exporting (${tick}%)`, at()), 200).unref();
@@ -114,7 +136,7 @@ async function ferry(): Promise<void> {
 async function bare(): Promise<void> {
   const body: unknown = JSON.parse(values.body ?? '{}');
   const app = Fastify({ logger: false });
-  app.get('/bare/:id', async () => body);
+  app.get('/bare/:id', () => Promise.resolve(body));
   await app.listen({ host: '127.0.0.1', port: 0 });
   const addr = app.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : 0;

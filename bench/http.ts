@@ -33,7 +33,9 @@ function startServer(args: string[]): Promise<{ child: ChildProcess; report: Ser
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   return new Promise((resolve) => {
     child.once('message', (m) => resolve({ child, report: m as ServerReport }));
-    child.once('exit', (code) => resolve({ child, report: { ok: false, error: `server process exited (${code}) before it was ready: ${stderr.trim().slice(-800)}` } }));
+    child.once('exit', (code) =>
+      resolve({ child, report: { ok: false, error: `server process exited (${code}) before it was ready: ${stderr.trim().slice(-800)}` } }),
+    );
   });
 }
 
@@ -64,7 +66,9 @@ export async function benchHttp(o: HttpOptions, log: (s: string) => void): Promi
     results.push(toResult('GET /api/v1/operations/{id}, finished (Ferry: auth, SQLite, access log)', fr.path, await load(fr.url + fr.path, fr.headers, o)));
     if (fr.runningPath) {
       log(`HTTP: the same load against a running operation ${fr.runningPath}`);
-      results.push(toResult('GET /api/v1/operations/{id}, RUNNING (progress written every 200 ms)', fr.runningPath, await load(fr.url + fr.runningPath, fr.headers, o)));
+      results.push(
+        toResult('GET /api/v1/operations/{id}, RUNNING (progress written every 200 ms)', fr.runningPath, await load(fr.url + fr.runningPath, fr.headers, o)),
+      );
     }
     // The dialects' status calls are loaded here once those faces exist (their issues define the requests).
     const promotion = 'promotion dialect (GET /environment-promotion/api/v1/installations/{id})';

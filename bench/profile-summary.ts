@@ -70,7 +70,10 @@ export function summarizeProfile(profile: CpuProfile, top = 15): ProfileSummary 
   return {
     totalMs: ms(total),
     buckets: [...buckets].sort((a, b) => b[1] - a[1]).map(([name, us]) => ({ name, ms: ms(us) })),
-    top: [...fns].sort((a, b) => b[1] - a[1]).slice(0, top).map(([name, us]) => ({ name, selfMs: ms(us) })),
+    top: [...fns]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, top)
+      .map(([name, us]) => ({ name, selfMs: ms(us) })),
   };
 }
 

@@ -143,11 +143,27 @@ async function benchSize(dialect: 'sqlite' | 'postgres', n: number): Promise<voi
 
   const record = (label: string, r: StepResult, opts: { maxRatio?: number; maxRssMb?: number; note?: string; runs?: number } = {}) => {
     const runs = opts.runs && opts.runs > 1 ? ` (best of ${opts.runs})` : '';
-    rows.push({ dialect, n, step: label, count: r.count, ms: r.ms, peakRssMb: r.peakRssMb, ratio: null, maxRatio: opts.maxRatio, maxRssMb: opts.maxRssMb, note: opts.note, runs: opts.runs });
+    rows.push({
+      dialect,
+      n,
+      step: label,
+      count: r.count,
+      ms: r.ms,
+      peakRssMb: r.peakRssMb,
+      ratio: null,
+      maxRatio: opts.maxRatio,
+      maxRssMb: opts.maxRssMb,
+      note: opts.note,
+      runs: opts.runs,
+    });
     log(`  ${dialect} ${n} ${label}: ${r.count} in ${(r.ms / 1000).toFixed(2)} s, ${Math.round(r.count / (r.ms / 1000))}/s, peak RSS ${r.peakRssMb} MB${runs}`);
   };
   const failed = (label: string, e: unknown) => {
-    const message = (e instanceof Error ? e.message : String(e)).split('\n').find((l) => /Error:/.test(l))?.trim() ?? String(e);
+    const message =
+      (e instanceof Error ? e.message : String(e))
+        .split('\n')
+        .find((l) => /Error:/.test(l))
+        ?.trim() ?? String(e);
     rows.push({ dialect, n, step: label, count: 0, ms: 0, peakRssMb: null, ratio: null, failed: message.slice(0, 300) });
     log(`  ${dialect} ${n} ${label}: FAILED ${message}`);
   };
@@ -185,24 +201,33 @@ async function benchSize(dialect: 'sqlite' | 'postgres', n: number): Promise<voi
       return undefined;
     }
   };
-  const skipped = (label: string, why: string) => rows.push({ dialect, n, step: label, count: 0, ms: 0, peakRssMb: null, ratio: null, failed: `skipped: ${why}` });
+  const skipped = (label: string, why: string) =>
+    rows.push({ dialect, n, step: label, count: 0, ms: 0, peakRssMb: null, ratio: null, failed: `skipped: ${why}` });
 
   log(`N = ${n} (${dialect})`);
   await step('generate + load (engine, batches of 5000)', { step: 'gen', objects: n, ...src });
   const asm = await step('assemble', { step: 'assemble', objects: n, ...src });
   const exp =
     asm &&
-    (await step('export bundle', { step: 'export', package: String(asm.out.packageId), file, ...src }, { ...targets.bundle, runs: repeat, note: 'read entities, canonical JSON, SHA-256, gzip, fsync' }));
+    (await step(
+      'export bundle',
+      { step: 'export', package: String(asm.out.packageId), file, ...src },
+      { ...targets.bundle, runs: repeat, note: 'read entities, canonical JSON, SHA-256, gzip, fsync' },
+    ));
   await step('', { step: 'target-empty', env: 'empty', ...tgt }, { record: false });
   if (repeatTarget > 1) saveTarget('target-before-import');
   const imp =
     exp &&
-    (await step('import bundle', { step: 'import', file, ...tgt }, {
-      ...targets.bundle,
-      runs: repeatTarget,
-      before: repeatTarget > 1 ? () => restoreTarget('target-before-import') : undefined,
-      note: 'one pass: gunzip, verify (counts, SHA-256), store as package',
-    }));
+    (await step(
+      'import bundle',
+      { step: 'import', file, ...tgt },
+      {
+        ...targets.bundle,
+        runs: repeatTarget,
+        before: repeatTarget > 1 ? () => restoreTarget('target-before-import') : undefined,
+        note: 'one pass: gunzip, verify (counts, SHA-256), store as package',
+      },
+    ));
   if (!asm || !exp || !imp) skipped('prepare / install / rollback', 'no package');
   else {
     const pkg = String(imp.out.packageId);
@@ -307,7 +332,19 @@ function table(): string {
   const header = ['db', 'N', 'step', 'objects', 'seconds', 'objects/s', 'peak RSS MB', 'x floor', 'target', '', 'notes'];
   const body = rows.map((r) =>
     r.failed
-      ? [r.dialect, r.n.toLocaleString('en-US'), r.step, '-', '-', '-', '-', '-', targetText(r), r.failed.startsWith('skipped') ? '' : 'FAILED', r.failed.replaceAll('|', '/')]
+      ? [
+          r.dialect,
+          r.n.toLocaleString('en-US'),
+          r.step,
+          '-',
+          '-',
+          '-',
+          '-',
+          '-',
+          targetText(r),
+          r.failed.startsWith('skipped') ? '' : 'FAILED',
+          r.failed.replaceAll('|', '/'),
+        ]
       : [
           r.dialect,
           r.n.toLocaleString('en-US'),
@@ -332,7 +369,16 @@ function httpTable(http: { results: HttpResult[]; unavailable: string[] }, o: { 
     const ratio = bare && r !== bare ? r.rps / bare.rps : null;
     const isBare = r === bare;
     const met = ratio === null ? '' : ratio >= 0.5 && r.p99 < 20 && r.errors === 0 ? 'met' : 'NOT met';
-    return [r.name, Math.round(r.rps).toLocaleString('en-US'), String(r.p50), String(r.p99), String(r.errors), isBare ? '1.00' : ratio === null ? '-' : ratio.toFixed(2), isBare ? '' : '>= 0.5 x bare, p99 < 20 ms', met];
+    return [
+      r.name,
+      Math.round(r.rps).toLocaleString('en-US'),
+      String(r.p50),
+      String(r.p99),
+      String(r.errors),
+      isBare ? '1.00' : ratio === null ? '-' : ratio.toFixed(2),
+      isBare ? '' : '>= 0.5 x bare, p99 < 20 ms',
+      met,
+    ];
   });
   for (const u of http.unavailable) body.push([u, '-', '-', '-', '-', '-', '', 'not measured']);
   const lines = [header, header.map(() => '---'), ...body].map((c) => `| ${c.join(' | ')} |`);

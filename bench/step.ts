@@ -127,7 +127,7 @@ async function main(): Promise<void> {
             if (i % 2 === 1) return null;
             if (kept++ % 10 !== 0) return o;
             const field = 'description' in o.fields ? 'description' : 'notes';
-            return { ...o, fields: { ...o.fields, [field]: `${String(o.fields[field] ?? '')} (edited in the target)` } };
+            return { ...o, fields: { ...o.fields, [field]: `${JSON.stringify(o.fields[field] ?? '')} (edited in the target)` } };
           },
         });
       };
@@ -146,7 +146,7 @@ async function main(): Promise<void> {
   const peakRssMb = Math.round((process.resourceUsage().maxRSS / 1024) * 10) / 10;
   await post?.();
   await engine.store.close();
-  const result: StepResult = { step: values.step!, count, ms, peakRssMb, startRssMb, out };
+  const result: StepResult = { step: values.step, count, ms, peakRssMb, startRssMb, out };
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }
 

@@ -25,7 +25,10 @@ export async function seedDemo(engine: Engine): Promise<{ dev: FerryObject[]; pr
   const actor = { actor: 'demo' };
   await engine.createEnvironment({ id: DEMO_ENVIRONMENTS.development, name: 'Development', tier: 'development', hosts: ['dev.example.test'] }, actor);
   await engine.loadObjects(DEMO_ENVIRONMENTS.development, sample.dev, actor);
-  await engine.createEnvironment({ id: DEMO_ENVIRONMENTS.testing, name: 'Testing', tier: 'testing', hosts: ['test.example.test'], cloneFrom: DEMO_ENVIRONMENTS.development }, actor);
+  await engine.createEnvironment(
+    { id: DEMO_ENVIRONMENTS.testing, name: 'Testing', tier: 'testing', hosts: ['test.example.test'], cloneFrom: DEMO_ENVIRONMENTS.development },
+    actor,
+  );
   await engine.createEnvironment({ id: DEMO_ENVIRONMENTS.production, name: 'Production', tier: 'production', hosts: ['prod.example.test'] }, actor);
   await engine.loadObjects(DEMO_ENVIRONMENTS.production, sample.prodExisting, actor);
   return sample;
@@ -63,17 +66,30 @@ export async function runDemo(config: FerryConfig, io: { out: (s: string) => voi
     const sample = await seedDemo(engine);
     say(`Development ${dev} holds ${sample.dev.length} objects of the default catalog (templates with tasks, groups, categories, reports, dashboards...).`);
     say(`Testing ${test} starts as a clone of development: same ids, the recommended way to start a target (002).`);
-    say(`Production ${prod} was built separately. It already has ${sample.prodExisting.length} objects with the same names as development's but other ids: ${sample.prodExisting.map((o) => `${o.type} "${o.name}"`).join(', ')}.`);
+    say(
+      `Production ${prod} was built separately. It already has ${sample.prodExisting.length} objects with the same names as development's but other ids: ${sample.prodExisting.map((o) => `${o.type} "${o.name}"`).join(', ')}.`,
+    );
 
     // Development moves on after the clone: one template gets a new description.
     const templates = sample.dev.filter((o) => o.type === 'TMPL');
     const dashboards = sample.dev.filter((o) => o.type === 'PTLTAB');
     const tmpl = templates[0]!;
-    await engine.loadObjects(dev, [{ ...tmpl, fields: { ...tmpl.fields, description: `${String(tmpl.fields.description ?? '')} (revised after the clone)` } }], actor);
+    await engine.loadObjects(
+      dev,
+      [
+        {
+          ...tmpl,
+          fields: { ...tmpl.fields, description: `${typeof tmpl.fields.description === 'string' ? tmpl.fields.description : ''} (revised after the clone)` },
+        },
+      ],
+      actor,
+    );
 
     step(2, 'Assemble a package in development');
     const selection = [...templates.slice(0, 2), ...dashboards.slice(0, 1)].map((o) => ({ type: o.type, id: o.id, name: o.name }));
-    say(`Selecting ${selection.map((s) => `${s.type} "${s.name}"`).join(', ')}. Ferry follows their refs and owned children and keeps what 003 says each type includes.`);
+    say(
+      `Selecting ${selection.map((s) => `${s.type} "${s.name}"`).join(', ')}. Ferry follows their refs and owned children and keeps what 003 says each type includes.`,
+    );
     let pkg = await engine.createPackage({ sourceEnvId: dev, name: 'Agency onboarding', description: 'Demo package', selection }, actor);
     say(formatPackage(pkg));
     const entities = await engine.getPackageEntities(pkg.id);
@@ -136,7 +152,9 @@ export async function runDemo(config: FerryConfig, io: { out: (s: string) => voi
     await engine.loadObjects(prod, [{ type: obj.type, id: obj.id, name: obj.name, fields: { ...obj.fields, description: 'hot-fixed in production' } }], actor);
     plan = await engine.prepare(pkg.id, prod, {}, actor);
     const drifted = plan.entries.filter((e: PlanEntry) => e.drift);
-    say(`Planning the first package again: ${drifted.length} object${drifted.length === 1 ? ' was' : 's were'} edited in production since Ferry installed ${drifted.length === 1 ? 'it' : 'them'}:`);
+    say(
+      `Planning the first package again: ${drifted.length} object${drifted.length === 1 ? ' was' : 's were'} edited in production since Ferry installed ${drifted.length === 1 ? 'it' : 'them'}:`,
+    );
     for (const e of drifted) say(`  ${e.type} ${e.targetId} "${e.name}": drift, the plan would ${e.action}`);
     try {
       await engine.rollback(firstProd.id, actor);
@@ -144,7 +162,9 @@ export async function runDemo(config: FerryConfig, io: { out: (s: string) => voi
       say(`Rolling back the first production install is refused, so the hot fix is not lost: ${(e as Error).message}`);
     }
 
-    say(`\n${pc.bold('Done.')} Explore with: npx ferry${where} env list; npx ferry${where} history ${prod}; npx ferry${where} objects list ${prod} --type TMPL`);
+    say(
+      `\n${pc.bold('Done.')} Explore with: npx ferry${where} env list; npx ferry${where} history ${prod}; npx ferry${where} objects list ${prod} --type TMPL`,
+    );
     if (io.json) io.out(JSON.stringify({ environments: DEMO_ENVIRONMENTS, packages: [pkg.id, pkg2.id], rollbackExact: same, drift: drifted.length }, null, 2));
     return same ? 0 : 1;
   } finally {
@@ -156,7 +176,10 @@ function strip(o: { type: string; id: string; name: string; fields: Record<strin
   return { type: o.type, id: o.id, name: o.name, fields: o.fields };
 }
 
-function depthOf(e: { type: string; id: string; via: { type: string; id: string } | null }, all: readonly { type: string; id: string; via: { type: string; id: string } | null }[]): number {
+function depthOf(
+  e: { type: string; id: string; via: { type: string; id: string } | null },
+  all: readonly { type: string; id: string; via: { type: string; id: string } | null }[],
+): number {
   let d = 0;
   let cur: typeof e | undefined = e;
   const index = new Map(all.map((x) => [`${x.type}:${x.id}`, x]));

@@ -56,7 +56,8 @@ export function formatPlanLine(e: PlanEntry): string {
   const color = colorFor(e.action);
   let line = `  ${color(SIGN[e.action])} ${e.type.padEnd(7)} ${e.sourceId}  ${JSON.stringify(e.name)}  ${color(WORD[e.action])}`;
   if (e.targetId && e.targetId !== e.sourceId && e.action !== 'CREATE') line += pc.dim(` -> ${e.targetId}`);
-  if (e.match === 'naturalKey' || e.match === 'idmap' || e.match === 'user') line += pc.dim(` (matched by ${e.match === 'naturalKey' ? 'natural key' : e.match === 'idmap' ? 'ID map' : 'your choice'})`);
+  if (e.match === 'naturalKey' || e.match === 'idmap' || e.match === 'user')
+    line += pc.dim(` (matched by ${e.match === 'naturalKey' ? 'natural key' : e.match === 'idmap' ? 'ID map' : 'your choice'})`);
   if (e.changes.length > 0 && (e.action === 'UPDATE' || e.action === 'MERGE')) line += `  [${e.changes.join(', ')}]`;
   if (e.action !== e.autoAction) line += pc.cyan(` (set by you; was ${e.autoAction})`);
   if (e.drift) line += '\n' + pc.magenta(`      drift: edited in the target since Ferry last installed it`);
@@ -91,7 +92,9 @@ export function formatPlan(
   opts: { all?: boolean } = {},
 ): string {
   const lines: string[] = [];
-  lines.push(`Package ${JSON.stringify(pkg.name)} (${pkg.id}, version ${pkg.version}, ${pkg.status}) -> ${target.id} ${JSON.stringify(target.name)} (${target.tier})`);
+  lines.push(
+    `Package ${JSON.stringify(pkg.name)} (${pkg.id}, version ${pkg.version}, ${pkg.status}) -> ${target.id} ${JSON.stringify(target.name)} (${target.tier})`,
+  );
   lines.push('');
   // Unchanged objects found by id or by the ID map are noise in a big plan;
   // a natural-key or hand-picked match is a decision the approver should see.
@@ -115,7 +118,15 @@ export function formatPlan(
 
 export function formatEnvironments(envs: readonly (Environment & { lockedBy?: string | null })[]): string {
   if (envs.length === 0) return 'No environments yet. Create one with: ferry env create <id> --name <name> --tier <tier>';
-  const rows = envs.map((e) => [e.id, e.name, e.tier, String(e.version), e.hosts.join(',') || '-', e.clonedFrom ? `clone of ${e.clonedFrom}` : '', e.lockedBy ? 'LOCKED' : '']);
+  const rows = envs.map((e) => [
+    e.id,
+    e.name,
+    e.tier,
+    String(e.version),
+    e.hosts.join(',') || '-',
+    e.clonedFrom ? `clone of ${e.clonedFrom}` : '',
+    e.lockedBy ? 'LOCKED' : '',
+  ]);
   return table(['ID', 'NAME', 'TIER', 'VERSION', 'HOSTS', '', ''], rows);
 }
 
@@ -132,7 +143,9 @@ export function formatPackage(p: Package): string {
     `  status:      ${p.status}${p.assemblyError ? ` (${p.assemblyError})` : ''}`,
     `  version:     ${p.version}`,
     `  source:      ${p.sourceEnvId} (${p.sourceTier}) ${p.sourceUrl}`,
-    `  entities:    ${p.entityCount}  ${Object.entries(p.countsByType).map(([t, n]) => `${t} ${n}`).join(', ')}`,
+    `  entities:    ${p.entityCount}  ${Object.entries(p.countsByType)
+      .map(([t, n]) => `${t} ${n}`)
+      .join(', ')}`,
     `  selected:    ${p.objectCollections.map((c) => `${c.objCode}:${c.entities.map((e) => e.ID).join(',')}`).join(' ')}`,
     `  removals:    ${p.removals.length ? p.removals.map((r) => `${r.type}:${r.id}`).join(' ') : '-'}`,
     `  installOrder ${p.metadata.installOrder.join(' ')}`,
@@ -168,6 +181,10 @@ export function formatInstallResult(inst: Installation, entries: readonly PlanEn
 
 export function table(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const fmt = (r: string[]) => r.map((c, i) => (c ?? '').padEnd(widths[i]!)).join('  ').trimEnd();
+  const fmt = (r: string[]) =>
+    r
+      .map((c, i) => (c ?? '').padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
   return [pc.bold(fmt(header)), ...rows.map(fmt)].join('\n');
 }

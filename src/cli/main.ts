@@ -134,8 +134,18 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
     .option('--param <name=value...>', 'parameter substituted for ${name} at install')
     .option('--target-owned <TYPE:field...>', 'fields an UPDATE never overwrites here')
     .action(async (id: string, o: { name: string; tier: string; cloneFrom?: string; host?: string[]; param?: string[]; targetOwned?: string[] }) => {
-      const e = await (await getEngine()).createEnvironment(
-        { id, name: o.name, tier: o.tier, cloneFrom: o.cloneFrom, hosts: o.host, parameters: parseParams(o.param), targetOwned: parseTargetOwned(o.targetOwned) },
+      const e = await (
+        await getEngine()
+      ).createEnvironment(
+        {
+          id,
+          name: o.name,
+          tier: o.tier,
+          cloneFrom: o.cloneFrom,
+          hosts: o.host,
+          parameters: parseParams(o.param),
+          targetOwned: parseTargetOwned(o.targetOwned),
+        },
         actor(),
       );
       print(`Created environment ${e.id} "${e.name}" (${e.tier})${e.clonedFrom ? `, a clone of ${e.clonedFrom}` : ''}.`, e);
@@ -239,7 +249,12 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
     .description('list packages')
     .action(async () => {
       const list = await (await getEngine()).listPackages();
-      print(list.length ? list.map((p) => `${p.id}  ${p.status.padEnd(10)} v${p.version}  ${String(p.entityCount).padStart(6)} objects  ${p.name}`).join('\n') : 'No packages yet.', list);
+      print(
+        list.length
+          ? list.map((p) => `${p.id}  ${p.status.padEnd(10)} v${p.version}  ${String(p.entityCount).padStart(6)} objects  ${p.name}`).join('\n')
+          : 'No packages yet.',
+        list,
+      );
     });
   pkg
     .command('show <package>')
@@ -286,7 +301,10 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
     .command('plan <package>')
     .description('prepare a package against a target and print what the install would do')
     .requiredOption('--target <env>', 'target environment')
-    .option('--set <TYPE:id=ACTION...>', 'override an action: TYPE:id=IGNORE|CREATE|UPDATE|USEEXISTING|MERGE, or TYPE:id=USEEXISTING@targetId to pick the target object')
+    .option(
+      '--set <TYPE:id=ACTION...>',
+      'override an action: TYPE:id=IGNORE|CREATE|UPDATE|USEEXISTING|MERGE, or TYPE:id=USEEXISTING@targetId to pick the target object',
+    )
     .option('--remember', 'remember IGNORE and chosen targets for later plans into this target')
     .option('--force', 'allow promotion to a lower tier (one-way push)')
     .option('--strict', 'match on id and name only (the sync rule)')
@@ -296,7 +314,12 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
       const id = await resolve('package', idArg);
       const overrides = parseOverrides(o.set ?? []);
       const bar = progress('preparing');
-      const plan = await eng.prepare(id, o.target, { overrides, remember: o.remember, force: o.force, policy: o.strict ? 'id+name' : 'default', onProgress: bar.fn }, actor());
+      const plan = await eng.prepare(
+        id,
+        o.target,
+        { overrides, remember: o.remember, force: o.force, policy: o.strict ? 'id+name' : 'default', onProgress: bar.fn },
+        actor(),
+      );
       bar.stop();
       const p = await eng.getPackage(id);
       const target = await eng.getEnvironment(o.target);
@@ -349,7 +372,10 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
       const id = await resolve('package', idArg);
       const bar = progress('exporting');
       const eng = await getEngine();
-      const r = eng instanceof RemoteEngine ? await eng.exportPackage(id, { file: o.output, dir: o.dir }, bar.fn) : await exportPackage(await getLocalEngine(), id, { file: o.output, dir: o.dir }, actor(), bar.fn);
+      const r =
+        eng instanceof RemoteEngine
+          ? await eng.exportPackage(id, { file: o.output, dir: o.dir }, bar.fn)
+          : await exportPackage(await getLocalEngine(), id, { file: o.output, dir: o.dir }, actor(), bar.fn);
       bar.stop();
       const lines: string[] = [];
       if (r.file) lines.push(`Wrote ${r.file.path}: ${r.file.count} objects, ${r.file.bytes} bytes, sha256 ${r.file.sha256}.`);
@@ -369,7 +395,10 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
       let r;
       try {
         const opts = { dryRun: o.dryRun, overrides: parseOverrides(o.set ?? []), force: o.force, onProgress: bar.fn };
-        r = eng instanceof RemoteEngine ? await eng.importBundle(file, o.target, opts) : await importBundle(await getLocalEngine(), file, o.target, opts, actor());
+        r =
+          eng instanceof RemoteEngine
+            ? await eng.importBundle(file, o.target, opts)
+            : await importBundle(await getLocalEngine(), file, o.target, opts, actor());
       } finally {
         bar.stop();
       }

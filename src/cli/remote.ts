@@ -4,18 +4,7 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { ReadableStream as WebReadableStream } from 'node:stream/web';
-import type {
-  Catalog,
-  Environment,
-  Installation,
-  ObjectRef,
-  Package,
-  PackageEntity,
-  PackageStatus,
-  PlanEntry,
-  StoredObject,
-} from '../core/types.js';
+import type { Catalog, Environment, Installation, ObjectRef, Package, PackageEntity, PackageStatus, PlanEntry, StoredObject } from '../core/types.js';
 import { FerryError } from '../core/errors.js';
 import type { Override } from '../core/plan.js';
 import type { InstallStep } from '../core/install-plan.js';
@@ -96,17 +85,21 @@ export class RemoteEngine implements EngineApi {
     let body: RequestInit['body'];
     if (opts.raw) {
       headers['content-type'] = opts.raw.type;
-      body = Readable.toWeb(opts.raw.stream) as unknown as RequestInit['body'];
+      body = Readable.toWeb(opts.raw.stream);
     } else if (opts.body !== undefined) {
       headers['content-type'] = 'application/json';
       body = JSON.stringify(opts.body);
     }
     let res: Response;
     try {
-      res = await fetch(url, { method, headers, body, ...(opts.raw ? { duplex: 'half' } : {}) } as RequestInit);
+      res = await fetch(url, { method, headers, body, ...(opts.raw ? { duplex: 'half' } : {}) });
     } catch (e) {
       const cause = (e as { cause?: { code?: string; message?: string } }).cause;
-      throw new FerryError('SERVER_UNREACHABLE', 503, `cannot reach the Ferry server at ${this.baseUrl}: ${cause?.code ?? cause?.message ?? (e as Error).message}`);
+      throw new FerryError(
+        'SERVER_UNREACHABLE',
+        503,
+        `cannot reach the Ferry server at ${this.baseUrl}: ${cause?.code ?? cause?.message ?? (e as Error).message}`,
+      );
     }
     if (!res.ok) {
       let code = 'HTTP_' + res.status;
@@ -234,7 +227,9 @@ export class RemoteEngine implements EngineApi {
   async getPackageEntities(id: string, opts: { type?: string } = {}): Promise<PackageEntity[]> {
     const out: PackageEntity[] = [];
     for (let offset = 0; ; offset += MAX_PAGE) {
-      const page = await this.call<{ items: PackageEntity[]; total: number }>('GET', `/api/v1/packages/${enc(id)}/entities`, { query: { type: opts.type, limit: MAX_PAGE, offset } });
+      const page = await this.call<{ items: PackageEntity[]; total: number }>('GET', `/api/v1/packages/${enc(id)}/entities`, {
+        query: { type: opts.type, limit: MAX_PAGE, offset },
+      });
       out.push(...page.items);
       if (out.length >= page.total || page.items.length === 0) return out;
     }
@@ -278,7 +273,9 @@ export class RemoteEngine implements EngineApi {
     const one = opts.targetEnvIds?.length === 1 ? opts.targetEnvIds[0] : undefined;
     const out: Installation[] = [];
     for (let offset = 0; ; offset += MAX_PAGE) {
-      const page = await this.call<{ items: Installation[]; total: number }>('GET', '/api/v1/installations', { query: { packageId: opts.packageId, environmentId: one, limit: MAX_PAGE, offset } });
+      const page = await this.call<{ items: Installation[]; total: number }>('GET', '/api/v1/installations', {
+        query: { packageId: opts.packageId, environmentId: one, limit: MAX_PAGE, offset },
+      });
       out.push(...page.items);
       if (out.length >= page.total || page.items.length === 0) break;
     }
@@ -307,7 +304,8 @@ export class RemoteEngine implements EngineApi {
     try {
       await this.download(result.file.id, path);
       const answer: Awaited<ReturnType<RemoteEngine['exportPackage']>> = {};
-      if (out.file) answer.file = { path: out.file, count: result.entityCount, sha256: result.entitiesSha256 ?? result.file.sha256, bytes: (await stat(path)).size };
+      if (out.file)
+        answer.file = { path: out.file, count: result.entityCount, sha256: result.entitiesSha256 ?? result.file.sha256, bytes: (await stat(path)).size };
       if (out.dir) {
         const { header } = await verifyBundle(path);
         const w = await writeBundleDir(out.dir, header, readBundleEntities(path));
@@ -325,7 +323,7 @@ export class RemoteEngine implements EngineApi {
     if (!res.body) throw new FerryError('EMPTY_RESPONSE', 502, `the server sent no content for file ${fileId}`);
     const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.part`);
     try {
-      await pipeline(Readable.fromWeb(res.body as unknown as WebReadableStream), createWriteStream(tmp));
+      await pipeline(Readable.fromWeb(res.body), createWriteStream(tmp));
       await rename(tmp, path);
     } catch (e) {
       await rm(tmp, { force: true });
@@ -334,18 +332,28 @@ export class RemoteEngine implements EngineApi {
   }
 
   /** `ferry import` against a server: upload the bundle, import it there (an operation), show the plan and outcome. */
-  async importBundle(file: string, targetEnvId: string, opts: { dryRun?: boolean; overrides?: Override[]; force?: boolean; onProgress?: ProgressFn } = {}): Promise<ImportResult> {
+  async importBundle(
+    file: string,
+    targetEnvId: string,
+    opts: { dryRun?: boolean; overrides?: Override[]; force?: boolean; onProgress?: ProgressFn } = {},
+  ): Promise<ImportResult> {
     await stat(file).catch(() => {
       throw new FerryError('INVALID_REQUEST', 400, `cannot read ${file}`);
     });
-    const uploaded = await this.call<StoredFile>('POST', '/api/v1/files', { query: { name: basename(file) }, raw: { stream: createReadStream(file), type: 'application/octet-stream' } });
+    const uploaded = await this.call<StoredFile>('POST', '/api/v1/files', {
+      query: { name: basename(file) },
+      raw: { stream: createReadStream(file), type: 'application/octet-stream' },
+    });
     const r = await this.call<{ operation: Operation }>('POST', '/api/v1/imports', {
       body: { fileId: uploaded.id, targetEnvId, dryRun: !!opts.dryRun, overrides: opts.overrides ?? [], force: !!opts.force },
     });
     const done = await this.waitFor(r.operation, opts.onProgress);
     const result = done.result as { packageId: string; installationId: string; installBlocker: string | null };
     const pkg = await this.getPackage(result.packageId);
-    const { installation, entries } = await this.call<{ installation: Installation; entries: PlanEntry[] }>('GET', `/api/v1/installations/${enc(result.installationId)}`);
+    const { installation, entries } = await this.call<{ installation: Installation; entries: PlanEntry[] }>(
+      'GET',
+      `/api/v1/installations/${enc(result.installationId)}`,
+    );
     return {
       package: pkg,
       plan: { installation, entries, installBlocker: result.installBlocker },

@@ -51,11 +51,7 @@ const key = (type: string, id: string) => `${type}\u0000${id}`;
  * @example
  *   const { entities } = await assemblePackage(reader, [{ type: 'TMPL', id: 't1' }], catalog);
  */
-export async function assemblePackage(
-  source: SourceReader,
-  selection: readonly ObjectRef[],
-  catalog: Catalog,
-): Promise<Assembly> {
+export async function assemblePackage(source: SourceReader, selection: readonly ObjectRef[], catalog: Catalog): Promise<Assembly> {
   if (selection.length === 0) throw new ValidationError('the selection is empty: select at least one object');
   for (const s of selection) typeSpec(catalog, s.type);
 
@@ -69,7 +65,10 @@ export async function assemblePackage(
   const selectedKeys = new Set(selected.map((o) => key(o.type, o.id)));
   const missing = selection.filter((s) => !selectedKeys.has(key(s.type, s.id)));
   if (missing.length > 0) {
-    const list = missing.slice(0, 5).map((m) => `${m.type}:${m.id}`).join(', ');
+    const list = missing
+      .slice(0, 5)
+      .map((m) => `${m.type}:${m.id}`)
+      .join(', ');
     throw new ValidationError(
       `selected object${missing.length > 1 ? 's' : ''} not found in the source environment: ${list}${missing.length > 5 ? ` and ${missing.length - 5} more` : ''}`,
     );
@@ -141,7 +140,10 @@ export async function assemblePackage(
     }
 
     for (const q of childQueries.values()) {
-      const kids = await source.getChildren([...q.owners.keys()], q.children.map((c) => c.type));
+      const kids = await source.getChildren(
+        [...q.owners.keys()],
+        q.children.map((c) => c.type),
+      );
       for (const kid of kids) {
         const ownerField = q.children.find((c) => c.type === kid.type)?.field;
         const ownerId = ownerField ? kid.fields[ownerField] : undefined;

@@ -141,9 +141,7 @@ export function parseHeader(line: string): { value: BundleHeader } | { errors: s
   if (json.formatVersion === undefined) return { errors: ['invalid bundle header: no "formatVersion"'] };
   if (json.formatVersion !== BUNDLE_FORMAT_VERSION) {
     return {
-      errors: [
-        `bundle format version ${describe(json.formatVersion)} is not supported (this Ferry reads version ${BUNDLE_FORMAT_VERSION})`,
-      ],
+      errors: [`bundle format version ${describe(json.formatVersion)} is not supported (this Ferry reads version ${BUNDLE_FORMAT_VERSION})`],
     };
   }
   const parsed = headerSchema.safeParse(json);
@@ -166,10 +164,7 @@ export function parseHeader(line: string): { value: BundleHeader } | { errors: s
  * before it has parsed it, and parsing 1M lines twice would be wasteful.
  * Throws ValidationError naming the line (1-based, header = line 1).
  */
-export function parseBundleLine(
-  line: string,
-  lineNo: number,
-): { entity: BundleEntity; trailer?: undefined } | { trailer: BundleTrailer; entity?: undefined } {
+export function parseBundleLine(line: string, lineNo: number): { entity: BundleEntity; trailer?: undefined } | { trailer: BundleTrailer; entity?: undefined } {
   let json: unknown;
   try {
     json = JSON.parse(line);

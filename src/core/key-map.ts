@@ -25,7 +25,7 @@ export class KeyMap<V> {
 
   set(type: TypeCode, id: string, value: V): this {
     let ids = this.#byType.get(type);
-    if (ids === undefined) this.#byType.set(type, (ids = new Map()));
+    if (ids === undefined) this.#byType.set(type, (ids = new Map<string, V>()));
     ids.set(id, value);
     return this;
   }

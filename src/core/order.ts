@@ -27,7 +27,7 @@ export function orderForInstall<T extends FerryObject>(entities: readonly T[], c
   entities.forEach((e, i) => index.set(key(e.type, e.id), i));
 
   // Edges i -> j: entity i references entity j (j must come first).
-  const adj: number[][] = new Array(n);
+  const adj: number[][] = new Array<number[]>(n);
   for (let i = 0; i < n; i++) {
     const e = entities[i]!;
     const out: number[] = [];

@@ -337,7 +337,10 @@ function findMatch(
     const found = lookup.byKey.get(key(e.type, nk)) ?? [];
     if (found.length === 1) return { obj: found[0], kind: 'naturalKey', problem: null };
     if (found.length > 1) {
-      const ids = found.slice(0, 3).map((o) => o.id).join(', ');
+      const ids = found
+        .slice(0, 3)
+        .map((o) => o.id)
+        .join(', ');
       return {
         obj: undefined,
         kind: 'naturalKey',
@@ -561,7 +564,10 @@ function validatePlan(
           problems.push(`CREATE would duplicate the unique ${spec.naturalKey.fields.join('+')} of target ${e.type}:${m.obj.id}`);
         }
         const other = uniqueCreates.get(e.type, nk);
-        if (other) problems.push(`CREATE would duplicate the unique ${spec.naturalKey.fields.join('+')} of ${other.type}:${other.sourceId}, also created by this package`);
+        if (other)
+          problems.push(
+            `CREATE would duplicate the unique ${spec.naturalKey.fields.join('+')} of ${other.type}:${other.sourceId}, also created by this package`,
+          );
         else uniqueCreates.set(e.type, nk, en);
       }
     }

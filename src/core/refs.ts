@@ -96,9 +96,7 @@ export function rewriteRefs(
     const value = fields[field];
     if (value === undefined || value === null || value === '') continue;
     if (Array.isArray(value)) {
-      out[field] = value
-        .map((v) => (typeof v === 'string' && v !== '' ? translate(ref.type, v, field) : v))
-        .filter((v) => v !== undefined);
+      out[field] = (value as unknown[]).map((v) => (typeof v === 'string' && v !== '' ? translate(ref.type, v, field) : v)).filter((v) => v !== undefined);
     } else if (typeof value === 'string') {
       out[field] = translate(ref.type, value, field) ?? null;
     }

@@ -152,7 +152,8 @@ export class AuthService {
 
   private async checkRoles(roles: unknown): Promise<Record<string, Role>> {
     if (roles === undefined || roles === null) return {};
-    if (typeof roles !== 'object' || Array.isArray(roles)) throw new ValidationError('roles: expected an object {"<environment id>": "admin" | "promoter" | "viewer"}');
+    if (typeof roles !== 'object' || Array.isArray(roles))
+      throw new ValidationError('roles: expected an object {"<environment id>": "admin" | "promoter" | "viewer"}');
     const out: Record<string, Role> = {};
     for (const [envId, role] of Object.entries(roles as Record<string, unknown>)) {
       out[envId] = parseRole(role, `roles.${envId}`);
@@ -161,7 +162,10 @@ export class AuthService {
     return out;
   }
 
-  async createUser(input: { username: string; password?: string | null; roles?: Record<string, unknown>; admin?: boolean }, actor?: Actor): Promise<PublicUser> {
+  async createUser(
+    input: { username: string; password?: string | null; roles?: Record<string, unknown>; admin?: boolean },
+    actor?: Actor,
+  ): Promise<PublicUser> {
     if (!USERNAME.test(input.username ?? '')) throw new ValidationError('username: 1-64 letters, digits, _ . @ -, starting with a letter or digit');
     if (input.password !== undefined && input.password !== null && input.password.length < MIN_PASSWORD) {
       throw new ValidationError(`password: at least ${MIN_PASSWORD} characters`);
@@ -186,7 +190,11 @@ export class AuthService {
     return this.users.listUsers();
   }
 
-  async updateUser(username: string, patch: { password?: string | null; roles?: Record<string, unknown>; admin?: boolean }, actor?: Actor): Promise<PublicUser> {
+  async updateUser(
+    username: string,
+    patch: { password?: string | null; roles?: Record<string, unknown>; admin?: boolean },
+    actor?: Actor,
+  ): Promise<PublicUser> {
     const u = await this.getUser(username);
     if (patch.password !== undefined && patch.password !== null && patch.password.length < MIN_PASSWORD) {
       throw new ValidationError(`password: at least ${MIN_PASSWORD} characters`);
@@ -201,7 +209,11 @@ export class AuthService {
       roles,
       at: new Date().toISOString(),
     });
-    await this.audit(actor, 'user.update', username, 'ok', { fields: Object.keys(patch).filter((k) => k !== 'password').concat(patch.password !== undefined ? ['password'] : []) });
+    await this.audit(actor, 'user.update', username, 'ok', {
+      fields: Object.keys(patch)
+        .filter((k) => k !== 'password')
+        .concat(patch.password !== undefined ? ['password'] : []),
+    });
     return this.getUser(username);
   }
 
@@ -270,7 +282,12 @@ export class AuthService {
     const stored = u?.passwordHash ?? (await this.dummyHash);
     const ok = (await verifyPassword(String(password ?? ''), stored)) && !!u?.passwordHash;
     if (!ok || !u) {
-      await this.audit({ actor: typeof username === 'string' ? username : null, address }, 'auth.login', typeof username === 'string' ? username : null, 'failed');
+      await this.audit(
+        { actor: typeof username === 'string' ? username : null, address },
+        'auth.login',
+        typeof username === 'string' ? username : null,
+        'failed',
+      );
       throw new UnauthorizedError('wrong user name or password');
     }
     const token = newSecret(SESSION_PREFIX);
@@ -329,7 +346,9 @@ export class AuthService {
    * with `apiKey` (FERRY_ADMIN_API_KEY) or a generated key, returned so the
    * caller can print it once. Later starts change nothing.
    */
-  async ensureFirstAdmin(opts: { apiKey?: string; password?: string; username?: string } = {}): Promise<{ created: false } | { created: true; username: string; key: string; generated: boolean }> {
+  async ensureFirstAdmin(
+    opts: { apiKey?: string; password?: string; username?: string } = {},
+  ): Promise<{ created: false } | { created: true; username: string; key: string; generated: boolean }> {
     if ((await this.users.countUsers()) > 0) return { created: false };
     const username = opts.username ?? 'admin';
     const actor = { actor: 'system', address: null };

@@ -129,10 +129,7 @@ export async function writeBundle(
  * `onProgress` is called with the number of entity lines read every 1000
  * lines and once at the end.
  */
-export async function verifyBundle(
-  path: string,
-  onProgress?: Progress,
-): Promise<{ header: BundleHeader; count: number; sha256: string }> {
+export async function verifyBundle(path: string, onProgress?: Progress): Promise<{ header: BundleHeader; count: number; sha256: string }> {
   const scan = scanBundle(path, { deferLineErrors: true, onProgress });
   for (;;) {
     const step = await scan.next();
@@ -319,9 +316,7 @@ async function* scanBundle(
   const count = digest.count;
   const sha256 = digest.digest();
   if (trailer.count !== count) {
-    throw new ValidationError(
-      `bundle ${path} failed its integrity check: its trailer counts ${trailer.count} entities but it holds ${count}`,
-    );
+    throw new ValidationError(`bundle ${path} failed its integrity check: its trailer counts ${trailer.count} entities but it holds ${count}`);
   }
   if (trailer.sha256 !== sha256) throw new ValidationError(`bundle ${path} failed its integrity check: sha256 mismatch`);
   if (deferred !== undefined) throw new ValidationError(`bundle ${path}: ${deferred}`);

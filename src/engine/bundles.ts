@@ -76,7 +76,15 @@ export async function exportPackage(
     const r = await writeBundleDir(out.dir, header, entitiesOf(engine, pkg));
     result.dir = { path: out.dir, count: r.count };
   }
-  await engine.store.appendAudit({ actor: actor?.actor ?? null, address: actor?.address ?? null, action: 'package.export', envId: pkg.sourceEnvId, subject: pkg.id, result: 'ok', detail: { file: out.file ?? null, dir: out.dir ?? null, count: pkg.entityCount } });
+  await engine.store.appendAudit({
+    actor: actor?.actor ?? null,
+    address: actor?.address ?? null,
+    action: 'package.export',
+    envId: pkg.sourceEnvId,
+    subject: pkg.id,
+    result: 'ok',
+    detail: { file: out.file ?? null, dir: out.dir ?? null, count: pkg.entityCount },
+  });
   return result;
 }
 
@@ -149,11 +157,19 @@ function refuseUnknownTypes(engine: Engine, path: string, header: BundleHeader):
  * already has that id at the same version it is reused, otherwise a copy
  * with a new id is made so nothing local is overwritten.
  */
-async function storeBundlePackage(engine: Engine, path: string, header: BundleHeader, idTaken: boolean, actor?: Actor, onProgress?: ProgressFn): Promise<Package> {
+async function storeBundlePackage(
+  engine: Engine,
+  path: string,
+  header: BundleHeader,
+  idTaken: boolean,
+  actor?: Actor,
+  onProgress?: ProgressFn,
+): Promise<Package> {
   const ts = new Date().toISOString();
-  const status = (PACKAGE_STATUSES as readonly string[]).includes(header.package.status) && !header.package.status.startsWith('ASSEMBLING')
-    ? (header.package.status as PackageStatus)
-    : 'DRAFT';
+  const status =
+    (PACKAGE_STATUSES as readonly string[]).includes(header.package.status) && !header.package.status.startsWith('ASSEMBLING')
+      ? (header.package.status as PackageStatus)
+      : 'DRAFT';
   const pkg: Package = {
     id: idTaken ? randomUUID() : header.package.id,
     name: header.package.name,
@@ -198,7 +214,15 @@ async function storeBundlePackage(engine: Engine, path: string, header: BundleHe
     // The whole file has verified by now (readBundleEntities throws after the
     // last entity otherwise); what it holds must also be known here.
     refuseUnknownTypes(engine, path, header);
-    await tx.appendAudit({ actor: actor?.actor ?? null, address: actor?.address ?? null, action: 'package.import', envId: null, subject: pkg.id, result: 'ok', detail: { path, count: ord, source: header.source.url } });
+    await tx.appendAudit({
+      actor: actor?.actor ?? null,
+      address: actor?.address ?? null,
+      action: 'package.import',
+      envId: null,
+      subject: pkg.id,
+      result: 'ok',
+      detail: { path, count: ord, source: header.source.url },
+    });
   });
   return pkg;
 }

@@ -100,7 +100,15 @@ export class Engine {
     return groupBy(items, (it) => this.scopeOf(envId, it.type));
   }
 
-  private async audit(actor: Actor | undefined, action: string, envId: string | null, subject: string | null, result: string, detail: Record<string, unknown> = {}, store: Store = this.store): Promise<void> {
+  private async audit(
+    actor: Actor | undefined,
+    action: string,
+    envId: string | null,
+    subject: string | null,
+    result: string,
+    detail: Record<string, unknown> = {},
+    store: Store = this.store,
+  ): Promise<void> {
     await store.appendAudit({ actor: actor?.actor ?? null, address: actor?.address ?? null, action, envId, subject, result, detail });
   }
 
@@ -108,10 +116,19 @@ export class Engine {
 
   /** Create an environment, optionally as a clone of another (same ids, 002 "start from a clone"). */
   async createEnvironment(
-    input: { id: string; name: string; tier: string; hosts?: string[]; cloneFrom?: string | null; parameters?: Record<string, string>; targetOwned?: Record<string, string[]> },
+    input: {
+      id: string;
+      name: string;
+      tier: string;
+      hosts?: string[];
+      cloneFrom?: string | null;
+      parameters?: Record<string, string>;
+      targetOwned?: Record<string, string[]>;
+    },
     actor?: Actor,
   ): Promise<Environment> {
-    if (!ENV_ID.test(input.id)) throw new ValidationError(`bad environment id "${input.id}": letters, digits, _ . - (up to 64), starting with a letter or digit`);
+    if (!ENV_ID.test(input.id))
+      throw new ValidationError(`bad environment id "${input.id}": letters, digits, _ . - (up to 64), starting with a letter or digit`);
     if (input.id === SERVER_SCOPE) throw new ValidationError('environment id * is reserved');
     if (!input.name?.trim()) throw new ValidationError('an environment needs a name');
     const tier = parseTier(input.tier);
@@ -151,7 +168,7 @@ export class Engine {
       }
       await this.audit(actor, 'environment.create', env.id, env.id, 'ok', { tier, cloneFrom: input.cloneFrom ?? null }, tx);
     });
-    return (await this.getEnvironment(env.id))!;
+    return await this.getEnvironment(env.id);
   }
 
   async getEnvironment(id: string): Promise<Environment & { lockedBy: string | null }> {
@@ -237,7 +254,11 @@ export class Engine {
     let version = 0;
     await this.store.transaction(async (tx) => {
       await tx.upsertObjects(objects.map((o) => this.toRow(envId, o)));
-      version = await this.bumpVersions(tx, envId, objects.map((o) => o.type));
+      version = await this.bumpVersions(
+        tx,
+        envId,
+        objects.map((o) => o.type),
+      );
       await this.audit(actor, 'objects.load', envId, null, 'ok', { count: objects.length }, tx);
     });
     return { written: objects.length, version };
@@ -284,8 +305,16 @@ export class Engine {
       },
       getChildren: async (ownerIds, types) => {
         const out: FerryObject[] = [];
-        for (const [scope, list] of this.splitByScope(envId, types.map((type) => ({ type })))) {
-          for (const o of await this.store.getChildren(scope, ownerIds, list.map((t) => t.type))) out.push(o);
+        for (const [scope, list] of this.splitByScope(
+          envId,
+          types.map((type) => ({ type })),
+        )) {
+          for (const o of await this.store.getChildren(
+            scope,
+            ownerIds,
+            list.map((t) => t.type),
+          ))
+            out.push(o);
         }
         return out;
       },
@@ -601,7 +630,10 @@ export class Engine {
     }
     const given = normalizeOverrides(overrides);
     for (const o of given) merged.set(key(o.type, o.sourceId), o);
-    const { pkg, target, entries, externals } = await this.computePlan(inst.packageId, inst.targetEnvId, { overrides: [...merged.values()], force: inst.force });
+    const { pkg, target, entries, externals } = await this.computePlan(inst.packageId, inst.targetEnvId, {
+      overrides: [...merged.values()],
+      force: inst.force,
+    });
     const updated: Installation = {
       ...inst,
       packageVersion: pkg.version,
@@ -654,9 +686,15 @@ export class Engine {
     }
 
     // ID map (rule 2), and the target objects it points at.
-    const rows = [...(await this.store.getIdMapForPackage(target.id, pkg.sourceEnvUid, pkg.id, entityKeys)), ...(await this.store.getIdMap(target.id, pkg.sourceEnvUid, others))];
+    const rows = [
+      ...(await this.store.getIdMapForPackage(target.id, pkg.sourceEnvUid, pkg.id, entityKeys)),
+      ...(await this.store.getIdMap(target.id, pkg.sourceEnvUid, others)),
+    ];
     for (const r of rows) lookup.idMap.set(key(r.type, r.sourceId), r);
-    const targetKeys = [...rows.map((r) => ({ type: r.type, id: r.targetId })), ...choices.filter((c) => c.targetId).map((c) => ({ type: c.type, id: c.targetId! }))];
+    const targetKeys = [
+      ...rows.map((r) => ({ type: r.type, id: r.targetId })),
+      ...choices.filter((c) => c.targetId).map((c) => ({ type: c.type, id: c.targetId! })),
+    ];
     lookup.targets = await this.loadTargets(this.store, target.id, targetKeys);
 
     // External refs: the same id in the target, else what the ID map says (if it still exists).
@@ -781,7 +819,13 @@ export class Engine {
    * in install order, then the patches that close reference cycles. Only a
    * page of entities, and the target objects it updates, is held at once.
    */
-  private async *stepPages(store: Store, inst: Installation, target: Environment, entries: readonly InstallEntry[], newId: (en: InstallEntry) => string): AsyncGenerator<InstallStep[]> {
+  private async *stepPages(
+    store: Store,
+    inst: Installation,
+    target: Environment,
+    entries: readonly InstallEntry[],
+    newId: (en: InstallEntry) => string,
+  ): AsyncGenerator<InstallStep[]> {
     const pkg = await store.getPackage(inst.packageId);
     if (!pkg) throw new NotFoundError('package', inst.packageId);
     // Refs outside the package resolve exactly as at prepare: the target has not moved.
@@ -833,7 +877,10 @@ export class Engine {
     const push = pushRefusal(pkg.sourceTier, target.tier, inst.force);
     if (push) throw new ConflictError('PUSH_ONE_WAY', push);
     if (pkg.version !== inst.packageVersion) {
-      throw new ConflictError('STALE_PLAN', `package ${pkg.id} changed since the plan was prepared (version ${inst.packageVersion} -> ${pkg.version}); prepare again`);
+      throw new ConflictError(
+        'STALE_PLAN',
+        `package ${pkg.id} changed since the plan was prepared (version ${inst.packageVersion} -> ${pkg.version}); prepare again`,
+      );
     }
     if (inst.summary.invalid > 0) {
       throw new ConflictError(
@@ -858,7 +905,10 @@ export class Engine {
         await tx.lockEnvironmentRow(target.id);
         const current = (await tx.getEnvironment(target.id))!;
         if (current.version !== inst.preparedAtVersion) {
-          throw new ConflictError('STALE_PLAN', `target ${target.id} changed since the plan was prepared (version ${inst.preparedAtVersion} -> ${current.version}); prepare again`);
+          throw new ConflictError(
+            'STALE_PLAN',
+            `target ${target.id} changed since the plan was prepared (version ${inst.preparedAtVersion} -> ${current.version}); prepare again`,
+          );
         }
         const entries = await tx.getInstallEntries(inst.id);
         const run = (active = new InstallRun({
@@ -885,7 +935,13 @@ export class Engine {
           for (const en of entries) if (en.action === 'REMOVE') removals.set(en.type, en.sourceId, en);
           await tx.setEntryOutcomes(
             inst.id,
-            run.skipped.map((k) => ({ type: k.type, sourceId: k.sourceId, installationStatus: 'SKIPPED', targetId: removals.get(k.type, k.sourceId)?.targetId ?? null, statusReason: k.reason })),
+            run.skipped.map((k) => ({
+              type: k.type,
+              sourceId: k.sourceId,
+              installationStatus: 'SKIPPED',
+              targetId: removals.get(k.type, k.sourceId)?.targetId ?? null,
+              statusReason: k.reason,
+            })),
           );
         }
         await this.bumpVersions(tx, target.id, run.writtenTypes);
@@ -927,7 +983,8 @@ export class Engine {
    */
   async rollback(installationId: string, actor?: Actor): Promise<Installation> {
     const inst = await this.getInstallation(installationId);
-    if (inst.status !== 'COMPLETED') throw new ConflictError('NOT_COMPLETED', `installation ${inst.id} is ${inst.status}; only a COMPLETED installation can be rolled back`);
+    if (inst.status !== 'COMPLETED')
+      throw new ConflictError('NOT_COMPLETED', `installation ${inst.id} is ${inst.status}; only a COMPLETED installation can be rolled back`);
     const target = await this.getEnvironment(inst.targetEnvId);
     if (!(await this.store.lockEnvironment(target.id, inst.id))) throw new LockedError(target.id);
     try {
@@ -938,7 +995,11 @@ export class Engine {
         // Only hashes are compared: read without the objects' fields.
         const current = new Map<string, string>();
         for (const [scope, list] of groupBy(points, (p) => p.envId)) {
-          for (const o of await tx.getObjectHashes(scope, list.map((p) => ({ type: p.type, id: p.targetId })))) current.set(`${scope}\u0000${key(o.type, o.id)}`, o.hash);
+          for (const o of await tx.getObjectHashes(
+            scope,
+            list.map((p) => ({ type: p.type, id: p.targetId })),
+          ))
+            current.set(`${scope}\u0000${key(o.type, o.id)}`, o.hash);
         }
         for (const p of points) {
           const now = current.get(`${p.envId}\u0000${key(p.type, p.targetId)}`);
@@ -959,7 +1020,11 @@ export class Engine {
         }
         const created = [...first.values()].filter((p) => p.before === null);
         const restores = [...first.values()].filter((p) => p.before !== null).map((p): ObjectRow => ({ ...this.toRow(target.id, p.before!), envId: p.envId }));
-        for (const [scope, list] of groupBy(created, (p) => p.envId)) await tx.deleteObjects(scope, list.map((p) => ({ type: p.type, id: p.targetId })));
+        for (const [scope, list] of groupBy(created, (p) => p.envId))
+          await tx.deleteObjects(
+            scope,
+            list.map((p) => ({ type: p.type, id: p.targetId })),
+          );
         await tx.upsertObjects(restores);
 
         // The ID map: rows that point at objects the rollback deleted go; rows
@@ -969,10 +1034,22 @@ export class Engine {
         const restoredHash = new Map(restores.map((r) => [key(r.type, r.id), r.hash]));
         const drop = mine.filter((r) => deleted.has(key(r.type, r.targetId)));
         const keep = mine.filter((r) => !deleted.has(key(r.type, r.targetId)) && restoredHash.has(key(r.type, r.targetId)));
-        await tx.deleteIdMap(target.id, inst.sourceEnvUid, drop.map((r) => ({ type: r.type, id: r.sourceId })));
-        await tx.upsertIdMap(target.id, inst.id, keep.map((r) => ({ ...r, hash: restoredHash.get(key(r.type, r.targetId))! })));
+        await tx.deleteIdMap(
+          target.id,
+          inst.sourceEnvUid,
+          drop.map((r) => ({ type: r.type, id: r.sourceId })),
+        );
+        await tx.upsertIdMap(
+          target.id,
+          inst.id,
+          keep.map((r) => ({ ...r, hash: restoredHash.get(key(r.type, r.targetId))! })),
+        );
 
-        await this.bumpVersions(tx, target.id, points.map((p) => p.type));
+        await this.bumpVersions(
+          tx,
+          target.id,
+          points.map((p) => p.type),
+        );
         const ts = new Date().toISOString();
         const done: Installation = { ...inst, status: 'ROLLED_BACK', rolledBackAt: ts, updatedAt: ts };
         await tx.updateInstallation(done);

@@ -127,7 +127,11 @@ export class InstallRun {
     // ID map: what each source object is now in this target, and its hash as installed.
     for (const [scope, list] of groupBy(this.#registered, (r) => this.#c.scopeOf(r.type))) {
       const hashes = new KeyMap<string>();
-      for (const o of await tx.getObjectHashes(scope, list.map((r) => ({ type: r.type, id: r.targetId })))) hashes.set(o.type, o.id, o.hash);
+      for (const o of await tx.getObjectHashes(
+        scope,
+        list.map((r) => ({ type: r.type, id: r.targetId })),
+      ))
+        hashes.set(o.type, o.id, o.hash);
       for (const r of list) r.hash = hashes.get(r.type, r.targetId) ?? '';
     }
     await tx.upsertIdMap(envId, inst.id, this.#idMap);

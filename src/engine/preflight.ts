@@ -11,7 +11,10 @@ import type { Actor, Engine } from './engine.js';
 export async function checkInstallable(engine: Engine, installationId: string): Promise<{ installation: Installation; pkg: Package; target: Environment }> {
   const { installation: inst, pkg, target } = await engine.checkInstall(installationId);
   if (target.version !== inst.preparedAtVersion) {
-    throw new ConflictError('STALE_PLAN', `target ${target.id} changed since the plan was prepared (version ${inst.preparedAtVersion} -> ${target.version}); prepare again`);
+    throw new ConflictError(
+      'STALE_PLAN',
+      `target ${target.id} changed since the plan was prepared (version ${inst.preparedAtVersion} -> ${target.version}); prepare again`,
+    );
   }
   if (target.lockedBy) throw new LockedError(target.id);
   return { installation: inst, pkg, target };
@@ -27,7 +30,15 @@ export async function abandonAssembly(engine: Engine, packageId: string, reason:
   if (!pkg || pkg.status !== 'ASSEMBLING') return;
   await engine.store.transaction(async (tx) => {
     await tx.updatePackage({ ...pkg, status: 'ASSEMBLING_FAILED', assemblyError: reason, updatedAt: new Date().toISOString() });
-    await tx.appendAudit({ actor: actor?.actor ?? null, address: actor?.address ?? null, action: 'package.assemble', envId: pkg.sourceEnvId, subject: pkg.id, result: 'failed', detail: { reason } });
+    await tx.appendAudit({
+      actor: actor?.actor ?? null,
+      address: actor?.address ?? null,
+      action: 'package.assemble',
+      envId: pkg.sourceEnvId,
+      subject: pkg.id,
+      result: 'failed',
+      detail: { reason },
+    });
   });
 }
 

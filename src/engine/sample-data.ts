@@ -119,31 +119,112 @@ class Ids {
 }
 
 const POOLED = new Set<TypeCode>([
-  'GROUP', 'ROLE', 'TEAM', 'CMPY', 'CTGY', 'PARAM', 'PGRP', 'HOURT', 'SCHED', 'MPATH', 'MILE', 'ARVPRC',
-  'RSPL', 'QUED', 'UIFT', 'UIGB', 'UIVW', 'PTLSEC', 'CALEND', 'EXTSEC', 'PTLTAB', 'USRGRP', 'SECROLE', 'PORT',
+  'GROUP',
+  'ROLE',
+  'TEAM',
+  'CMPY',
+  'CTGY',
+  'PARAM',
+  'PGRP',
+  'HOURT',
+  'SCHED',
+  'MPATH',
+  'MILE',
+  'ARVPRC',
+  'RSPL',
+  'QUED',
+  'UIFT',
+  'UIGB',
+  'UIVW',
+  'PTLSEC',
+  'CALEND',
+  'EXTSEC',
+  'PTLTAB',
+  'USRGRP',
+  'SECROLE',
+  'PORT',
 ]);
 
 // ---------------------------------------------------------------------------
 // Names and text
 
 const DEPARTMENTS = [
-  'Marketing', 'Creative Services', 'Product Design', 'Engineering', 'Finance', 'Legal', 'Human Resources',
-  'Sales', 'Customer Success', 'IT Operations', 'Procurement', 'Facilities', 'Brand Studio', 'Analytics',
-  'Content', 'Events', 'Partnerships', 'Compliance', 'Research', 'Training', 'EMEA Delivery', 'APAC Delivery',
+  'Marketing',
+  'Creative Services',
+  'Product Design',
+  'Engineering',
+  'Finance',
+  'Legal',
+  'Human Resources',
+  'Sales',
+  'Customer Success',
+  'IT Operations',
+  'Procurement',
+  'Facilities',
+  'Brand Studio',
+  'Analytics',
+  'Content',
+  'Events',
+  'Partnerships',
+  'Compliance',
+  'Research',
+  'Training',
+  'EMEA Delivery',
+  'APAC Delivery',
 ];
 const ROLES = [
-  'Project Manager', 'Designer', 'Copywriter', 'Developer', 'QA Analyst', 'Account Manager', 'Art Director',
-  'Producer', 'Business Analyst', 'Solution Architect', 'Data Analyst', 'Scrum Master', 'Marketing Specialist',
-  'Legal Reviewer', 'Finance Controller', 'Content Strategist', 'UX Researcher', 'Product Owner',
-  'Support Engineer', 'Trainer', 'Video Editor', 'Translator',
+  'Project Manager',
+  'Designer',
+  'Copywriter',
+  'Developer',
+  'QA Analyst',
+  'Account Manager',
+  'Art Director',
+  'Producer',
+  'Business Analyst',
+  'Solution Architect',
+  'Data Analyst',
+  'Scrum Master',
+  'Marketing Specialist',
+  'Legal Reviewer',
+  'Finance Controller',
+  'Content Strategist',
+  'UX Researcher',
+  'Product Owner',
+  'Support Engineer',
+  'Trainer',
+  'Video Editor',
+  'Translator',
 ];
 const TEAMS = [
-  'Blue Team', 'Web Squad', 'Print Studio', 'Launch Crew', 'Platform Team', 'Campaign Pod', 'Video Unit',
-  'Ops Desk', 'Data Guild', 'Brand Council', 'Growth Team', 'Localization Hub',
+  'Blue Team',
+  'Web Squad',
+  'Print Studio',
+  'Launch Crew',
+  'Platform Team',
+  'Campaign Pod',
+  'Video Unit',
+  'Ops Desk',
+  'Data Guild',
+  'Brand Council',
+  'Growth Team',
+  'Localization Hub',
 ];
 const COMPANIES = [
-  'Acme Corp', 'Globex', 'Initech', 'Umbrella Partners', 'Stark Industries', 'Wayne Enterprises', 'Hooli',
-  'Vandelay Imports', 'Soylent Co', 'Tyrell Systems', 'Wonka Foods', 'Cyberdyne', 'Oscorp', 'Gringotts',
+  'Acme Corp',
+  'Globex',
+  'Initech',
+  'Umbrella Partners',
+  'Stark Industries',
+  'Wayne Enterprises',
+  'Hooli',
+  'Vandelay Imports',
+  'Soylent Co',
+  'Tyrell Systems',
+  'Wonka Foods',
+  'Cyberdyne',
+  'Oscorp',
+  'Gringotts',
 ];
 const SCHEDULES = ['Default Schedule', 'US Schedule', 'EMEA Schedule', 'APAC Schedule', 'India Schedule', 'Part-time Schedule', 'Night Shift'];
 const HOUR_TYPES = ['Regular', 'Overtime', 'Meetings', 'Training', 'Travel', 'Vacation', 'Sick Leave', 'Administrative', 'Support', 'Research'];
@@ -155,18 +236,50 @@ const MILESTONE_PATHS = ['Standard Delivery', 'Campaign Launch', 'Product Releas
 const MILESTONES = ['Kickoff', 'Design Approved', 'Build Complete', 'Launch'];
 const MILESTONES_PER_PATH = MILESTONES.length;
 const APPROVALS = [
-  'Creative Approval', 'Budget Approval', 'Legal Review', 'Launch Sign-off', 'Change Request Approval',
-  'Content Review', 'Vendor Approval', 'Final QA',
+  'Creative Approval',
+  'Budget Approval',
+  'Legal Review',
+  'Launch Sign-off',
+  'Change Request Approval',
+  'Content Review',
+  'Vendor Approval',
+  'Final QA',
 ];
 const PARAMETERS = [
-  'Budget Code', 'Cost Center', 'Region', 'Channel', 'Audience', 'Brand', 'Campaign Type', 'Priority Level',
-  'Launch Date', 'Requested By', 'Business Unit', 'Asset Type', 'Language', 'Market', 'Fiscal Quarter',
-  'Risk Level', 'Approval Tier', 'Vendor Name', 'Target KPI', 'Product Line', 'Agency', 'Media Type',
+  'Budget Code',
+  'Cost Center',
+  'Region',
+  'Channel',
+  'Audience',
+  'Brand',
+  'Campaign Type',
+  'Priority Level',
+  'Launch Date',
+  'Requested By',
+  'Business Unit',
+  'Asset Type',
+  'Language',
+  'Market',
+  'Fiscal Quarter',
+  'Risk Level',
+  'Approval Tier',
+  'Vendor Name',
+  'Target KPI',
+  'Product Line',
+  'Agency',
+  'Media Type',
 ];
 const PARAM_GROUPS = ['General', 'Financials', 'Marketing Details', 'Legal', 'Scheduling', 'Internal Use'];
 /** Category i is a custom form for CATEGORY_CODES[i % 6]: templates find their forms by index. */
 const CATEGORY_CODES = ['PROJ', 'TASK', 'GROUP', 'CMPY', 'PORT', 'PRGM'] as const;
-const CATEGORY_NAMES = ['Project Intake Form', 'Task Details Form', 'Group Profile Form', 'Client Profile Form', 'Portfolio Scorecard Form', 'Program Charter Form'];
+const CATEGORY_NAMES = [
+  'Project Intake Form',
+  'Task Details Form',
+  'Group Profile Form',
+  'Client Profile Form',
+  'Portfolio Scorecard Form',
+  'Program Charter Form',
+];
 const PORTFOLIOS = ['Digital Transformation', 'Brand Refresh', 'Customer Experience', 'Operational Excellence', 'Growth Markets', 'Sustainability'];
 const PROGRAM_KINDS = ['Wave 1', 'Wave 2', 'Pilot', 'Rollout'];
 const USER_GROUPS = ['Everyone', 'Administrators', 'Developers', 'Report Authors', 'Approvers', 'Auditors', 'Contractors'];
@@ -177,9 +290,29 @@ const LAST_NAMES = ['Lovelace', 'Hopper', 'Torvalds', 'Thompson', 'Liskov', 'Dij
 
 const TEMPLATE_KIND = ['Agency', 'Client', 'Product', 'Campaign', 'Website', 'Event', 'Brand', 'Quarterly', 'Vendor', 'Employee', 'Social', 'Print'];
 const TEMPLATE_WORK = ['Onboarding', 'Launch', 'Refresh', 'Review', 'Kickoff', 'Rollout', 'Audit', 'Migration', 'Planning', 'Production'];
-const REPORT_SUBJECT = ['Active Projects', 'Late Tasks', 'Open Issues', 'Hours Logged', 'Budget vs Actual', 'Pending Approvals', 'Resource Utilization', 'My Work', 'Upcoming Milestones', 'Template Usage'];
+const REPORT_SUBJECT = [
+  'Active Projects',
+  'Late Tasks',
+  'Open Issues',
+  'Hours Logged',
+  'Budget vs Actual',
+  'Pending Approvals',
+  'Resource Utilization',
+  'My Work',
+  'Upcoming Milestones',
+  'Template Usage',
+];
 const REPORT_CUT = ['by Owner', 'by Portfolio', 'by Group', 'This Week', 'by Status', 'by Company', 'for Executives', 'by Role'];
-const FILTER_NAMES = ['My Active Projects', 'Due This Week', 'Overdue', 'Awaiting My Approval', 'High Priority', 'Current Quarter', 'Unassigned', 'Completed Last Month'];
+const FILTER_NAMES = [
+  'My Active Projects',
+  'Due This Week',
+  'Overdue',
+  'Awaiting My Approval',
+  'High Priority',
+  'Current Quarter',
+  'Unassigned',
+  'Completed Last Month',
+];
 const GROUPING_NAMES = ['By Owner', 'By Status', 'By Portfolio', 'By Group', 'By Month', 'By Company'];
 const VIEW_NAMES = ['Standard View', 'Financial View', 'Timeline View', 'Resource View', 'Approval View', 'Compact View'];
 const DASHBOARDS = ['Executive Overview', 'My Team', 'Creative Ops', 'PMO', 'Resource Planning', 'Finance Summary', 'Launch Tracker', 'Client Health'];
@@ -189,11 +322,37 @@ const EXTERNAL_PAGES = ['Company Intranet', 'Brand Guidelines', 'Status Page', '
 const LAYOUTS = ['Project Manager Layout', 'Executive Layout', 'Contributor Layout', 'Requestor Layout', 'Admin Layout'];
 const PHASES = ['Discovery', 'Planning', 'Design', 'Build', 'Review', 'Launch', 'Wrap-up'];
 const ACTIVITIES = [
-  'Review brief', 'Gather requirements', 'Draft copy', 'Create mockups', 'Internal review', 'Client review',
-  'Legal check', 'Build pages', 'QA pass', 'Fix defects', 'Prepare assets', 'Schedule posts', 'Sign-off',
-  'Publish', 'Measure results', 'Update budget', 'Book vendors', 'Translate content', 'Record video',
+  'Review brief',
+  'Gather requirements',
+  'Draft copy',
+  'Create mockups',
+  'Internal review',
+  'Client review',
+  'Legal check',
+  'Build pages',
+  'QA pass',
+  'Fix defects',
+  'Prepare assets',
+  'Schedule posts',
+  'Sign-off',
+  'Publish',
+  'Measure results',
+  'Update budget',
+  'Book vendors',
+  'Translate content',
+  'Record video',
 ];
-const HOLIDAYS = ["New Year's Day", 'Spring Holiday', 'Labour Day', 'Summer Break', 'National Day', 'Thanksgiving', 'Christmas Eve', 'Christmas Day', 'Company Day'];
+const HOLIDAYS = [
+  "New Year's Day",
+  'Spring Holiday',
+  'Labour Day',
+  'Summer Break',
+  'National Day',
+  'Thanksgiving',
+  'Christmas Eve',
+  'Christmas Day',
+  'Company Day',
+];
 const QUEUE_TOPICS = ['New Banner', 'Landing Page', 'Video Edit', 'Print Ad', 'Social Post', 'Translation', 'Photo Shoot'];
 const FILLER = [
   'Owned by the PMO; changes go through the weekly change board.',
@@ -318,7 +477,23 @@ const FAMILIES = {
 type Family = keyof typeof FAMILIES;
 
 // Salts of the structural hashes, one per decision.
-const H = { popt: 1, ctgypa: 2, ctcsd: 3, rate: 4, nonwkd: 5, arvpth: 6, arvstp: 7, spapvr: 8, quetgp: 9, quet: 10, calsec: 11, prgm: 12, tmpl: 13, proj: 14, assign: 15 };
+const H = {
+  popt: 1,
+  ctgypa: 2,
+  ctcsd: 3,
+  rate: 4,
+  nonwkd: 5,
+  arvpth: 6,
+  arvstp: 7,
+  spapvr: 8,
+  quetgp: 9,
+  quet: 10,
+  calsec: 11,
+  prgm: 12,
+  tmpl: 13,
+  proj: 14,
+  assign: 15,
+};
 
 /** A template's or project's tasks: parent index per task, assignments per task, predecessor pairs. */
 interface WorkShape {
@@ -540,7 +715,7 @@ export function* generateSample(opts: SampleOptions): Generator<FerryObject> {
   /** Finishes an object (k: counter, or the id when already computed): pads its free-text field so that `fields` is ~400 bytes of JSON (330-470). */
   const make = (type: TypeCode, k: number | string, name: string, fields: Record<string, unknown>): FerryObject => {
     const key = PAD_KEY[type] ?? 'notes';
-    const base = typeof fields[key] === 'string' ? (fields[key] as string) : '';
+    const base = typeof fields[key] === 'string' ? fields[key] : '';
     fields[key] = base;
     const target = 330 + rng.int(141);
     const len = JSON.stringify(fields).length;
@@ -616,7 +791,10 @@ export function* generateSample(opts: SampleOptions): Generator<FerryObject> {
       if (levels[parent]! >= 5) parent = -1;
     }
     levels.push(parent < 0 ? 1 : levels[parent]! + 1);
-    const f: Record<string, unknown> = { description: g === 0 ? 'Default group of new users and objects.' : `${uniqueName(DEPARTMENTS, g - 1)} department.`, isActive: true };
+    const f: Record<string, unknown> = {
+      description: g === 0 ? 'Default group of new users and objects.' : `${uniqueName(DEPARTMENTS, g - 1)} department.`,
+      isActive: true,
+    };
     if (parent >= 0) f.parentID = id('GROUP', parent);
     const paired = pairedCategory(plan, g);
     if (paired !== null) f.categoryID = id('CTGY', paired);
@@ -670,7 +848,11 @@ export function* generateSample(opts: SampleOptions): Generator<FerryObject> {
     });
   }
   for (let k = 0; k < n.TEAM; k++) {
-    yield make('TEAM', k, uniqueName(TEAMS, k), { description: `${uniqueName(TEAMS, k)} working team.`, isActive: true, groupID: id('GROUP', rng.int(n.GROUP)) });
+    yield make('TEAM', k, uniqueName(TEAMS, k), {
+      description: `${uniqueName(TEAMS, k)} working team.`,
+      isActive: true,
+      groupID: id('GROUP', rng.int(n.GROUP)),
+    });
   }
   let rate = 0;
   for (let k = 0; k < n.CMPY; k++) {
@@ -705,7 +887,11 @@ export function* generateSample(opts: SampleOptions): Generator<FerryObject> {
     }
   }
   for (let k = 0; k < n.HOURT; k++) {
-    yield make('HOURT', k, uniqueName(HOUR_TYPES, k), { description: `${uniqueName(HOUR_TYPES, k)} hours.`, scope: rng.pick(['GENERAL', 'PROJECT']), isActive: true });
+    yield make('HOURT', k, uniqueName(HOUR_TYPES, k), {
+      description: `${uniqueName(HOUR_TYPES, k)} hours.`,
+      scope: rng.pick(['GENERAL', 'PROJECT']),
+      isActive: true,
+    });
   }
   for (let k = 0; k < n.TSPRO; k++) {
     yield make('TSPRO', k, uniqueName(TIMESHEETS, k), {
@@ -761,7 +947,11 @@ export function* generateSample(opts: SampleOptions): Generator<FerryObject> {
       });
       for (let b = 0; b < stepCount(plan, k, a); b++) {
         const stepId = arvstp++;
-        yield make('ARVSTP', stepId, `${name}: step ${b + 1}`, { sequenceNumber: b + 1, approvalType: rng.pick(['ONE', 'ALL']), approvalPathID: ids.of('ARVPTH', pathId) });
+        yield make('ARVSTP', stepId, `${name}: step ${b + 1}`, {
+          sequenceNumber: b + 1,
+          approvalType: rng.pick(['ONE', 'ALL']),
+          approvalPathID: ids.of('ARVPTH', pathId),
+        });
         for (let c = 0; c < approverCount(plan, k, a, b); c++) {
           const f: Record<string, unknown> = { wildCard: rng.chance(0.2) ? 'PROJECT_OWNER' : null, approvalStepID: ids.of('ARVSTP', stepId) };
           let who: string;
@@ -784,11 +974,18 @@ export function* generateSample(opts: SampleOptions): Generator<FerryObject> {
   let rrul = 0;
   for (let k = 0; k < n.QUED; k++) {
     const team = uniqueName(TEAMS, k % n.TEAM);
-    yield make('QUED', k, `${team} Request Queue`, { requestTypes: ['REQUEST', 'ISSUE'], isPublic: rng.chance(0.7), shareMode: rng.pick(['PUBLIC', 'GROUP', 'PRIVATE']) });
+    yield make('QUED', k, `${team} Request Queue`, {
+      requestTypes: ['REQUEST', 'ISSUE'],
+      isPublic: rng.chance(0.7),
+      shareMode: rng.pick(['PUBLIC', 'GROUP', 'PRIVATE']),
+    });
     const groups = topicGroupCount(plan, k);
     const firstGroup = quetgp;
     for (let g = 0; g < groups; g++) {
-      yield make('QUETGP', quetgp++, g === 0 ? 'Creative Requests' : 'Digital Requests', { description: 'Topics requesters pick from.', queueDefID: id('QUED', k) });
+      yield make('QUETGP', quetgp++, g === 0 ? 'Creative Requests' : 'Digital Requests', {
+        description: 'Topics requesters pick from.',
+        queueDefID: id('QUED', k),
+      });
     }
     const firstRoute = rrul;
     for (let r = 0; r < ROUTES_PER_QUEUE; r++) {
@@ -814,13 +1011,28 @@ export function* generateSample(opts: SampleOptions): Generator<FerryObject> {
   // ---- Reporting: filters, groupings, views, reports, calendars, pages, dashboards, layouts
   const prompts = () => some('PARAM', n.PARAM, rng.int(3));
   for (let k = 0; k < n.UIFT; k++) {
-    yield make('UIFT', k, plainName(FILTER_NAMES, k), { filterObjCode: rng.pick(['PROJ', 'TASK', 'OPTASK']), definition: `status=${rng.pick(STATUSES)}\nstatus_Mod=in`, isPublic: rng.chance(0.6), parameterIDs: prompts() });
+    yield make('UIFT', k, plainName(FILTER_NAMES, k), {
+      filterObjCode: rng.pick(['PROJ', 'TASK', 'OPTASK']),
+      definition: `status=${rng.pick(STATUSES)}\nstatus_Mod=in`,
+      isPublic: rng.chance(0.6),
+      parameterIDs: prompts(),
+    });
   }
   for (let k = 0; k < n.UIGB; k++) {
-    yield make('UIGB', k, plainName(GROUPING_NAMES, k), { groupingObjCode: rng.pick(['PROJ', 'TASK']), definition: 'group.0.name=owner:name', isPublic: rng.chance(0.6), parameterIDs: prompts() });
+    yield make('UIGB', k, plainName(GROUPING_NAMES, k), {
+      groupingObjCode: rng.pick(['PROJ', 'TASK']),
+      definition: 'group.0.name=owner:name',
+      isPublic: rng.chance(0.6),
+      parameterIDs: prompts(),
+    });
   }
   for (let k = 0; k < n.UIVW; k++) {
-    yield make('UIVW', k, plainName(VIEW_NAMES, k), { viewObjCode: rng.pick(['PROJ', 'TASK']), definition: 'column.0.valuefield=name\ncolumn.1.valuefield=plannedCompletionDate', isPublic: rng.chance(0.6), parameterIDs: prompts() });
+    yield make('UIVW', k, plainName(VIEW_NAMES, k), {
+      viewObjCode: rng.pick(['PROJ', 'TASK']),
+      definition: 'column.0.valuefield=name\ncolumn.1.valuefield=plannedCompletionDate',
+      isPublic: rng.chance(0.6),
+      parameterIDs: prompts(),
+    });
   }
   for (let k = 0; k < n.PTLSEC; k++) {
     const f: Record<string, unknown> = {
@@ -838,27 +1050,50 @@ export function* generateSample(opts: SampleOptions): Generator<FerryObject> {
   for (let k = 0; k < n.CALEND; k++) {
     yield make('CALEND', k, plainName(CALENDARS, k), { description: 'Shared calendar.', isPublic: rng.chance(0.7) });
     for (let s = 0; s < calendarSectionCount(plan, k); s++) {
-      yield make('CALSEC', k * 4 + s, ['Milestones', 'Launches', 'Time off', 'Deadlines'][s]!, { color: COLORS[s % COLORS.length], filterCriteria: `status=${rng.pick(STATUSES)}`, calendarID: id('CALEND', k) });
+      yield make('CALSEC', k * 4 + s, ['Milestones', 'Launches', 'Time off', 'Deadlines'][s]!, {
+        color: COLORS[s % COLORS.length],
+        filterCriteria: `status=${rng.pick(STATUSES)}`,
+        calendarID: id('CALEND', k),
+      });
     }
   }
   for (let k = 0; k < n.EXTSEC; k++) {
-    yield make('EXTSEC', k, plainName(EXTERNAL_PAGES, k), { description: 'Embedded external page.', url: `https://intranet.example.test/pages/${k + 1}`, height: 400 + 100 * rng.int(5) });
+    yield make('EXTSEC', k, plainName(EXTERNAL_PAGES, k), {
+      description: 'Embedded external page.',
+      url: `https://intranet.example.test/pages/${k + 1}`,
+      height: 400 + 100 * rng.int(5),
+    });
   }
   for (let k = 0; k < n.PTLTAB; k++) {
-    const f: Record<string, unknown> = { description: '', layoutType: rng.pick(['ONE_COLUMN', 'TWO_COLUMN', 'THREE_COLUMN']), isPublic: rng.chance(0.5), portalSectionIDs: some('PTLSEC', n.PTLSEC, 2 + rng.int(3)) };
+    const f: Record<string, unknown> = {
+      description: '',
+      layoutType: rng.pick(['ONE_COLUMN', 'TWO_COLUMN', 'THREE_COLUMN']),
+      isPublic: rng.chance(0.5),
+      portalSectionIDs: some('PTLSEC', n.PTLSEC, 2 + rng.int(3)),
+    };
     if (k === 0 || rng.chance(0.4)) f.calendarIDs = some('CALEND', n.CALEND, 1);
     if (k === 0 || rng.chance(0.3)) f.externalSectionIDs = some('EXTSEC', n.EXTSEC, 1);
     yield make('PTLTAB', k, dashboardName(k, salt % 32), f);
   }
   for (let k = 0; k < n.UITMPL; k++) {
-    yield make('UITMPL', k, plainName(LAYOUTS, k), { description: 'Navigation and dashboards for a user population.', navBar: ['home', 'projects', 'reports'], layoutType: rng.pick(['STANDARD', 'CUSTOM']), portalTabIDs: some('PTLTAB', n.PTLTAB, 1 + rng.int(3)) });
+    yield make('UITMPL', k, plainName(LAYOUTS, k), {
+      description: 'Navigation and dashboards for a user population.',
+      navBar: ['home', 'projects', 'reports'],
+      layoutType: rng.pick(['STANDARD', 'CUSTOM']),
+      portalTabIDs: some('PTLTAB', n.PTLTAB, 1 + rng.int(3)),
+    });
   }
 
   // ---- Portfolios and programs
   let prgm = 0;
   for (let k = 0; k < n.PORT; k++) {
     const name = uniqueName(PORTFOLIOS, k);
-    const f: Record<string, unknown> = { description: `${name} portfolio.`, isActive: true, currency: rng.pick(CURRENCIES), groupID: id('GROUP', rng.int(n.GROUP)) };
+    const f: Record<string, unknown> = {
+      description: `${name} portfolio.`,
+      isActive: true,
+      currency: rng.pick(CURRENCIES),
+      groupID: id('GROUP', rng.int(n.GROUP)),
+    };
     set(f, 'categoryID', form(4));
     yield make('PORT', k, name, f);
     for (let p = 0; p < programCount(plan, k); p++) {
@@ -879,7 +1114,8 @@ export function* generateSample(opts: SampleOptions): Generator<FerryObject> {
   function* work(kind: 'PROJ' | 'TMPL', k: number, name: string, shape: WorkShape): Generator<FerryObject> {
     const K = kinds[kind];
     const f: Record<string, unknown> = { description: `${name}: standard ${kind === 'TMPL' ? 'template' : 'project'} for the delivery teams.` };
-    if (kind === 'PROJ') Object.assign(f, { status: rng.pick(STATUSES), priority: rng.int(5), plannedStartDate: date(rng.int(200)), currency: rng.pick(CURRENCIES) });
+    if (kind === 'PROJ')
+      Object.assign(f, { status: rng.pick(STATUSES), priority: rng.int(5), plannedStartDate: date(rng.int(200)), currency: rng.pick(CURRENCIES) });
     else Object.assign(f, { isActive: rng.chance(0.9), priority: rng.int(5), currency: rng.pick(CURRENCIES) });
     if (rng.chance(0.4)) f.companyID = id('CMPY', rng.int(n.CMPY));
     // Template 0 is the demo's showcase: it uses the Default Group, a milestone path and hour type 0.
@@ -943,7 +1179,12 @@ export function* generateSample(opts: SampleOptions): Generator<FerryObject> {
       for (let a = 0; a < shape.assigns[j]!; a++) {
         // The first assignment is the task's own role; extra ones bring another role or a team.
         const role = a === 0 ? taskRoles[j]! : rng.int(n.ROLE);
-        const af: Record<string, unknown> = { assignmentPercent: a === 0 ? 100 : 25 * (1 + rng.int(3)), isPrimary: a === 0, [K.taskOwner]: taskIds[j], roleID: id('ROLE', role) };
+        const af: Record<string, unknown> = {
+          assignmentPercent: a === 0 ? 100 : 25 * (1 + rng.int(3)),
+          isPrimary: a === 0,
+          [K.taskOwner]: taskIds[j],
+          roleID: id('ROLE', role),
+        };
         if (a > 0 && rng.chance(0.4)) af.teamID = id('TEAM', rng.int(n.TEAM));
         yield make(K.assign, K.counters.assign++, `${uniqueName(ROLES, role)} on ${labels[j]!}`, af);
       }

@@ -8,6 +8,7 @@ import { ValidationError } from '../core/errors.js';
  * message naming it, before anything is written.
  */
 export const ENV_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+// eslint-disable-next-line no-control-regex -- control characters are exactly what an id may not hold
 const OBJECT_ID = /^[^\u0000-\u001f]{1,200}$/;
 
 const objectSchema = z
@@ -44,14 +45,14 @@ export function validateObjects(input: unknown, catalog: Catalog): FerryObject[]
     const k = `${o.type}\u0000${o.id}`;
     if (seen.has(k)) throw new ValidationError(`${label}: ${o.type}:${o.id} appears twice in the input`);
     seen.add(k);
-    out.push({ type: o.type, id: o.id, name: o.name, fields: o.fields as Record<string, unknown> });
+    out.push({ type: o.type, id: o.id, name: o.name, fields: o.fields });
   });
   return out;
 }
 
 function labelOf(raw: unknown, i: number): string {
   if (raw && typeof raw === 'object' && 'type' in raw && 'id' in raw) {
-    const r = raw as { type: unknown; id: unknown };
+    const r = raw;
     return `object #${i + 1} (${String(r.type)}:${String(r.id)})`;
   }
   return `object #${i + 1}`;
@@ -94,7 +95,7 @@ export function parseNdjson(text: string): unknown[] {
     try {
       out.push(JSON.parse(line));
     } catch (e) {
-      throw new SyntaxError(`line ${i + 1}: ${(e as Error).message}`);
+      throw new SyntaxError(`line ${i + 1}: ${(e as Error).message}`, { cause: e });
     }
   }
   return out;

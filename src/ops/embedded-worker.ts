@@ -292,7 +292,12 @@ export class EmbeddedWorker extends EventEmitter implements OperationRunner {
         await this.ops.finish(op.id, this.workerId, { status: 'COMPLETED', progress: 100, message: 'completed', result: result ?? null, error: null, at });
       } else if (controller.signal.aborted && reason instanceof ShutdownReason) {
         if (handler.resumable(op)) {
-          await this.ops.finish(op.id, this.workerId, { status: 'QUEUED', progress: 0, message: `the server (${this.server}) stopped while this ran; it runs again at the next start`, at });
+          await this.ops.finish(op.id, this.workerId, {
+            status: 'QUEUED',
+            progress: 0,
+            message: `the server (${this.server}) stopped while this ran; it runs again at the next start`,
+            at,
+          });
         } else {
           const message = `the server (${this.server}) stopped while this ran: ${errorOf(failure).message}`;
           await this.ops.finish(op.id, this.workerId, { status: 'FAILED', message, error: { code: 'SERVER_STOPPED', message }, at });

@@ -68,7 +68,12 @@ export function withFileName<T>(path: string, name: string, fn: () => Promise<T>
 }
 
 function safeName(name: string): string {
-  return name.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 80) || 'package';
+  return (
+    name
+      .replace(/[^A-Za-z0-9._-]+/g, '-')
+      .replace(/^-+|-+$/g, '')
+      .slice(0, 80) || 'package'
+  );
 }
 
 /**
@@ -131,7 +136,9 @@ export function engineHandlers(engine: Engine, files: FileStore): OperationHandl
           : { import: [0, 30], load: [30, 35], match: [35, 45], prepare: [45, 50], install: [50, 100] };
         const progress = phased(ctx, slices);
         const path = files.pathOf(file.id);
-        const r = await withFileName(path, file.name, () => importBundle(engine, path, p.targetEnvId, { dryRun: true, overrides: p.overrides, force: p.force, onProgress: progress }, actorOf(ctx.op)));
+        const r = await withFileName(path, file.name, () =>
+          importBundle(engine, path, p.targetEnvId, { dryRun: true, overrides: p.overrides, force: p.force, onProgress: progress }, actorOf(ctx.op)),
+        );
         await ctx.setSubject(r.plan.installation.id);
         const base = {
           dryRun: p.dryRun,

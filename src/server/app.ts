@@ -103,7 +103,9 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
       return typeof given === 'string' && /^[A-Za-z0-9._:-]{1,100}$/.test(given) ? given : randomUUID();
     },
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 500 },
-    frameworkErrors: (error, request, reply) => sendError(error, request, reply),
+    frameworkErrors: (error, request, reply) => {
+      sendError(error, request, reply);
+    },
     // Requests still arriving on open connections while closing are served
     // normally (in our error shape), not cut off with Fastify's own 503 body.
     return503OnClosing: false,
@@ -160,21 +162,31 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     }
   });
   // Bundles arrive as raw bytes; the upload route streams them to disk itself (with its own limit).
-  app.addContentTypeParser(['application/octet-stream', 'application/gzip', 'application/x-gzip', 'application/vnd.ferry.bundle'], (_req, payload, done) => done(null, payload));
+  app.addContentTypeParser(['application/octet-stream', 'application/gzip', 'application/x-gzip', 'application/vnd.ferry.bundle'], (_req, payload, done) =>
+    done(null, payload),
+  );
 
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
     const seconds = reply.elapsedTime / 1000;
     metrics.observeRequest(request.method, route, reply.statusCode, seconds);
     request.log.info(
-      { method: request.method, route, url: request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10, user: request.principal?.username ?? null, code: request.errorCode ?? undefined },
+      {
+        method: request.method,
+        route,
+        url: request.url,
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime * 10) / 10,
+        user: request.principal?.username ?? null,
+        code: request.errorCode ?? undefined,
+      },
       'request',
     );
     // Successful changes are audited by the engine; refused ones here, so
     // the log also shows who tried what and why it was refused.
     if (MUTATING.has(request.method) && reply.statusCode >= 400 && request.routeOptions.url && request.routeOptions.config?.public !== true) {
       // What the caller typed is recorded as text, minus NULs (refused above, and unstorable in PostgreSQL).
-      const clean = (v: string | null | undefined) => (v == null ? null : v.replace(/\u0000/g, '').slice(0, 500));
+      const clean = (v: string | null | undefined) => (v == null ? null : v.replaceAll('\u0000', '').slice(0, 500));
       const envId = clean(request.auditEnvId ?? (request.params as { envId?: string } | undefined)?.envId);
       await engine.store
         .appendAudit({

@@ -48,7 +48,8 @@ export function toErrorResponse(error: unknown, requestId: string): { status: nu
     return { status: m.status, body: { code: m.code, message }, internal: false };
   }
   // A SyntaxError from a body parser is the client's malformed JSON.
-  if (error instanceof SyntaxError) return { status: 400, body: { code: 'INVALID_JSON', message: `the body is not valid JSON: ${error.message}` }, internal: false };
+  if (error instanceof SyntaxError)
+    return { status: 400, body: { code: 'INVALID_JSON', message: `the body is not valid JSON: ${error.message}` }, internal: false };
   if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
     return { status: e.statusCode, body: { code: e.code ?? 'INVALID_REQUEST', message: e.message ?? 'bad request' }, internal: false };
   }

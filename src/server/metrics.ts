@@ -16,7 +16,12 @@ export class ServerMetrics {
 
   constructor(ops: OperationsStore, opts: { processMetrics?: boolean } = {}) {
     const registers = [this.registry];
-    this.requests = new Counter({ name: 'ferry_http_requests_total', help: 'HTTP requests by method, route and status', labelNames: ['method', 'route', 'status'], registers });
+    this.requests = new Counter({
+      name: 'ferry_http_requests_total',
+      help: 'HTTP requests by method, route and status',
+      labelNames: ['method', 'route', 'status'],
+      registers,
+    });
     this.durations = new Histogram({
       name: 'ferry_http_request_duration_seconds',
       help: 'HTTP request duration in seconds by method, route and status',

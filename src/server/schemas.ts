@@ -34,7 +34,11 @@ export const packageStatusSchema = { type: 'string', enum: [...PACKAGE_STATUSES]
 export const roleSchema = { type: 'string', enum: ['admin', 'promoter', 'viewer'] } as const;
 
 const stringMap = { type: 'object', additionalProperties: str } as const;
-const targetOwnedSchema = { type: 'object', additionalProperties: { type: 'array', items: str }, description: 'Per type, fields an UPDATE never overwrites here' } as const;
+const targetOwnedSchema = {
+  type: 'object',
+  additionalProperties: { type: 'array', items: str },
+  description: 'Per type, fields an UPDATE never overwrites here',
+} as const;
 
 export const environmentSchema = {
   type: 'object',
@@ -91,7 +95,12 @@ export const objectSchema = {
 export const objectInputSchema = {
   type: 'object',
   required: ['type', 'id', 'name'],
-  properties: { type: { type: 'string', minLength: 1 }, id: { type: 'string', minLength: 1, maxLength: 200 }, name: { type: 'string', maxLength: 1000 }, fields: { type: 'object', additionalProperties: true } },
+  properties: {
+    type: { type: 'string', minLength: 1 },
+    id: { type: 'string', minLength: 1, maxLength: 200 },
+    name: { type: 'string', maxLength: 1000 },
+    fields: { type: 'object', additionalProperties: true },
+  },
 } as const;
 
 export const pagingQuery = {
@@ -255,7 +264,15 @@ export const fileSchema = {
 
 export const userSchema = {
   type: 'object',
-  properties: { id: str, username: str, admin: bool, roles: { type: 'object', additionalProperties: roleSchema }, hasPassword: bool, createdAt: str, updatedAt: str },
+  properties: {
+    id: str,
+    username: str,
+    admin: bool,
+    roles: { type: 'object', additionalProperties: roleSchema },
+    hasPassword: bool,
+    createdAt: str,
+    updatedAt: str,
+  },
 } as const;
 
 export const apiKeySchema = {
@@ -280,6 +297,10 @@ export const auditSchema = {
 
 /** Path parameters holding one id. */
 export const idParam = (name: string, description?: string) =>
-  ({ type: 'object', required: [name], properties: { [name]: { type: 'string', minLength: 1, maxLength: 200, ...(description ? { description } : {}) } } }) as const;
+  ({
+    type: 'object',
+    required: [name],
+    properties: { [name]: { type: 'string', minLength: 1, maxLength: 200, ...(description ? { description } : {}) } },
+  }) as const;
 
 export const envParams = idParam('envId', 'Environment (tenant) id');

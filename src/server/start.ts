@@ -30,11 +30,7 @@ export async function startServer(config: ServerConfig, out: (line: string) => v
     const first = await app.ferry.auth.ensureFirstAdmin({ apiKey: config.adminApiKey, password: config.adminPassword });
     if (first.created) {
       out(`Ferry: first start in ${engine.store.location}. Created the server admin "${first.username}".`);
-      out(
-        first.generated
-          ? `Ferry: admin API key (shown once, keep it): ${first.key}`
-          : `Ferry: its API key is the one in FERRY_ADMIN_API_KEY.`,
-      );
+      out(first.generated ? `Ferry: admin API key (shown once, keep it): ${first.key}` : `Ferry: its API key is the one in FERRY_ADMIN_API_KEY.`);
       if (config.adminPassword) out(`Ferry: "${first.username}" can also log in with the password in FERRY_ADMIN_PASSWORD.`);
       if (config.demo && (await engine.listEnvironments()).length === 0) {
         await seedDemo(engine);
@@ -47,9 +43,11 @@ export async function startServer(config: ServerConfig, out: (line: string) => v
       await app.listen({ host: config.host, port: config.port });
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
-      if (code === 'EADDRINUSE') throw new FerryError('PORT_IN_USE', 500, `${config.host}:${config.port} is already in use (another server?); set FERRY_PORT or --port`);
+      if (code === 'EADDRINUSE')
+        throw new FerryError('PORT_IN_USE', 500, `${config.host}:${config.port} is already in use (another server?); set FERRY_PORT or --port`);
       if (code === 'EACCES') throw new FerryError('PORT_DENIED', 500, `not allowed to listen on ${config.host}:${config.port}; use a port above 1024`);
-      if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') throw new FerryError('BAD_HOST', 500, `cannot listen on ${config.host}: no such local address (FERRY_HOST)`);
+      if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND')
+        throw new FerryError('BAD_HOST', 500, `cannot listen on ${config.host}: no such local address (FERRY_HOST)`);
       throw e;
     }
     const addr = app.server.address();

@@ -49,7 +49,13 @@ export function findNul(value: unknown, root: string): string | null {
 
 /** `body.roles.100000001 must be one of admin, promoter, viewer`: the message names the field. */
 export function describeError(e: FastifySchemaValidationError | ErrorObject, dataVar: string): string {
-  const path = dataVar + (e.instancePath ?? '').split('/').slice(1).map((p) => (/^\d+$/.test(p) ? `[${p}]` : `.${p.replace(/~1/g, '/').replace(/~0/g, '~')}`)).join('');
+  const path =
+    dataVar +
+    (e.instancePath ?? '')
+      .split('/')
+      .slice(1)
+      .map((p) => (/^\d+$/.test(p) ? `[${p}]` : `.${p.replace(/~1/g, '/').replace(/~0/g, '~')}`))
+      .join('');
   const params = (e.params ?? {}) as Record<string, unknown>;
   switch (e.keyword) {
     case 'required':

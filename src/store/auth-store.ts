@@ -44,7 +44,10 @@ export class AuthStore {
   }
 
   async countUsers(): Promise<number> {
-    const row = await this.rdb.selectFrom('users').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    const row = await this.rdb
+      .selectFrom('users')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
     return Number(row.n);
   }
 

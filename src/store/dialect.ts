@@ -112,7 +112,6 @@ export interface ConnectOptions {
   schema?: string;
 }
 
-
 /** Open the database named by the options: PostgreSQL for a postgres:// URL, else SQLite under dataDir. */
 export async function openConnection(options: ConnectOptions): Promise<Connection> {
   const url = options.databaseUrl;

@@ -91,7 +91,15 @@ export class FileStore {
       await rm(tmp, { force: true });
       throw e;
     }
-    return this.commit(tmp, { id, name: meta.name, kind: 'bundle', environmentId: null, packageId: null, createdBy: meta.createdBy, sha256: hash.digest('hex') });
+    return this.commit(tmp, {
+      id,
+      name: meta.name,
+      kind: 'bundle',
+      environmentId: null,
+      packageId: null,
+      createdBy: meta.createdBy,
+      sha256: hash.digest('hex'),
+    });
   }
 
   async get(id: string): Promise<StoredFile | undefined> {
@@ -145,7 +153,7 @@ function receive(body: Readable, path: string, limit: number, hash: Hash): Promi
       failed = true;
       out.destroy();
       body.resume();
-      reject(e);
+      reject(e instanceof Error ? e : new Error(String(e)));
     };
     body.on('data', (chunk: Buffer) => {
       if (failed) return;

@@ -188,9 +188,20 @@ export class OperationsStore {
   /** Heartbeat of every operation a worker runs; returns the ids whose cancel was requested. */
   async heartbeat(worker: string, ids: readonly string[], at: string): Promise<string[]> {
     if (ids.length === 0) return [];
-    await this.db.updateTable('operations').set({ heartbeat_at: at }).where('worker', '=', worker).where('status', '=', 'RUNNING').where('id', 'in', [...ids]).execute();
+    await this.db
+      .updateTable('operations')
+      .set({ heartbeat_at: at })
+      .where('worker', '=', worker)
+      .where('status', '=', 'RUNNING')
+      .where('id', 'in', [...ids])
+      .execute();
     this.forget(ids);
-    const rows = await this.rdb.selectFrom('operations').select('id').where('id', 'in', [...ids]).where('cancel_requested', '=', 1).execute();
+    const rows = await this.rdb
+      .selectFrom('operations')
+      .select('id')
+      .where('id', 'in', [...ids])
+      .where('cancel_requested', '=', 1)
+      .execute();
     return rows.map((r) => r.id);
   }
 
@@ -250,7 +261,11 @@ export class OperationsStore {
   }
 
   /** Recovery of an operation whose worker died: only applies while it is still RUNNING under that worker. */
-  async recover(id: string, worker: string | null, to: { status: 'QUEUED' | 'FAILED'; message: string; error?: { code: string; message: string }; at: string }): Promise<boolean> {
+  async recover(
+    id: string,
+    worker: string | null,
+    to: { status: 'QUEUED' | 'FAILED'; message: string; error?: { code: string; message: string }; at: string },
+  ): Promise<boolean> {
     let q = this.db
       .updateTable('operations')
       .set({

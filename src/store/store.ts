@@ -137,9 +137,14 @@ export class Store {
     const { error, results } = await migrator.migrateToLatest();
     if (error) {
       const failed = results?.find((r) => r.status === 'Error');
-      throw new FerryError('STORE_ERROR', 500, `migration ${failed?.migrationName ?? ''} failed: ${String(error)}`, {
-        cause: error,
-      });
+      throw new FerryError(
+        'STORE_ERROR',
+        500,
+        `migration ${failed?.migrationName ?? ''} failed: ${error instanceof Error ? error.message : JSON.stringify(error)}`,
+        {
+          cause: error,
+        },
+      );
     }
   }
 
@@ -179,11 +184,18 @@ export class Store {
    * or a write outside a transaction, which must not become one autocommit
    * per row): the caller then runs its batched Kysely statements.
    */
-  private async runPerRow<T>(items: readonly T[], toRow: (item: T) => readonly unknown[], build: (at: (i: number) => never) => Compilable): Promise<number | undefined> {
+  private async runPerRow<T>(
+    items: readonly T[],
+    toRow: (item: T) => readonly unknown[],
+    build: (at: (i: number) => never) => Compilable,
+  ): Promise<number | undefined> {
     if (!this.caps.preparedRowWrites || !this.native || !this.db.isTransaction) return undefined;
     if (items.length === 0) return 0;
     const { sql: text, bind } = perRowStatement(build);
-    return this.native.writer.runEach(text, mapIter(items, (it) => bind(toRow(it))));
+    return this.native.writer.runEach(
+      text,
+      mapIter(items, (it) => bind(toRow(it))),
+    );
   }
 
   /**
@@ -192,14 +204,24 @@ export class Store {
    * connection is taken per slice of READ_SLICE items, not for the whole
    * list, so status polls are not held up behind a 100k-key lookup.
    */
-  private async allPerRow<T, R>(items: readonly T[], toRow: (item: T) => readonly unknown[], build: (at: (i: number) => never) => Compilable): Promise<R[] | undefined> {
+  private async allPerRow<T, R>(
+    items: readonly T[],
+    toRow: (item: T) => readonly unknown[],
+    build: (at: (i: number) => never) => Compilable,
+  ): Promise<R[] | undefined> {
     if (!this.caps.preparedRowWrites || !this.native) return undefined;
     if (items.length === 0) return [];
     const { sql: text, bind } = perRowStatement(build);
     const out: R[] = [];
     for (let i = 0; i < items.length; i += READ_SLICE) {
       const slice = items.slice(i, i + READ_SLICE);
-      for (const r of await this.withNative((n) => n.allEach<R>(text, mapIter(slice, (it) => bind(toRow(it)))))) out.push(r);
+      for (const r of await this.withNative((n) =>
+        n.allEach<R>(
+          text,
+          mapIter(slice, (it) => bind(toRow(it))),
+        ),
+      ))
+        out.push(r);
     }
     return out;
   }
@@ -249,7 +271,10 @@ export class Store {
     }
     if (i < values.length) {
       const one = statement(1);
-      writer.runEach(one.sql, mapIter(values.slice(i), (_, j) => one.bind(flat(i + j, i + j + 1))));
+      writer.runEach(
+        one.sql,
+        mapIter(values.slice(i), (_, j) => one.bind(flat(i + j, i + j + 1))),
+      );
     }
   }
 
@@ -312,10 +337,7 @@ export class Store {
     return rows.map(toEnvironment);
   }
 
-  async updateEnvironment(
-    id: string,
-    patch: Partial<Pick<Environment, 'name' | 'tier' | 'hosts' | 'parameters' | 'targetOwned'>>,
-  ): Promise<void> {
+  async updateEnvironment(id: string, patch: Partial<Pick<Environment, 'name' | 'tier' | 'hosts' | 'parameters' | 'targetOwned'>>): Promise<void> {
     const values: Partial<Record<string, unknown>> = { updated_at: now() };
     if (patch.name !== undefined) values.name = patch.name;
     if (patch.tier !== undefined) values.tier = patch.tier;
@@ -347,12 +369,7 @@ export class Store {
 
   /** Take the install lock; false when another installation holds it. */
   async lockEnvironment(id: string, holder: string): Promise<boolean> {
-    const res = await this.db
-      .updateTable('environments')
-      .set({ locked_by: holder })
-      .where('id', '=', id)
-      .where('locked_by', 'is', null)
-      .executeTakeFirst();
+    const res = await this.db.updateTable('environments').set({ locked_by: holder }).where('id', '=', id).where('locked_by', 'is', null).executeTakeFirst();
     return Number(res.numUpdatedRows) === 1;
   }
 
@@ -423,12 +440,7 @@ export class Store {
     let n = 0;
     for (const [type, ids] of groupByType(keys)) {
       for (const chunk of this.chunks(ids, 1)) {
-        const res = await this.db
-          .deleteFrom('objects')
-          .where('env_id', '=', envId)
-          .where('type', '=', type)
-          .where('id', 'in', chunk)
-          .executeTakeFirst();
+        const res = await this.db.deleteFrom('objects').where('env_id', '=', envId).where('type', '=', type).where('id', 'in', chunk).executeTakeFirst();
         n += Number(res.numDeletedRows);
       }
     }
@@ -436,13 +448,7 @@ export class Store {
   }
 
   async getObject(envId: string, type: TypeCode, id: string): Promise<StoredObject | undefined> {
-    const row = await this.read
-      .selectFrom('objects')
-      .selectAll()
-      .where('env_id', '=', envId)
-      .where('type', '=', type)
-      .where('id', '=', id)
-      .executeTakeFirst();
+    const row = await this.read.selectFrom('objects').selectAll().where('env_id', '=', envId).where('type', '=', type).where('id', '=', id).executeTakeFirst();
     return row ? toObject(row) : undefined;
   }
 
@@ -457,13 +463,7 @@ export class Store {
     const out: StoredObject[] = [];
     for (const [type, ids] of groupByType(keys)) {
       for (const chunk of this.chunks(ids, 1)) {
-        const rows = await this.read
-          .selectFrom('objects')
-          .selectAll()
-          .where('env_id', '=', envId)
-          .where('type', '=', type)
-          .where('id', 'in', chunk)
-          .execute();
+        const rows = await this.read.selectFrom('objects').selectAll().where('env_id', '=', envId).where('type', '=', type).where('id', 'in', chunk).execute();
         for (const r of rows) out.push(toObject(r));
       }
     }
@@ -501,7 +501,7 @@ export class Store {
       .innerJoin('objects as o', (j) => j.onRef('o.type', '=', 'pe.type').onRef('o.id', '=', 'pe.id'))
       .selectAll('o')
       .where('pe.package_id', '=', packageId)
-      .where('pe.type', 'in', types as TypeCode[])
+      .where('pe.type', 'in', types)
       .where('o.env_id', '=', envId)
       .execute();
     return rows.map(toObject);
@@ -552,7 +552,12 @@ export class Store {
         .selectAll()
         .where('env_id', '=', envId)
         .where('type', '=', type)
-        .where(sql<boolean>`(${sql.join(chunk.map((id) => sql`fields like ${pattern(id)} escape '\\'`), sql` or `)})`)
+        .where(
+          sql<boolean>`(${sql.join(
+            chunk.map((id) => sql`fields like ${pattern(id)} escape '\\'`),
+            sql` or `,
+          )})`,
+        )
         .execute();
       for (const r of rows) out.set(r.id, toObject(r));
     }
@@ -569,13 +574,7 @@ export class Store {
     if (fast) return fast.map((r) => ({ ...toObject(r), nkey: r.nkey ?? '' }));
     const out: (StoredObject & { nkey: string })[] = [];
     for (const chunk of this.chunks(nkeys, 1)) {
-      const rows = await this.read
-        .selectFrom('objects')
-        .selectAll()
-        .where('env_id', '=', envId)
-        .where('type', '=', type)
-        .where('nkey', 'in', chunk)
-        .execute();
+      const rows = await this.read.selectFrom('objects').selectAll().where('env_id', '=', envId).where('type', '=', type).where('nkey', 'in', chunk).execute();
       for (const r of rows) out.push({ ...toObject(r), nkey: r.nkey ?? '' });
     }
     return out;
@@ -616,17 +615,7 @@ export class Store {
       .expression((eb) =>
         eb
           .selectFrom('objects')
-          .select([
-            sql.lit(toEnv).as('env_id'),
-            'type',
-            'id',
-            'name',
-            'fields',
-            'hash',
-            'nkey',
-            'owner_id',
-            sql.lit(ts).as('updated_at'),
-          ])
+          .select([sql.lit(toEnv).as('env_id'), 'type', 'id', 'name', 'fields', 'hash', 'nkey', 'owner_id', sql.lit(ts).as('updated_at')])
           .where('env_id', '=', fromEnv),
       )
       .executeTakeFirst();
@@ -689,10 +678,7 @@ export class Store {
   }
 
   /** Entities in install order, one page; stream with `iteratePackageEntities`. */
-  async getPackageEntities(
-    packageId: string,
-    opts: { type?: TypeCode; limit?: number; afterOrd?: number; lean?: boolean } = {},
-  ): Promise<PackageEntity[]> {
+  async getPackageEntities(packageId: string, opts: { type?: TypeCode; limit?: number; afterOrd?: number; lean?: boolean } = {}): Promise<PackageEntity[]> {
     // `lean` leaves out `via` (returned as null): plans, installs and
     // exports never read it, and a 100k package reads faster without it.
     let q = this.read
@@ -759,7 +745,11 @@ export class Store {
 
   /** What a plan's refs outside the package resolve to in the target (key(type, sourceId) -> target id). */
   async setPlanExternals(installationId: string, externals: ReadonlyMap<string, string>): Promise<void> {
-    await this.db.updateTable('installations').set({ externals: json([...externals]) }).where('id', '=', installationId).execute();
+    await this.db
+      .updateTable('installations')
+      .set({ externals: json([...externals]) })
+      .where('id', '=', installationId)
+      .execute();
   }
 
   /** setPlanExternals' map, or undefined for a plan prepared before 0003. */
@@ -825,7 +815,16 @@ export class Store {
       .select(['type', 'source_id', 'action', 'target_id', 'is_valid', 'reason', 'ord', 'new_id'])
       .where('installation_id', '=', installationId)
       .orderBy('ord');
-    const entry = (type: unknown, sourceId: unknown, action: unknown, targetId: unknown, isValid: unknown, reason: unknown, ord: unknown, newId: unknown): InstallEntry => ({
+    const entry = (
+      type: unknown,
+      sourceId: unknown,
+      action: unknown,
+      targetId: unknown,
+      isValid: unknown,
+      reason: unknown,
+      ord: unknown,
+      newId: unknown,
+    ): InstallEntry => ({
       type: type as TypeCode,
       sourceId: sourceId as string,
       action: action as Action,
@@ -876,7 +875,7 @@ export class Store {
     // One UPDATE per status value with an IN list keeps this a handful of
     // statements even for 100k entries (statuses repeat, ids do not).
     const groups = new Map<string, { type: TypeCode; ids: string[]; status: EntryStatus; reason: string | null }>();
-    const withTarget: typeof updates[number][] = [];
+    const withTarget: (typeof updates)[number][] = [];
     for (const u of updates) {
       if (u.targetId !== null) {
         withTarget.push(u);
@@ -986,12 +985,7 @@ export class Store {
       keys,
       (k) => [k.type, k.id],
       (at) =>
-        this.db
-          .deleteFrom('id_map')
-          .where('env_id', '=', envId)
-          .where('source_uid', '=', sourceUid)
-          .where('type', '=', at(0))
-          .where('source_id', '=', at(1)),
+        this.db.deleteFrom('id_map').where('env_id', '=', envId).where('source_uid', '=', sourceUid).where('type', '=', at(0)).where('source_id', '=', at(1)),
     );
     if (fast !== undefined) return;
     for (const [type, ids] of groupByType(keys)) {
@@ -1008,12 +1002,7 @@ export class Store {
   }
 
   async getIdMapForInstallation(envId: string, installationId: string): Promise<IdMapEntry[]> {
-    const rows = await this.read
-      .selectFrom('id_map')
-      .selectAll()
-      .where('env_id', '=', envId)
-      .where('installation_id', '=', installationId)
-      .execute();
+    const rows = await this.read.selectFrom('id_map').selectAll().where('env_id', '=', envId).where('installation_id', '=', installationId).execute();
     return rows.map((r) => ({ sourceUid: r.source_uid, type: r.type, sourceId: r.source_id, targetId: r.target_id, hash: r.hash }));
   }
 
@@ -1031,7 +1020,8 @@ export class Store {
   async getRestorePoints(installationId: string): Promise<RestorePointRow[]> {
     const out: RestorePointRow[] = [];
     const legacy = await this.read.selectFrom('restore_points').selectAll().where('installation_id', '=', installationId).orderBy('seq').execute();
-    for (const r of legacy) out.push({ envId: r.env_id, type: r.type, targetId: r.target_id, before: parse<StoredObject | null>(r.before), afterHash: r.after_hash });
+    for (const r of legacy)
+      out.push({ envId: r.env_id, type: r.type, targetId: r.target_id, before: parse<StoredObject | null>(r.before), afterHash: r.after_hash });
     const chunks = await this.read.selectFrom('restore_chunks').select('points').where('installation_id', '=', installationId).orderBy('seq').execute();
     for (const c of chunks) for (const p of JSON.parse(c.points) as RestorePointRow[]) out.push(p);
     return out;
@@ -1040,12 +1030,7 @@ export class Store {
   // ---------------------------------------------------------------- decisions
 
   async getDecisions(envId: string, sourceUid: string): Promise<Decision[]> {
-    const rows = await this.read
-      .selectFrom('decisions')
-      .selectAll()
-      .where('env_id', '=', envId)
-      .where('source_uid', '=', sourceUid)
-      .execute();
+    const rows = await this.read.selectFrom('decisions').selectAll().where('env_id', '=', envId).where('source_uid', '=', sourceUid).execute();
     return rows.map((r) => ({ sourceUid: r.source_uid, type: r.type, sourceId: r.source_id, action: r.action as Action, targetId: r.target_id }));
   }
 
@@ -1100,7 +1085,10 @@ export class Store {
     if (opts.actor) q = q.where('actor', '=', opts.actor);
     if (opts.since) q = q.where('at', '>=', opts.since);
     if (opts.until) q = q.where('at', '<=', opts.until);
-    const rows = await q.orderBy('seq', 'desc').limit(opts.limit ?? 100).execute();
+    const rows = await q
+      .orderBy('seq', 'desc')
+      .limit(opts.limit ?? 100)
+      .execute();
     return rows.map((r) => ({
       seq: Number(r.seq),
       at: r.at,

@@ -34,7 +34,15 @@ interface Row {
   expect: Record<Who, number>;
 }
 
-const all = (n: number, over: Partial<Record<Who, number>> = {}): Record<Who, number> => ({ admin: n, envadmin: n, promoter: n, devpromoter: n, viewer: n, outsider: n, ...over });
+const all = (n: number, over: Partial<Record<Who, number>> = {}): Record<Who, number> => ({
+  admin: n,
+  envadmin: n,
+  promoter: n,
+  devpromoter: n,
+  viewer: n,
+  outsider: n,
+  ...over,
+});
 
 async function prepare(c: Ctx, target: string): Promise<string> {
   const r = await c.s.call(ADMIN_KEY, 'POST', `/api/v1/packages/${c.pkg}/plans`, { targetEnvId: target });
@@ -113,7 +121,12 @@ const MATRIX: Row[] = [
     body: (_c, who) => ({ id: `new-${who}`, name: `New ${who}`, tier: 'development' }),
     expect: all(403, { admin: 201 }),
   },
-  { action: 'delete an environment (dev is not empty)', method: 'DELETE', url: () => '/api/v1/environments/dev', expect: all(403, { admin: 409, outsider: 404 }) },
+  {
+    action: 'delete an environment (dev is not empty)',
+    method: 'DELETE',
+    url: () => '/api/v1/environments/dev',
+    expect: all(403, { admin: 409, outsider: 404 }),
+  },
   {
     action: 'create a package from dev',
     method: 'POST',
@@ -121,7 +134,13 @@ const MATRIX: Row[] = [
     body: (_c, who) => ({ sourceEnvId: 'dev', name: `By ${who}`, objectCollections: [{ objCode: 'TMPL', entities: [{ ID: 't1' }] }] }),
     expect: all(202, { viewer: 403, outsider: 404 }),
   },
-  { action: 'set a package status', method: 'PATCH', url: (c) => `/api/v1/packages/${c.pkg}`, body: () => ({ status: 'ACTIVE' }), expect: all(200, { viewer: 403, outsider: 404 }) },
+  {
+    action: 'set a package status',
+    method: 'PATCH',
+    url: (c) => `/api/v1/packages/${c.pkg}`,
+    body: () => ({ status: 'ACTIVE' }),
+    expect: all(200, { viewer: 403, outsider: 404 }),
+  },
   { action: 'read a package', method: 'GET', url: (c) => `/api/v1/packages/${c.pkg}/definition`, expect: all(200, { outsider: 404 }) },
   {
     action: 'prepare into production',
@@ -203,7 +222,12 @@ const MATRIX: Row[] = [
     url: (_c, _w, p) => `/api/v1/operations/${p.op}/cancel`,
     expect: all(409, { viewer: 403, outsider: 404 }),
   },
-  { action: 'read the audit log of dev', method: 'GET', url: () => '/api/v1/audit?environmentId=dev', expect: all(403, { admin: 200, envadmin: 200, outsider: 404 }) },
+  {
+    action: 'read the audit log of dev',
+    method: 'GET',
+    url: () => '/api/v1/audit?environmentId=dev',
+    expect: all(403, { admin: 200, envadmin: 200, outsider: 404 }),
+  },
   { action: 'read the whole audit log', method: 'GET', url: () => '/api/v1/audit', expect: all(403, { admin: 200 }) },
   { action: 'read your own audit entries', method: 'GET', url: (_c, who) => `/api/v1/audit?actor=${who}`, expect: all(200) },
   {
@@ -215,7 +239,13 @@ const MATRIX: Row[] = [
   },
   { action: 'list users', method: 'GET', url: () => '/api/v1/users', expect: all(403, { admin: 200 }) },
   { action: 'create your own API key', method: 'POST', url: () => '/api/v1/api-keys', body: () => ({ name: 'mine' }), expect: all(201) },
-  { action: 'create an API key for someone else', method: 'POST', url: () => '/api/v1/api-keys', body: () => ({ username: 'viewer', name: 'theirs' }), expect: all(403, { admin: 201, viewer: 201 }) },
+  {
+    action: 'create an API key for someone else',
+    method: 'POST',
+    url: () => '/api/v1/api-keys',
+    body: () => ({ username: 'viewer', name: 'theirs' }),
+    expect: all(403, { admin: 201, viewer: 201 }),
+  },
 ];
 
 for (const dialect of DIALECTS) {
@@ -228,7 +258,12 @@ for (const dialect of DIALECTS) {
       s = await openTestServer(dialect);
       ctx.s = s;
       keys.admin = ADMIN_KEY;
-      for (const [id, tier] of [['dev', 'development'], ['prod', 'production'], ['tierenv', 'testing'], ['other', 'development']] as const) {
+      for (const [id, tier] of [
+        ['dev', 'development'],
+        ['prod', 'production'],
+        ['tierenv', 'testing'],
+        ['other', 'development'],
+      ] as const) {
         assert.equal((await s.call(ADMIN_KEY, 'POST', '/api/v1/environments', { id, name: id, tier })).status, 201);
       }
       const load = await s.call(ADMIN_KEY, 'POST', '/api/v1/environments/dev/objects', [
@@ -238,7 +273,11 @@ for (const dialect of DIALECTS) {
       ]);
       assert.equal(load.status, 200, load.text);
       for (const who of WHO) if (who !== 'admin') keys[who] = await s.user(who, ROLES[who]);
-      const p = await s.call(ADMIN_KEY, 'POST', '/api/v1/packages', { sourceEnvId: 'dev', name: 'Matrix', objectCollections: [{ objCode: 'TMPL', entities: [{ ID: 't1' }] }] });
+      const p = await s.call(ADMIN_KEY, 'POST', '/api/v1/packages', {
+        sourceEnvId: 'dev',
+        name: 'Matrix',
+        objectCollections: [{ objCode: 'TMPL', entities: [{ ID: 't1' }] }],
+      });
       assert.equal((await s.waitOp(ADMIN_KEY, p.body.operation.id)).status, 'COMPLETED');
       ctx.pkg = p.body.package.id;
       assert.equal((await s.call(ADMIN_KEY, 'PATCH', `/api/v1/packages/${ctx.pkg}`, { status: 'ACTIVE' })).status, 200);
@@ -277,7 +316,13 @@ for (const dialect of DIALECTS) {
       });
 
       it('an unknown key is a 401 in every header form', async () => {
-        for (const h of [{ authorization: 'Bearer nope' }, { apikey: 'nope' }, { sessionid: 'nope' }, { 'x-mstr-authtoken': 'nope' }, { authorization: 'Basic abc' }] as Record<string, string>[]) {
+        for (const h of [
+          { authorization: 'Bearer nope' },
+          { apikey: 'nope' },
+          { sessionid: 'nope' },
+          { 'x-mstr-authtoken': 'nope' },
+          { authorization: 'Basic abc' },
+        ] as Record<string, string>[]) {
           const r = await s.call(null, 'GET', '/api/v1/environments', undefined, h);
           assert.equal(r.status, 401, JSON.stringify(h));
         }
@@ -336,9 +381,15 @@ for (const dialect of DIALECTS) {
         const list = await s.call(keys.promoter, 'GET', '/api/v1/api-keys');
         assert.ok(list.body.items.length >= 2, 'own keys listed');
         assert.ok(!list.text.includes(key), 'the key is never listed');
-        assert.ok(list.body.items.every((k: { username: string }) => k.username === 'promoter'), 'only your own keys');
+        assert.ok(
+          list.body.items.every((k: { username: string }) => k.username === 'promoter'),
+          'only your own keys',
+        );
         assert.equal((await s.call(keys.promoter, 'GET', '/api/v1/api-keys?username=viewer')).status, 403);
-        const rows = await s.t.engine.store.db.selectFrom('api_keys' as never).selectAll().execute();
+        const rows = await s.t.engine.store.db
+          .selectFrom('api_keys' as never)
+          .selectAll()
+          .execute();
         assert.ok(!JSON.stringify(rows).includes(key), 'the database holds only a hash');
         assert.equal((await s.call(key, 'GET', '/api/v1/auth/me')).status, 200);
         // Someone else's key id answers like an unknown one.

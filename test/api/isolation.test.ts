@@ -19,19 +19,32 @@ for (const dialect of DIALECTS) {
 
     before(async () => {
       s = await openTestServer(dialect);
-      for (const id of ['tenant-a', 'tenant-b']) assert.equal((await s.call(ADMIN_KEY, 'POST', '/api/v1/environments', { id, name: `Tenant ${id}`, tier: 'development' })).status, 201);
-      assert.equal((await s.call(ADMIN_KEY, 'POST', '/api/v1/environments', { id: 'tenant-b-prod', name: 'Bravo production', tier: 'production' })).status, 201);
+      for (const id of ['tenant-a', 'tenant-b'])
+        assert.equal((await s.call(ADMIN_KEY, 'POST', '/api/v1/environments', { id, name: `Tenant ${id}`, tier: 'development' })).status, 201);
+      assert.equal(
+        (await s.call(ADMIN_KEY, 'POST', '/api/v1/environments', { id: 'tenant-b-prod', name: 'Bravo production', tier: 'production' })).status,
+        201,
+      );
       const load = (env: string, prefix: string, name: string) =>
         s.call(ADMIN_KEY, 'POST', `/api/v1/environments/${env}/objects`, [
           { type: 'GROUP', id: `${prefix}-group`, name: `${name} Group`, fields: {} },
-          { type: 'TMPL', id: prefix === 'b' ? b.objId : `${prefix}-tmpl`, name: prefix === 'b' ? b.objName : `${name} Template`, fields: { groupID: `${prefix}-group` } },
+          {
+            type: 'TMPL',
+            id: prefix === 'b' ? b.objId : `${prefix}-tmpl`,
+            name: prefix === 'b' ? b.objName : `${name} Template`,
+            fields: { groupID: `${prefix}-group` },
+          },
         ]);
       assert.equal((await load('tenant-a', 'a', 'Alpha')).status, 200);
       assert.equal((await load('tenant-b', 'b', 'Bravo')).status, 200);
       alice = await s.user('alice', { 'tenant-a': 'admin' });
 
       // Tenant B's history: a package, an installation, an operation, a bundle file.
-      const pb = await s.call(ADMIN_KEY, 'POST', '/api/v1/packages', { sourceEnvId: 'tenant-b', name: 'Bravo package', objectCollections: [{ objCode: 'TMPL', entities: [{ ID: b.objId }] }] });
+      const pb = await s.call(ADMIN_KEY, 'POST', '/api/v1/packages', {
+        sourceEnvId: 'tenant-b',
+        name: 'Bravo package',
+        objectCollections: [{ objCode: 'TMPL', entities: [{ ID: b.objId }] }],
+      });
       b.pkg = pb.body.package.id;
       await s.waitOp(ADMIN_KEY, pb.body.operation.id);
       await s.call(ADMIN_KEY, 'PATCH', `/api/v1/packages/${b.pkg}`, { status: 'ACTIVE' });
@@ -44,7 +57,11 @@ for (const dialect of DIALECTS) {
       const op = await s.waitOp(ADMIN_KEY, b.op);
       b.file = (op.result as { file: { id: string } }).file.id;
       // Alice's own package, to aim at tenant B as a target.
-      const pa = await s.call(alice, 'POST', '/api/v1/packages', { sourceEnvId: 'tenant-a', name: 'Alpha package', objectCollections: [{ objCode: 'TMPL', entities: [{ ID: 'a-tmpl' }] }] });
+      const pa = await s.call(alice, 'POST', '/api/v1/packages', {
+        sourceEnvId: 'tenant-a',
+        name: 'Alpha package',
+        objectCollections: [{ objCode: 'TMPL', entities: [{ ID: 'a-tmpl' }] }],
+      });
       a.pkg = pa.body.package.id;
       await s.waitOp(alice, pa.body.operation.id);
     });
@@ -59,9 +76,25 @@ for (const dialect of DIALECTS) {
       ['environment history', 'GET', '/api/v1/environments/tenant-b/history', '/api/v1/environments/tenant-z/history'],
       ['object list', 'GET', '/api/v1/environments/tenant-b/objects?type=TMPL', '/api/v1/environments/tenant-z/objects?type=TMPL'],
       ['object by id', 'GET', `/api/v1/environments/tenant-b/objects/TMPL/${b.objId}`, '/api/v1/environments/tenant-z/objects/TMPL/nope'],
-      ['object by name', 'GET', `/api/v1/environments/tenant-b/objects/TMPL/${encodeURIComponent(b.objName)}`, '/api/v1/environments/tenant-z/objects/TMPL/nope'],
-      ['object by id through tenant A', 'GET', `/api/v1/environments/tenant-a/objects/TMPL/${b.objId}`, '/api/v1/environments/tenant-a/objects/TMPL/never-existed'],
-      ['object put', 'PUT', `/api/v1/environments/tenant-b/objects/TMPL/${b.objId}`, '/api/v1/environments/tenant-z/objects/TMPL/nope', { name: 'overwritten' }],
+      [
+        'object by name',
+        'GET',
+        `/api/v1/environments/tenant-b/objects/TMPL/${encodeURIComponent(b.objName)}`,
+        '/api/v1/environments/tenant-z/objects/TMPL/nope',
+      ],
+      [
+        'object by id through tenant A',
+        'GET',
+        `/api/v1/environments/tenant-a/objects/TMPL/${b.objId}`,
+        '/api/v1/environments/tenant-a/objects/TMPL/never-existed',
+      ],
+      [
+        'object put',
+        'PUT',
+        `/api/v1/environments/tenant-b/objects/TMPL/${b.objId}`,
+        '/api/v1/environments/tenant-z/objects/TMPL/nope',
+        { name: 'overwritten' },
+      ],
       ['object delete', 'DELETE', `/api/v1/environments/tenant-b/objects/TMPL/${b.objId}`, '/api/v1/environments/tenant-z/objects/TMPL/nope'],
       ['object load', 'POST', '/api/v1/environments/tenant-b/objects', '/api/v1/environments/tenant-z/objects', [{ type: 'GROUP', id: 'x', name: 'x' }]],
       ['package', 'GET', `/api/v1/packages/${b.pkg}`, `/api/v1/packages/${GHOST}`],
@@ -96,7 +129,11 @@ for (const dialect of DIALECTS) {
         const g = await s.call(alice, method, ghost, what === 'import a B file' ? { fileId: GHOST, targetEnvId: 'tenant-a', dryRun: true } : body);
         assert.equal(r.status, 404, `${what}: ${method} ${real} -> ${r.status} ${r.text}`);
         assert.equal(g.status, 404, `${what} (ghost): ${method} ${ghost} -> ${g.status} ${g.text}`);
-        const norm = (m: string) => m.replace(/tenant-[bz]/g, 'ENV').replace(/[0-9a-f-]{36}/g, 'ID').replace(/TMPL:\S+/g, 'TMPL:X');
+        const norm = (m: string) =>
+          m
+            .replace(/tenant-[bz]/g, 'ENV')
+            .replace(/[0-9a-f-]{36}/g, 'ID')
+            .replace(/TMPL:\S+/g, 'TMPL:X');
         assert.equal(r.body.code, g.body.code, what);
         assert.equal(norm(r.body.message), norm(g.body.message), `${what}: "${r.body.message}" vs "${g.body.message}"`);
         for (const secret of [b.objName, 'Bravo', 'tenant-b-prod']) assert.ok(!r.text.includes(secret), `${what} leaks ${secret}: ${r.text}`);
@@ -136,16 +173,23 @@ for (const dialect of DIALECTS) {
       assert.equal(audit.status, 200);
       for (const e of audit.body.items as { envId: string | null; subject: string | null; result: string }[]) {
         // A probe by id (package, installation, operation, file) must not learn which environment it belongs to.
-        if ([b.pkg, b.inst, b.op, b.file].some((id) => (e.subject ?? '').includes(id))) assert.ok(e.envId === null || e.envId === 'tenant-a', `audit names ${e.envId} for ${e.subject}`);
-        assert.ok(!JSON.stringify(e).includes('tenant-b-prod'), 'the target of B\'s installation never shows');
+        if ([b.pkg, b.inst, b.op, b.file].some((id) => (e.subject ?? '').includes(id)))
+          assert.ok(e.envId === null || e.envId === 'tenant-a', `audit names ${e.envId} for ${e.subject}`);
+        assert.ok(!JSON.stringify(e).includes('tenant-b-prod'), "the target of B's installation never shows");
       }
       const own = await s.call(alice, 'GET', '/api/v1/packages');
-      assert.deepEqual(own.body.items.map((p: { id: string }) => p.id), [a.pkg]);
+      assert.deepEqual(
+        own.body.items.map((p: { id: string }) => p.id),
+        [a.pkg],
+      );
     });
 
-    it('the refused probes are in tenant B\'s audit log, for its admins to see', async () => {
+    it("the refused probes are in tenant B's audit log, for its admins to see", async () => {
       const r = await s.call(ADMIN_KEY, 'GET', '/api/v1/audit?environmentId=tenant-b&actor=alice');
-      assert.ok(r.body.items.some((e: { result: string }) => e.result === 'refused 404 NOT_FOUND'), 'probes are audited');
+      assert.ok(
+        r.body.items.some((e: { result: string }) => e.result === 'refused 404 NOT_FOUND'),
+        'probes are audited',
+      );
     });
   });
 }

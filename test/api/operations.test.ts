@@ -16,7 +16,15 @@ const SAMPLE = { objects: 5000, seed: 'ops' };
 async function snapshot(engine: Engine, envId: string) {
   const env = await engine.getEnvironment(envId);
   const { items, total } = await engine.listObjects(envId, { limit: 100_000 });
-  return { version: env.version, lockedBy: env.lockedBy, total, hashes: items.map((o) => `${o.type}:${o.id}:${o.hash}`).sort().join('\n') };
+  return {
+    version: env.version,
+    lockedBy: env.lockedBy,
+    total,
+    hashes: items
+      .map((o) => `${o.type}:${o.id}:${o.hash}`)
+      .sort()
+      .join('\n'),
+  };
 }
 
 function operation(over: Partial<Operation> & Pick<Operation, 'kind' | 'params'>): Operation {
@@ -54,7 +62,10 @@ for (const dialect of DIALECTS) {
     before(async () => {
       t = await openTestEngine(dialect);
       s = await openTestServer(dialect, { engine: t });
-      for (const [id, tier] of [['big-dev', 'development'], ['big-test', 'testing']] as const) {
+      for (const [id, tier] of [
+        ['big-dev', 'development'],
+        ['big-test', 'testing'],
+      ] as const) {
         assert.equal((await s.call(ADMIN_KEY, 'POST', '/api/v1/environments', { id, name: id, tier })).status, 201);
       }
       await t.engine.loadObjects('big-dev', [...generateSample(SAMPLE)]);
@@ -126,13 +137,21 @@ for (const dialect of DIALECTS) {
         assert.equal(op.status, 'COMPLETED', JSON.stringify(op.error));
         assert.equal(op.progress, 100);
         assert.ok(seen.length >= 2, `progress reported ${seen.length} times`);
-        assert.deepEqual(seen, [...seen].sort((a, b) => a - b), 'monotonic');
+        assert.deepEqual(
+          seen,
+          [...seen].sort((a, b) => a - b),
+          'monotonic',
+        );
         assert.ok((op.result as { counts: { INSTALLED: number } }).counts.INSTALLED > 4000, 'installed');
         assert.ok(op.startedAt! <= op.finishedAt!, 'timestamps');
       } finally {
         s.app.ferry.runner.off('progress', onProgress);
       }
-      const again = await s.call(ADMIN_KEY, 'POST', `/api/v1/operations/${(await s.call(ADMIN_KEY, 'GET', '/api/v1/operations?kind=install&status=COMPLETED')).body.items[0].id}/cancel`);
+      const again = await s.call(
+        ADMIN_KEY,
+        'POST',
+        `/api/v1/operations/${(await s.call(ADMIN_KEY, 'GET', '/api/v1/operations?kind=install&status=COMPLETED')).body.items[0].id}/cancel`,
+      );
       assert.equal(again.status, 409);
       assert.equal(again.body.code, 'OPERATION_FINISHED');
     });
@@ -144,7 +163,10 @@ for (const dialect of DIALECTS) {
       const times = all.body.items.map((o: Operation) => o.createdAt);
       assert.deepEqual(times, [...times].sort().reverse());
       const installs = await s.call(ADMIN_KEY, 'GET', '/api/v1/operations?kind=install&environmentId=big-test');
-      assert.ok(installs.body.items.every((o: Operation) => o.kind === 'install' && o.environmentId === 'big-test'), 'filtered');
+      assert.ok(
+        installs.body.items.every((o: Operation) => o.kind === 'install' && o.environmentId === 'big-test'),
+        'filtered',
+      );
       const cancelled = await s.call(ADMIN_KEY, 'GET', '/api/v1/operations?status=CANCELLED');
       assert.equal(cancelled.body.total, 1);
       const m = await s.app.inject({ method: 'GET', url: '/metrics' });
@@ -168,7 +190,11 @@ for (const dialect of DIALECTS) {
       const { own } = await smallWorld();
       const idle = await openTestServer(dialect, { engine: own, config: { workers: 0 } });
       try {
-        const r = await idle.call(ADMIN_KEY, 'POST', '/api/v1/packages', { sourceEnvId: 'dev', name: 'Never', objectCollections: [{ objCode: 'TMPL', entities: [{ ID: 't1' }] }] });
+        const r = await idle.call(ADMIN_KEY, 'POST', '/api/v1/packages', {
+          sourceEnvId: 'dev',
+          name: 'Never',
+          objectCollections: [{ objCode: 'TMPL', entities: [{ ID: 't1' }] }],
+        });
         assert.equal(r.status, 202);
         assert.equal(r.body.operation.status, 'QUEUED');
         const c = await idle.call(ADMIN_KEY, 'POST', `/api/v1/operations/${r.body.operation.id}/cancel`);
@@ -192,7 +218,10 @@ for (const dialect of DIALECTS) {
         assert.equal(r.status, 202);
         await first.app.close();
         assert.equal(first.app.ferry.runner.accepting, false);
-        await assert.rejects(first.app.ferry.runner.submit({ kind: 'package.export', environmentId: null, params: {}, createdBy: null }), (e: Error & { code?: string }) => e.code === 'SHUTTING_DOWN');
+        await assert.rejects(
+          first.app.ferry.runner.submit({ kind: 'package.export', environmentId: null, params: {}, createdBy: null }),
+          (e: Error & { code?: string }) => e.code === 'SHUTTING_DOWN',
+        );
         assert.equal((await new OperationsStore(own.engine.store).get(r.body.operation.id))?.status, 'QUEUED');
 
         const second = await openTestServer(dialect, { engine: own });
@@ -213,13 +242,33 @@ for (const dialect of DIALECTS) {
       const dead = spawnSync(process.execPath, ['-e', '']).pid;
       const inst = await prepared();
       assert.ok(await t.engine.store.lockEnvironment('big-test', inst), 'the dead install held the lock');
-      const install = operation({ kind: 'install', params: { installationId: inst }, environmentId: 'big-test', subject: inst, server: hostname(), worker: `${hostname()}:${dead}:gone` });
+      const install = operation({
+        kind: 'install',
+        params: { installationId: inst },
+        environmentId: 'big-test',
+        subject: inst,
+        server: hostname(),
+        worker: `${hostname()}:${dead}:gone`,
+      });
       // ...a worker on another host that stopped beating an hour ago...
       const started = await t.engine.startPackage({ sourceEnvId: 'big-dev', name: 'Interrupted', selection: [sampleSelection(SAMPLE)[0]!] });
       const hourAgo = new Date(Date.now() - 3600_000).toISOString();
-      const assemble = operation({ kind: 'package.assemble', params: { packageId: started.id, selection: [sampleSelection(SAMPLE)[0]!] }, environmentId: 'big-dev', subject: started.id, worker: 'elsewhere:1:x', heartbeatAt: hourAgo });
+      const assemble = operation({
+        kind: 'package.assemble',
+        params: { packageId: started.id, selection: [sampleSelection(SAMPLE)[0]!] },
+        environmentId: 'big-dev',
+        subject: started.id,
+        worker: 'elsewhere:1:x',
+        heartbeatAt: hourAgo,
+      });
       // ...and one on another host that is alive: left alone.
-      const alive = operation({ kind: 'package.export', params: { packageId: pkg }, environmentId: 'big-dev', worker: 'elsewhere:2:y', heartbeatAt: new Date(Date.now() + 3600_000).toISOString() });
+      const alive = operation({
+        kind: 'package.export',
+        params: { packageId: pkg },
+        environmentId: 'big-dev',
+        worker: 'elsewhere:2:y',
+        heartbeatAt: new Date(Date.now() + 3600_000).toISOString(),
+      });
       for (const op of [install, assemble, alive]) await ops.insert(op);
 
       // A minute before a silent worker on another host counts as dead: the live one stays live however long this takes.
@@ -248,17 +297,33 @@ for (const dialect of DIALECTS) {
 
     it('the worker claims an operation once even when two workers race for it', async () => {
       const ops = new OperationsStore(t.engine.store);
-      const op = operation({ kind: 'package.export', params: { packageId: pkg }, status: 'QUEUED', worker: null, startedAt: null, heartbeatAt: null, attempts: 0 });
+      const op = operation({
+        kind: 'package.export',
+        params: { packageId: pkg },
+        status: 'QUEUED',
+        worker: null,
+        startedAt: null,
+        heartbeatAt: null,
+        attempts: 0,
+      });
       await ops.insert(op);
       const wins = await Promise.all([ops.claim(op.id, 'w1', 'h', new Date().toISOString()), ops.claim(op.id, 'w2', 'h', new Date().toISOString())]);
       assert.deepEqual(wins.filter(Boolean).length, 1);
       await ops.recover(op.id, (await ops.get(op.id))!.worker, { status: 'FAILED', message: 'test', at: new Date().toISOString() });
     });
 
-    it('a poll of a running operation sees this process\'s writes at once and another process\'s within RECENT_MS', async () => {
+    it("a poll of a running operation sees this process's writes at once and another process's within RECENT_MS", async () => {
       const routes = new OperationsStore(t.engine.store);
       const worker = new OperationsStore(t.engine.store);
-      const op = operation({ kind: 'package.export', params: { packageId: pkg }, status: 'QUEUED', worker: null, startedAt: null, heartbeatAt: null, attempts: 0 });
+      const op = operation({
+        kind: 'package.export',
+        params: { packageId: pkg },
+        status: 'QUEUED',
+        worker: null,
+        startedAt: null,
+        heartbeatAt: null,
+        attempts: 0,
+      });
       await routes.insert(op);
       assert.equal((await routes.get(op.id))!.status, 'QUEUED');
       // The worker of this process writes through its own OperationsStore: the routes' copy is dropped.

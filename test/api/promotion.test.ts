@@ -32,16 +32,22 @@ for (const dialect of DIALECTS) {
     it('lists the three demo environments and their objects, paged and by type', async () => {
       const envs = await s.call(promoter, 'GET', '/api/v1/environments');
       assert.equal(envs.status, 200);
-      assert.deepEqual(envs.body.items.map((e: { id: string; tier: string }) => [e.id, e.tier]), [
-        [DEV, 'development'],
-        [TEST, 'testing'],
-        [PROD, 'production'],
-      ]);
+      assert.deepEqual(
+        envs.body.items.map((e: { id: string; tier: string }) => [e.id, e.tier]),
+        [
+          [DEV, 'development'],
+          [TEST, 'testing'],
+          [PROD, 'production'],
+        ],
+      );
       const tmpl = await s.call(promoter, 'GET', `/api/v1/environments/${DEV}/objects?type=TMPL&limit=2&offset=0`);
       assert.equal(tmpl.status, 200);
       assert.equal(tmpl.body.items.length, 2);
       assert.ok(tmpl.body.total >= 2, 'total');
-      assert.ok(tmpl.body.items.every((o: { type: string }) => o.type === 'TMPL'), 'only TMPL');
+      assert.ok(
+        tmpl.body.items.every((o: { type: string }) => o.type === 'TMPL'),
+        'only TMPL',
+      );
       templateId = tmpl.body.items[0].id;
       const page2 = await s.call(promoter, 'GET', `/api/v1/environments/${DEV}/objects?type=TMPL&limit=1&offset=1`);
       assert.equal(page2.body.items[0].id, tmpl.body.items[1].id);
@@ -121,7 +127,10 @@ for (const dialect of DIALECTS) {
       assert.equal(plan.status, 201);
       assert.equal(plan.body.installation.summary.invalid, 0);
       // Production already had some objects under other ids: matched by natural key.
-      assert.ok(plan.body.entries.some((e: { match: string }) => e.match === 'naturalKey'), 'some entries matched by natural key');
+      assert.ok(
+        plan.body.entries.some((e: { match: string }) => e.match === 'naturalKey'),
+        'some entries matched by natural key',
+      );
       prodInstall = plan.body.installation.id;
       const inst = await s.call(promoter, 'POST', `/api/v1/installations/${prodInstall}/install`);
       assert.equal(inst.status, 202);
@@ -181,7 +190,10 @@ for (const dialect of DIALECTS) {
       assert.equal(up.body.bytes, result.file.bytes);
       fileId = up.body.id;
       const listed = await s.call(promoter, 'GET', '/api/v1/files');
-      assert.ok(listed.body.items.some((f: { id: string }) => f.id === fileId), 'the upload is listed');
+      assert.ok(
+        listed.body.items.some((f: { id: string }) => f.id === fileId),
+        'the upload is listed',
+      );
 
       const before = await s.call(viewer, 'GET', `/api/v1/environments/${PROD}`);
       const imp = await s.call(promoter, 'POST', '/api/v1/imports', { fileId, targetEnvId: PROD, dryRun: true });
@@ -215,10 +227,16 @@ for (const dialect of DIALECTS) {
       assert.equal(install.address, '127.0.0.1');
       assert.ok(Date.parse(install.at) > 0, 'a time');
       // A refused change is audited too.
-      assert.ok(r.body.items.some((e: { result: string }) => e.result.startsWith('refused 409')), 'the refused install is audited');
+      assert.ok(
+        r.body.items.some((e: { result: string }) => e.result.startsWith('refused 409')),
+        'the refused install is audited',
+      );
       const mine = await s.call(promoter, 'GET', '/api/v1/audit?actor=pat');
       assert.equal(mine.status, 200);
-      assert.ok(mine.body.items.some((e: { action: string }) => e.action === 'package.create'), 'package.create audited');
+      assert.ok(
+        mine.body.items.some((e: { action: string }) => e.action === 'package.create'),
+        'package.create audited',
+      );
       const since = await s.call(ADMIN_KEY, 'GET', `/api/v1/audit?since=${encodeURIComponent(new Date(Date.now() + 60_000).toISOString())}`);
       assert.deepEqual(since.body.items, []);
     });

@@ -58,25 +58,68 @@ for (const dialect of DIALECTS) {
         [[], /body must be object/],
       ];
       for (const [body, message] of cases) isError(await s.call(ADMIN_KEY, 'POST', '/api/v1/environments', body), 400, 'INVALID_REQUEST', message);
-      isError(await s.call(ADMIN_KEY, 'POST', '/api/v1/environments/dev/objects', [{ type: 'TMPL', id: 't1' }]), 400, 'INVALID_REQUEST', /body\[0\]\.name is required/);
-      isError(await s.call(ADMIN_KEY, 'POST', '/api/v1/environments/dev/objects', [{ type: 'NOPE', id: 't1', name: 'x' }]), 400, 'INVALID_REQUEST', /unknown type NOPE/);
-      isError(await s.call(ADMIN_KEY, 'POST', '/api/v1/environments/dev/objects', [{ type: 'TMPL', id: 't1', name: 'x', fields: { groupID: 5 } }]), 400, 'INVALID_REQUEST', /groupID/);
+      isError(
+        await s.call(ADMIN_KEY, 'POST', '/api/v1/environments/dev/objects', [{ type: 'TMPL', id: 't1' }]),
+        400,
+        'INVALID_REQUEST',
+        /body\[0\]\.name is required/,
+      );
+      isError(
+        await s.call(ADMIN_KEY, 'POST', '/api/v1/environments/dev/objects', [{ type: 'NOPE', id: 't1', name: 'x' }]),
+        400,
+        'INVALID_REQUEST',
+        /unknown type NOPE/,
+      );
+      isError(
+        await s.call(ADMIN_KEY, 'POST', '/api/v1/environments/dev/objects', [{ type: 'TMPL', id: 't1', name: 'x', fields: { groupID: 5 } }]),
+        400,
+        'INVALID_REQUEST',
+        /groupID/,
+      );
       isError(await s.call(ADMIN_KEY, 'GET', '/api/v1/environments/dev/objects?limit=many'), 400, 'INVALID_REQUEST', /querystring\.limit must be integer/);
       isError(await s.call(ADMIN_KEY, 'GET', '/api/v1/environments/dev/objects?limit=0'), 400, 'INVALID_REQUEST', /querystring\.limit/);
       isError(await s.call(ADMIN_KEY, 'GET', '/api/v1/environments/dev/objects?type=NOPE'), 400, 'INVALID_REQUEST', /unknown type NOPE/);
-      isError(await s.call(ADMIN_KEY, 'POST', '/api/v1/packages', { sourceEnvId: 'dev', name: 'p', objectCollections: [] }), 400, 'INVALID_REQUEST', /objectCollections/);
-      isError(await s.call(ADMIN_KEY, 'POST', '/api/v1/packages', { sourceEnvId: 'dev', name: 'p', objectCollections: [{ objCode: 'TMPL', entities: [{ id: 'x' }] }] }), 400, 'INVALID_REQUEST', /ID is required/);
-      isError(await s.call(ADMIN_KEY, 'PUT', '/api/v1/environments/dev/objects/TMPL/t1', { type: 'GROUP', name: 'x' }), 400, 'INVALID_REQUEST', /does not match the path/);
+      isError(
+        await s.call(ADMIN_KEY, 'POST', '/api/v1/packages', { sourceEnvId: 'dev', name: 'p', objectCollections: [] }),
+        400,
+        'INVALID_REQUEST',
+        /objectCollections/,
+      );
+      isError(
+        await s.call(ADMIN_KEY, 'POST', '/api/v1/packages', {
+          sourceEnvId: 'dev',
+          name: 'p',
+          objectCollections: [{ objCode: 'TMPL', entities: [{ id: 'x' }] }],
+        }),
+        400,
+        'INVALID_REQUEST',
+        /ID is required/,
+      );
+      isError(
+        await s.call(ADMIN_KEY, 'PUT', '/api/v1/environments/dev/objects/TMPL/t1', { type: 'GROUP', name: 'x' }),
+        400,
+        'INVALID_REQUEST',
+        /does not match the path/,
+      );
       isError(await s.call(ADMIN_KEY, 'PATCH', '/api/v1/environments/dev', {}), 400, 'INVALID_REQUEST');
       isError(await s.call(ADMIN_KEY, 'GET', '/api/v1/audit?since=yesterday'), 400, 'INVALID_REQUEST', /since/);
     });
 
     it('a body over the limit is a 413 and nothing is written', async () => {
-      const many = Array.from({ length: 2000 }, (_, i) => ({ type: 'GROUP', id: `g${i}`, name: `Group number ${i} with a long name`, fields: { description: 'x'.repeat(20) } }));
+      const many = Array.from({ length: 2000 }, (_, i) => ({
+        type: 'GROUP',
+        id: `g${i}`,
+        name: `Group number ${i} with a long name`,
+        fields: { description: 'x'.repeat(20) },
+      }));
       const r = await s.call(ADMIN_KEY, 'POST', '/api/v1/environments/dev/objects', many);
       isError(r, 413, 'PAYLOAD_TOO_LARGE', /nothing was written/);
       const ndjson = many.map((o) => JSON.stringify(o)).join('\n');
-      isError(await s.call(ADMIN_KEY, 'POST', '/api/v1/environments/dev/objects', ndjson, { 'content-type': 'application/x-ndjson' }), 413, 'PAYLOAD_TOO_LARGE');
+      isError(
+        await s.call(ADMIN_KEY, 'POST', '/api/v1/environments/dev/objects', ndjson, { 'content-type': 'application/x-ndjson' }),
+        413,
+        'PAYLOAD_TOO_LARGE',
+      );
       const env = await s.call(ADMIN_KEY, 'GET', '/api/v1/environments/dev');
       assert.equal(env.body.version, version);
       assert.equal((await s.call(ADMIN_KEY, 'GET', '/api/v1/environments/dev/objects')).body.total, 0);
@@ -84,7 +127,12 @@ for (const dialect of DIALECTS) {
 
     it('an upload over the limit is a 413 and nothing is stored; a damaged bundle is a 400 and not kept', async () => {
       const big = Buffer.alloc(40 * 1024, 7);
-      isError(await s.call(ADMIN_KEY, 'POST', '/api/v1/files', big, { 'content-type': 'application/octet-stream' }), 413, 'PAYLOAD_TOO_LARGE', /nothing was stored/);
+      isError(
+        await s.call(ADMIN_KEY, 'POST', '/api/v1/files', big, { 'content-type': 'application/octet-stream' }),
+        413,
+        'PAYLOAD_TOO_LARGE',
+        /nothing was stored/,
+      );
       // Without a Content-Length (chunked), the stream is cut at the limit instead.
       const chunked = await s.app.inject({
         method: 'POST',
@@ -97,7 +145,12 @@ for (const dialect of DIALECTS) {
         ),
       });
       assert.equal(chunked.statusCode, 413, chunked.body);
-      isError(await s.call(ADMIN_KEY, 'POST', '/api/v1/files', Buffer.from('not a bundle'), { 'content-type': 'application/octet-stream' }), 400, 'INVALID_REQUEST', /gzip/);
+      isError(
+        await s.call(ADMIN_KEY, 'POST', '/api/v1/files', Buffer.from('not a bundle'), { 'content-type': 'application/octet-stream' }),
+        400,
+        'INVALID_REQUEST',
+        /gzip/,
+      );
       isError(await s.call(ADMIN_KEY, 'POST', '/api/v1/files', { not: 'raw' }), 400, 'INVALID_REQUEST', /raw request body/);
       assert.deepEqual((await s.call(ADMIN_KEY, 'GET', '/api/v1/files')).body.items, []);
       assert.deepEqual(readdirSync(s.app.ferry.files.dir), []);
@@ -111,7 +164,12 @@ for (const dialect of DIALECTS) {
     });
 
     it('NUL characters, broken URL encodings and over-long path parameters are clear 4xx (never a database error)', async () => {
-      isError(await s.call(ADMIN_KEY, 'PUT', '/api/v1/environments/dev/objects/GROUP/gx', { name: 'x', fields: { tags: ['ok', 'b\u0000d'] } }), 400, 'INVALID_REQUEST', /body\.fields\.tags\[1\] contains a NUL/);
+      isError(
+        await s.call(ADMIN_KEY, 'PUT', '/api/v1/environments/dev/objects/GROUP/gx', { name: 'x', fields: { tags: ['ok', 'b\u0000d'] } }),
+        400,
+        'INVALID_REQUEST',
+        /body\.fields\.tags\[1\] contains a NUL/,
+      );
       isError(await s.call(ADMIN_KEY, 'GET', '/api/v1/environments/a%00b'), 400, 'INVALID_REQUEST', /params\.envId/);
       isError(await s.call(ADMIN_KEY, 'GET', '/api/v1/audit?actor=a%00b'), 400, 'INVALID_REQUEST', /querystring\.actor/);
       isError(await s.call(null, 'POST', '/api/v1/auth/login', { username: 'a\u0000', password: 'whatever!' }), 400, 'INVALID_REQUEST', /body\.username/);
@@ -130,7 +188,12 @@ for (const dialect of DIALECTS) {
       assert.equal(r.status, 200, r.text);
       assert.equal(r.body.written, 2);
       const bad = '{"type":"GROUP","id":"g3","name":"Three"}\n{"type":"GROUP", "id":\n';
-      isError(await s.call(ADMIN_KEY, 'POST', '/api/v1/environments/dev/objects', bad, { 'content-type': 'application/x-ndjson' }), 400, 'INVALID_JSON', /line 2/);
+      isError(
+        await s.call(ADMIN_KEY, 'POST', '/api/v1/environments/dev/objects', bad, { 'content-type': 'application/x-ndjson' }),
+        400,
+        'INVALID_JSON',
+        /line 2/,
+      );
       assert.equal((await s.call(ADMIN_KEY, 'GET', '/api/v1/environments/dev/objects/GROUP/g3')).status, 404);
       // A GET answer can be sent back as is (computed fields are ignored).
       const g1 = await s.call(ADMIN_KEY, 'GET', '/api/v1/environments/dev/objects/GROUP/g1');
@@ -141,8 +204,14 @@ for (const dialect of DIALECTS) {
     it('a refused change is audited with the reason; the server keeps answering', async () => {
       const audit = await s.call(ADMIN_KEY, 'GET', '/api/v1/audit?environmentId=dev');
       const refused = audit.body.items.filter((e: { result: string }) => e.result.startsWith('refused'));
-      assert.ok(refused.some((e: { result: string }) => e.result === 'refused 413 PAYLOAD_TOO_LARGE'), 'the 413 is audited');
-      assert.ok(refused.some((e: { result: string }) => e.result === 'refused 400 INVALID_REQUEST'), 'the 400 is audited');
+      assert.ok(
+        refused.some((e: { result: string }) => e.result === 'refused 413 PAYLOAD_TOO_LARGE'),
+        'the 413 is audited',
+      );
+      assert.ok(
+        refused.some((e: { result: string }) => e.result === 'refused 400 INVALID_REQUEST'),
+        'the 400 is audited',
+      );
       assert.equal((await s.call(null, 'GET', '/api/v1/health')).status, 200);
     });
 

@@ -23,7 +23,13 @@ for (const dialect of DIALECTS) {
     after(async () => s.cleanup());
 
     it('environments: create, clone (same ids), hosts, parameters, tier, delete only when empty', async () => {
-      const dev = await s.call(ADMIN_KEY, 'POST', '/api/v1/environments', { id: 'dev', name: 'Dev', tier: 'development', hosts: ['Dev.Example.Test'], parameters: { site: 'dev.example.test' } });
+      const dev = await s.call(ADMIN_KEY, 'POST', '/api/v1/environments', {
+        id: 'dev',
+        name: 'Dev',
+        tier: 'development',
+        hosts: ['Dev.Example.Test'],
+        parameters: { site: 'dev.example.test' },
+      });
       assert.equal(dev.status, 201);
       assert.deepEqual(dev.body.hosts, ['dev.example.test']);
       assert.equal((await s.call(ADMIN_KEY, 'POST', '/api/v1/environments/dev/objects', DEV_OBJECTS)).status, 200);
@@ -40,7 +46,10 @@ for (const dialect of DIALECTS) {
       const taken = await s.call(ADMIN_KEY, 'PATCH', '/api/v1/environments/prod', { hosts: ['dev.example.test'] });
       assert.equal(taken.status, 409);
       assert.equal(taken.body.code, 'HOST_TAKEN');
-      const p1 = await s.call(ADMIN_KEY, 'PATCH', '/api/v1/environments/prod', { hosts: ['prod.example.test'], parameters: { site: 'prod.example.test', a: '1' } });
+      const p1 = await s.call(ADMIN_KEY, 'PATCH', '/api/v1/environments/prod', {
+        hosts: ['prod.example.test'],
+        parameters: { site: 'prod.example.test', a: '1' },
+      });
       assert.equal(p1.status, 200);
       const p2 = await s.call(ADMIN_KEY, 'PATCH', '/api/v1/environments/prod', { mergeParameters: { b: '2' }, targetOwned: { TMPL: ['description'] } });
       assert.deepEqual(p2.body.parameters, { site: 'prod.example.test', a: '1', b: '2' });
@@ -69,7 +78,11 @@ for (const dialect of DIALECTS) {
     });
 
     it('packages: edit details, removals and entities (each bumps the version), re-assemble, list by source and status', async () => {
-      const r = await s.call(ADMIN_KEY, 'POST', '/api/v1/packages', { sourceEnvId: 'dev', name: 'Edit me', objectCollections: [{ objCode: 'tmpl', entities: [{ ID: 't1', name: 'Onboarding' }] }] });
+      const r = await s.call(ADMIN_KEY, 'POST', '/api/v1/packages', {
+        sourceEnvId: 'dev',
+        name: 'Edit me',
+        objectCollections: [{ objCode: 'tmpl', entities: [{ ID: 't1', name: 'Onboarding' }] }],
+      });
       assert.equal((await s.waitOp(ADMIN_KEY, r.body.operation.id)).status, 'COMPLETED');
       pkg = r.body.package.id;
       const p0 = (await s.call(ADMIN_KEY, 'GET', `/api/v1/packages/${pkg}`)).body;
@@ -99,7 +112,11 @@ for (const dialect of DIALECTS) {
     });
 
     it('a failed assembly is a FAILED operation and an ASSEMBLING_FAILED package with the reason', async () => {
-      const r = await s.call(ADMIN_KEY, 'POST', '/api/v1/packages', { sourceEnvId: 'dev', name: 'Broken', objectCollections: [{ objCode: 'TMPL', entities: [{ ID: 'no-such-template' }] }] });
+      const r = await s.call(ADMIN_KEY, 'POST', '/api/v1/packages', {
+        sourceEnvId: 'dev',
+        name: 'Broken',
+        objectCollections: [{ objCode: 'TMPL', entities: [{ ID: 'no-such-template' }] }],
+      });
       assert.equal(r.status, 202);
       const op = await s.waitOp(ADMIN_KEY, r.body.operation.id);
       assert.equal(op.status, 'FAILED');
@@ -113,35 +130,59 @@ for (const dialect of DIALECTS) {
     });
 
     it('plans: overrides at prepare and afterwards, invalid entries block the install, one-way push', async () => {
-      const plan = await s.call(ADMIN_KEY, 'POST', `/api/v1/packages/${pkg}/plans`, { targetEnvId: 'test', overrides: [{ type: 'TTSK', sourceId: 'k2', action: 'IGNORE' }] });
+      const plan = await s.call(ADMIN_KEY, 'POST', `/api/v1/packages/${pkg}/plans`, {
+        targetEnvId: 'test',
+        overrides: [{ type: 'TTSK', sourceId: 'k2', action: 'IGNORE' }],
+      });
       assert.equal(plan.status, 201, plan.text);
       const k2 = plan.body.entries.find((e: { sourceId: string }) => e.sourceId === 'k2');
       assert.equal(k2.action, 'IGNORE');
       // IGNORE the template while its tasks stay: invalid, and the install is refused.
-      const bad = await s.call(ADMIN_KEY, 'POST', `/api/v1/installations/${plan.body.installation.id}/revalidate`, { overrides: [{ type: 'TMPL', sourceId: 't1', action: 'IGNORE' }] });
+      const bad = await s.call(ADMIN_KEY, 'POST', `/api/v1/installations/${plan.body.installation.id}/revalidate`, {
+        overrides: [{ type: 'TMPL', sourceId: 't1', action: 'IGNORE' }],
+      });
       assert.equal(bad.status, 200);
       assert.ok(bad.body.installation.summary.invalid > 0, 'invalid entries');
       const invalid = await s.call(ADMIN_KEY, 'GET', `/api/v1/installations/${plan.body.installation.id}/entries?invalid=true`);
-      assert.ok(invalid.body.items.every((e: { isValid: boolean; reason: string }) => !e.isValid && e.reason), 'invalid entries have reasons');
+      assert.ok(
+        invalid.body.items.every((e: { isValid: boolean; reason: string }) => !e.isValid && e.reason),
+        'invalid entries have reasons',
+      );
       const refused = await s.call(ADMIN_KEY, 'POST', `/api/v1/installations/${plan.body.installation.id}/install`);
       assert.equal(refused.status, 409);
       assert.equal(refused.body.code, 'PLAN_INVALID');
-      const fixed = await s.call(ADMIN_KEY, 'POST', `/api/v1/installations/${plan.body.installation.id}/revalidate`, { overrides: [{ type: 'TMPL', sourceId: 't1', action: 'USEEXISTING' }] });
+      const fixed = await s.call(ADMIN_KEY, 'POST', `/api/v1/installations/${plan.body.installation.id}/revalidate`, {
+        overrides: [{ type: 'TMPL', sourceId: 't1', action: 'USEEXISTING' }],
+      });
       assert.equal(fixed.body.installation.summary.invalid, 0);
       assert.equal(fixed.body.entries.find((e: { sourceId: string }) => e.sourceId === 'k2').action, 'IGNORE', 'earlier overrides stay');
-      assert.equal((await s.call(ADMIN_KEY, 'POST', `/api/v1/installations/${plan.body.installation.id}/revalidate`, { overrides: [{ type: 'TTSK', sourceId: 'nope', action: 'IGNORE' }] })).status, 400);
+      assert.equal(
+        (
+          await s.call(ADMIN_KEY, 'POST', `/api/v1/installations/${plan.body.installation.id}/revalidate`, {
+            overrides: [{ type: 'TTSK', sourceId: 'nope', action: 'IGNORE' }],
+          })
+        ).status,
+        400,
+      );
       const ok = await s.call(ADMIN_KEY, 'POST', `/api/v1/installations/${plan.body.installation.id}/install`);
       assert.equal(ok.status, 202);
       assert.equal((await s.waitOp(ADMIN_KEY, ok.body.operation.id)).status, 'COMPLETED');
       const entries = await s.call(ADMIN_KEY, 'GET', `/api/v1/installations/${plan.body.installation.id}/entries?installationStatus=SKIPPED`);
-      assert.deepEqual(entries.body.items.map((e: { sourceId: string }) => e.sourceId), ['k2']);
+      assert.deepEqual(
+        entries.body.items.map((e: { sourceId: string }) => e.sourceId),
+        ['k2'],
+      );
       // Installed once: a second install of the same plan is refused.
       assert.equal((await s.call(ADMIN_KEY, 'POST', `/api/v1/installations/${plan.body.installation.id}/install`)).body.code, 'NOT_PREPARED');
 
       // Push one-way: a package from production may not go down to testing unless forced.
       const pp = await s.call(ADMIN_KEY, 'PUT', '/api/v1/environments/prod/objects/GROUP/pg', { name: 'Prod group' });
       assert.equal(pp.status, 200);
-      const down = await s.call(ADMIN_KEY, 'POST', '/api/v1/packages', { sourceEnvId: 'prod', name: 'Down', objectCollections: [{ objCode: 'GROUP', entities: [{ ID: 'pg' }] }] });
+      const down = await s.call(ADMIN_KEY, 'POST', '/api/v1/packages', {
+        sourceEnvId: 'prod',
+        name: 'Down',
+        objectCollections: [{ objCode: 'GROUP', entities: [{ ID: 'pg' }] }],
+      });
       await s.waitOp(ADMIN_KEY, down.body.operation.id);
       const refusedDown = await s.call(ADMIN_KEY, 'POST', `/api/v1/packages/${down.body.package.id}/plans`, { targetEnvId: 'test' });
       assert.equal(refusedDown.status, 409);
@@ -172,7 +213,10 @@ for (const dialect of DIALECTS) {
     it('users: list, read, change roles, delete', async () => {
       await s.user('ursula', { dev: 'viewer' });
       const list = await s.call(ADMIN_KEY, 'GET', '/api/v1/users');
-      assert.ok(list.body.items.some((u: { username: string }) => u.username === 'ursula'), 'listed');
+      assert.ok(
+        list.body.items.some((u: { username: string }) => u.username === 'ursula'),
+        'listed',
+      );
       assert.ok(!list.text.includes('scrypt'), 'no password hash in answers');
       const ch = await s.call(ADMIN_KEY, 'PATCH', '/api/v1/users/ursula', { roles: { dev: 'promoter', test: 'viewer' }, admin: false });
       assert.deepEqual(ch.body.roles, { dev: 'promoter', test: 'viewer' });

@@ -33,8 +33,8 @@ interface Proc {
 async function startServer(env: Record<string, string>): Promise<Proc> {
   const child = spawn(process.execPath, [...BIN, 'serve'], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   const until = Date.now() + 60_000;
   while (!/listening on http/.test(out)) {
@@ -64,7 +64,11 @@ describe('the real server, started as a separate process and driven over HTTP', 
   const api = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
     const res = await fetch(base + path, {
       method,
-      headers: { authorization: `Bearer ${key}`, ...(body !== undefined && typeof body !== 'string' && !Buffer.isBuffer(body) ? { 'content-type': 'application/json' } : {}), ...headers },
+      headers: {
+        authorization: `Bearer ${key}`,
+        ...(body !== undefined && typeof body !== 'string' && !Buffer.isBuffer(body) ? { 'content-type': 'application/json' } : {}),
+        ...headers,
+      },
       body: body === undefined ? undefined : typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body),
     });
     const text = await res.text();
@@ -89,7 +93,14 @@ describe('the real server, started as a separate process and driven over HTTP', 
     dir = mkdtempSync(join(tmpdir(), 'ferry-server-'));
     port = await freePort();
     base = `http://127.0.0.1:${port}`;
-    env = { FERRY_DATA_DIR: join(dir, 'data'), FERRY_PORT: String(port), FERRY_BODY_LIMIT: '65536', FERRY_UPLOAD_LIMIT: '100000', FERRY_SHUTDOWN_GRACE: '5', FERRY_DATABASE_URL: '' };
+    env = {
+      FERRY_DATA_DIR: join(dir, 'data'),
+      FERRY_PORT: String(port),
+      FERRY_BODY_LIMIT: '65536',
+      FERRY_UPLOAD_LIMIT: '100000',
+      FERRY_SHUTDOWN_GRACE: '5',
+      FERRY_DATABASE_URL: '',
+    };
     server = await startServer(env);
   });
   after(async () => {
@@ -116,7 +127,11 @@ describe('the real server, started as a separate process and driven over HTTP', 
   it('promotes a demo package from 100000001 to 100000003 over the native API only', async () => {
     const t = await api('GET', '/api/v1/environments/100000001/objects?type=TMPL&limit=1');
     assert.equal(t.status, 200);
-    const created = await api('POST', '/api/v1/packages', { sourceEnvId: '100000001', name: 'Over HTTP', objectCollections: [{ objCode: 'TMPL', entities: [{ ID: t.body.items[0].id }] }] });
+    const created = await api('POST', '/api/v1/packages', {
+      sourceEnvId: '100000001',
+      name: 'Over HTTP',
+      objectCollections: [{ objCode: 'TMPL', entities: [{ ID: t.body.items[0].id }] }],
+    });
     assert.equal(created.status, 202, created.text);
     assert.equal((await waitOp(created.body.operation.id)).status, 'COMPLETED');
     const pkg = created.body.package.id;
@@ -129,7 +144,10 @@ describe('the real server, started as a separate process and driven over HTTP', 
     assert.equal(op.status, 'COMPLETED', JSON.stringify(op));
     const got = await api('GET', `/api/v1/installations/${plan.body.installation.id}`);
     assert.equal(got.body.installation.status, 'COMPLETED');
-    assert.ok(got.body.entries.some((e: { installationStatus: string }) => e.installationStatus === 'INSTALLED'), 'objects installed');
+    assert.ok(
+      got.body.entries.some((e: { installationStatus: string }) => e.installationStatus === 'INSTALLED'),
+      'objects installed',
+    );
   });
 
   it('refuses bad input with clear 4xx over real sockets and keeps answering', async () => {
@@ -178,7 +196,10 @@ describe('the real server, started as a separate process and driven over HTTP', 
   it('runs CLI commands against it with --server and --api-key', () => {
     const r = spawnSync(process.execPath, [...BIN, '--server', base, '--api-key', key, '--json', 'env', 'list'], { cwd: ROOT, encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr);
-    assert.deepEqual((JSON.parse(r.stdout) as { id: string }[]).map((e) => e.id), ['100000001', '100000002', '100000003']);
+    assert.deepEqual(
+      (JSON.parse(r.stdout) as { id: string }[]).map((e) => e.id),
+      ['100000001', '100000002', '100000003'],
+    );
     const denied = spawnSync(process.execPath, [...BIN, '--server', base, '--api-key', 'wrong', 'env', 'list'], { cwd: ROOT, encoding: 'utf8' });
     assert.equal(denied.status, 1);
     assert.match(denied.stderr, /unknown, revoked or expired credential/);
@@ -188,7 +209,11 @@ describe('the real server, started as a separate process and driven over HTTP', 
     const cli = async (...args: string[]) => {
       let out = '';
       let err = '';
-      const code = await main(['node', 'ferry', '--server', base, '--api-key', key, ...args], { out: (x) => (out += x + '\n'), err: (x) => (err += x + '\n'), isTTY: false });
+      const code = await main(['node', 'ferry', '--server', base, '--api-key', key, ...args], {
+        out: (x) => (out += x + '\n'),
+        err: (x) => (err += x + '\n'),
+        isTTY: false,
+      });
       return { code, out, err };
     };
     const json = async (...args: string[]) => {

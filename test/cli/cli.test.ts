@@ -47,13 +47,26 @@ describe('ferry CLI', () => {
     assert.equal((await ferry(data, 'env', 'create', 'dev', '--name', 'Development', '--tier', 'development')).code, 0);
     assert.equal((await ferry(data, 'env', 'create', 'prod', '--name', 'Production', '--tier', 'production')).code, 0);
     const list = await json<{ id: string }[]>(data, 'env', 'list');
-    assert.deepEqual(list.map((e) => e.id), ['dev', 'prod']);
+    assert.deepEqual(
+      list.map((e) => e.id),
+      ['dev', 'prod'],
+    );
     assert.equal((await json(data, 'objects', 'load', 'dev', join(dir, 'dev.json'))).written, 5);
     assert.equal((await json(data, 'objects', 'load', 'prod', join(dir, 'prod.ndjson'))).written, 1);
     const objs = await json<{ total: number }>(data, 'objects', 'list', 'dev', '--type', 'TTSK');
     assert.equal(objs.total, 2);
 
-    const pkg = await json<{ id: string; status: string; entityCount: number }>(data, 'package', 'create', '--source', 'dev', '--name', 'Onboarding', '--select', 'TMPL:t1');
+    const pkg = await json<{ id: string; status: string; entityCount: number }>(
+      data,
+      'package',
+      'create',
+      '--source',
+      'dev',
+      '--name',
+      'Onboarding',
+      '--select',
+      'TMPL:t1',
+    );
     assert.deepEqual([pkg.status, pkg.entityCount], ['DRAFT', 5]);
     const why = await json<{ path: string[] }>(data, 'package', 'show', pkg.id, '--explain', 'ROLE:r1');
     assert.equal(why.path.length, 3);
@@ -98,7 +111,10 @@ describe('ferry CLI', () => {
     // Roll back the first install: prod is back to its one group.
     assert.equal((await ferry(data, 'rollback', installationId)).code, 0);
     const left = await json<{ items: { id: string }[] }>(data, 'objects', 'list', 'prod');
-    assert.deepEqual(left.items.map((o) => o.id), ['G9']);
+    assert.deepEqual(
+      left.items.map((o) => o.id),
+      ['G9'],
+    );
   });
 
   it('plans with overrides and exits 1 on an invalid plan', async () => {
@@ -137,7 +153,10 @@ describe('ferry CLI', () => {
   it('runs as a real process through bin/ferry.js', () => {
     const r = spawnSync(process.execPath, ['bin/ferry.js', '--data-dir', data, '--json', 'env', 'list'], { encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr);
-    assert.deepEqual(JSON.parse(r.stdout).map((e: { id: string }) => e.id), ['dev', 'prod']);
+    assert.deepEqual(
+      JSON.parse(r.stdout).map((e: { id: string }) => e.id),
+      ['dev', 'prod'],
+    );
     const bad = spawnSync(process.execPath, ['bin/ferry.js', '--data-dir', data, 'rollback', 'no-such-installation'], { encoding: 'utf8' });
     assert.equal(bad.status, 1);
     assert.equal(bad.stderr, 'ferry: installation no-such-installation not found\n');

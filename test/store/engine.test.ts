@@ -180,10 +180,7 @@ for (const dialect of DIALECTS) {
       const plan = await engine.prepare(pkg.id, 'prod');
       const before = await snapshot(engine, 'prod');
       const ac = new AbortController();
-      await rejectsWith(
-        engine.install(plan.installation.id, { signal: ac.signal, onProgress: (p) => p.done > 2000 && ac.abort() }),
-        '409 CANCELLED',
-      );
+      await rejectsWith(engine.install(plan.installation.id, { signal: ac.signal, onProgress: (p) => p.done > 2000 && ac.abort() }), '409 CANCELLED');
       assert.deepEqual(await snapshot(engine, 'prod'), before);
       const inst = await engine.getInstallation(plan.installation.id);
       assert.equal(inst.status, 'FAILED');
@@ -206,7 +203,14 @@ for (const dialect of DIALECTS) {
         { type: 'TMPL', id: 'tw1', name: 'Twin template', fields: { description: 'new' } },
         { type: 'TMPL', id: 'tw2', name: 'Twin template', fields: { description: 'other' } },
       ]);
-      const pkg = await engine.createPackage({ sourceEnvId: 'dev', name: 'Twins', selection: [{ type: 'TMPL', id: 'tw1' }, { type: 'TMPL', id: 'tw2' }] });
+      const pkg = await engine.createPackage({
+        sourceEnvId: 'dev',
+        name: 'Twins',
+        selection: [
+          { type: 'TMPL', id: 'tw1' },
+          { type: 'TMPL', id: 'tw2' },
+        ],
+      });
       await engine.setPackageStatus(pkg.id, 'ACTIVE');
       const plan = await engine.prepare(pkg.id, 'twin');
       assert.deepEqual(plan.entries.map((e) => `${e.sourceId} ${e.action} ${e.match}`).sort(), ['tw1 UPDATE id', 'tw2 CREATE none']);
@@ -222,7 +226,10 @@ for (const dialect of DIALECTS) {
       assert.deepEqual(await snapshot(engine, 'test'), await snapshot(engine, 'dev'));
       const pkg = await engine.createPackage({ sourceEnvId: 'dev', name: 'To test', selection: [{ type: 'TMPL', id: 't1' }] });
       const plan = await engine.prepare(pkg.id, 'test');
-      assert.ok(plan.entries.every((x) => x.match === 'id' && x.action === 'USEEXISTING'), JSON.stringify(plan.entries.filter((x) => x.match !== 'id' || x.action !== 'USEEXISTING')));
+      assert.ok(
+        plan.entries.every((x) => x.match === 'id' && x.action === 'USEEXISTING'),
+        JSON.stringify(plan.entries.filter((x) => x.match !== 'id' || x.action !== 'USEEXISTING')),
+      );
     });
 
     it('exports a bundle and imports it into another server, refusing a tampered copy first', async () => {
@@ -285,26 +292,38 @@ for (const dialect of DIALECTS) {
       assert.match(r.reason!, /would orphan 1 owned child in the target \(TPRED:/);
 
       // The predecessor goes too, but task k3 still names k2 as its parent (a plain ref): it would dangle.
-      await engine.setRemovals(pkg.id, [{ type: 'TPRED', id: 'p1' }, { type: 'TTSK', id: 'k2' }]);
+      await engine.setRemovals(pkg.id, [
+        { type: 'TPRED', id: 'p1' },
+        { type: 'TTSK', id: 'k2' },
+      ]);
       const dangling = await engine.prepare(pkg.id, 'prod');
       const k2 = dangling.entries.find((e) => e.sourceId === 'k2')!;
       const k3Target = (await engine.getEntries(firstInstall)).find((e) => e.sourceId === 'k3')!.targetId!;
       assert.equal(k2.isValid, false);
-      assert.equal(k2.reason, `removing it would leave 1 object in the target pointing at it (TTSK:${k3Target} parentID); remove them too or change their refs first`);
+      assert.equal(
+        k2.reason,
+        `removing it would leave 1 object in the target pointing at it (TTSK:${k3Target} parentID); remove them too or change their refs first`,
+      );
 
-      await engine.setRemovals(pkg.id, [{ type: 'TPRED', id: 'p1' }, { type: 'TTSK', id: 'k2' }, { type: 'TTSK', id: 'k3' }, { type: 'ROLE', id: 'never-installed' }]);
+      await engine.setRemovals(pkg.id, [
+        { type: 'TPRED', id: 'p1' },
+        { type: 'TTSK', id: 'k2' },
+        { type: 'TTSK', id: 'k3' },
+        { type: 'ROLE', id: 'never-installed' },
+      ]);
       const plan = await engine.prepare(pkg.id, 'prod');
       assert.equal(plan.installation.summary.invalid, 0);
-      assert.deepEqual(plan.entries.map((e) => `${e.action} ${e.type}:${e.sourceId} ${e.targetId ? 'found' : 'absent'}`), [
-        'REMOVE TPRED:p1 found',
-        'REMOVE TTSK:k2 found',
-        'REMOVE TTSK:k3 found',
-        'REMOVE ROLE:never-installed absent',
-      ]);
+      assert.deepEqual(
+        plan.entries.map((e) => `${e.action} ${e.type}:${e.sourceId} ${e.targetId ? 'found' : 'absent'}`),
+        ['REMOVE TPRED:p1 found', 'REMOVE TTSK:k2 found', 'REMOVE TTSK:k3 found', 'REMOVE ROLE:never-installed absent'],
+      );
       const before = await snapshot(engine, 'prod');
       const inst = await engine.install(plan.installation.id);
       const entries = await engine.getEntries(inst.id);
-      assert.deepEqual(entries.map((e) => e.installationStatus), ['REMOVED', 'REMOVED', 'REMOVED', 'SKIPPED']);
+      assert.deepEqual(
+        entries.map((e) => e.installationStatus),
+        ['REMOVED', 'REMOVED', 'REMOVED', 'SKIPPED'],
+      );
       const gone = entries.filter((e) => e.installationStatus === 'REMOVED').map((e) => `${e.type}:${e.targetId}`);
       const after = (await snapshot(engine, 'prod')).map((o) => `${o.type}:${o.id}`);
       assert.equal(after.length, before.length - 3);
@@ -326,7 +345,10 @@ for (const dialect of DIALECTS) {
       assert.deepEqual(preview.sort(), entries.map((e) => `${e.type}:${e.sourceId}:${e.targetId}`).sort());
       assert.deepEqual([...new Set(entries.map((e) => `${e.action} ${e.installationStatus}`))], ['CREATE INSTALLED']);
       const ids = entries.map((e) => e.targetId!);
-      assert.ok(ids.every((id) => /^[0-9a-f]{32}$/.test(id)), ids.join(' '));
+      assert.ok(
+        ids.every((id) => /^[0-9a-f]{32}$/.test(id)),
+        ids.join(' '),
+      );
       assert.equal(new Set(ids).size, ids.length);
       // Minted in install order, so they sort in it: new rows go to the end of the index.
       assert.deepEqual([...ids].sort(), ids);
@@ -354,7 +376,17 @@ for (const dialect of DIALECTS) {
       await db.deleteFrom('restore_chunks').where('installation_id', '=', inst.id).execute();
       await db
         .insertInto('restore_points')
-        .values(points.map((p, seq) => ({ installation_id: inst.id, env_id: p.envId, type: p.type, target_id: p.targetId, before: p.before ? JSON.stringify(p.before) : null, after_hash: p.afterHash, seq })))
+        .values(
+          points.map((p, seq) => ({
+            installation_id: inst.id,
+            env_id: p.envId,
+            type: p.type,
+            target_id: p.targetId,
+            before: p.before ? JSON.stringify(p.before) : null,
+            after_hash: p.afterHash,
+            seq,
+          })),
+        )
         .execute();
       assert.deepEqual(await engine.store.getRestorePoints(inst.id), points);
       await engine.rollback(inst.id);
@@ -378,37 +410,68 @@ for (const dialect of DIALECTS) {
       const points = await engine.store.getRestorePoints(inst.id);
       assert.equal(points.length, pkg.entityCount);
       // Every point holds the hash its object ended with, patched cycles included.
-      const now = new Map((await engine.store.getObjectHashes('big', points.map((p) => ({ type: p.type, id: p.targetId })))).map((o) => [`${o.type}:${o.id}`, o.hash]));
-      assert.deepEqual(points.filter((p) => now.get(`${p.type}:${p.targetId}`) !== p.afterHash), []);
+      const now = new Map(
+        (
+          await engine.store.getObjectHashes(
+            'big',
+            points.map((p) => ({ type: p.type, id: p.targetId })),
+          )
+        ).map((o) => [`${o.type}:${o.id}`, o.hash]),
+      );
+      assert.deepEqual(
+        points.filter((p) => now.get(`${p.type}:${p.targetId}`) !== p.afterHash),
+        [],
+      );
       const installed = await snapshot(engine, 'big');
 
       // Every third task edited in the target: the same package again updates
       // exactly those, on whatever page of the install they fall.
       const tasks = (await engine.listObjects('big', { type: 'TTSK', limit: 100_000 })).items.filter((_, i) => i % 3 === 0);
       assert.ok(tasks.length > 500, String(tasks.length));
-      await engine.loadObjects('big', tasks.map((o) => ({ type: o.type, id: o.id, name: o.name, fields: { ...o.fields, description: 'edited in the target' } })));
+      await engine.loadObjects(
+        'big',
+        tasks.map((o) => ({ type: o.type, id: o.id, name: o.name, fields: { ...o.fields, description: 'edited in the target' } })),
+      );
       const again = await engine.prepare(pkg.id, 'big');
-      assert.deepEqual([again.installation.summary.update, again.installation.summary.create, again.installation.summary.drift], [tasks.length, 0, tasks.length]);
+      assert.deepEqual(
+        [again.installation.summary.update, again.installation.summary.create, again.installation.summary.drift],
+        [tasks.length, 0, tasks.length],
+      );
       const second = await engine.install(again.installation.id);
       assert.deepEqual(await snapshot(engine, 'big'), installed);
       await engine.rollback(second.id);
       assert.equal((await engine.getObject('big', 'TTSK', tasks[0]!.id)).fields.description, 'edited in the target');
       await rejectsWith(engine.rollback(inst.id), '409 CHANGED_SINCE_INSTALL');
-      await engine.loadObjects('big', tasks.map((o) => ({ type: o.type, id: o.id, name: o.name, fields: o.fields })));
+      await engine.loadObjects(
+        'big',
+        tasks.map((o) => ({ type: o.type, id: o.id, name: o.name, fields: o.fields })),
+      );
       await engine.rollback(inst.id);
       assert.deepEqual(await snapshot(engine, 'big'), before);
     });
 
     it('refuses bad input with a clear error and writes nothing', async () => {
       const before = await snapshot(engine, 'dev');
-      await rejectsWith(engine.loadObjects('dev', [{ type: 'NOPE', id: 'x', name: 'x', fields: {} }]), '400 INVALID_REQUEST', /object #1 \(NOPE:x\): unknown type NOPE/);
-      await rejectsWith(engine.loadObjects('dev', [{ type: 'TTSK', id: 'x', name: 'x', fields: { templateID: 5 } }]), '400 INVALID_REQUEST', /ref field templateID/);
+      await rejectsWith(
+        engine.loadObjects('dev', [{ type: 'NOPE', id: 'x', name: 'x', fields: {} }]),
+        '400 INVALID_REQUEST',
+        /object #1 \(NOPE:x\): unknown type NOPE/,
+      );
+      await rejectsWith(
+        engine.loadObjects('dev', [{ type: 'TTSK', id: 'x', name: 'x', fields: { templateID: 5 } }]),
+        '400 INVALID_REQUEST',
+        /ref field templateID/,
+      );
       await rejectsWith(engine.loadObjects('dev', { not: 'an array' }), '400 INVALID_REQUEST');
       await rejectsWith(engine.createEnvironment({ id: 'dev', name: 'again', tier: 'development' }), '409 ENVIRONMENT_EXISTS');
       await rejectsWith(engine.createEnvironment({ id: 'x', name: 'x', tier: 'staging' }), '400 INVALID_REQUEST', /unknown tier/);
-      await rejectsWith(engine.createPackage({ sourceEnvId: 'dev', name: 'x', selection: [] }).then((p) => {
-        if (p.status === 'ASSEMBLING_FAILED') throw new FerryError('ASSEMBLING_FAILED', 409, p.assemblyError!);
-      }), '409 ASSEMBLING_FAILED', /selection is empty/);
+      await rejectsWith(
+        engine.createPackage({ sourceEnvId: 'dev', name: 'x', selection: [] }).then((p) => {
+          if (p.status === 'ASSEMBLING_FAILED') throw new FerryError('ASSEMBLING_FAILED', 409, p.assemblyError!);
+        }),
+        '409 ASSEMBLING_FAILED',
+        /selection is empty/,
+      );
       assert.deepEqual(await snapshot(engine, 'dev'), before);
     });
   });

@@ -56,7 +56,10 @@ for (const dialect of DIALECTS) {
       const page = await store.listObjects(['a'], { type: 'TTSK', limit: 10, offset: 20 });
       assert.equal(page.total, 7000);
       assert.equal(page.items.length, 10);
-      const many = await store.getObjects('a', rows.slice(0, 6000).map((r) => ({ type: r.type, id: r.id })));
+      const many = await store.getObjects(
+        'a',
+        rows.slice(0, 6000).map((r) => ({ type: r.type, id: r.id })),
+      );
       assert.equal(many.length, 6000);
     });
 
@@ -76,7 +79,12 @@ for (const dialect of DIALECTS) {
       assert.deepEqual(await found(['r\\3']), ['x3']);
       assert.deepEqual(await found(odd), ['x1', 'x3', 'x4']);
       assert.deepEqual(await found(['nothing']), []);
-      await store.transaction((tx) => tx.deleteObjects('b', ['x1', 'x2', 'x3', 'x4', 'x5'].map((id) => ({ type: 'TASSGN', id }))));
+      await store.transaction((tx) =>
+        tx.deleteObjects(
+          'b',
+          ['x1', 'x2', 'x3', 'x4', 'x5'].map((id) => ({ type: 'TASSGN', id })),
+        ),
+      );
       await store.transaction((tx) => tx.deleteObjects('b', [{ type: 'TTSK', id: 'x6' }]));
     });
 
@@ -115,7 +123,9 @@ for (const dialect of DIALECTS) {
     it('upserts ID map rows and decisions by their keys', async () => {
       await store.upsertIdMap('b', 'inst1', [{ sourceUid: 'u', type: 'TMPL', sourceId: 's1', targetId: 't1', hash: 'x' }]);
       await store.upsertIdMap('b', 'inst2', [{ sourceUid: 'u', type: 'TMPL', sourceId: 's1', targetId: 't2', hash: 'y' }]);
-      assert.deepEqual(await store.getIdMap('b', 'u', [{ type: 'TMPL', id: 's1' }]), [{ sourceUid: 'u', type: 'TMPL', sourceId: 's1', targetId: 't2', hash: 'y' }]);
+      assert.deepEqual(await store.getIdMap('b', 'u', [{ type: 'TMPL', id: 's1' }]), [
+        { sourceUid: 'u', type: 'TMPL', sourceId: 's1', targetId: 't2', hash: 'y' },
+      ]);
       assert.deepEqual(await store.getIdMap('a', 'u', [{ type: 'TMPL', id: 's1' }]), []);
       await store.upsertDecisions('b', [{ sourceUid: 'u', type: 'TTSK', sourceId: 'k', action: 'IGNORE', targetId: null }]);
       await store.upsertDecisions('b', [{ sourceUid: 'u', type: 'TTSK', sourceId: 'k', action: 'USEEXISTING', targetId: 'T' }]);
@@ -128,12 +138,39 @@ for (const dialect of DIALECTS) {
     });
 
     it('appends audit entries and filters them', async () => {
-      await store.appendAudit({ actor: 'ann', address: '127.0.0.1', action: 'x.create', envId: 'a', subject: 's', result: 'ok', detail: { n: 1 }, at: '2026-01-01T00:00:00.000Z' });
-      await store.appendAudit({ actor: 'bob', address: null, action: 'x.delete', envId: 'b', subject: null, result: 'failed', detail: {}, at: '2026-02-01T00:00:00.000Z' });
+      await store.appendAudit({
+        actor: 'ann',
+        address: '127.0.0.1',
+        action: 'x.create',
+        envId: 'a',
+        subject: 's',
+        result: 'ok',
+        detail: { n: 1 },
+        at: '2026-01-01T00:00:00.000Z',
+      });
+      await store.appendAudit({
+        actor: 'bob',
+        address: null,
+        action: 'x.delete',
+        envId: 'b',
+        subject: null,
+        result: 'failed',
+        detail: {},
+        at: '2026-02-01T00:00:00.000Z',
+      });
       const bob = await store.listAudit({ actor: 'bob' });
-      assert.deepEqual(bob.map((e) => [e.action, e.envId, e.result]), [['x.delete', 'b', 'failed']]);
-      assert.deepEqual((await store.listAudit({ envId: 'a', since: '2025-12-31T00:00:00.000Z' })).map((e) => e.actor), ['ann']);
-      assert.deepEqual((await store.listAudit({ until: '2026-01-15T00:00:00.000Z' })).map((e) => e.actor), ['ann']);
+      assert.deepEqual(
+        bob.map((e) => [e.action, e.envId, e.result]),
+        [['x.delete', 'b', 'failed']],
+      );
+      assert.deepEqual(
+        (await store.listAudit({ envId: 'a', since: '2025-12-31T00:00:00.000Z' })).map((e) => e.actor),
+        ['ann'],
+      );
+      assert.deepEqual(
+        (await store.listAudit({ until: '2026-01-15T00:00:00.000Z' })).map((e) => e.actor),
+        ['ann'],
+      );
     });
   });
 }

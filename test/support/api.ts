@@ -51,14 +51,19 @@ export async function openTestServer(
   const call: TestServer['call'] = async (key, method, url, body, headers = {}) => {
     const h: Record<string, string> = { ...headers };
     if (key) h.authorization = `Bearer ${key}`;
-    const res = await app.inject({ method, url, headers: h, ...(body !== undefined ? { payload: typeof body === 'string' || Buffer.isBuffer(body) ? body : (body as object) } : {}) });
-    let parsed: unknown = undefined;
+    const res = await app.inject({
+      method,
+      url,
+      headers: h,
+      ...(body !== undefined ? { payload: typeof body === 'string' || Buffer.isBuffer(body) ? body : (body as object) } : {}),
+    });
+    let parsed: unknown;
     try {
       parsed = res.body ? JSON.parse(res.body) : undefined;
     } catch {
       parsed = undefined;
     }
-    return { status: res.statusCode, body: parsed as any, text: res.body, headers: res.headers as Record<string, unknown> };
+    return { status: res.statusCode, body: parsed as any, text: res.body, headers: res.headers };
   };
 
   return {

@@ -1,6 +1,6 @@
 // `bin/ferry.js` for tests: the same CLI from the TypeScript sources (through tsx), no build needed.
 import { main } from '../../src/cli/main.js';
 
-main(process.argv).then((code) => {
+void main(process.argv).then((code) => {
   process.exitCode = code;
 });

@@ -19,13 +19,7 @@ import {
 } from '../../src/core/bundle.js';
 import type { BundleEntity, BundleHeader } from '../../src/core/bundle.js';
 import { ValidationError } from '../../src/core/errors.js';
-import {
-  readBundleEntities,
-  readBundleHeader,
-  verifyBundle,
-  writeBundle,
-  writeBundleDir,
-} from '../../src/engine/bundle-io.js';
+import { readBundleEntities, readBundleHeader, verifyBundle, writeBundle, writeBundleDir } from '../../src/engine/bundle-io.js';
 
 const TYPES = ['GROUP', 'TMPL', 'TTSK'] as const;
 
@@ -196,12 +190,21 @@ describe('writeBundle / verifyBundle / readBundleEntities', () => {
     assert.equal(progress.at(-1), 1000);
     assert.equal(written.bytes, (await stat(path)).size);
 
-    const lines = gunzipSync(await readFile(path)).toString('utf8').split('\n');
+    const lines = gunzipSync(await readFile(path))
+      .toString('utf8')
+      .split('\n');
     assert.equal(lines.length, 1003, 'header + 1000 entities + trailer + final newline');
     assert.equal(lines[0], encodeHeader(header));
     assert.deepEqual(lines.slice(1, 1001), entities.map(encodeEntity));
     assert.equal(lines[1002], '');
-    const sha = createHash('sha256').update(lines.slice(1, 1001).map((l) => `${l}\n`).join('')).digest('hex');
+    const sha = createHash('sha256')
+      .update(
+        lines
+          .slice(1, 1001)
+          .map((l) => `${l}\n`)
+          .join(''),
+      )
+      .digest('hex');
     assert.equal(written.sha256, sha);
     assert.deepEqual(JSON.parse(lines[1001] ?? ''), { trailer: true, count: 1000, sha256: sha });
 
@@ -366,7 +369,10 @@ describe('writeBundle / verifyBundle / readBundleEntities', () => {
     }
     await assert.rejects(writeBundle(path, header, failing()), /source went away/);
     await assert.rejects(stat(path), { code: 'ENOENT' });
-    assert.deepEqual((await readdir(dir)).filter((n) => n.endsWith('.tmp')), []);
+    assert.deepEqual(
+      (await readdir(dir)).filter((n) => n.endsWith('.tmp')),
+      [],
+    );
   });
 
   test('writeBundle keeps an existing bundle at path when it fails', async () => {
@@ -374,7 +380,10 @@ describe('writeBundle / verifyBundle / readBundleEntities', () => {
     const before = await readFile(path);
     await refusal(writeBundle(path, header, entities.slice(1)), `its header says 1000 entities but it holds 999`);
     assert.deepEqual(await readFile(path), before);
-    assert.deepEqual((await readdir(dir)).filter((n) => n.endsWith('.tmp')), []);
+    assert.deepEqual(
+      (await readdir(dir)).filter((n) => n.endsWith('.tmp')),
+      [],
+    );
   });
 
   test('writeBundle refuses counts that disagree with the header, an unknown type and a bad entity', async () => {
@@ -532,7 +541,10 @@ describe('writeBundleDir', () => {
     const empty = join(dir, `empty-${++seq}`);
     await mkdir(empty);
     assert.deepEqual(await writeBundleDir(empty, header, entities), { count: 9 });
-    assert.deepEqual((await readdir(dir)).filter((n) => n.endsWith('.tmp') || n.endsWith('.old')), []);
+    assert.deepEqual(
+      (await readdir(dir)).filter((n) => n.endsWith('.tmp') || n.endsWith('.old')),
+      [],
+    );
   });
 
   test('refuses duplicate ids and a count mismatch, leaving nothing behind', async () => {
@@ -544,7 +556,10 @@ describe('writeBundleDir', () => {
     await refusal(writeBundleDir(target, header, dup), `two entities map to ${first.type}/${first.id}.json`);
     await refusal(writeBundleDir(target, header, entities.slice(1)), 'its header says 6 entities but it holds 5');
     await assert.rejects(stat(target), { code: 'ENOENT' });
-    assert.deepEqual((await readdir(dir)).filter((n) => n.endsWith('.tmp')), []);
+    assert.deepEqual(
+      (await readdir(dir)).filter((n) => n.endsWith('.tmp')),
+      [],
+    );
   });
 });
 

@@ -4,13 +4,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import {
-  catalogToJson,
-  childTypesOf,
-  mergeCatalogs,
-  resolveCatalog,
-  validateCatalog,
-} from '../../src/core/catalog.js';
+import { catalogToJson, childTypesOf, mergeCatalogs, resolveCatalog, validateCatalog } from '../../src/core/catalog.js';
 import type { TypeSpecInput } from '../../src/core/catalog.js';
 import { DEFAULT_CATALOG } from '../../src/core/default-catalog.js';
 import { ValidationError } from '../../src/core/errors.js';
@@ -55,14 +49,66 @@ function valueOf(result: { value: Catalog } | { errors: string[] }): Catalog {
 /** The "Included promotable sub-objects" column of 003, row by row, as type codes. */
 const DOCUMENTED_INCLUDES: Record<TypeCode, TypeCode[]> = {
   PROJ: [
-    'PROJ', 'TASK', 'ASSGN', 'PRED', 'CMPY', 'RATE', 'GROUP', 'ROLE', 'TEAM', 'ARVPRC', 'ARVPTH', 'ARVSTP',
-    'SPAPVR', 'SCHED', 'NONWKD', 'QUED', 'QUETGP', 'QUET', 'RRUL', 'MPATH', 'MILE', 'HOURT', 'RSPL', 'CTGY',
-    'CTGYPA', 'PARAM', 'PGRP', 'POPT', 'CTCSD',
+    'PROJ',
+    'TASK',
+    'ASSGN',
+    'PRED',
+    'CMPY',
+    'RATE',
+    'GROUP',
+    'ROLE',
+    'TEAM',
+    'ARVPRC',
+    'ARVPTH',
+    'ARVSTP',
+    'SPAPVR',
+    'SCHED',
+    'NONWKD',
+    'QUED',
+    'QUETGP',
+    'QUET',
+    'RRUL',
+    'MPATH',
+    'MILE',
+    'HOURT',
+    'RSPL',
+    'CTGY',
+    'CTGYPA',
+    'PARAM',
+    'PGRP',
+    'POPT',
+    'CTCSD',
   ],
   TMPL: [
-    'TMPL', 'TTSK', 'TASSGN', 'TPRED', 'CMPY', 'RATE', 'GROUP', 'ROLE', 'TEAM', 'ARVPRC', 'ARVPTH', 'ARVSTP',
-    'SPAPVR', 'SCHED', 'NONWKD', 'QUED', 'QUETGP', 'QUET', 'RRUL', 'MPATH', 'MILE', 'HOURT', 'RSPL', 'CTGY',
-    'CTGYPA', 'PARAM', 'PGRP', 'POPT', 'CTCSD',
+    'TMPL',
+    'TTSK',
+    'TASSGN',
+    'TPRED',
+    'CMPY',
+    'RATE',
+    'GROUP',
+    'ROLE',
+    'TEAM',
+    'ARVPRC',
+    'ARVPTH',
+    'ARVSTP',
+    'SPAPVR',
+    'SCHED',
+    'NONWKD',
+    'QUED',
+    'QUETGP',
+    'QUET',
+    'RRUL',
+    'MPATH',
+    'MILE',
+    'HOURT',
+    'RSPL',
+    'CTGY',
+    'CTGYPA',
+    'PARAM',
+    'PGRP',
+    'POPT',
+    'CTCSD',
   ],
   UITMPL: ['UITMPL', 'PTLTAB', 'CALEND', 'CALSEC', 'EXTSEC', 'PTLSEC', 'UIFT', 'UIGB', 'UIVW', 'PARAM'],
   PTLTAB: ['PTLTAB', 'CALEND', 'CALSEC', 'EXTSEC', 'PTLSEC', 'UIFT', 'UIGB', 'UIVW', 'PARAM'],
@@ -114,11 +160,40 @@ describe('default catalog', () => {
 
   it('spells out the 003 rows literally for the key types', () => {
     const inc = (code: TypeCode) => sorted(DEFAULT_CATALOG.types[code]!.includes);
-    assert.deepEqual(inc('TMPL'), sorted([
-      'TMPL', 'TTSK', 'TASSGN', 'TPRED', 'CMPY', 'RATE', 'GROUP', 'ROLE', 'TEAM', 'ARVPRC', 'ARVPTH', 'ARVSTP',
-      'SPAPVR', 'SCHED', 'NONWKD', 'QUED', 'QUETGP', 'QUET', 'RRUL', 'MPATH', 'MILE', 'HOURT', 'RSPL', 'CTGY',
-      'CTGYPA', 'PARAM', 'PGRP', 'POPT', 'CTCSD',
-    ]));
+    assert.deepEqual(
+      inc('TMPL'),
+      sorted([
+        'TMPL',
+        'TTSK',
+        'TASSGN',
+        'TPRED',
+        'CMPY',
+        'RATE',
+        'GROUP',
+        'ROLE',
+        'TEAM',
+        'ARVPRC',
+        'ARVPTH',
+        'ARVSTP',
+        'SPAPVR',
+        'SCHED',
+        'NONWKD',
+        'QUED',
+        'QUETGP',
+        'QUET',
+        'RRUL',
+        'MPATH',
+        'MILE',
+        'HOURT',
+        'RSPL',
+        'CTGY',
+        'CTGYPA',
+        'PARAM',
+        'PGRP',
+        'POPT',
+        'CTCSD',
+      ]),
+    );
     assert.deepEqual(inc('GROUP'), sorted(['GROUP', 'CTGY', 'CTGYPA', 'PARAM', 'PGRP', 'POPT', 'CTCSD']));
     assert.deepEqual(inc('PTLSEC'), sorted(['PTLSEC', 'UIFT', 'UIGB', 'UIVW', 'PARAM']));
     assert.deepEqual(inc('CTGY'), sorted(['CTGY', 'CTGYPA', 'PARAM', 'PGRP', 'POPT', 'CTCSD', 'GROUP']));
@@ -126,9 +201,7 @@ describe('default catalog', () => {
   });
 
   it('has exactly the 003 promotable objects (plus the 004 types) with their documented includes', () => {
-    const environmentPromotable = Object.values(DEFAULT_CATALOG.types).filter(
-      (t) => t.promotable && t.scope === 'environment',
-    );
+    const environmentPromotable = Object.values(DEFAULT_CATALOG.types).filter((t) => t.promotable && t.scope === 'environment');
     assert.deepEqual(sorted(environmentPromotable.map((t) => t.code)), sorted(Object.keys(DOCUMENTED_INCLUDES)));
     for (const [code, expected] of Object.entries(DOCUMENTED_INCLUDES)) {
       assert.deepEqual(sorted(DEFAULT_CATALOG.types[code]!.includes), sorted(expected), `includes of ${code}`);
@@ -136,8 +209,28 @@ describe('default catalog', () => {
   });
 
   it('keeps sub-objects out of the promotable set and gives them no natural key', () => {
-    for (const code of ['TASK', 'ASSGN', 'PRED', 'TTSK', 'TASSGN', 'TPRED', 'RATE', 'ARVPTH', 'ARVSTP', 'SPAPVR',
-      'NONWKD', 'QUED', 'QUETGP', 'QUET', 'RRUL', 'MILE', 'CTGYPA', 'POPT', 'CTCSD', 'CALSEC']) {
+    for (const code of [
+      'TASK',
+      'ASSGN',
+      'PRED',
+      'TTSK',
+      'TASSGN',
+      'TPRED',
+      'RATE',
+      'ARVPTH',
+      'ARVSTP',
+      'SPAPVR',
+      'NONWKD',
+      'QUED',
+      'QUETGP',
+      'QUET',
+      'RRUL',
+      'MILE',
+      'CTGYPA',
+      'POPT',
+      'CTCSD',
+      'CALSEC',
+    ]) {
       const t = DEFAULT_CATALOG.types[code];
       assert.ok(t, `${code} is in the catalog`);
       assert.equal(t.promotable, false, code);
@@ -148,10 +241,7 @@ describe('default catalog', () => {
   it('describes the 004 configuration types', () => {
     const { USER, USRGRP, SECROLE, DBROLE } = DEFAULT_CATALOG.types;
     assert.ok(USER && USRGRP && SECROLE && DBROLE);
-    assert.deepEqual(
-      [USER.typeNumber, USRGRP.typeNumber, SECROLE.typeNumber, DBROLE.typeNumber],
-      [34, 34, 44, 29],
-    );
+    assert.deepEqual([USER.typeNumber, USRGRP.typeNumber, SECROLE.typeNumber, DBROLE.typeNumber], [34, 34, 44, 29]);
     assert.deepEqual(USER.naturalKey, { fields: ['login'], unique: true });
     assert.equal(USER.conflictRule, 'merge');
     assert.deepEqual(USER.targetOwned, ['passwordHash']);
@@ -169,10 +259,7 @@ describe('default catalog', () => {
     assert.deepEqual(ownerRefOf(DEFAULT_CATALOG.types.TTSK!), ['templateID', { type: 'TMPL', owner: true, required: true }]);
     assert.equal(ownerRefOf(DEFAULT_CATALOG.types.TMPL!), undefined);
     assert.deepEqual(childTypesOf(DEFAULT_CATALOG, 'TMPL'), [{ type: 'TTSK', field: 'templateID' }]);
-    assert.deepEqual(
-      sorted(childTypesOf(DEFAULT_CATALOG, 'TTSK').map((c) => c.type)),
-      ['TASSGN', 'TPRED'],
-    );
+    assert.deepEqual(sorted(childTypesOf(DEFAULT_CATALOG, 'TTSK').map((c) => c.type)), ['TASSGN', 'TPRED']);
     // A self-owning type is its own child type: sub-groups.
     assert.deepEqual(childTypesOf(DEFAULT_CATALOG, 'GROUP'), [{ type: 'GROUP', field: 'parentID' }]);
     assert.deepEqual(childTypesOf(DEFAULT_CATALOG, 'ROLE'), []);
@@ -180,7 +267,7 @@ describe('default catalog', () => {
 
   it('is frozen', () => {
     assert.throws(() => {
-      (DEFAULT_CATALOG.types.TMPL!.includes as string[]).push('USER');
+      DEFAULT_CATALOG.types.TMPL!.includes.push('USER');
     }, TypeError);
   });
 });
@@ -207,9 +294,11 @@ describe('validateCatalog', () => {
   });
 
   it('rejects a ref to an unknown type', () => {
-    const errors = errorsOf(validateCatalog({
-      types: [{ code: 'TMPL' }, { code: 'TTSK', refs: { templateID: { type: 'TMPX', owner: true } } }],
-    }));
+    const errors = errorsOf(
+      validateCatalog({
+        types: [{ code: 'TMPL' }, { code: 'TTSK', refs: { templateID: { type: 'TMPX', owner: true } } }],
+      }),
+    );
     assert.deepEqual(errors, ['type TTSK: ref templateID points at unknown type TMPX']);
   });
 
@@ -219,24 +308,28 @@ describe('validateCatalog', () => {
   });
 
   it('rejects owned children forming a cycle between distinct types, naming the path', () => {
-    const errors = errorsOf(validateCatalog({
-      types: [
-        { code: 'B', refs: { aID: { type: 'A', owner: true } } },
-        { code: 'A', refs: { bID: { type: 'B', owner: true } } },
-      ],
-    }));
+    const errors = errorsOf(
+      validateCatalog({
+        types: [
+          { code: 'B', refs: { aID: { type: 'A', owner: true } } },
+          { code: 'A', refs: { bID: { type: 'B', owner: true } } },
+        ],
+      }),
+    );
     assert.equal(errors.length, 1);
     assert.match(errors[0]!, /owned children form a cycle: A -> B -> A/);
   });
 
   it('reports a longer owner cycle once', () => {
-    const errors = errorsOf(validateCatalog({
-      types: [
-        { code: 'A', refs: { cID: { type: 'C', owner: true } } },
-        { code: 'B', refs: { aID: { type: 'A', owner: true } } },
-        { code: 'C', refs: { bID: { type: 'B', owner: true } } },
-      ],
-    }));
+    const errors = errorsOf(
+      validateCatalog({
+        types: [
+          { code: 'A', refs: { cID: { type: 'C', owner: true } } },
+          { code: 'B', refs: { aID: { type: 'A', owner: true } } },
+          { code: 'C', refs: { bID: { type: 'B', owner: true } } },
+        ],
+      }),
+    );
     assert.deepEqual(errors, ['owned children form a cycle: A -> C -> B -> A']);
   });
 
@@ -245,13 +338,11 @@ describe('validateCatalog', () => {
   });
 
   it('rejects two owner refs', () => {
-    const errors = errorsOf(validateCatalog({
-      types: [
-        { code: 'P' },
-        { code: 'Q' },
-        { code: 'C', refs: { pID: { type: 'P', owner: true }, qID: { type: 'Q', owner: true } } },
-      ],
-    }));
+    const errors = errorsOf(
+      validateCatalog({
+        types: [{ code: 'P' }, { code: 'Q' }, { code: 'C', refs: { pID: { type: 'P', owner: true }, qID: { type: 'Q', owner: true } } }],
+      }),
+    );
     assert.deepEqual(errors, ['type C: more than one owner ref (pID, qID)']);
   });
 
@@ -264,25 +355,31 @@ describe('validateCatalog', () => {
   });
 
   it('rejects unknown includes, missing self and empty natural keys', () => {
-    const errors = errorsOf(validateCatalog({
-      types: [
-        { code: 'A', includes: ['A', 'NOPE'] },
-        { code: 'B', includes: ['A'], naturalKey: { fields: [], unique: true } },
-      ],
-    }));
-    assert.deepEqual(errors, [
-      'type A: includes unknown type NOPE',
-      'type B: includes must list B itself',
-      'type B: naturalKey has no fields',
-    ]);
+    const errors = errorsOf(
+      validateCatalog({
+        types: [
+          { code: 'A', includes: ['A', 'NOPE'] },
+          { code: 'B', includes: ['A'], naturalKey: { fields: [], unique: true } },
+        ],
+      }),
+    );
+    assert.deepEqual(errors, ['type A: includes unknown type NOPE', 'type B: includes must list B itself', 'type B: naturalKey has no fields']);
   });
 
   it('names the type and the field of a shape error', () => {
-    const errors = errorsOf(validateCatalog({
-      types: [{ code: 'TTSK', refs: { templateID: { type: 7 } }, ownr: true }],
-    }));
-    assert.ok(errors.some((e) => e.startsWith('type TTSK: refs.templateID.type:')), errors.join('\n'));
-    assert.ok(errors.some((e) => e.startsWith('type TTSK:') && e.includes("'ownr'")), errors.join('\n'));
+    const errors = errorsOf(
+      validateCatalog({
+        types: [{ code: 'TTSK', refs: { templateID: { type: 7 } }, ownr: true }],
+      }),
+    );
+    assert.ok(
+      errors.some((e) => e.startsWith('type TTSK: refs.templateID.type:')),
+      errors.join('\n'),
+    );
+    assert.ok(
+      errors.some((e) => e.startsWith('type TTSK:') && e.includes("'ownr'")),
+      errors.join('\n'),
+    );
     assert.deepEqual(errorsOf(validateCatalog([])), ['Expected object, received array']);
     assert.deepEqual(errorsOf(validateCatalog({})), ['types: Required']);
   });
@@ -302,7 +399,10 @@ describe('resolveCatalog and mergeCatalogs', () => {
     assert.equal(c.types.WIDGET?.label, 'Widget');
     assert.equal(c.types.TMPL, DEFAULT_CATALOG.types.TMPL);
     assert.equal(Object.keys(c.types).length, Object.keys(DEFAULT_CATALOG.types).length + 1);
-    assert.deepEqual(childTypesOf(c, 'TMPL').map((x) => x.type), ['TTSK', 'WIDGET']);
+    assert.deepEqual(
+      childTypesOf(c, 'TMPL').map((x) => x.type),
+      ['TTSK', 'WIDGET'],
+    );
   });
 
   it('extend mode replaces a default type by code', () => {
@@ -313,16 +413,20 @@ describe('resolveCatalog and mergeCatalogs', () => {
   });
 
   it('extend mode checks refs across both catalogs', () => {
-    const errors = errorsOf(resolveCatalog({
-      extend: true,
-      types: [{ code: 'WIDGET', refs: { gadgetID: { type: 'GADGET' } } }],
-    }));
+    const errors = errorsOf(
+      resolveCatalog({
+        extend: true,
+        types: [{ code: 'WIDGET', refs: { gadgetID: { type: 'GADGET' } } }],
+      }),
+    );
     assert.deepEqual(errors, ['type WIDGET: ref gadgetID points at unknown type GADGET']);
     // An overlay owner ref can close a cycle with a base type.
-    const cycle = errorsOf(resolveCatalog({
-      extend: true,
-      types: [{ code: 'TMPL', refs: { taskID: { type: 'TTSK', owner: true } } }],
-    }));
+    const cycle = errorsOf(
+      resolveCatalog({
+        extend: true,
+        types: [{ code: 'TMPL', refs: { taskID: { type: 'TTSK', owner: true } } }],
+      }),
+    );
     assert.deepEqual(cycle, ['owned children form a cycle: TMPL -> TTSK -> TMPL']);
   });
 
@@ -331,10 +435,7 @@ describe('resolveCatalog and mergeCatalogs', () => {
     assert.deepEqual(Object.keys(c.types), ['WIDGET']);
     assert.equal(c.version, 'mini');
     const errors = errorsOf(resolveCatalog({ types: [widget] }));
-    assert.deepEqual(errors, [
-      'type WIDGET: ref groupID points at unknown type GROUP',
-      'type WIDGET: ref templateID points at unknown type TMPL',
-    ]);
+    assert.deepEqual(errors, ['type WIDGET: ref groupID points at unknown type GROUP', 'type WIDGET: ref templateID points at unknown type TMPL']);
   });
 
   it('mergeCatalogs throws a ValidationError on an inconsistent result', () => {
@@ -343,8 +444,10 @@ describe('resolveCatalog and mergeCatalogs', () => {
       version: 'x',
       types: { ...overlay.types, C: { ...overlay.types.B!, code: 'C', refs: { zID: { type: 'Z' } }, includes: ['C'] } },
     };
-    assert.throws(() => mergeCatalogs(DEFAULT_CATALOG, broken), (e: unknown) =>
-      e instanceof ValidationError && e.message === 'type C: ref zID points at unknown type Z');
+    assert.throws(
+      () => mergeCatalogs(DEFAULT_CATALOG, broken),
+      (e: unknown) => e instanceof ValidationError && e.message === 'type C: ref zID points at unknown type Z',
+    );
     const merged = mergeCatalogs(DEFAULT_CATALOG, overlay);
     assert.equal(merged.version, '2026.1+x');
     assert.ok(merged.types.B && merged.types.GROUP);
@@ -362,17 +465,14 @@ describe('readCatalog', () => {
 
       const bad = join(dir, 'bad.json');
       await writeFile(bad, '{ "types": [');
-      await assert.rejects(readCatalog(bad), (e: unknown) =>
-        e instanceof ValidationError && e.message.startsWith(`catalog ${bad}: invalid JSON`));
+      await assert.rejects(readCatalog(bad), (e: unknown) => e instanceof ValidationError && e.message.startsWith(`catalog ${bad}: invalid JSON`));
 
       const wrong = join(dir, 'wrong.json');
       await writeFile(wrong, JSON.stringify({ types: [{ code: 'A', refs: { x: { type: 'X' } } }, { code: 'A' }] }));
-      await assert.rejects(readCatalog(wrong), (e: unknown) =>
-        e instanceof ValidationError && e.message === `catalog ${wrong}: duplicate type code A`);
+      await assert.rejects(readCatalog(wrong), (e: unknown) => e instanceof ValidationError && e.message === `catalog ${wrong}: duplicate type code A`);
 
       const missing = join(dir, 'missing.json');
-      await assert.rejects(readCatalog(missing), (e: unknown) =>
-        e instanceof ValidationError && e.message.startsWith(`catalog ${missing}: cannot read`));
+      await assert.rejects(readCatalog(missing), (e: unknown) => e instanceof ValidationError && e.message.startsWith(`catalog ${missing}: cannot read`));
 
       const roundTrip = join(dir, 'default.json');
       await writeFile(roundTrip, JSON.stringify(catalogToJson(DEFAULT_CATALOG), null, 2));

@@ -52,15 +52,23 @@ describe('assemblePackage', () => {
     const w = templateWorld();
     const { entities, externals } = await assemblePackage(w, [{ type: 'TTSK', id: 'k1' }], catalog);
     assert.deepEqual(ids(entities), ['TASSGN:a1', 'TTSK:k1']);
-    assert.deepEqual(
-      externals.map((x) => `${x.fromType}:${x.fromId}.${x.field}->${x.type}:${x.id}`).sort(),
-      ['TASSGN:a1.roleID->ROLE:r1', 'TTSK:k1.roleID->ROLE:r1', 'TTSK:k1.templateID->TMPL:t1'],
-    );
+    assert.deepEqual(externals.map((x) => `${x.fromType}:${x.fromId}.${x.field}->${x.type}:${x.id}`).sort(), [
+      'TASSGN:a1.roleID->ROLE:r1',
+      'TTSK:k1.roleID->ROLE:r1',
+      'TTSK:k1.templateID->TMPL:t1',
+    ]);
   });
 
   it('includes an object reached through two parents once', async () => {
     const w = templateWorld();
-    const { entities } = await assemblePackage(w, [{ type: 'TMPL', id: 't1' }, { type: 'TMPL', id: 't1' }], catalog);
+    const { entities } = await assemblePackage(
+      w,
+      [
+        { type: 'TMPL', id: 't1' },
+        { type: 'TMPL', id: 't1' },
+      ],
+      catalog,
+    );
     assert.equal(entities.filter((e) => e.type === 'ROLE').length, 1);
     assert.equal(entities.length, 7);
   });
@@ -103,7 +111,10 @@ describe('orderForInstall', () => {
     const a = orderForInstall(entities, catalog);
     const b = orderForInstall([...entities].reverse(), catalog);
     assert.deepEqual(ids(a.ordered), ids(b.ordered));
-    assert.deepEqual(a.ordered.map((e) => `${e.type}:${e.id}`), b.ordered.map((e) => `${e.type}:${e.id}`));
+    assert.deepEqual(
+      a.ordered.map((e) => `${e.type}:${e.id}`),
+      b.ordered.map((e) => `${e.type}:${e.id}`),
+    );
     const pos = (k: string) => a.ordered.findIndex((e) => `${e.type}:${e.id}` === k);
     assert.ok(pos('GROUP:g1') < pos('TMPL:t1'));
     assert.ok(pos('TMPL:t1') < pos('TTSK:k1'));
@@ -180,9 +191,7 @@ describe('preparePlan', () => {
   it('matches by the ID map, then by a unique natural key, with refs rewritten before comparing', async () => {
     const src = templateWorld();
     const ents = await entitiesOf(src, [{ type: 'TMPL', id: 't1' }]);
-    const tgt = world()
-      .add('GROUP', 'G9', 'Default Group', { description: 'everyone' })
-      .add('TMPL', 'T9', 'Onboarding', { groupID: 'G9', description: 'v1' });
+    const tgt = world().add('GROUP', 'G9', 'Default Group', { description: 'everyone' }).add('TMPL', 'T9', 'Onboarding', { groupID: 'G9', description: 'v1' });
     const idMap: IdMapEntry[] = [{ sourceUid: 'u', type: 'TMPL', sourceId: 't1', targetId: 'T9', hash: stored(tgt.get('TMPL', 'T9')).hash }];
     const entries = prepare(ents, lookupFor(ents, tgt, idMap));
     const g = entry(entries, 'GROUP', 'g1');
@@ -198,7 +207,12 @@ describe('preparePlan', () => {
       .add('TMPL', 't2', 'Onboarding', { description: 'b' })
       .add('GROUP', 'g1', 'Default Group', {})
       .add('GROUP', 'g2', 'default group', {});
-    const ents = await entitiesOf(src, [{ type: 'TMPL', id: 'x1' }, { type: 'TMPL', id: 't2' }, { type: 'GROUP', id: 'g1' }, { type: 'GROUP', id: 'g2' }]);
+    const ents = await entitiesOf(src, [
+      { type: 'TMPL', id: 'x1' },
+      { type: 'TMPL', id: 't2' },
+      { type: 'GROUP', id: 'g1' },
+      { type: 'GROUP', id: 'g2' },
+    ]);
     const tgt = world().add('TMPL', 'x1', 'Onboarding', { description: 'a' }).add('GROUP', 'g1', 'Default Group', {});
     const entries = prepare(ents, lookupFor(ents, tgt));
     const x1 = entry(entries, 'TMPL', 'x1');
@@ -216,7 +230,9 @@ describe('preparePlan', () => {
   it('reports drift when the target changed since the last install', async () => {
     const ents = await entitiesOf(templateWorld(), [{ type: 'TMPL', id: 't1' }]);
     const tgt = world().add('GROUP', 'G9', 'Default Group', { description: 'edited downstream' });
-    const idMap: IdMapEntry[] = [{ sourceUid: 'u', type: 'GROUP', sourceId: 'g1', targetId: 'G9', hash: contentHash('Default Group', { description: 'everyone' }) }];
+    const idMap: IdMapEntry[] = [
+      { sourceUid: 'u', type: 'GROUP', sourceId: 'g1', targetId: 'G9', hash: contentHash('Default Group', { description: 'everyone' }) },
+    ];
     const g = entry(prepare(ents, lookupFor(ents, tgt, idMap)), 'GROUP', 'g1');
     assert.deepEqual([g.action, g.drift, g.changes], ['UPDATE', true, ['description']]);
   });
@@ -315,10 +331,34 @@ describe('preparePlan', () => {
     const e = entry(prepare(ents, lookupFor(ents, world())), 'EXTSEC', 'e1');
     assert.equal(e.isValid, false);
     assert.match(e.reason!, /parameter \$\{secretToken\} not set in target environment prod/);
-    const ok = preparePlan({ catalog, target: { ...target, parameters: { ...target.parameters, secretToken: 't' } }, policy: 'default', entities: ents, removals: [], lookup: lookupFor(ents, world()), decisions: [], overrides: [] });
+    const ok = preparePlan({
+      catalog,
+      target: { ...target, parameters: { ...target.parameters, secretToken: 't' } },
+      policy: 'default',
+      entities: ents,
+      removals: [],
+      lookup: lookupFor(ents, world()),
+      decisions: [],
+      overrides: [],
+    });
     assert.equal(ok[0]!.isValid, true);
-    const steps = planInstall({ catalog, target: { ...target, parameters: { ...target.parameters, secretToken: 't' } }, entities: ents, entries: ok, targets: new Map(), externals: new Map(), newId: () => 'n1' });
-    assert.deepEqual(steps[0], { op: 'create', type: 'EXTSEC', sourceId: 'e1', targetId: 'n1', object: { type: 'EXTSEC', id: 'n1', name: 'Status page', fields: { url: 'https://prod.example.test/status', token: 't' } }, deferred: [] });
+    const steps = planInstall({
+      catalog,
+      target: { ...target, parameters: { ...target.parameters, secretToken: 't' } },
+      entities: ents,
+      entries: ok,
+      targets: new Map(),
+      externals: new Map(),
+      newId: () => 'n1',
+    });
+    assert.deepEqual(steps[0], {
+      op: 'create',
+      type: 'EXTSEC',
+      sourceId: 'e1',
+      targetId: 'n1',
+      object: { type: 'EXTSEC', id: 'n1', name: 'Status page', fields: { url: 'https://prod.example.test/status', token: 't' } },
+      deferred: [],
+    });
   });
 });
 
@@ -366,7 +406,7 @@ describe('planInstall', () => {
     const ents = await entitiesOf(w, [{ type: 'TMPL', id: 't1' }]);
     const entries = prepare(ents, lookupFor(ents, world()));
     let n = 0;
-    const steps = planInstall({ catalog, target, entities: ents, entries, targets: new Map(), externals: new Map(), newId: (t) => `${t}-${++n}` });
+    const steps = planInstall({ catalog, target, entities: ents, entries, targets: new Map(), externals: new Map(), newId: (t) => `${t.type}-${++n}` });
     const creates = steps.filter((s) => s.op === 'create');
     const idOf = new Map(creates.map((s) => [s.sourceId, s.targetId]));
     for (const s of creates) if (s.type === 'TTSK') assert.equal(s.object.fields.templateID, idOf.get('t1'));

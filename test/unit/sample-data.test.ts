@@ -75,7 +75,11 @@ for (const n of [300, 5000]) {
           assert.ok(byKey.has(key(r.type, r.id)), `${o.type}:${o.id}.${r.field} -> missing ${r.type}:${r.id}`);
         }
         for (const [field, ref] of Object.entries(spec.refs)) {
-          if (ref.required) assert.ok(refsOf(spec, o).some((r) => r.field === field), `${o.type}:${o.id} lacks required ${field}`);
+          if (ref.required)
+            assert.ok(
+              refsOf(spec, o).some((r) => r.field === field),
+              `${o.type}:${o.id} lacks required ${field}`,
+            );
         }
       }
     });
@@ -105,7 +109,10 @@ for (const n of [300, 5000]) {
     it('is deterministic, and idPrefix changes ids only', () => {
       assert.deepEqual([...generateSample({ objects: n, seed: 'unit' })], objects);
       const other = [...generateSample({ objects: n, seed: 'unit', idPrefix: 'prod' })];
-      assert.deepEqual(other.map((o) => `${o.type}/${o.name}`), objects.map((o) => `${o.type}/${o.name}`));
+      assert.deepEqual(
+        other.map((o) => `${o.type}/${o.name}`),
+        objects.map((o) => `${o.type}/${o.name}`),
+      );
       assert.ok(other.every((o, i) => o.id !== objects[i]!.id));
       assert.notDeepEqual([...generateSample({ objects: n, seed: 'other' })].slice(0, 20), objects.slice(0, 20));
     });
@@ -138,7 +145,10 @@ for (const n of [300, 5000]) {
         .map((o) => ({ type: o.type, id: o.id, name: o.name }));
       const sortKey = (s: { type: string; id: string }) => key(s.type, s.id);
       const got = sampleSelection({ objects: n, seed: 'unit' });
-      assert.deepEqual([...got].sort((a, b) => sortKey(a).localeCompare(sortKey(b))), expected.sort((a, b) => sortKey(a).localeCompare(sortKey(b))));
+      assert.deepEqual(
+        [...got].sort((a, b) => sortKey(a).localeCompare(sortKey(b))),
+        expected.sort((a, b) => sortKey(a).localeCompare(sortKey(b))),
+      );
     });
   });
 }

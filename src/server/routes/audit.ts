@@ -36,7 +36,13 @@ export const auditRoutes: FastifyPluginAsync = async (app) => {
           throw new ForbiddenError('the whole audit log needs a server admin: filter by environmentId (as its admin) or by actor=<you>');
         }
       }
-      const items = await engine.store.listAudit({ envId: q.environmentId, actor: q.actor, since: isoTime(q.since, 'since'), until: isoTime(q.until, 'until'), limit: q.limit });
+      const items = await engine.store.listAudit({
+        envId: q.environmentId,
+        actor: q.actor,
+        since: isoTime(q.since, 'since'),
+        until: isoTime(q.until, 'until'),
+        limit: q.limit,
+      });
       return { items };
     },
   );

@@ -46,7 +46,13 @@ export const bundleRoutes: FastifyPluginAsync = async (app) => {
 
   app.get(
     '/files',
-    { schema: { tags: ['bundles'], summary: 'Files you can see: exports of your environments, your uploads', response: { 200: listOf(fileSchema), 401: errors[401] } } },
+    {
+      schema: {
+        tags: ['bundles'],
+        summary: 'Files you can see: exports of your environments, your uploads',
+        response: { 200: listOf(fileSchema), 401: errors[401] },
+      },
+    },
     async (request) => {
       const access = app.ferry.access(request);
       const visible = access.visibleEnvIds();
@@ -62,7 +68,11 @@ export const bundleRoutes: FastifyPluginAsync = async (app) => {
         tags: ['bundles'],
         summary: 'Upload a .ferry bundle (raw bytes: Content-Type application/octet-stream or application/gzip); promoter somewhere',
         description: `Streamed to disk; over the limit (FERRY_UPLOAD_LIMIT, default 1 GiB) the answer is 413 and nothing is stored. The bundle is verified whole (format, trailer, digest): a damaged one is a 400 and is not kept. Import it with POST /api/v1/imports.`,
-        querystring: { type: 'object', additionalProperties: false, properties: { name: { type: 'string', maxLength: 200, description: 'File name to show (default upload.ferry)' } } },
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { name: { type: 'string', maxLength: 200, description: 'File name to show (default upload.ferry)' } },
+        },
         response: { 201: fileSchema, ...errors, ...tooLarge, 415: { ...errorSchema, description: 'Not a raw body' } },
       },
     },
@@ -89,14 +99,22 @@ export const bundleRoutes: FastifyPluginAsync = async (app) => {
         await files.remove(file.id);
         throw e;
       }
-      await engine.store.appendAudit({ actor: access.principal.username, address: access.address, action: 'file.upload', envId: null, subject: file.id, result: 'ok', detail: { name, bytes: file.bytes } });
+      await engine.store.appendAudit({
+        actor: access.principal.username,
+        address: access.address,
+        action: 'file.upload',
+        envId: null,
+        subject: file.id,
+        result: 'ok',
+        detail: { name, bytes: file.bytes },
+      });
       return reply.status(201).send(file);
     },
   );
 
   app.get<{ Params: { fileId: string } }>(
     '/files/:fileId',
-    { schema: { tags: ['bundles'], summary: 'A file\'s details', params: fileParams, response: { 200: fileSchema, ...errors } } },
+    { schema: { tags: ['bundles'], summary: "A file's details", params: fileParams, response: { 200: fileSchema, ...errors } } },
     async (request) => app.ferry.access(request).file(await files.get(request.params.fileId), request.params.fileId),
   );
 
@@ -123,15 +141,30 @@ export const bundleRoutes: FastifyPluginAsync = async (app) => {
 
   app.delete<{ Params: { fileId: string } }>(
     '/files/:fileId',
-    { schema: { tags: ['bundles'], summary: 'Delete a file (its uploader, a promoter of its environment, or a server admin)', params: fileParams, response: { 204: { type: 'null' }, ...errors } } },
+    {
+      schema: {
+        tags: ['bundles'],
+        summary: 'Delete a file (its uploader, a promoter of its environment, or a server admin)',
+        params: fileParams,
+        response: { 204: { type: 'null' }, ...errors },
+      },
+    },
     async (request, reply) => {
       const access = app.ferry.access(request);
       const f = access.file(await files.get(request.params.fileId), request.params.fileId);
       if (f.createdBy !== access.principal.username && !(f.environmentId && access.can(f.environmentId, 'promoter'))) {
-        access.requireServerAdmin('deleting someone else\'s file');
+        access.requireServerAdmin("deleting someone else's file");
       }
       await files.remove(f.id);
-      await engine.store.appendAudit({ actor: access.principal.username, address: access.address, action: 'file.delete', envId: f.environmentId, subject: f.id, result: 'ok', detail: { name: f.name } });
+      await engine.store.appendAudit({
+        actor: access.principal.username,
+        address: access.address,
+        action: 'file.delete',
+        envId: f.environmentId,
+        subject: f.id,
+        result: 'ok',
+        detail: { name: f.name },
+      });
       return reply.status(204).send();
     },
   );

@@ -1,6 +1,16 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { ConflictError } from '../../core/errors.js';
-import { conflict, createEnvironmentBody, environmentSchema, envParams, errors, installationSchema, listOf, locked, updateEnvironmentBody } from '../schemas.js';
+import {
+  conflict,
+  createEnvironmentBody,
+  environmentSchema,
+  envParams,
+  errors,
+  installationSchema,
+  listOf,
+  locked,
+  updateEnvironmentBody,
+} from '../schemas.js';
 
 interface CreateBody {
   id: string;
@@ -44,7 +54,13 @@ export const environmentRoutes: FastifyPluginAsync = async (app) => {
 
   app.get(
     '/environments',
-    { schema: { tags: ['environments'], summary: 'Environments you can see (all of them for a server admin)', response: { 200: listOf(environmentSchema), 401: errors[401] } } },
+    {
+      schema: {
+        tags: ['environments'],
+        summary: 'Environments you can see (all of them for a server admin)',
+        response: { 200: listOf(environmentSchema), 401: errors[401] },
+      },
+    },
     async (request) => {
       const visible = app.ferry.access(request).visibleEnvIds();
       const all = await engine.listEnvironments();
@@ -112,7 +128,14 @@ export const environmentRoutes: FastifyPluginAsync = async (app) => {
 
   app.get<{ Params: { envId: string } }>(
     '/environments/:envId/history',
-    { schema: { tags: ['environments'], summary: 'Installations into this environment, newest first', params: envParams, response: { 200: listOf(installationSchema), ...errors } } },
+    {
+      schema: {
+        tags: ['environments'],
+        summary: 'Installations into this environment, newest first',
+        params: envParams,
+        response: { 200: listOf(installationSchema), ...errors },
+      },
+    },
     async (request) => {
       const env = await app.ferry.access(request).env(request.params.envId);
       const items = await engine.history(env.id);

@@ -3,7 +3,19 @@ import type { EntryStatus, InstallationStatus } from '../../core/types.js';
 import type { Override } from '../../core/plan.js';
 import { checkInstallable } from '../../engine/preflight.js';
 import { OP } from '../../ops/handlers.js';
-import { accepted, conflict, errors, idParam, installationSchema, listOf, locked, overrideSchema, pagingQuery, planEntrySchema, planSchema } from '../schemas.js';
+import {
+  accepted,
+  conflict,
+  errors,
+  idParam,
+  installationSchema,
+  listOf,
+  locked,
+  overrideSchema,
+  pagingQuery,
+  planEntrySchema,
+  planSchema,
+} from '../schemas.js';
 
 type P = { installationId: string };
 const instParams = idParam('installationId', 'Installation (plan) id');
@@ -49,7 +61,11 @@ export const installationRoutes: FastifyPluginAsync = async (app) => {
         tags: ['installations'],
         summary: 'One installation with its per-object entries (action, validity, target id, installation status)',
         params: instParams,
-        querystring: { type: 'object', additionalProperties: false, properties: { entries: { type: 'boolean', default: true, description: 'false: leave the entries out' } } },
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { entries: { type: 'boolean', default: true, description: 'false: leave the entries out' } },
+        },
         response: { 200: { type: 'object', properties: { installation: installationSchema, entries: { type: 'array', items: planEntrySchema } } }, ...errors },
       },
     },
@@ -83,7 +99,10 @@ export const installationRoutes: FastifyPluginAsync = async (app) => {
       const inst = await app.ferry.access(request).installation(request.params.installationId);
       const q = request.query;
       const all = (await engine.getEntries(inst.id)).filter(
-        (e) => (!q.type || e.type === q.type.toUpperCase()) && (!q.installationStatus || e.installationStatus === q.installationStatus) && (q.invalid === undefined || e.isValid === !q.invalid),
+        (e) =>
+          (!q.type || e.type === q.type.toUpperCase()) &&
+          (!q.installationStatus || e.installationStatus === q.installationStatus) &&
+          (q.invalid === undefined || e.isValid === !q.invalid),
       );
       return { items: all.slice(q.offset, q.offset + q.limit), total: all.length };
     },
@@ -120,7 +139,11 @@ export const installationRoutes: FastifyPluginAsync = async (app) => {
         tags: ['installations'],
         summary: 'The exact steps an install of this plan would run, computed from the target as it is now (nothing written)',
         params: instParams,
-        response: { 200: { type: 'object', properties: { steps: { type: 'array', items: { type: 'object', additionalProperties: true } } } }, ...errors, ...conflict },
+        response: {
+          200: { type: 'object', properties: { steps: { type: 'array', items: { type: 'object', additionalProperties: true } } } },
+          ...errors,
+          ...conflict,
+        },
       },
     },
     async (request) => {

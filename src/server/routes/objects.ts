@@ -48,7 +48,10 @@ export const objectRoutes: FastifyPluginAsync = async (app) => {
         params: envParams,
         body: { type: 'array', items: inputItem, description: 'Objects {type, id, name, fields}' },
         response: {
-          200: { type: 'object', properties: { written: { type: 'integer' }, version: { type: 'integer', description: 'Environment version after the load' } } },
+          200: {
+            type: 'object',
+            properties: { written: { type: 'integer' }, version: { type: 'integer', description: 'Environment version after the load' } },
+          },
           ...errors,
           ...locked,
           413: { type: 'object', description: 'Body over the limit (FERRY_BODY_LIMIT); nothing written' },
@@ -59,7 +62,10 @@ export const objectRoutes: FastifyPluginAsync = async (app) => {
       const access = app.ferry.access(request);
       const env = await access.env(request.params.envId, 'admin', 'writing objects');
       const items = request.body.map(stripComputed);
-      checkScope(access, items.map((o) => String((o as { type?: unknown }).type)));
+      checkScope(
+        access,
+        items.map((o) => String((o as { type?: unknown }).type)),
+      );
       return engine.loadObjects(env.id, items, access.actor);
     },
   );
@@ -71,7 +77,11 @@ export const objectRoutes: FastifyPluginAsync = async (app) => {
         tags: ['objects'],
         summary: 'List objects, by type and id, with paging',
         params: envParams,
-        querystring: { type: 'object', additionalProperties: false, properties: { type: { type: 'string', description: 'Only this type code, e.g. TMPL' }, ...pagingQuery } },
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { type: { type: 'string', description: 'Only this type code, e.g. TMPL' }, ...pagingQuery },
+        },
         response: { 200: listOf(objectSchema), ...errors },
       },
     },
@@ -135,7 +145,14 @@ export const objectRoutes: FastifyPluginAsync = async (app) => {
 
   app.delete<{ Params: ObjectParams }>(
     '/environments/:envId/objects/:type/:objectId',
-    { schema: { tags: ['objects'], summary: 'Delete one object (environment admin)', params: objectParams, response: { 204: { type: 'null' }, ...errors, ...locked } } },
+    {
+      schema: {
+        tags: ['objects'],
+        summary: 'Delete one object (environment admin)',
+        params: objectParams,
+        response: { 204: { type: 'null' }, ...errors, ...locked },
+      },
+    },
     async (request, reply) => {
       const access = app.ferry.access(request);
       const env = await access.env(request.params.envId, 'admin', 'deleting objects');

@@ -42,7 +42,12 @@ export const operationRoutes: FastifyPluginAsync = async (app) => {
   app.get<{ Params: { operationId: string } }>(
     '/operations/:operationId',
     {
-      schema: { tags: ['operations'], summary: 'One operation: status, progress 0-100, message, result or error', params: idParam('operationId'), response: { 200: operationSchema, ...errors } },
+      schema: {
+        tags: ['operations'],
+        summary: 'One operation: status, progress 0-100, message, result or error',
+        params: idParam('operationId'),
+        response: { 200: operationSchema, ...errors },
+      },
     },
     async (request, reply) => {
       const hit = await operations.getWithJson(request.params.operationId);

@@ -64,7 +64,8 @@ export const packageRoutes: FastifyPluginAsync = async (app) => {
       schema: {
         tags: ['packages'],
         summary: 'Create a package from a selection in a source environment (promoter there); assembly runs as an operation',
-        description: 'Answers 202 with the package (status ASSEMBLING) and the assembly operation. The package becomes DRAFT, or ASSEMBLING_FAILED with the reason.',
+        description:
+          'Answers 202 with the package (status ASSEMBLING) and the assembly operation. The package becomes DRAFT, or ASSEMBLING_FAILED with the reason.',
         body: {
           type: 'object',
           additionalProperties: false,
@@ -137,13 +138,18 @@ export const packageRoutes: FastifyPluginAsync = async (app) => {
       schema: {
         tags: ['packages'],
         summary: 'Edit name and description, or set the status (promoter on the source)',
-        description: 'Statuses (003): DRAFT and DISABLED install nowhere, TESTING everywhere but production, ACTIVE anywhere (sets publishedAt); DISABLED sets retiredAt.',
+        description:
+          'Statuses (003): DRAFT and DISABLED install nowhere, TESTING everywhere but production, ACTIVE anywhere (sets publishedAt); DISABLED sets retiredAt.',
         params: pkgParams,
         body: {
           type: 'object',
           additionalProperties: false,
           minProperties: 1,
-          properties: { name: { type: 'string', minLength: 1, maxLength: 500 }, description: { type: 'string', maxLength: 10000 }, status: packageStatusSchema },
+          properties: {
+            name: { type: 'string', minLength: 1, maxLength: 500 },
+            description: { type: 'string', maxLength: 10000 },
+            status: packageStatusSchema,
+          },
         },
         response: { 200: packageSchema, ...errors, ...conflict },
       },
@@ -160,7 +166,14 @@ export const packageRoutes: FastifyPluginAsync = async (app) => {
 
   app.delete<{ Params: P }>(
     '/packages/:packageId',
-    { schema: { tags: ['packages'], summary: 'Delete a package (promoter on the source); DISABLED keeps history and is usually better', params: pkgParams, response: { 204: { type: 'null' }, ...errors } } },
+    {
+      schema: {
+        tags: ['packages'],
+        summary: 'Delete a package (promoter on the source); DISABLED keeps history and is usually better',
+        params: pkgParams,
+        response: { 204: { type: 'null' }, ...errors },
+      },
+    },
     async (request, reply) => {
       const access = app.ferry.access(request);
       const pkg = await access.package(request.params.packageId, 'promoter', 'deleting a package');
@@ -193,7 +206,8 @@ export const packageRoutes: FastifyPluginAsync = async (app) => {
     async (request) => {
       const pkg = await app.ferry.access(request).package(request.params.packageId);
       const byType: Record<string, unknown[]> = {};
-      for await (const e of engine.iteratePackageEntities(pkg.id)) (byType[e.type] ??= []).push({ type: e.type, id: e.id, name: e.name, fields: e.fields, via: e.via });
+      for await (const e of engine.iteratePackageEntities(pkg.id))
+        (byType[e.type] ??= []).push({ type: e.type, id: e.id, name: e.name, fields: e.fields, via: e.via });
       return { packageEntities: byType, objectCollections: pkg.objectCollections, removals: pkg.removals, metadata: pkg.metadata };
     },
   );
@@ -206,7 +220,10 @@ export const packageRoutes: FastifyPluginAsync = async (app) => {
         summary: 'Entities in install order, with why each is included (via)',
         params: pkgParams,
         querystring: { type: 'object', additionalProperties: false, properties: { type: { type: 'string' }, ...pagingQuery } },
-        response: { 200: listOf({ ...objectSchema, properties: { ...objectSchema.properties, ord: { type: 'integer' }, via: { type: ['object', 'null'] } } }), ...errors },
+        response: {
+          200: listOf({ ...objectSchema, properties: { ...objectSchema.properties, ord: { type: 'integer' }, via: { type: ['object', 'null'] } } }),
+          ...errors,
+        },
       },
     },
     async (request) => {
@@ -241,7 +258,11 @@ export const packageRoutes: FastifyPluginAsync = async (app) => {
       schema: {
         tags: ['packages'],
         summary: 'Why an entity is in the package: the path of refs from a selected object',
-        params: { type: 'object', required: ['packageId', 'type', 'entityId'], properties: { packageId: { type: 'string' }, type: { type: 'string' }, entityId: { type: 'string' } } },
+        params: {
+          type: 'object',
+          required: ['packageId', 'type', 'entityId'],
+          properties: { packageId: { type: 'string' }, type: { type: 'string' }, entityId: { type: 'string' } },
+        },
         response: { 200: { type: 'object', properties: { path: { type: 'array', items: { type: 'string' } } } }, ...errors },
       },
     },
@@ -265,7 +286,11 @@ export const packageRoutes: FastifyPluginAsync = async (app) => {
     async (request) => {
       const access = app.ferry.access(request);
       const pkg = await access.package(request.params.packageId, 'promoter', 'changing a package');
-      return engine.setRemovals(pkg.id, request.body.removals.map((r) => ({ ...r, type: r.type.toUpperCase() })), access.actor);
+      return engine.setRemovals(
+        pkg.id,
+        request.body.removals.map((r) => ({ ...r, type: r.type.toUpperCase() })),
+        access.actor,
+      );
     },
   );
 
@@ -285,7 +310,15 @@ export const packageRoutes: FastifyPluginAsync = async (app) => {
       const selection = fromCollections(pkg.objectCollections);
       if (selection.length === 0) throw new ValidationError(`package ${pkg.id} has no selection to assemble`);
       const operation = await queueAssembly(pkg, selection, access);
-      await engine.store.appendAudit({ actor: access.principal.username, address: access.address, action: 'package.assemble', envId: pkg.sourceEnvId, subject: pkg.id, result: 'queued', detail: { operationId: operation.id } });
+      await engine.store.appendAudit({
+        actor: access.principal.username,
+        address: access.address,
+        action: 'package.assemble',
+        envId: pkg.sourceEnvId,
+        subject: pkg.id,
+        result: 'queued',
+        detail: { operationId: operation.id },
+      });
       return reply.status(202).send({ operation });
     },
   );
@@ -308,7 +341,12 @@ export const packageRoutes: FastifyPluginAsync = async (app) => {
             overrides: { type: 'array', items: overrideSchema },
             force: { type: 'boolean', default: false, description: 'Allow promotion to a lower tier (one-way push)' },
             remember: { type: 'boolean', default: false, description: 'Remember IGNORE and chosen targets for later plans into this target' },
-            policy: { type: 'string', enum: ['default', 'id+name'], default: 'default', description: 'id+name: match only when id and name agree (the sync rule)' },
+            policy: {
+              type: 'string',
+              enum: ['default', 'id+name'],
+              default: 'default',
+              description: 'id+name: match only when id and name agree (the sync rule)',
+            },
           },
         },
         response: { 201: planSchema, ...errors, ...conflict },
@@ -319,7 +357,12 @@ export const packageRoutes: FastifyPluginAsync = async (app) => {
       const pkg = await access.package(request.params.packageId);
       const b = request.body;
       await access.env(b.targetEnvId, 'promoter', 'preparing an installation');
-      const plan = await engine.prepare(pkg.id, b.targetEnvId, { overrides: b.overrides, force: b.force, remember: b.remember, policy: b.policy }, access.actor);
+      const plan = await engine.prepare(
+        pkg.id,
+        b.targetEnvId,
+        { overrides: b.overrides, force: b.force, remember: b.remember, policy: b.policy },
+        access.actor,
+      );
       return reply.status(201).send({ installation: plan.installation, installBlocker: plan.installBlocker, entries: plan.entries });
     },
   );

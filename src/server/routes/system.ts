@@ -38,7 +38,14 @@ export const systemRoutes: FastifyPluginAsync = async (app) => {
       } catch {
         return reply.status(503).send({ status: 'unavailable', code: 'DATABASE_UNAVAILABLE', message: 'the database does not answer' });
       }
-      return { status: 'ok', version: VERSION, database: engine.store.caps.name, server: hostname(), acceptingOperations: runner.accepting, time: new Date().toISOString() };
+      return {
+        status: 'ok',
+        version: VERSION,
+        database: engine.store.caps.name,
+        server: hostname(),
+        acceptingOperations: runner.accepting,
+        time: new Date().toISOString(),
+      };
     },
   );
 

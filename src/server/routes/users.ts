@@ -70,7 +70,10 @@ export const userRoutes: FastifyPluginAsync = async (app) => {
       schema: {
         tags: ['auth'],
         summary: 'Who am I: user name, server admin or not, roles per environment, credential kind',
-        response: { 200: { type: 'object', properties: { username: { type: 'string' }, admin: { type: 'boolean' }, roles: rolesSchema, credential: { type: 'string' } } }, 401: errors[401] },
+        response: {
+          200: { type: 'object', properties: { username: { type: 'string' }, admin: { type: 'boolean' }, roles: rolesSchema, credential: { type: 'string' } } },
+          401: errors[401],
+        },
       },
     },
     async (request) => {
@@ -111,7 +114,13 @@ export const userRoutes: FastifyPluginAsync = async (app) => {
 
   app.get(
     '/users',
-    { schema: { tags: ['auth'], summary: 'List users (server admin)', response: { 200: { type: 'object', properties: { items: { type: 'array', items: userSchema }, total: { type: 'integer' } } }, ...errors } } },
+    {
+      schema: {
+        tags: ['auth'],
+        summary: 'List users (server admin)',
+        response: { 200: { type: 'object', properties: { items: { type: 'array', items: userSchema }, total: { type: 'integer' } } }, ...errors },
+      },
+    },
     async (request) => {
       app.ferry.access(request).requireServerAdmin('listing users');
       const items = await auth.listUsers();
@@ -160,7 +169,14 @@ export const userRoutes: FastifyPluginAsync = async (app) => {
 
   app.delete<{ Params: { username: string } }>(
     '/users/:username',
-    { schema: { tags: ['auth'], summary: 'Delete a user; their keys are revoked and sessions ended (server admin)', params: idParam('username'), response: { 204: { type: 'null' }, ...errors, ...conflict } } },
+    {
+      schema: {
+        tags: ['auth'],
+        summary: 'Delete a user; their keys are revoked and sessions ended (server admin)',
+        params: idParam('username'),
+        response: { 204: { type: 'null' }, ...errors, ...conflict },
+      },
+    },
     async (request, reply) => {
       const access = app.ferry.access(request);
       access.requireServerAdmin('deleting users');
@@ -201,7 +217,7 @@ export const userRoutes: FastifyPluginAsync = async (app) => {
     {
       schema: {
         tags: ['auth'],
-        summary: 'List API keys (never the keys themselves): yours, or anyone\'s for a server admin',
+        summary: "List API keys (never the keys themselves): yours, or anyone's for a server admin",
         querystring: { type: 'object', additionalProperties: false, properties: { username: { type: 'string' } } },
         response: { 200: { type: 'object', properties: { items: { type: 'array', items: apiKeySchema }, total: { type: 'integer' } } }, ...errors },
       },
@@ -209,7 +225,7 @@ export const userRoutes: FastifyPluginAsync = async (app) => {
     async (request) => {
       const access = app.ferry.access(request);
       const username = request.query.username ?? (access.isAdmin ? undefined : access.principal.username);
-      if (username !== access.principal.username) access.requireServerAdmin('listing other users\' keys');
+      if (username !== access.principal.username) access.requireServerAdmin("listing other users' keys");
       const items = await auth.listApiKeys({ username });
       return { items, total: items.length };
     },
@@ -217,7 +233,14 @@ export const userRoutes: FastifyPluginAsync = async (app) => {
 
   app.delete<{ Params: { keyId: string } }>(
     '/api-keys/:keyId',
-    { schema: { tags: ['auth'], summary: 'Revoke an API key (yours, or any for a server admin)', params: idParam('keyId'), response: { 200: apiKeySchema, ...errors, ...conflict } } },
+    {
+      schema: {
+        tags: ['auth'],
+        summary: 'Revoke an API key (yours, or any for a server admin)',
+        params: idParam('keyId'),
+        response: { 200: apiKeySchema, ...errors, ...conflict },
+      },
+    },
     async (request) => {
       const access = app.ferry.access(request);
       const k = await auth.getApiKey(request.params.keyId).catch(() => null);
