@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import Fastify, { LogController, type FastifyInstance, type FastifyRequest } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
+import cookie from '@fastify/cookie';
 import type { Engine } from '../engine/engine.js';
 import { AuthService } from '../engine/auth.js';
 import { FileStore } from '../store/file-store.js';
@@ -24,6 +25,8 @@ import { bundleRoutes } from './routes/bundles.js';
 import { operationRoutes } from './routes/operations.js';
 import { userRoutes } from './routes/users.js';
 import { auditRoutes } from './routes/audit.js';
+import { DIALECTS, type DialectSpec } from './dialects/index.js';
+import { mountDialect } from './dialects/mount.js';
 
 /** Settings of one app instance (the server reads them from the environment, tests pass them). */
 export interface AppConfig {
@@ -50,6 +53,8 @@ export interface BuildAppOptions {
   worker?: Partial<Omit<EmbeddedWorkerOptions, 'store' | 'handlers'>>;
   /** Process metrics (CPU, memory, event loop) in /metrics; off in tests. */
   processMetrics?: boolean;
+  /** The API faces to mount beside the native API (default: all of src/server/dialects). */
+  dialects?: readonly DialectSpec[];
 }
 
 /** What every route of the server shares. */
@@ -86,6 +91,7 @@ const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
  */
 export async function buildApp(options: BuildAppOptions): Promise<FastifyInstance> {
   const { engine, config } = options;
+  const dialects = options.dialects ?? DIALECTS;
   const app = Fastify({
     logger: options.logger
       ? {
@@ -144,6 +150,8 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   } satisfies ServerContext);
   app.decorateRequest('errorCode', null);
 
+  // Some faces' clients send their session as a cookie (000's SMAX_AUTH_TOKEN); auth reads request.cookies.
+  await app.register(cookie);
   registerValidation(app);
   // Responses are plain JSON.stringify: response schemas document, they never filter.
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
@@ -232,6 +240,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
         { name: 'bundles', description: 'Export, upload, download and import of .ferry bundles' },
         { name: 'operations', description: 'Asynchronous jobs' },
         { name: 'audit', description: 'Who changed what' },
+        ...dialects.map((d) => ({ name: d.name, description: d.description })),
       ],
     },
   });
@@ -246,6 +255,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   await app.register(bundleRoutes, { prefix: '/api/v1' });
   await app.register(operationRoutes, { prefix: '/api/v1' });
   await app.register(auditRoutes, { prefix: '/api/v1' });
+  for (const dialect of dialects) await mountDialect(app, dialect);
 
   app.addHook('onReady', async () => {
     await runner.start();

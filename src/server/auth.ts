@@ -12,36 +12,70 @@ declare module 'fastify' {
     principal: Principal | null;
     /** The environment the request concerns, once known (audit of refused changes). */
     auditEnvId: string | null;
+    /** The credential that authenticated the request (a logout ends that session). */
+    credential: Credential | null;
   }
   interface FastifyContextConfig {
     /** No credential needed (health, login, docs, metrics). */
     public?: boolean;
+    /** Where this route looks for a credential (default: NATIVE_CREDENTIALS). API faces set it for their routes. */
+    credentials?: readonly CredentialSource[];
   }
 }
 
 /**
- * The credential a request carries. Precedence follows specificity:
- * `Authorization: Bearer` (an API key or a session token), then `apikey`,
- * then `sessionID` / `X-MSTR-AuthToken` (sessions, as 003 and 004 send them).
+ * Where a credential may travel. Each API face declares the ones its document
+ * (or its product's real clients) use; the native API takes the first four.
+ * - `bearer`: `Authorization: Bearer <API key or session token>`;
+ * - `apikey`: an API key in the `apikey` header (003);
+ * - `sessionID`, `X-MSTR-AuthToken`: a session token in that header (003, 004);
+ * - `{ cookie }`: a session token or API key in that cookie (`SMAX_AUTH_TOKEN` of 000).
  */
-export function credentialOf(headers: FastifyRequest['headers']): { kind: 'any' | 'key' | 'session'; value: string } | null {
+export type CredentialSource = 'bearer' | 'apikey' | 'sessionID' | 'X-MSTR-AuthToken' | { cookie: string };
+
+export const NATIVE_CREDENTIALS: readonly CredentialSource[] = ['bearer', 'apikey', 'sessionID', 'X-MSTR-AuthToken'];
+
+export interface Credential {
+  /** What the value may be: an API key, a session token, or either. */
+  kind: 'any' | 'key' | 'session';
+  value: string;
+}
+
+/**
+ * The credential a request carries, looked for in the accepted sources in
+ * their order (most specific first: a face lists `bearer` before its cookie).
+ * A malformed `Authorization` header is a 401 of its own, so a client learns
+ * why rather than being told its credential is unknown.
+ */
+export function credentialOf(
+  headers: FastifyRequest['headers'],
+  cookies: Record<string, string | undefined> = {},
+  sources: readonly CredentialSource[] = NATIVE_CREDENTIALS,
+): Credential | null {
   const one = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v)?.trim() || null;
-  const authz = one(headers.authorization);
-  if (authz) {
-    const m = /^Bearer\s+(\S+)$/i.exec(authz);
-    if (!m) throw new UnauthorizedError('the Authorization header must be "Bearer <API key or session token>"');
-    return { kind: 'any', value: m[1]! };
+  for (const source of sources) {
+    if (typeof source === 'object') {
+      const value = cookies[source.cookie]?.trim();
+      if (value) return { kind: 'any', value };
+    } else if (source === 'bearer') {
+      const authz = one(headers.authorization);
+      if (!authz) continue;
+      const m = /^Bearer\s+(\S+)$/i.exec(authz);
+      if (!m) throw new UnauthorizedError('the Authorization header must be "Bearer <API key or session token>"');
+      return { kind: 'any', value: m[1]! };
+    } else if (source === 'apikey') {
+      const key = one(headers.apikey);
+      if (key) return { kind: 'key', value: key };
+    } else {
+      const session = one(headers[source.toLowerCase()]);
+      if (session) return { kind: 'session', value: session };
+    }
   }
-  const key = one(headers.apikey);
-  if (key) return { kind: 'key', value: key };
-  const session = one(headers.sessionid) ?? one(headers['x-mstr-authtoken']);
-  if (session) return { kind: 'session', value: session };
   return null;
 }
 
-/** Resolve a request's credential to a principal, or throw 401. */
-export async function authenticate(auth: AuthService, headers: FastifyRequest['headers']): Promise<Principal> {
-  const cred = credentialOf(headers);
+/** Resolve a credential to a principal, or throw 401. */
+export async function authenticate(auth: AuthService, cred: Credential | null): Promise<Principal> {
   if (!cred) throw new UnauthorizedError();
   let p: Principal | null = null;
   if (cred.kind !== 'session') p = await auth.authenticateKey(cred.value);
@@ -59,9 +93,12 @@ export async function authenticate(auth: AuthService, headers: FastifyRequest['h
 export function registerAuth(app: FastifyInstance, auth: AuthService): void {
   app.decorateRequest('principal', null);
   app.decorateRequest('auditEnvId', null);
+  app.decorateRequest('credential', null);
   app.addHook('onRequest', async (request) => {
     if (request.is404 || request.routeOptions.config?.public || request.url === '/docs' || request.url.startsWith('/docs/')) return;
-    request.principal = await authenticate(auth, request.headers);
+    const sources = request.routeOptions.config?.credentials ?? NATIVE_CREDENTIALS;
+    request.credential = credentialOf(request.headers, request.cookies ?? {}, sources);
+    request.principal = await authenticate(auth, request.credential);
   });
 }
 

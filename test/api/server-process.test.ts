@@ -1,57 +1,11 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { main } from '../../src/cli/main.js';
-
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const BIN = ['--import', 'tsx', join(ROOT, 'test/support/ferry-bin.ts')];
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-interface Proc {
-  child: ChildProcess;
-  out: () => string;
-  exited: Promise<number | null>;
-}
-
-/** `ferry serve` as a user would run it, in its own process; resolves once it listens. */
-async function startServer(env: Record<string, string>): Promise<Proc> {
-  const child = spawn(process.execPath, [...BIN, 'serve'], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  const until = Date.now() + 60_000;
-  while (!/listening on http/.test(out)) {
-    if (child.exitCode !== null) throw new Error(`the server exited (${child.exitCode}):\n${out}`);
-    if (Date.now() > until) throw new Error(`the server did not start:\n${out}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return { child, out: () => out, exited };
-}
-
-async function stop(p: Proc): Promise<number | null> {
-  p.child.kill('SIGTERM');
-  const timer = setTimeout(() => p.child.kill('SIGKILL'), 30_000);
-  const code = await p.exited;
-  clearTimeout(timer);
-  return code;
-}
+import { BIN, ROOT, freePort, startServer, stopServer, type Proc } from '../support/process.js';
 
 describe('the real server, started as a separate process and driven over HTTP', () => {
   let dir: string;
@@ -104,7 +58,7 @@ describe('the real server, started as a separate process and driven over HTTP', 
     server = await startServer(env);
   });
   after(async () => {
-    if (server.child.exitCode === null) await stop(server);
+    if (server.child.exitCode === null) await stopServer(server);
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -252,7 +206,7 @@ describe('the real server, started as a separate process and driven over HTTP', 
   });
 
   it('stops gracefully on SIGTERM', async () => {
-    const code = await stop(server);
+    const code = await stopServer(server);
     assert.equal(code, 0, server.out());
     assert.match(server.out(), /shutting down/);
     assert.match(server.out(), /"msg":"stopped"/);
@@ -266,7 +220,7 @@ describe('the real server, started as a separate process and driven over HTTP', 
     const pkgs = (await api('GET', '/api/v1/packages')).body.items;
     const ex = await api('POST', `/api/v1/packages/${pkgs[0].id}/export`);
     assert.equal(ex.status, 202);
-    assert.equal(await stop(server), 0);
+    assert.equal(await stopServer(server), 0);
 
     server = await startServer(env);
     const op = await waitOp(ex.body.operation.id);
@@ -275,6 +229,6 @@ describe('the real server, started as a separate process and driven over HTTP', 
     assert.equal(dl.status, 200);
     assert.equal(dl.headers.get('content-type'), 'application/gzip');
     assert.equal((await dl.arrayBuffer()).byteLength, op.result.file.bytes);
-    assert.equal(await stop(server), 0);
+    assert.equal(await stopServer(server), 0);
   });
 });

@@ -32,7 +32,7 @@ export interface TestServer {
  */
 export async function openTestServer(
   dialect: DialectName,
-  opts: { config?: Partial<AppConfig>; worker?: BuildAppOptions['worker']; engine?: TestEngine } = {},
+  opts: { config?: Partial<AppConfig>; worker?: BuildAppOptions['worker']; engine?: TestEngine; dialects?: BuildAppOptions['dialects'] } = {},
 ): Promise<TestServer> {
   const t = opts.engine ?? (await openTestEngine(dialect));
   const config: AppConfig = {
@@ -44,7 +44,13 @@ export async function openTestServer(
     shutdownGraceMs: 5000,
     ...opts.config,
   };
-  const app = await buildApp({ engine: t.engine, config, logger: false, worker: { pollMs: 50, heartbeatMs: 100, staleMs: 2000, ...opts.worker } });
+  const app = await buildApp({
+    engine: t.engine,
+    config,
+    logger: false,
+    worker: { pollMs: 50, heartbeatMs: 100, staleMs: 2000, ...opts.worker },
+    ...(opts.dialects ? { dialects: opts.dialects } : {}),
+  });
   await app.ferry.auth.ensureFirstAdmin({ apiKey: ADMIN_KEY });
   await app.ready();
 

@@ -1,5 +1,4 @@
 import type { FastifyPluginAsync } from 'fastify';
-import { credentialOf } from '../auth.js';
 import { NotFoundError } from '../../core/errors.js';
 import { ForbiddenError } from '../../engine/auth.js';
 import { apiKeySchema, conflict, errorSchema, errors, idParam, roleSchema, userSchema } from '../schemas.js';
@@ -58,7 +57,7 @@ export const userRoutes: FastifyPluginAsync = async (app) => {
     '/auth/logout',
     { schema: { tags: ['auth'], summary: 'End the session whose token authenticates this request', response: { 204: { type: 'null' }, 401: errors[401] } } },
     async (request, reply) => {
-      const cred = credentialOf(request.headers);
+      const cred = request.credential;
       if (request.principal?.credential === 'session' && cred) await auth.logout(cred.value, app.ferry.access(request).actor);
       return reply.status(204).send();
     },

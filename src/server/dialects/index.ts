@@ -1,0 +1,11 @@
+import type { DialectSpec } from './types.js';
+
+/**
+ * The API faces a server mounts by default, each in its own folder beside
+ * this file (see README.md there). A face imports only the engine, the
+ * server's shared parts and this folder's plumbing: never another face, never
+ * the store.
+ */
+export const DIALECTS: readonly DialectSpec[] = [];
+
+export type { DialectSpec, DialectContext, EnvironmentSource } from './types.js';

@@ -1,0 +1,208 @@
+/**
+ * The contract-test harness every API face's suite uses: start a Ferry server
+ * (in this process on each test database, and as a real `ferry serve`
+ * process), set it up through the native API (users, environments, objects),
+ * then drive the face only through its own HTTP routes with `fetch`.
+ *
+ * @example
+ * eachServer('promotion', (server) => {
+ *   it('lists packages', async () => {
+ *     const s = server();
+ *     const key = await s.user('pat', { '100000001': 'promoter' });
+ *     const r = await s.http('GET', '/environment-promotion/api/v1/packages', { headers: { apikey: key } });
+ *     assert.equal(r.status, 200);
+ *   });
+ * });
+ */
+import { after, before, describe } from 'node:test';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { request as httpRequest } from 'node:http';
+import { join } from 'node:path';
+import type { BuildAppOptions } from '../../src/server/app.js';
+import { ADMIN_KEY, openTestServer, type TestServer } from '../support/api.js';
+import { DIALECTS, type DialectName } from '../support/engines.js';
+import { startServer, stopServer, type Proc } from '../support/process.js';
+
+export { ADMIN_KEY };
+
+export type ServerMode = { kind: 'in-process'; db: DialectName } | { kind: 'process' };
+
+export interface HttpRes {
+  status: number;
+  headers: Headers;
+  text: string;
+  /** The body parsed as JSON, undefined when it is not JSON. */
+  json: any;
+  bytes: Buffer;
+}
+
+export interface HttpOptions {
+  headers?: Record<string, string>;
+  /** Sent as JSON with `content-type: application/json`. */
+  json?: unknown;
+  /** Sent as `application/x-www-form-urlencoded`. */
+  form?: Record<string, string>;
+  /** Sent as it is (set the content type in `headers`). */
+  body?: string | Buffer | FormData;
+}
+
+export interface DialectServer {
+  /** e.g. `in process, sqlite` or `ferry serve process`. */
+  label: string;
+  /** `http://127.0.0.1:<port>` */
+  base: string;
+  adminKey: string;
+  /** One HTTP request to the server, as any client would send it. */
+  http(method: string, path: string, opts?: HttpOptions): Promise<HttpRes>;
+  /** A native API call as the server admin; throws unless 2xx. */
+  native(method: string, path: string, body?: unknown): Promise<any>;
+  /** Create a user with roles per environment (and a password) and return an API key of theirs. */
+  user(username: string, roles: Record<string, string>, opts?: { password?: string; admin?: boolean }): Promise<string>;
+  environment(env: { id: string; name: string; tier: string; hosts?: string[]; cloneFrom?: string }): Promise<any>;
+  /** Upsert objects (`{type, id, name, fields}`) into an environment. */
+  objects(envId: string, objects: readonly unknown[]): Promise<void>;
+  /** Poll a native operation until it ends. */
+  waitOp(id: string, timeoutMs?: number): Promise<any>;
+}
+
+/** The modes a suite runs in: in process on every test database, and one real server process (SQLite). */
+export function defaultModes(): ServerMode[] {
+  return [...DIALECTS.map((db): ServerMode => ({ kind: 'in-process', db })), { kind: 'process' }];
+}
+
+/**
+ * One request with node:http rather than fetch: a face may select the
+ * environment by the `Host` header, which fetch does not let a caller set.
+ */
+async function request(base: string, method: string, path: string, opts: HttpOptions = {}): Promise<HttpRes> {
+  const headers: Record<string, string> = { ...opts.headers };
+  let body: Buffer | undefined;
+  if (opts.json !== undefined) {
+    headers['content-type'] ??= 'application/json';
+    body = Buffer.from(JSON.stringify(opts.json));
+  } else if (opts.form) {
+    headers['content-type'] ??= 'application/x-www-form-urlencoded';
+    body = Buffer.from(new URLSearchParams(opts.form).toString());
+  } else if (opts.body instanceof FormData) {
+    // Let the platform encode multipart (with its boundary) as a browser would.
+    const encoded = new Request('http://multipart.invalid/', { method: 'POST', body: opts.body });
+    headers['content-type'] ??= encoded.headers.get('content-type')!;
+    body = Buffer.from(await encoded.arrayBuffer());
+  } else if (opts.body !== undefined) {
+    body = Buffer.from(opts.body);
+  }
+  if (body) headers['content-length'] = String(body.length);
+  const url = new URL(path, base);
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(url, { method, headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('error', reject);
+      res.on('end', () => {
+        const bytes = Buffer.concat(chunks);
+        const text = bytes.toString('utf8');
+        let json: any;
+        try {
+          json = text ? JSON.parse(text) : undefined;
+        } catch {
+          json = undefined;
+        }
+        const h = new Headers();
+        for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) h.set(k, Array.isArray(v) ? v.join(', ') : v);
+        resolve({ status: res.statusCode ?? 0, headers: h, text, json, bytes });
+      });
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+function wrap(label: string, base: string): DialectServer {
+  const http = (method: string, path: string, opts?: HttpOptions) => request(base, method, path, opts);
+  const native = async (method: string, path: string, body?: unknown) => {
+    const r = await http(method, `/api/v1${path}`, { headers: { authorization: `Bearer ${ADMIN_KEY}` }, ...(body !== undefined ? { json: body } : {}) });
+    if (r.status >= 300) throw new Error(`${method} /api/v1${path}: ${r.status} ${r.text}`);
+    return r.json;
+  };
+  return {
+    label,
+    base,
+    adminKey: ADMIN_KEY,
+    http,
+    native,
+    async user(username, roles, opts = {}) {
+      await native('POST', '/users', { username, roles, admin: !!opts.admin, ...(opts.password ? { password: opts.password } : {}) });
+      return ((await native('POST', '/api-keys', { username, name: 'contract test' })) as { key: string }).key;
+    },
+    environment: (env) => native('POST', '/environments', env),
+    async objects(envId, objects) {
+      await native('POST', `/environments/${encodeURIComponent(envId)}/objects`, objects);
+    },
+    async waitOp(id, timeoutMs = 60_000) {
+      const until = Date.now() + timeoutMs;
+      for (;;) {
+        const op = await native('GET', `/operations/${id}`);
+        if (['COMPLETED', 'FAILED', 'CANCELLED'].includes(op.status)) return op;
+        if (Date.now() > until) throw new Error(`operation ${id} still ${op.status} after ${timeoutMs} ms`);
+        await new Promise((r) => setTimeout(r, 25));
+      }
+    },
+  };
+}
+
+/** A running server of one mode, and how to stop it. */
+export async function startDialectServer(
+  mode: ServerMode,
+  opts: { env?: Record<string, string>; dialects?: BuildAppOptions['dialects'] } = {},
+): Promise<{ server: DialectServer; stop(): Promise<void> }> {
+  if (mode.kind === 'in-process') {
+    const t: TestServer = await openTestServer(mode.db, opts.dialects ? { dialects: opts.dialects } : {});
+    await t.app.listen({ host: '127.0.0.1', port: 0 });
+    const port = (t.app.server.address() as { port: number }).port;
+    return { server: wrap(`in process, ${mode.db}`, `http://127.0.0.1:${port}`), stop: () => t.cleanup() };
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'ferry-dialect-'));
+  const proc: Proc = await startServer({
+    FERRY_DATA_DIR: join(dir, 'data'),
+    FERRY_HOST: '127.0.0.1',
+    FERRY_PORT: '0',
+    FERRY_ADMIN_API_KEY: ADMIN_KEY,
+    FERRY_DEMO: '0',
+    FERRY_DATABASE_URL: '',
+    FERRY_LOG_LEVEL: 'warn',
+    FERRY_SHUTDOWN_GRACE: '5',
+    ...opts.env,
+  });
+  const base = /listening on (http:\/\/[^\s]+) /.exec(proc.out())![1]!;
+  return {
+    server: wrap('ferry serve process', base),
+    async stop() {
+      await stopServer(proc);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * Run a face's contract suite once per server mode (Hono's `runTest({ newRouter })`):
+ * each mode gets a fresh server in `before` and loses it in `after`.
+ */
+export function eachServer(title: string, suite: (server: () => DialectServer) => void, modes: ServerMode[] = defaultModes()): void {
+  for (const mode of modes) {
+    const label = mode.kind === 'in-process' ? `in process, ${mode.db}` : 'ferry serve process';
+    describe(`${title} [${label}]`, () => {
+      let running: Awaited<ReturnType<typeof startDialectServer>> | undefined;
+      before(async () => {
+        running = await startDialectServer(mode);
+      });
+      after(async () => {
+        await running?.stop();
+      });
+      suite(() => {
+        if (!running) throw new Error('the server did not start');
+        return running.server;
+      });
+    });
+  }
+}
