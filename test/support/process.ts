@@ -27,9 +27,12 @@ export interface Proc {
   exited: Promise<number | null>;
 }
 
+/** The built CLI (`npm run build`), as `npm start` runs it: starts faster than through tsx. */
+export const BUILT_BIN = [join(ROOT, 'bin/ferry.js')];
+
 /** `ferry serve` as a user would run it, in its own process; resolves once it listens. */
-export async function startServer(env: Record<string, string>): Promise<Proc> {
-  const child = spawn(process.execPath, [...BIN, 'serve'], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+export async function startServer(env: Record<string, string>, bin: readonly string[] = BIN): Promise<Proc> {
+  const child = spawn(process.execPath, [...bin, 'serve'], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr.on('data', (d: Buffer) => (out += d.toString()));

@@ -1,0 +1,197 @@
+/**
+ * The world the crash suite kills servers in: a data directory built once
+ * over the native API (a development source of generated objects, a
+ * package of all of it, its bundle, and production targets, one of which
+ * already holds a completed install to roll back), copied afresh for every
+ * kill; and what can be read of a data directory to judge a crash: the
+ * objects of an environment, the ids of everything that must survive, the
+ * SQLite integrity check.
+ */
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { generateSample } from '../../src/engine/sample-data.js';
+import { request, type HttpOptions, type HttpRes } from '../support/http.js';
+import { BUILT_BIN, startServer, stopServer, type Proc } from '../support/process.js';
+
+export const ADMIN_KEY = 'crash-admin-key-0123456789';
+export const SOURCE = 'dev';
+/** Empty production target: installs and imports go here. */
+export const TARGET = 'prod';
+/** Production target already holding the package: rollbacks happen here. */
+export const INSTALLED = 'prod2';
+
+export interface Fixture {
+  dir: string;
+  packageId: string;
+  /** The bundle of the package in the file store. */
+  fileId: string;
+  /** The completed installation into INSTALLED. */
+  installedId: string;
+  objects: number;
+}
+
+/** A running server on a data directory, with a client that speaks as the admin. */
+export class Server {
+  private constructor(
+    readonly dataDir: string,
+    readonly proc: Proc,
+    readonly base: string,
+  ) {}
+
+  static async start(dataDir: string): Promise<Server> {
+    const proc = await startServer(
+      {
+        FERRY_DATA_DIR: dataDir,
+        FERRY_HOST: '127.0.0.1',
+        FERRY_PORT: '0',
+        FERRY_ADMIN_API_KEY: ADMIN_KEY,
+        FERRY_DEMO: '0',
+        FERRY_DATABASE_URL: '',
+        FERRY_LOG_LEVEL: 'warn',
+        FERRY_SHUTDOWN_GRACE: '5',
+        FERRY_BODY_LIMIT: String(256 * 1024 * 1024),
+      },
+      BUILT_BIN,
+    );
+    const base = /listening on (http:\/\/\S+) /.exec(proc.out())![1]!;
+    return new Server(dataDir, proc, base);
+  }
+
+  http(method: string, path: string, opts: HttpOptions = {}): Promise<HttpRes> {
+    return request(this.base, method, `/api/v1${path}`, { ...opts, headers: { authorization: `Bearer ${ADMIN_KEY}`, ...opts.headers } });
+  }
+
+  /** A call that must succeed. */
+  async api(method: string, path: string, json?: unknown): Promise<any> {
+    const r = await this.http(method, path, json === undefined ? {} : { json });
+    if (r.status >= 300) throw new Error(`${method} ${path}: ${r.status} ${r.text}`);
+    return r.json;
+  }
+
+  async waitOp(id: string, timeoutMs = 120_000): Promise<any> {
+    const until = Date.now() + timeoutMs;
+    for (;;) {
+      const op = await this.api('GET', `/operations/${id}`);
+      if (['COMPLETED', 'FAILED', 'CANCELLED'].includes(op.status)) return op;
+      if (Date.now() > until) throw new Error(`operation ${id} still ${op.status} after ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  /** Wait until no operation is queued or running: a recovered server must settle every one of them. */
+  async settle(timeoutMs = 120_000): Promise<void> {
+    const until = Date.now() + timeoutMs;
+    for (;;) {
+      const busy = [
+        ...(await this.api('GET', '/operations?status=QUEUED&limit=100')).items,
+        ...(await this.api('GET', '/operations?status=RUNNING&limit=100')).items,
+      ];
+      if (busy.length === 0) return;
+      if (Date.now() > until) throw new Error(`operations never settled: ${busy.map((o: any) => `${o.id} ${o.kind} ${o.status}`).join(', ')}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  kill(): Promise<number | null> {
+    this.proc.child.kill('SIGKILL');
+    return this.proc.exited;
+  }
+
+  stop(): Promise<number | null> {
+    return stopServer(this.proc);
+  }
+}
+
+/** Build the world once: about `objects` generated objects in the source, the package, its bundle, one install. */
+export async function buildFixture(objects: number): Promise<Fixture> {
+  const dir = mkdtempSync(join(tmpdir(), 'ferry-crash-fixture-'));
+  const s = await Server.start(dir);
+  try {
+    await s.api('POST', '/environments', { id: SOURCE, name: 'Development', tier: 'development' });
+    await s.api('POST', '/environments', { id: TARGET, name: 'Production', tier: 'production' });
+    await s.api('POST', '/environments', { id: INSTALLED, name: 'Production 2', tier: 'production' });
+    const all = [...generateSample({ objects, seed: 'crash' })];
+    for (let i = 0; i < all.length; i += 5000) {
+      const ndjson = all
+        .slice(i, i + 5000)
+        .map((o) => JSON.stringify(o))
+        .join('\n');
+      const r = await s.http('POST', `/environments/${SOURCE}/objects`, { headers: { 'content-type': 'application/x-ndjson' }, body: ndjson });
+      if (r.status >= 300) throw new Error(`load: ${r.status} ${r.text}`);
+    }
+    const created = await s.api('POST', '/packages', selection(all));
+    await s.waitOp(created.operation.id);
+    const packageId = created.package.id as string;
+    await s.api('PATCH', `/packages/${packageId}`, { status: 'ACTIVE' });
+    const exported = await s.waitOp((await s.api('POST', `/packages/${packageId}/export`)).operation.id);
+    const plan = await s.api('POST', `/packages/${packageId}/plans`, { targetEnvId: INSTALLED });
+    const installed = await s.waitOp((await s.api('POST', `/installations/${plan.installation.id}/install`)).operation.id);
+    if (installed.status !== 'COMPLETED') throw new Error(`fixture install: ${JSON.stringify(installed)}`);
+    return { dir, packageId, fileId: exported.result.file.id as string, installedId: plan.installation.id as string, objects: all.length };
+  } finally {
+    await s.stop();
+  }
+}
+
+/** Every generated object selected by id: the package holds the whole source. */
+export function selection(all: readonly { type: string; id: string }[]): unknown {
+  const byType = new Map<string, { ID: string }[]>();
+  for (const o of all) {
+    if (!byType.has(o.type)) byType.set(o.type, []);
+    byType.get(o.type)!.push({ ID: o.id });
+  }
+  return { sourceEnvId: SOURCE, name: 'Everything', objectCollections: [...byType].map(([objCode, entities]) => ({ objCode, entities })) };
+}
+
+/** A private copy of the fixture's data directory. */
+export function copyOf(fixture: Fixture): string {
+  const dir = mkdtempSync(join(tmpdir(), 'ferry-crash-'));
+  cpSync(fixture.dir, dir, { recursive: true });
+  return dir;
+}
+
+export function remove(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+}
+
+const sqliteFile = (dataDir: string) => join(dataDir, 'ferry.sqlite');
+
+/** Read the data directory's database directly (read-only; safe beside a running server in WAL mode). */
+export function withDb<T>(dataDir: string, fn: (db: Database.Database) => T): T {
+  const db = new Database(sqliteFile(dataDir), { readonly: true, fileMustExist: true });
+  try {
+    return fn(db);
+  } finally {
+    db.close();
+  }
+}
+
+/** `type/id hash` of every object of an environment, sorted: two states are equal when these are. */
+export function objectsOf(dataDir: string, envId: string): string[] {
+  return withDb(dataDir, (db) =>
+    (db.prepare('SELECT type, id, hash FROM objects WHERE env_id = ? ORDER BY type, id').all(envId) as { type: string; id: string; hash: string }[]).map(
+      (r) => `${r.type}/${r.id} ${r.hash}`,
+    ),
+  );
+}
+
+/** The ids of everything a crash must not lose, per table. */
+export function durableIds(dataDir: string): Record<string, string[]> {
+  return withDb(dataDir, (db) => {
+    const ids = (sql: string) => (db.prepare(sql).raw().all() as unknown[][]).map((r) => r.map(String).join('/'));
+    return {
+      packages: ids('SELECT id FROM packages'),
+      installations: ids('SELECT id FROM installations'),
+      idMap: ids('SELECT env_id, source_uid, type, source_id FROM id_map'),
+      files: ids('SELECT id FROM files'),
+      audit: ids('SELECT seq FROM audit'),
+      environments: ids('SELECT id FROM environments'),
+    };
+  });
+}
+
+export function integrityCheck(dataDir: string): string {
+  return withDb(dataDir, (db) => (db.pragma('integrity_check') as { integrity_check: string }[]).map((r) => r.integrity_check).join('; '));
+}
