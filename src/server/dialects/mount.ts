@@ -26,7 +26,8 @@ export async function mountDialect(app: FastifyInstance, spec: DialectSpec): Pro
     async (scope) => {
       scope.addHook('onRoute', (route) => {
         route.config = { ...route.config, credentials: route.config?.credentials ?? spec.credentials };
-        if (!route.schema?.hide) route.schema = { ...route.schema, tags: route.schema?.tags ?? [spec.name] };
+        // A public route (a login) says so in the OpenAPI document too: no security requirement.
+        if (!route.schema?.hide) route.schema = { ...route.schema, tags: route.schema?.tags ?? [spec.name], ...(route.config?.public ? { security: [] } : {}) };
       });
       scope.setErrorHandler((error, request, reply) => sendDialectError(spec, error, request, reply));
       if (spec.prefix) {
