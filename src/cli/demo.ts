@@ -48,7 +48,7 @@ export async function runDemo(config: FerryConfig, io: { out: (s: string) => voi
   };
   const step = (n: number, title: string) => say(`\n${pc.bold(pc.cyan(`Step ${n}. ${title}`))}`);
   try {
-    if (await engine.store.getEnvironment(DEMO_ENVIRONMENTS.development)) {
+    if (await engine.store.environments.get(DEMO_ENVIRONMENTS.development)) {
       if (config.databaseUrl) {
         say(`The demo environments already exist in ${engine.store.location}; showing them instead of building them again.`);
         return 0;

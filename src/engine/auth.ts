@@ -147,7 +147,7 @@ export class AuthService {
 
   private async audit(actor: Actor | undefined, action: string, subject: string | null, result: string, detail: Record<string, unknown> = {}): Promise<void> {
     this.invalidate();
-    await this.engine.store.appendAudit({ actor: actor?.actor ?? null, address: actor?.address ?? null, action, envId: null, subject, result, detail });
+    await this.engine.store.audit.append({ actor: actor?.actor ?? null, address: actor?.address ?? null, action, envId: null, subject, result, detail });
   }
 
   private async checkRoles(roles: unknown): Promise<Record<string, Role>> {
@@ -157,7 +157,7 @@ export class AuthService {
     const out: Record<string, Role> = {};
     for (const [envId, role] of Object.entries(roles as Record<string, unknown>)) {
       out[envId] = parseRole(role, `roles.${envId}`);
-      if (!(await this.engine.store.getEnvironment(envId))) throw new ValidationError(`roles.${envId}: no environment ${envId}`);
+      if (!(await this.engine.store.environments.get(envId))) throw new ValidationError(`roles.${envId}: no environment ${envId}`);
     }
     return out;
   }

@@ -109,7 +109,7 @@ export class Engine {
     detail: Record<string, unknown> = {},
     store: Store = this.store,
   ): Promise<void> {
-    await store.appendAudit({ actor: actor?.actor ?? null, address: actor?.address ?? null, action, envId, subject, result, detail });
+    await store.audit.append({ actor: actor?.actor ?? null, address: actor?.address ?? null, action, envId, subject, result, detail });
   }
 
   // ------------------------------------------------------------ environments
@@ -147,24 +147,24 @@ export class Engine {
       updatedAt: ts,
     };
     await this.store.transaction(async (tx) => {
-      if (await tx.getEnvironment(env.id)) throw new ConflictError('ENVIRONMENT_EXISTS', `environment ${env.id} already exists`);
-      const all = await tx.listEnvironments();
+      if (await tx.environments.get(env.id)) throw new ConflictError('ENVIRONMENT_EXISTS', `environment ${env.id} already exists`);
+      const all = await tx.environments.list();
       for (const h of env.hosts) {
         const other = all.find((e) => e.hosts.includes(h));
         if (other) throw new ConflictError('HOST_TAKEN', `host ${h} already selects environment ${other.id}`);
       }
       if (input.cloneFrom) {
-        const src = await tx.getEnvironment(input.cloneFrom);
+        const src = await tx.environments.get(input.cloneFrom);
         if (!src) throw new NotFoundError('environment', input.cloneFrom);
-        await tx.createEnvironment(env);
-        await tx.copyObjects(src.id, env.id);
+        await tx.environments.create(env);
+        await tx.objects.copy(src.id, env.id);
         // Parameters and target-owned fields belong to each environment; a
         // clone starts with the source's as a convenience.
         if (!input.parameters) env.parameters = src.parameters;
         if (!input.targetOwned) env.targetOwned = src.targetOwned;
-        await tx.updateEnvironment(env.id, { parameters: env.parameters, targetOwned: env.targetOwned });
+        await tx.environments.update(env.id, { parameters: env.parameters, targetOwned: env.targetOwned });
       } else {
-        await tx.createEnvironment(env);
+        await tx.environments.create(env);
       }
       await this.audit(actor, 'environment.create', env.id, env.id, 'ok', { tier, cloneFrom: input.cloneFrom ?? null }, tx);
     });
@@ -172,13 +172,13 @@ export class Engine {
   }
 
   async getEnvironment(id: string): Promise<Environment & { lockedBy: string | null }> {
-    const env = await this.store.getEnvironment(id);
+    const env = await this.store.environments.get(id);
     if (!env) throw new NotFoundError('environment', id);
     return env;
   }
 
   async listEnvironments(): Promise<(Environment & { lockedBy: string | null })[]> {
-    return this.store.listEnvironments();
+    return this.store.environments.list();
   }
 
   async updateEnvironment(
@@ -189,8 +189,8 @@ export class Engine {
     const env = await this.assertWritable(id);
     const tier: Tier | undefined = patch.tier !== undefined ? parseTier(patch.tier) : undefined;
     await this.store.transaction(async (tx) => {
-      await tx.updateEnvironment(env.id, { ...patch, tier });
-      await tx.bumpEnvironmentVersion(env.id);
+      await tx.environments.update(env.id, { ...patch, tier });
+      await tx.environments.bumpVersion(env.id);
       await this.audit(actor, 'environment.update', env.id, env.id, 'ok', { fields: Object.keys(patch) }, tx);
     });
     return this.getEnvironment(id);
@@ -199,9 +199,9 @@ export class Engine {
   /** Delete an environment that holds no objects and no installation history. */
   async deleteEnvironment(id: string, actor?: Actor): Promise<void> {
     const env = await this.getEnvironment(id);
-    if ((await this.store.countObjects(env.id)) > 0) throw new ConflictError('ENVIRONMENT_NOT_EMPTY', `environment ${id} still holds objects`);
+    if ((await this.store.objects.count(env.id)) > 0) throw new ConflictError('ENVIRONMENT_NOT_EMPTY', `environment ${id} still holds objects`);
     await this.store.transaction(async (tx) => {
-      await tx.deleteEnvironment(id);
+      await tx.environments.delete(id);
       await this.audit(actor, 'environment.delete', id, id, 'ok', {}, tx);
     });
   }
@@ -231,10 +231,10 @@ export class Engine {
    * stale too.
    */
   private async bumpVersions(tx: Store, envId: string, types: Iterable<TypeCode>): Promise<number> {
-    const version = await tx.bumpEnvironmentVersion(envId);
+    const version = await tx.environments.bumpVersion(envId);
     for (const t of new Set(types)) {
       if (this.catalog.types[t]?.scope === 'server') {
-        await tx.bumpOtherEnvironmentVersions(envId);
+        await tx.environments.bumpOtherVersions(envId);
         break;
       }
     }
@@ -253,7 +253,7 @@ export class Engine {
     const objects = validateObjects(input, this.catalog);
     let version = 0;
     await this.store.transaction(async (tx) => {
-      await tx.upsertObjects(objects.map((o) => this.toRow(envId, o)));
+      await tx.objects.upsert(objects.map((o) => this.toRow(envId, o)));
       version = await this.bumpVersions(
         tx,
         envId,
@@ -268,13 +268,13 @@ export class Engine {
     await this.getEnvironment(envId);
     if (opts.type && !this.catalog.types[opts.type]) throw new ValidationError(`unknown type ${opts.type}`);
     const scopes = opts.type ? [this.scopeOf(envId, opts.type)] : [envId, SERVER_SCOPE];
-    return this.store.listObjects(scopes, opts);
+    return this.store.objects.list(scopes, opts);
   }
 
   async getObject(envId: string, type: string, id: string): Promise<StoredObject> {
     await this.getEnvironment(envId);
     if (!this.catalog.types[type]) throw new NotFoundError('object', `${type}:${id}`);
-    const o = await this.store.getObject(this.scopeOf(envId, type), type, id);
+    const o = await this.store.objects.get(this.scopeOf(envId, type), type, id);
     if (!o) throw new NotFoundError('object', `${type}:${id}`);
     return o;
   }
@@ -289,7 +289,7 @@ export class Engine {
     await this.assertWritable(envId);
     await this.getObject(envId, type, id);
     await this.store.transaction(async (tx) => {
-      await tx.deleteObjects(this.scopeOf(envId, type), [{ type, id }]);
+      await tx.objects.delete(this.scopeOf(envId, type), [{ type, id }]);
       await this.bumpVersions(tx, envId, [type]);
       await this.audit(actor, 'objects.delete', envId, `${type}:${id}`, 'ok', {}, tx);
     });
@@ -300,7 +300,7 @@ export class Engine {
       getObjects: async (keys) => {
         const out: FerryObject[] = [];
         // No push(...list): a spread of a few hundred thousand objects overflows the stack (1M-object sources).
-        for (const [scope, list] of this.splitByScope(envId, keys)) for (const o of await this.store.getObjects(scope, list)) out.push(o);
+        for (const [scope, list] of this.splitByScope(envId, keys)) for (const o of await this.store.objects.getMany(scope, list)) out.push(o);
         return out;
       },
       getChildren: async (ownerIds, types) => {
@@ -309,7 +309,7 @@ export class Engine {
           envId,
           types.map((type) => ({ type })),
         )) {
-          for (const o of await this.store.getChildren(
+          for (const o of await this.store.objects.getChildren(
             scope,
             ownerIds,
             list.map((t) => t.type),
@@ -373,7 +373,7 @@ export class Engine {
       retiredAt: null,
       createdBy: input.createdBy ?? actor?.actor ?? null,
     };
-    await this.store.createPackage(pkg);
+    await this.store.packages.create(pkg);
     await this.audit(actor, 'package.create', env.id, pkg.id, 'ok', { name: pkg.name, selected: input.selection.length });
     return pkg;
   }
@@ -414,37 +414,37 @@ export class Engine {
         updatedAt: now(),
       };
       await this.store.transaction(async (tx) => {
-        await tx.deletePackageEntities(pkg.id);
+        await tx.packages.deleteEntities(pkg.id);
         for (let i = 0; i < rows.length; i += ENTITY_BATCH) {
           await breathe();
-          await tx.insertPackageEntities(pkg.id, rows.slice(i, i + ENTITY_BATCH));
+          await tx.packages.insertEntities(pkg.id, rows.slice(i, i + ENTITY_BATCH));
           onProgress?.({ phase: 'assemble', done: Math.min(i + ENTITY_BATCH, rows.length), total: rows.length });
         }
-        await tx.updatePackage(done);
+        await tx.packages.update(done);
       });
       return done;
     } catch (e) {
       const failed: Package = { ...pkg, status: 'ASSEMBLING_FAILED', assemblyError: e instanceof Error ? e.message : String(e), updatedAt: now() };
-      await this.store.updatePackage(failed);
+      await this.store.packages.update(failed);
       return failed;
     }
   }
 
   async getPackage(id: string): Promise<Package> {
-    const p = await this.store.getPackage(id);
+    const p = await this.store.packages.get(id);
     if (!p) throw new NotFoundError('package', id);
     return p;
   }
 
   async listPackages(opts: { sourceEnvIds?: string[] } = {}): Promise<Package[]> {
-    return this.store.listPackages(opts);
+    return this.store.packages.list(opts);
   }
 
   async setPackageStatus(id: string, status: PackageStatus, actor?: Actor): Promise<Package> {
     const pkg = await this.getPackage(id);
     const next = changeStatus(pkg, status, now());
     await this.store.transaction(async (tx) => {
-      await tx.updatePackage(next);
+      await tx.packages.update(next);
       await this.audit(actor, 'package.status', pkg.sourceEnvId, id, 'ok', { from: pkg.status, to: status }, tx);
     });
     return next;
@@ -454,7 +454,7 @@ export class Engine {
     const pkg = await this.getPackage(id);
     const next: Package = { ...pkg, name: patch.name?.trim() || pkg.name, description: patch.description ?? pkg.description, updatedAt: now() };
     await this.store.transaction(async (tx) => {
-      await tx.updatePackage(next);
+      await tx.packages.update(next);
       await this.audit(actor, 'package.update', pkg.sourceEnvId, id, 'ok', { fields: Object.keys(patch) }, tx);
     });
     return next;
@@ -466,7 +466,7 @@ export class Engine {
     for (const r of removals) typeSpec(this.catalog, r.type);
     const next: Package = { ...pkg, removals, version: pkg.version + 1, updatedAt: now() };
     await this.store.transaction(async (tx) => {
-      await tx.updatePackage(next);
+      await tx.packages.update(next);
       await this.audit(actor, 'package.removals', pkg.sourceEnvId, id, 'ok', { count: removals.length }, tx);
     });
     return next;
@@ -492,9 +492,9 @@ export class Engine {
       updatedAt: now(),
     };
     await this.store.transaction(async (tx) => {
-      await tx.deletePackageEntities(id);
-      await tx.insertPackageEntities(id, rows);
-      await tx.updatePackage(next);
+      await tx.packages.deleteEntities(id);
+      await tx.packages.insertEntities(id, rows);
+      await tx.packages.update(next);
       await this.audit(actor, 'package.entities', pkg.sourceEnvId, id, 'ok', { count: rows.length }, tx);
     });
     return next;
@@ -503,18 +503,18 @@ export class Engine {
   async deletePackage(id: string, actor?: Actor): Promise<void> {
     const pkg = await this.getPackage(id);
     await this.store.transaction(async (tx) => {
-      await tx.deletePackage(id);
+      await tx.packages.delete(id);
       await this.audit(actor, 'package.delete', pkg.sourceEnvId, id, 'ok', {}, tx);
     });
   }
 
   async getPackageEntities(id: string, opts: { type?: string } = {}): Promise<PackageEntity[]> {
     await this.getPackage(id);
-    return this.store.getPackageEntities(id, opts);
+    return this.store.packages.getEntities(id, opts);
   }
 
   iteratePackageEntities(id: string): AsyncGenerator<PackageEntity> {
-    return this.store.iteratePackageEntities(id);
+    return this.store.packages.iterateEntities(id);
   }
 
   /** Why an entity is in a package: the path of refs from a selected object. */
@@ -523,7 +523,7 @@ export class Engine {
     const load = async (t: string, i: string) => {
       const k = key(t, i);
       if (!cache.has(k)) {
-        const [e] = await this.store.getPackageEntitiesByKey(packageId, [{ type: t, id: i }]);
+        const [e] = await this.store.packages.getEntitiesByKey(packageId, [{ type: t, id: i }]);
         if (e) cache.set(k, e);
       }
       return cache.get(k);
@@ -563,9 +563,9 @@ export class Engine {
       rolledBackAt: null,
     };
     await this.store.transaction(async (tx) => {
-      await tx.createInstallation(installation);
-      await tx.setPlanExternals(installation.id, externals);
-      await tx.insertEntries(installation.id, entries, mintForCreate);
+      await tx.installations.create(installation);
+      await tx.installations.setExternals(installation.id, externals);
+      await tx.installations.insertEntries(installation.id, entries, mintForCreate);
       if (opts.remember) await this.remember(tx, target.id, pkg.sourceEnvUid, overrides);
       await this.audit(actor, 'plan.prepare', target.id, installation.id, 'ok', { packageId: pkg.id, summary: installation.summary }, tx);
     });
@@ -584,11 +584,11 @@ export class Engine {
     const overrides = normalizeOverrides(opts.overrides ?? []);
 
     const entities: PackageEntity[] = [];
-    for await (const page of this.store.pagePackageEntities(pkg.id, 5000, { lean: true })) {
+    for await (const page of this.store.packages.pageEntities(pkg.id, 5000, { lean: true })) {
       for (const e of page) entities.push(e);
       opts.onProgress?.({ phase: 'load', done: entities.length, total: pkg.entityCount });
     }
-    const decisions = await this.store.getDecisions(target.id, pkg.sourceEnvUid);
+    const decisions = await this.store.decisions.get(target.id, pkg.sourceEnvUid);
     const choices = [...decisions, ...overrides.map((o) => ({ type: o.type, targetId: o.targetId ?? null }))];
     const positions = positionsOf(entities);
     const lookup = await this.buildLookup(target, pkg, entities, positions, choices, opts.onProgress);
@@ -616,7 +616,7 @@ export class Engine {
   async revalidate(installationId: string, overrides: Override[], opts: { remember?: boolean } = {}, actor?: Actor): Promise<PreparedPlan> {
     const inst = await this.getInstallation(installationId);
     if (inst.status !== 'PREPARED') throw new ConflictError('NOT_PREPARED', `installation ${inst.id} is ${inst.status}; only a PREPARED plan can be changed`);
-    const previous = await this.store.getEntries(inst.id);
+    const previous = await this.store.installations.getEntries(inst.id);
     for (const o of overrides) {
       if (!previous.some((e) => e.type === o.type.toUpperCase() && e.sourceId === o.sourceId && e.action !== 'REMOVE')) {
         throw new ValidationError(`${o.type}:${o.sourceId} is not in this plan`);
@@ -642,9 +642,9 @@ export class Engine {
       updatedAt: now(),
     };
     await this.store.transaction(async (tx) => {
-      await tx.replaceEntries(inst.id, entries, mintForCreate);
-      await tx.setPlanExternals(inst.id, externals);
-      await tx.updateInstallation(updated);
+      await tx.installations.replaceEntries(inst.id, entries, mintForCreate);
+      await tx.installations.setExternals(inst.id, externals);
+      await tx.installations.update(updated);
       if (opts.remember) await this.remember(tx, target.id, pkg.sourceEnvUid, given);
       await this.audit(actor, 'plan.revalidate', target.id, inst.id, 'ok', { overrides: overrides.length, summary: updated.summary }, tx);
     });
@@ -655,7 +655,7 @@ export class Engine {
     const keep: Decision[] = overrides
       .filter((o) => o.action === 'IGNORE' || o.targetId)
       .map((o) => ({ sourceUid, type: o.type, sourceId: o.sourceId, action: o.action, targetId: o.targetId ?? null }));
-    if (keep.length) await tx.upsertDecisions(envId, keep);
+    if (keep.length) await tx.decisions.upsert(envId, keep);
   }
 
   /** Every target fact the plan needs, in batched queries. */
@@ -677,7 +677,7 @@ export class Engine {
     // Same id in the target (rule 1), for entities, removals and external refs.
     const entityKeys = entities.map((e) => ({ type: e.type, id: e.id }));
     for (const [scope, list] of this.splitByScope(target.id, entityKeys)) {
-      for (const o of await this.store.getObjectsLikePackage(scope, pkg.id, list)) lookup.byId.set(key(o.type, o.id), o);
+      for (const o of await this.store.objects.getLikePackage(scope, pkg.id, list)) lookup.byId.set(key(o.type, o.id), o);
     }
     onProgress?.({ phase: 'match', done: entities.length, total });
     for (let i = 0; i < others.length; i += 5000) {
@@ -687,8 +687,8 @@ export class Engine {
 
     // ID map (rule 2), and the target objects it points at.
     const rows = [
-      ...(await this.store.getIdMapForPackage(target.id, pkg.sourceEnvUid, pkg.id, entityKeys)),
-      ...(await this.store.getIdMap(target.id, pkg.sourceEnvUid, others)),
+      ...(await this.store.idMap.getForPackage(target.id, pkg.sourceEnvUid, pkg.id, entityKeys)),
+      ...(await this.store.idMap.get(target.id, pkg.sourceEnvUid, others)),
     ];
     for (const r of rows) lookup.idMap.set(key(r.type, r.sourceId), r);
     const targetKeys = [
@@ -722,7 +722,7 @@ export class Engine {
           const childTypes = childTypesOf(this.catalog, type).map((c) => c.type);
           if (childTypes.length === 0) continue;
           const wanted = new Set(ids);
-          for (const kid of await this.store.getChildren(scope, ids, childTypes)) {
+          for (const kid of await this.store.objects.getChildren(scope, ids, childTypes)) {
             const ownerId = ownerIdOf(typeSpec(this.catalog, kid.type), kid);
             if (ownerId === null || !wanted.has(ownerId)) continue;
             const ok = key(type, ownerId);
@@ -745,7 +745,7 @@ export class Engine {
         const ids = new Set<string>();
         for (const ref of Object.values(spec.refs)) if (!ref.owner) for (const id of removed.get(ref.type) ?? []) ids.add(id);
         if (ids.size === 0) continue;
-        for (const o of await this.store.findMentioning(this.scopeOf(target.id, spec.code), spec.code, [...ids])) {
+        for (const o of await this.store.objects.findMentioning(this.scopeOf(target.id, spec.code), spec.code, [...ids])) {
           for (const ref of refsOf(spec, o)) {
             const k = key(ref.type, ref.id);
             if (ref.spec.owner || !wanted.has(k)) continue;
@@ -771,7 +771,7 @@ export class Engine {
       byType.set(e.type, list);
     }
     for (const [type, nkeys] of byType) {
-      for (const o of await this.store.findByNaturalKey(this.scopeOf(target.id, type), type, [...new Set(nkeys)])) {
+      for (const o of await this.store.objects.findByNaturalKey(this.scopeOf(target.id, type), type, [...new Set(nkeys)])) {
         const k = key(type, o.nkey);
         const list = lookup.byKey.get(k) ?? [];
         list.push(o);
@@ -784,18 +784,18 @@ export class Engine {
   // ------------------------------------------------------------ install
 
   async getInstallation(id: string): Promise<Installation> {
-    const i = await this.store.getInstallation(id);
+    const i = await this.store.installations.get(id);
     if (!i) throw new NotFoundError('installation', id);
     return i;
   }
 
   async getEntries(installationId: string): Promise<PlanEntry[]> {
     await this.getInstallation(installationId);
-    return this.store.getEntries(installationId);
+    return this.store.installations.getEntries(installationId);
   }
 
   async listInstallations(opts: { packageId?: string; targetEnvIds?: string[] } = {}): Promise<Installation[]> {
-    return this.store.listInstallations(opts);
+    return this.store.installations.list(opts);
   }
 
   /**
@@ -807,7 +807,7 @@ export class Engine {
   async installSteps(installationId: string): Promise<InstallStep[]> {
     const inst = await this.getInstallation(installationId);
     const target = await this.getEnvironment(inst.targetEnvId);
-    const entries = await this.store.getInstallEntries(inst.id);
+    const entries = await this.store.installations.getInstallEntries(inst.id);
     let n = 0;
     const steps: InstallStep[] = [];
     for await (const page of this.stepPages(this.store, inst, target, entries, (en) => en.newId ?? `new:${++n}`)) for (const s of page) steps.push(s);
@@ -826,10 +826,10 @@ export class Engine {
     entries: readonly InstallEntry[],
     newId: (en: InstallEntry) => string,
   ): AsyncGenerator<InstallStep[]> {
-    const pkg = await store.getPackage(inst.packageId);
+    const pkg = await store.packages.get(inst.packageId);
     if (!pkg) throw new NotFoundError('package', inst.packageId);
     // Refs outside the package resolve exactly as at prepare: the target has not moved.
-    const externals = await store.getPlanExternals(inst.id);
+    const externals = await store.installations.getExternals(inst.id);
     if (!externals) throw new ConflictError('STALE_PLAN', `installation ${inst.id} was prepared by an earlier version of Ferry; prepare again`);
     const planner = new InstallPlanner({ catalog: this.catalog, target, entries, newId });
     const removed = entries.filter((e) => e.action === 'REMOVE' && e.targetId).map((e) => ({ type: e.type, id: e.targetId! }));
@@ -837,7 +837,7 @@ export class Engine {
 
     // Entries and entities are both in `ord` order: the entries of a page are the next ones up to its last ord.
     let next = 0;
-    for await (const page of store.pagePackageEntities(pkg.id, ENTITY_BATCH, { lean: true })) {
+    for await (const page of store.packages.pageEntities(pkg.id, ENTITY_BATCH, { lean: true })) {
       const updated: { type: TypeCode; id: string }[] = [];
       const last = page[page.length - 1]!.ord;
       for (; next < entries.length && entries[next]!.ord <= last; next++) {
@@ -854,7 +854,7 @@ export class Engine {
   private async loadTargets(store: Store, envId: string, keys: readonly { type: TypeCode; id: string }[]): Promise<Map<string, StoredObject>> {
     const out = new Map<string, StoredObject>();
     for (const [scope, list] of this.splitByScope(envId, keys)) {
-      for (const o of await store.getObjects(scope, list)) out.set(key(o.type, o.id), o);
+      for (const o of await store.objects.getMany(scope, list)) out.set(key(o.type, o.id), o);
     }
     return out;
   }
@@ -898,19 +898,19 @@ export class Engine {
    */
   async install(installationId: string, opts: { onProgress?: ProgressFn; signal?: AbortSignal } = {}, actor?: Actor): Promise<Installation> {
     const { installation: inst, pkg, target } = await this.checkInstall(installationId);
-    if (!(await this.store.lockEnvironment(target.id, inst.id))) throw new LockedError(target.id);
+    if (!(await this.store.environments.lock(target.id, inst.id))) throw new LockedError(target.id);
     let active: InstallRun | undefined;
     try {
       const result = await this.store.transaction(async (tx) => {
-        await tx.lockEnvironmentRow(target.id);
-        const current = (await tx.getEnvironment(target.id))!;
+        await tx.environments.lockRow(target.id);
+        const current = (await tx.environments.get(target.id))!;
         if (current.version !== inst.preparedAtVersion) {
           throw new ConflictError(
             'STALE_PLAN',
             `target ${target.id} changed since the plan was prepared (version ${inst.preparedAtVersion} -> ${current.version}); prepare again`,
           );
         }
-        const entries = await tx.getInstallEntries(inst.id);
+        const entries = await tx.installations.getInstallEntries(inst.id);
         const run = (active = new InstallRun({
           tx,
           envId: target.id,
@@ -933,7 +933,7 @@ export class Engine {
         if (run.skipped.length > 0) {
           const removals = new KeyMap<InstallEntry>();
           for (const en of entries) if (en.action === 'REMOVE') removals.set(en.type, en.sourceId, en);
-          await tx.setEntryOutcomes(
+          await tx.installations.setEntryOutcomes(
             inst.id,
             run.skipped.map((k) => ({
               type: k.type,
@@ -947,7 +947,7 @@ export class Engine {
         await this.bumpVersions(tx, target.id, run.writtenTypes);
         const ts = now();
         const done: Installation = { ...inst, status: 'COMPLETED', installedAt: ts, updatedAt: ts };
-        await tx.updateInstallation(done);
+        await tx.installations.update(done);
         await this.audit(actor, 'install', target.id, inst.id, 'ok', { packageId: pkg.id, summary: inst.summary }, tx);
         return done;
       });
@@ -958,19 +958,21 @@ export class Engine {
       if (!(e instanceof ConflictError && e.code === 'STALE_PLAN')) {
         await this.store.transaction(async (tx) => {
           const failed: Installation = { ...inst, status: 'FAILED', error: message, updatedAt: now() };
-          await tx.updateInstallation(failed);
+          await tx.installations.update(failed);
           // A cancellation is nobody's fault: no object is marked FAILED for it.
           const cancelled = e instanceof ConflictError && e.code === 'CANCELLED';
           const failedStep = active?.current;
           if (failedStep && !cancelled) {
-            await tx.setEntryStatuses(inst.id, [{ type: failedStep.type, sourceId: failedStep.sourceId, status: 'FAILED', reason: message, targetId: null }]);
+            await tx.installations.setEntryStatuses(inst.id, [
+              { type: failedStep.type, sourceId: failedStep.sourceId, status: 'FAILED', reason: message, targetId: null },
+            ]);
           }
           await this.audit(actor, 'install', target.id, inst.id, 'failed', { error: message }, tx);
         });
       }
       throw e;
     } finally {
-      await this.store.unlockEnvironment(target.id, inst.id);
+      await this.store.environments.unlock(target.id, inst.id);
     }
   }
 
@@ -986,16 +988,16 @@ export class Engine {
     if (inst.status !== 'COMPLETED')
       throw new ConflictError('NOT_COMPLETED', `installation ${inst.id} is ${inst.status}; only a COMPLETED installation can be rolled back`);
     const target = await this.getEnvironment(inst.targetEnvId);
-    if (!(await this.store.lockEnvironment(target.id, inst.id))) throw new LockedError(target.id);
+    if (!(await this.store.environments.lock(target.id, inst.id))) throw new LockedError(target.id);
     try {
       return await this.store.transaction(async (tx) => {
-        await tx.lockEnvironmentRow(target.id);
-        const points = await tx.getRestorePoints(inst.id);
+        await tx.environments.lockRow(target.id);
+        const points = await tx.restorePoints.get(inst.id);
         const changed: string[] = [];
         // Only hashes are compared: read without the objects' fields.
         const current = new Map<string, string>();
         for (const [scope, list] of groupBy(points, (p) => p.envId)) {
-          for (const o of await tx.getObjectHashes(
+          for (const o of await tx.objects.getHashes(
             scope,
             list.map((p) => ({ type: p.type, id: p.targetId })),
           ))
@@ -1021,25 +1023,25 @@ export class Engine {
         const created = [...first.values()].filter((p) => p.before === null);
         const restores = [...first.values()].filter((p) => p.before !== null).map((p): ObjectRow => ({ ...this.toRow(target.id, p.before!), envId: p.envId }));
         for (const [scope, list] of groupBy(created, (p) => p.envId))
-          await tx.deleteObjects(
+          await tx.objects.delete(
             scope,
             list.map((p) => ({ type: p.type, id: p.targetId })),
           );
-        await tx.upsertObjects(restores);
+        await tx.objects.upsert(restores);
 
         // The ID map: rows that point at objects the rollback deleted go; rows
         // for restored objects keep their mapping with the restored hash.
-        const mine = await tx.getIdMapForInstallation(target.id, inst.id);
+        const mine = await tx.idMap.getForInstallation(target.id, inst.id);
         const deleted = new Set(created.map((p) => key(p.type, p.targetId)));
         const restoredHash = new Map(restores.map((r) => [key(r.type, r.id), r.hash]));
         const drop = mine.filter((r) => deleted.has(key(r.type, r.targetId)));
         const keep = mine.filter((r) => !deleted.has(key(r.type, r.targetId)) && restoredHash.has(key(r.type, r.targetId)));
-        await tx.deleteIdMap(
+        await tx.idMap.delete(
           target.id,
           inst.sourceEnvUid,
           drop.map((r) => ({ type: r.type, id: r.sourceId })),
         );
-        await tx.upsertIdMap(
+        await tx.idMap.upsert(
           target.id,
           inst.id,
           keep.map((r) => ({ ...r, hash: restoredHash.get(key(r.type, r.targetId))! })),
@@ -1052,19 +1054,19 @@ export class Engine {
         );
         const ts = new Date().toISOString();
         const done: Installation = { ...inst, status: 'ROLLED_BACK', rolledBackAt: ts, updatedAt: ts };
-        await tx.updateInstallation(done);
+        await tx.installations.update(done);
         await this.audit(actor, 'rollback', target.id, inst.id, 'ok', { restored: restores.length, deleted: deleted.size }, tx);
         return done;
       });
     } finally {
-      await this.store.unlockEnvironment(target.id, inst.id);
+      await this.store.environments.unlock(target.id, inst.id);
     }
   }
 
   /** Installations into an environment, newest first. */
   async history(envId: string): Promise<Installation[]> {
     await this.getEnvironment(envId);
-    return (await this.store.listInstallations({ targetEnvIds: [envId] })).reverse();
+    return (await this.store.installations.list({ targetEnvIds: [envId] })).reverse();
   }
 }
 

@@ -26,11 +26,11 @@ export async function checkInstallable(engine: Engine, installationId: string): 
  * ASSEMBLING_FAILED with the reason, as a failed assembly does (003).
  */
 export async function abandonAssembly(engine: Engine, packageId: string, reason: string, actor?: Actor): Promise<void> {
-  const pkg = await engine.store.getPackage(packageId);
+  const pkg = await engine.store.packages.get(packageId);
   if (!pkg || pkg.status !== 'ASSEMBLING') return;
   await engine.store.transaction(async (tx) => {
-    await tx.updatePackage({ ...pkg, status: 'ASSEMBLING_FAILED', assemblyError: reason, updatedAt: new Date().toISOString() });
-    await tx.appendAudit({
+    await tx.packages.update({ ...pkg, status: 'ASSEMBLING_FAILED', assemblyError: reason, updatedAt: new Date().toISOString() });
+    await tx.audit.append({
       actor: actor?.actor ?? null,
       address: actor?.address ?? null,
       action: 'package.assemble',
@@ -49,8 +49,8 @@ export async function abandonAssembly(engine: Engine, packageId: string, reason:
  * writers see it at once) is left. Only that installation's lock is released.
  */
 export async function releaseAbandonedLock(engine: Engine, envId: string, installationId: string): Promise<boolean> {
-  const env = await engine.store.getEnvironment(envId);
+  const env = await engine.store.environments.get(envId);
   if (env?.lockedBy !== installationId) return false;
-  await engine.store.unlockEnvironment(envId, installationId);
+  await engine.store.environments.unlock(envId, installationId);
   return true;
 }
