@@ -7,6 +7,7 @@ import { ConflictError, ValidationError } from '../core/errors.js';
 import type { Override } from '../core/plan.js';
 import { readBundleEntityBatches, readBundleHeader, verifyBundle, writeBundle, writeBundleDir } from './bundle-io.js';
 import type { Actor, Engine, PreparedPlan, ProgressFn } from './engine.js';
+import { audit } from './context.js';
 
 const BATCH = 2000;
 
@@ -76,15 +77,7 @@ export async function exportPackage(
     const r = await writeBundleDir(out.dir, header, entitiesOf(engine, pkg));
     result.dir = { path: out.dir, count: r.count };
   }
-  await engine.store.audit.append({
-    actor: actor?.actor ?? null,
-    address: actor?.address ?? null,
-    action: 'package.export',
-    envId: pkg.sourceEnvId,
-    subject: pkg.id,
-    result: 'ok',
-    detail: { file: out.file ?? null, dir: out.dir ?? null, count: pkg.entityCount },
-  });
+  await audit(engine.store, actor, 'package.export', pkg.sourceEnvId, pkg.id, 'ok', { file: out.file ?? null, dir: out.dir ?? null, count: pkg.entityCount });
   return result;
 }
 
@@ -214,15 +207,7 @@ async function storeBundlePackage(
     // The whole file has verified by now (readBundleEntities throws after the
     // last entity otherwise); what it holds must also be known here.
     refuseUnknownTypes(engine, path, header);
-    await tx.audit.append({
-      actor: actor?.actor ?? null,
-      address: actor?.address ?? null,
-      action: 'package.import',
-      envId: null,
-      subject: pkg.id,
-      result: 'ok',
-      detail: { path, count: ord, source: header.source.url },
-    });
+    await audit(tx, actor, 'package.import', null, pkg.id, 'ok', { path, count: ord, source: header.source.url });
   });
   return pkg;
 }

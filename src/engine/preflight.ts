@@ -1,6 +1,7 @@
 import type { Environment, Installation, Package } from '../core/types.js';
 import { ConflictError, LockedError } from '../core/errors.js';
 import type { Actor, Engine } from './engine.js';
+import { audit } from './context.js';
 
 /**
  * The refusals `Engine.install` would raise, checked without installing, so a
@@ -30,15 +31,7 @@ export async function abandonAssembly(engine: Engine, packageId: string, reason:
   if (!pkg || pkg.status !== 'ASSEMBLING') return;
   await engine.store.transaction(async (tx) => {
     await tx.packages.update({ ...pkg, status: 'ASSEMBLING_FAILED', assemblyError: reason, updatedAt: new Date().toISOString() });
-    await tx.audit.append({
-      actor: actor?.actor ?? null,
-      address: actor?.address ?? null,
-      action: 'package.assemble',
-      envId: pkg.sourceEnvId,
-      subject: pkg.id,
-      result: 'failed',
-      detail: { reason },
-    });
+    await audit(tx, actor, 'package.assemble', pkg.sourceEnvId, pkg.id, 'failed', { reason });
   });
 }
 
