@@ -1,38 +1,11 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { FerryObject, PlanEntry } from '../core/types.js';
+import type { PlanEntry } from '../core/types.js';
 import { canonicalJson } from '../core/hash.js';
 import { openEngine, type FerryConfig } from '../engine/open.js';
-import type { Engine } from '../engine/engine.js';
-import { demoSample } from '../engine/sample-data.js';
+import { DEMO_ENVIRONMENTS, seedDemo } from '../engine/demo-seed.js';
 import { colors, formatPackage, formatPlan, formatInstallResult } from './format.js';
-
-export const DEMO_ENVIRONMENTS = {
-  development: '100000001',
-  testing: '100000002',
-  production: '100000003',
-} as const;
-
-/**
- * Build the three demo environments in an engine that does not have them yet:
- * development with a few hundred objects of the default catalog, testing as
- * a clone of it, production independent with a few objects of the same names
- * and other ids. Shared by `ferry demo` and the server's first start.
- */
-export async function seedDemo(engine: Engine): Promise<{ dev: FerryObject[]; prodExisting: FerryObject[] }> {
-  const sample = demoSample();
-  const actor = { actor: 'demo' };
-  await engine.createEnvironment({ id: DEMO_ENVIRONMENTS.development, name: 'Development', tier: 'development', hosts: ['dev.example.test'] }, actor);
-  await engine.loadObjects(DEMO_ENVIRONMENTS.development, sample.dev, actor);
-  await engine.createEnvironment(
-    { id: DEMO_ENVIRONMENTS.testing, name: 'Testing', tier: 'testing', hosts: ['test.example.test'], cloneFrom: DEMO_ENVIRONMENTS.development },
-    actor,
-  );
-  await engine.createEnvironment({ id: DEMO_ENVIRONMENTS.production, name: 'Production', tier: 'production', hosts: ['prod.example.test'] }, actor);
-  await engine.loadObjects(DEMO_ENVIRONMENTS.production, sample.prodExisting, actor);
-  return sample;
-}
 
 /**
  * `ferry demo`: promote a package development -> testing -> production,
@@ -48,7 +21,7 @@ export async function runDemo(config: FerryConfig, io: { out: (s: string) => voi
   };
   const step = (n: number, title: string) => say(`\n${pc.bold(pc.cyan(`Step ${n}. ${title}`))}`);
   try {
-    if (await engine.store.getEnvironment(DEMO_ENVIRONMENTS.development)) {
+    if (await engine.store.environments.get(DEMO_ENVIRONMENTS.development)) {
       if (config.databaseUrl) {
         say(`The demo environments already exist in ${engine.store.location}; showing them instead of building them again.`);
         return 0;

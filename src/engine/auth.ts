@@ -2,6 +2,7 @@ import { createHash, randomBytes, randomUUID, scrypt, timingSafeEqual, type Scry
 import { FerryError, NotFoundError, ValidationError, ConflictError } from '../core/errors.js';
 import { AuthStore, ROLES, type ApiKeyRecord, type Role, type UserRecord } from '../store/auth-store.js';
 import type { Actor, Engine } from './engine.js';
+import { audit as writeAudit } from './context.js';
 
 export type { Role, UserRecord, ApiKeyRecord } from '../store/auth-store.js';
 export { ROLES } from '../store/auth-store.js';
@@ -147,7 +148,7 @@ export class AuthService {
 
   private async audit(actor: Actor | undefined, action: string, subject: string | null, result: string, detail: Record<string, unknown> = {}): Promise<void> {
     this.invalidate();
-    await this.engine.store.appendAudit({ actor: actor?.actor ?? null, address: actor?.address ?? null, action, envId: null, subject, result, detail });
+    await writeAudit(this.engine.store, actor, action, null, subject, result, detail);
   }
 
   private async checkRoles(roles: unknown): Promise<Record<string, Role>> {
@@ -157,7 +158,7 @@ export class AuthService {
     const out: Record<string, Role> = {};
     for (const [envId, role] of Object.entries(roles as Record<string, unknown>)) {
       out[envId] = parseRole(role, `roles.${envId}`);
-      if (!(await this.engine.store.getEnvironment(envId))) throw new ValidationError(`roles.${envId}: no environment ${envId}`);
+      if (!(await this.engine.store.environments.get(envId))) throw new ValidationError(`roles.${envId}: no environment ${envId}`);
     }
     return out;
   }

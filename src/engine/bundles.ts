@@ -7,12 +7,13 @@ import { ConflictError, ValidationError } from '../core/errors.js';
 import type { Override } from '../core/plan.js';
 import { readBundleEntityBatches, readBundleHeader, verifyBundle, writeBundle, writeBundleDir } from './bundle-io.js';
 import type { Actor, Engine, PreparedPlan, ProgressFn } from './engine.js';
+import { audit } from './context.js';
 
 const BATCH = 2000;
 
 /** The bundle header for a package: what a reader needs before it reads one entity. */
 export async function bundleHeader(engine: Engine, pkg: Package): Promise<BundleHeader> {
-  const env = await engine.store.getEnvironment(pkg.sourceEnvId);
+  const env = await engine.store.environments.get(pkg.sourceEnvId);
   return {
     format: BUNDLE_FORMAT,
     formatVersion: BUNDLE_FORMAT_VERSION,
@@ -43,7 +44,7 @@ export async function bundleHeader(engine: Engine, pkg: Package): Promise<Bundle
 async function* entitiesOf(engine: Engine, pkg: Package, onProgress?: ProgressFn): AsyncGenerator<BundleEntity> {
   let n = 0;
   // Lean pages: a bundle carries no `via`, so it is not read.
-  for await (const e of engine.store.iteratePackageEntities(pkg.id, 5000, { lean: true })) {
+  for await (const e of engine.store.packages.iterateEntities(pkg.id, 5000, { lean: true })) {
     yield { type: e.type, id: e.id, name: e.name, fields: e.fields };
     if (++n % BATCH === 0) onProgress?.({ phase: 'export', done: n, total: pkg.entityCount });
   }
@@ -76,15 +77,7 @@ export async function exportPackage(
     const r = await writeBundleDir(out.dir, header, entitiesOf(engine, pkg));
     result.dir = { path: out.dir, count: r.count };
   }
-  await engine.store.appendAudit({
-    actor: actor?.actor ?? null,
-    address: actor?.address ?? null,
-    action: 'package.export',
-    envId: pkg.sourceEnvId,
-    subject: pkg.id,
-    result: 'ok',
-    detail: { file: out.file ?? null, dir: out.dir ?? null, count: pkg.entityCount },
-  });
+  await audit(engine.store, actor, 'package.export', pkg.sourceEnvId, pkg.id, 'ok', { file: out.file ?? null, dir: out.dir ?? null, count: pkg.entityCount });
   return result;
 }
 
@@ -130,7 +123,7 @@ export async function importBundle(
  */
 export async function loadBundle(engine: Engine, path: string, actor?: Actor, onProgress?: ProgressFn): Promise<Package> {
   const header = await readBundleHeader(path);
-  const existing = await engine.store.getPackage(header.package.id);
+  const existing = await engine.store.packages.get(header.package.id);
   if (existing && existing.version === header.package.version && existing.sourceEnvUid === header.source.uid && existing.entityCount === header.entityCount) {
     await verifyBundle(path);
     refuseUnknownTypes(engine, path, header);
@@ -193,7 +186,7 @@ async function storeBundlePackage(
     createdBy: actor?.actor ?? null,
   };
   await engine.store.transaction(async (tx) => {
-    await tx.createPackage(pkg);
+    await tx.packages.create(pkg);
     let batch: (PackageEntity & { fieldsJson: string })[] = [];
     let ord = 0;
     for await (const read of readBundleEntityBatches(path)) {
@@ -205,24 +198,16 @@ async function storeBundlePackage(
         batch.push({ type: e.type, id: e.id, name: e.name, fields: e.fields, hash, fieldsJson, ord: ord++, via: null });
       }
       if (batch.length >= BATCH) {
-        await tx.insertPackageEntities(pkg.id, batch);
+        await tx.packages.insertEntities(pkg.id, batch);
         batch = [];
         onProgress?.({ phase: 'import', done: ord, total: header.entityCount });
       }
     }
-    if (batch.length) await tx.insertPackageEntities(pkg.id, batch);
+    if (batch.length) await tx.packages.insertEntities(pkg.id, batch);
     // The whole file has verified by now (readBundleEntities throws after the
     // last entity otherwise); what it holds must also be known here.
     refuseUnknownTypes(engine, path, header);
-    await tx.appendAudit({
-      actor: actor?.actor ?? null,
-      address: actor?.address ?? null,
-      action: 'package.import',
-      envId: null,
-      subject: pkg.id,
-      result: 'ok',
-      detail: { path, count: ord, source: header.source.url },
-    });
+    await audit(tx, actor, 'package.import', null, pkg.id, 'ok', { path, count: ord, source: header.source.url });
   });
   return pkg;
 }

@@ -65,7 +65,7 @@ export class InstallRun {
         case 'remove': {
           const scope = this.#c.scopeOf(step.type);
           await this.#flush();
-          await tx.deleteObjects(scope, [{ type: step.type, id: step.targetId }]);
+          await tx.objects.delete(scope, [{ type: step.type, id: step.targetId }]);
           this.#points.push({ envId: scope, type: step.type, targetId: step.targetId, before: step.before, afterHash: null });
           this.#idMapDeletes.push({ type: step.type, id: step.sourceId });
           this.writtenTypes.add(step.type);
@@ -118,31 +118,31 @@ export class InstallRun {
     this.current = undefined;
     // Second phase of reference cycles: a row patched twice is written once, as it ended.
     const patched = [...this.#toPatch.values()].filter((p) => p.patched).map((p) => p.row);
-    if (patched.length) await tx.upsertObjects(patched);
+    if (patched.length) await tx.objects.upsert(patched);
 
     const chunks: RestorePointRow[][] = [];
     for (let i = 0; i < this.#points.length; i += RESTORE_CHUNK) chunks.push(this.#points.slice(i, i + RESTORE_CHUNK));
-    await tx.insertRestoreChunks(inst.id, chunks);
+    await tx.restorePoints.insertChunks(inst.id, chunks);
 
     // ID map: what each source object is now in this target, and its hash as installed.
     for (const [scope, list] of groupBy(this.#registered, (r) => this.#c.scopeOf(r.type))) {
       const hashes = new KeyMap<string>();
-      for (const o of await tx.getObjectHashes(
+      for (const o of await tx.objects.getHashes(
         scope,
         list.map((r) => ({ type: r.type, id: r.targetId })),
       ))
         hashes.set(o.type, o.id, o.hash);
       for (const r of list) r.hash = hashes.get(r.type, r.targetId) ?? '';
     }
-    await tx.upsertIdMap(envId, inst.id, this.#idMap);
-    if (this.#idMapDeletes.length) await tx.deleteIdMap(envId, inst.sourceEnvUid, this.#idMapDeletes);
+    await tx.idMap.upsert(envId, inst.id, this.#idMap);
+    if (this.#idMapDeletes.length) await tx.idMap.delete(envId, inst.sourceEnvUid, this.#idMapDeletes);
   }
 
   async #flush(): Promise<void> {
     await breathe();
     if (this.#c.signal?.aborted) throw new ConflictError('CANCELLED', 'installation cancelled; nothing was installed');
-    if (this.#creates.length) await this.#c.tx.insertObjects(this.#creates);
-    if (this.#updates.length) await this.#c.tx.upsertObjects(this.#updates);
+    if (this.#creates.length) await this.#c.tx.objects.insert(this.#creates);
+    if (this.#updates.length) await this.#c.tx.objects.upsert(this.#updates);
     this.#creates = [];
     this.#updates = [];
     // Patch steps come on top of one step per entry.

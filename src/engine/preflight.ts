@@ -1,6 +1,7 @@
 import type { Environment, Installation, Package } from '../core/types.js';
 import { ConflictError, LockedError } from '../core/errors.js';
 import type { Actor, Engine } from './engine.js';
+import { audit } from './context.js';
 
 /**
  * The refusals `Engine.install` would raise, checked without installing, so a
@@ -26,19 +27,11 @@ export async function checkInstallable(engine: Engine, installationId: string): 
  * ASSEMBLING_FAILED with the reason, as a failed assembly does (003).
  */
 export async function abandonAssembly(engine: Engine, packageId: string, reason: string, actor?: Actor): Promise<void> {
-  const pkg = await engine.store.getPackage(packageId);
+  const pkg = await engine.store.packages.get(packageId);
   if (!pkg || pkg.status !== 'ASSEMBLING') return;
   await engine.store.transaction(async (tx) => {
-    await tx.updatePackage({ ...pkg, status: 'ASSEMBLING_FAILED', assemblyError: reason, updatedAt: new Date().toISOString() });
-    await tx.appendAudit({
-      actor: actor?.actor ?? null,
-      address: actor?.address ?? null,
-      action: 'package.assemble',
-      envId: pkg.sourceEnvId,
-      subject: pkg.id,
-      result: 'failed',
-      detail: { reason },
-    });
+    await tx.packages.update({ ...pkg, status: 'ASSEMBLING_FAILED', assemblyError: reason, updatedAt: new Date().toISOString() });
+    await audit(tx, actor, 'package.assemble', pkg.sourceEnvId, pkg.id, 'failed', { reason });
   });
 }
 
@@ -49,8 +42,8 @@ export async function abandonAssembly(engine: Engine, packageId: string, reason:
  * writers see it at once) is left. Only that installation's lock is released.
  */
 export async function releaseAbandonedLock(engine: Engine, envId: string, installationId: string): Promise<boolean> {
-  const env = await engine.store.getEnvironment(envId);
+  const env = await engine.store.environments.get(envId);
   if (env?.lockedBy !== installationId) return false;
-  await engine.store.unlockEnvironment(envId, installationId);
+  await engine.store.environments.unlock(envId, installationId);
   return true;
 }

@@ -1221,33 +1221,3 @@ export function sampleSelection(opts: SampleOptions): { type: string; id: string
   for (let c = 0; c < plan.counts.CTGY; c++) out.push({ type: 'CTGY', id: ids.of('CTGY', c), name: categoryName(c) });
   return out;
 }
-
-/**
- * The demo's two environments: development (300 objects, seed `demo`) and
- * the few objects a separately built production already has: the Default
- * Group, three roles and an hour type that the first template uses, with
- * the same names as in development and other ids, so that a promotion finds
- * them by natural key. One role's billing rate differs (an UPDATE); the
- * others are equal (USEEXISTING).
- */
-export function demoSample(): { dev: FerryObject[]; prodExisting: FerryObject[] } {
-  const dev = [...generateSample({ objects: 300, seed: 'demo' })];
-  const tmpl = dev.find((o) => o.type === 'TMPL')!;
-  const tasks = new Set(dev.filter((o) => o.type === 'TTSK' && o.fields.templateID === tmpl.id).map((o) => o.id));
-  const usedRoles = new Set<unknown>();
-  for (const o of dev) {
-    if ((o.type === 'TTSK' && tasks.has(o.id)) || (o.type === 'TASSGN' && tasks.has(o.fields.templateTaskID as string))) usedRoles.add(o.fields.roleID);
-  }
-  const roles = dev.filter((o) => o.type === 'ROLE' && usedRoles.has(o.id)).slice(0, 3);
-  const group = dev.find((o) => o.type === 'GROUP' && o.name === 'Default Group')!;
-  const hourType = dev.find((o) => o.type === 'HOURT' && (tmpl.fields.hourTypeIDs as string[]).includes(o.id))!;
-  const prodExisting = [group, ...roles, hourType].map((o, i): FerryObject => {
-    const fields = structuredClone(o.fields);
-    // Production was built by hand: it has none of development's other objects to point at.
-    for (const field of Object.keys(DEFAULT_CATALOG.types[o.type]!.refs)) delete fields[field];
-    if (o.type === 'ROLE' && i === 1) fields.billingPerHour = Number(fields.billingPerHour) + 15;
-    const newId = createHash('sha256').update(`demo-production\u0000${o.type}\u0000${o.id}`).digest('hex').slice(0, 32);
-    return { type: o.type, id: newId, name: o.name, fields };
-  });
-  return { dev, prodExisting };
-}

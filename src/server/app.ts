@@ -196,8 +196,8 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
       // What the caller typed is recorded as text, minus NULs (refused above, and unstorable in PostgreSQL).
       const clean = (v: string | null | undefined) => (v == null ? null : v.replaceAll('\u0000', '').slice(0, 500));
       const envId = clean(request.auditEnvId ?? (request.params as { envId?: string } | undefined)?.envId);
-      await engine.store
-        .appendAudit({
+      await engine.store.audit
+        .append({
           actor: request.principal?.username ?? null,
           address: request.ip ?? null,
           action: `${request.method} ${request.routeOptions.url}`,

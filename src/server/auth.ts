@@ -163,7 +163,7 @@ export class Access {
    * viewer can inspect what went in); changed only with `need` on the source.
    */
   async package(id: string, need: Role | null = null, what = 'this'): Promise<Package> {
-    const pkg = await this.engine.store.getPackage(id);
+    const pkg = await this.engine.store.packages.get(id);
     if (!pkg) throw new NotFoundError('package', id);
     const src = roleOn(this.principal, pkg.sourceEnvId);
     // Only a visible package names its environment in the audit of a refusal: the caller reads their own entries.
@@ -181,7 +181,7 @@ export class Access {
 
   /** A visible installation (its target environment is visible), with `need` on the target. */
   async installation(id: string, need: Role = 'viewer', what = 'this'): Promise<Installation> {
-    const inst = await this.engine.store.getInstallation(id);
+    const inst = await this.engine.store.installations.get(id);
     if (!inst || !roleOn(this.principal, inst.targetEnvId)) throw new NotFoundError('installation', id);
     this.concerns(inst.targetEnvId);
     if (!this.can(inst.targetEnvId, need)) this.forbid(inst.targetEnvId, need, what);

@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { FerryError } from '../core/errors.js';
 import { openEngine } from '../engine/open.js';
 import type { Engine } from '../engine/engine.js';
-import { seedDemo, DEMO_ENVIRONMENTS } from '../cli/demo.js';
+import { seedDemo, DEMO_ENVIRONMENTS } from '../engine/demo-seed.js';
 import { buildApp } from './app.js';
 import { serverConfigFromEnv, type ServerConfig } from './config.js';
 

@@ -86,7 +86,7 @@ export interface Connection {
 /**
  * Direct, synchronous use of the driver's prepared statements. Only safe
  * while the caller holds that handle's one Kysely connection (inside a
- * transaction, or `db.connection().execute(...)`): Store enforces that.
+ * transaction, or `db.connection().execute(...)`): the Repository base enforces that.
  */
 export interface NativeStatements {
   /** Run `sql` once per parameter row; returns the rows changed. */

@@ -91,7 +91,7 @@ export interface InstallationsTable {
    * JSON [[key(type, sourceId), targetId], ...]: what the plan's refs to
    * objects outside the package resolved to at prepare; the install uses
    * them as they are (the target has not moved). Written apart from the
-   * rest of the row (Store.setPlanExternals).
+   * rest of the row (InstallationsRepository.setExternals).
    */
   externals?: string | null;
 }
@@ -113,7 +113,7 @@ export interface InstallationEntriesTable {
   /**
    * PENDING until the install ends. A completed install writes only the
    * outcomes that differ from its action's (core/rules.ts OUTCOMES); the
-   * others stay PENDING and are read as that outcome (Store.getEntries).
+   * others stay PENDING and are read as that outcome (InstallationsRepository.getEntries).
    */
   installation_status: string;
   status_reason: string | null;

@@ -241,7 +241,7 @@ for (const dialect of DIALECTS) {
       // A worker on this host whose process is gone...
       const dead = spawnSync(process.execPath, ['-e', '']).pid;
       const inst = await prepared();
-      assert.ok(await t.engine.store.lockEnvironment('big-test', inst), 'the dead install held the lock');
+      assert.ok(await t.engine.store.environments.lock('big-test', inst), 'the dead install held the lock');
       const install = operation({
         kind: 'install',
         params: { installationId: inst },

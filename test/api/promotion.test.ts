@@ -1,7 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { gunzipSync } from 'node:zlib';
-import { seedDemo, DEMO_ENVIRONMENTS } from '../../src/cli/demo.js';
+import { seedDemo, DEMO_ENVIRONMENTS } from '../../src/engine/demo-seed.js';
 import { DIALECTS } from '../support/engines.js';
 import { ADMIN_KEY, openTestServer, type TestServer } from '../support/api.js';
 

@@ -357,7 +357,7 @@ for (const dialect of DIALECTS) {
       // A created object deleted since: the rollback would not restore what is there now, so it is refused.
       const victim = entries.find((e) => e.type === 'TPRED')!;
       const kept = await engine.getObject('stage', 'TPRED', victim.targetId!);
-      await engine.store.transaction((tx) => tx.deleteObjects('stage', [{ type: 'TPRED', id: victim.targetId! }]));
+      await engine.store.transaction((tx) => tx.objects.delete('stage', [{ type: 'TPRED', id: victim.targetId! }]));
       await rejectsWith(engine.rollback(inst.id), '409 CHANGED_SINCE_INSTALL', new RegExp(`TPRED:${victim.targetId}`));
       await engine.loadObjects('stage', [{ type: kept.type, id: kept.id, name: kept.name, fields: kept.fields }]);
       await engine.rollback(inst.id);
@@ -371,7 +371,7 @@ for (const dialect of DIALECTS) {
       const inst = await engine.install(plan.installation.id);
       // Rewrite the record the way the earlier schema kept it: a row per restore point, no chunks.
       const db = engine.store.db;
-      const points = await engine.store.getRestorePoints(inst.id);
+      const points = await engine.store.restorePoints.get(inst.id);
       assert.equal(points.length, 10);
       await db.deleteFrom('restore_chunks').where('installation_id', '=', inst.id).execute();
       await db
@@ -388,7 +388,7 @@ for (const dialect of DIALECTS) {
           })),
         )
         .execute();
-      assert.deepEqual(await engine.store.getRestorePoints(inst.id), points);
+      assert.deepEqual(await engine.store.restorePoints.get(inst.id), points);
       await engine.rollback(inst.id);
       assert.deepEqual(await snapshot(engine, 'legacy'), before);
       const left = await db.selectFrom('id_map').select('source_id').where('env_id', '=', 'legacy').execute();
@@ -407,12 +407,12 @@ for (const dialect of DIALECTS) {
       const plan = await engine.prepare(pkg.id, 'big');
       assert.equal(plan.installation.summary.invalid, 0);
       const inst = await engine.install(plan.installation.id);
-      const points = await engine.store.getRestorePoints(inst.id);
+      const points = await engine.store.restorePoints.get(inst.id);
       assert.equal(points.length, pkg.entityCount);
       // Every point holds the hash its object ended with, patched cycles included.
       const now = new Map(
         (
-          await engine.store.getObjectHashes(
+          await engine.store.objects.getHashes(
             'big',
             points.map((p) => ({ type: p.type, id: p.targetId })),
           )

@@ -37,26 +37,26 @@ for (const dialect of DIALECTS) {
     before(async () => {
       t = await openTestEngine(dialect);
       store = t.engine.store;
-      await store.createEnvironment(env('a'));
-      await store.createEnvironment(env('b'));
+      await store.environments.create(env('a'));
+      await store.environments.create(env('b'));
     });
     after(async () => t.cleanup());
 
     it('upserts objects in batches larger than one statement and reads them back', async () => {
       const rows: ObjectRow[] = [];
       for (let i = 0; i < 7000; i++) rows.push(row('a', 'TTSK', `k${i}`, { ownerId: `t${i % 10}`, nkey: `["task ${i % 100}"]` }));
-      await store.upsertObjects(rows);
-      await store.upsertObjects([row('a', 'TTSK', 'k1', { name: 'renamed', hash: 'h2', ownerId: 't1' })]);
-      assert.equal(await store.countObjects('a'), 7000);
-      const [k1] = await store.getObjects('a', [{ type: 'TTSK', id: 'k1' }]);
+      await store.objects.upsert(rows);
+      await store.objects.upsert([row('a', 'TTSK', 'k1', { name: 'renamed', hash: 'h2', ownerId: 't1' })]);
+      assert.equal(await store.objects.count('a'), 7000);
+      const [k1] = await store.objects.getMany('a', [{ type: 'TTSK', id: 'k1' }]);
       assert.deepEqual([k1!.name, k1!.hash], ['renamed', 'h2']);
-      assert.equal((await store.getChildren('a', ['t3'], ['TTSK'])).length, 700);
-      assert.equal((await store.getChildren('a', ['t3'], ['TASSGN'])).length, 0);
-      assert.equal((await store.findByNaturalKey('a', 'TTSK', ['["task 7"]'])).length, 70);
-      const page = await store.listObjects(['a'], { type: 'TTSK', limit: 10, offset: 20 });
+      assert.equal((await store.objects.getChildren('a', ['t3'], ['TTSK'])).length, 700);
+      assert.equal((await store.objects.getChildren('a', ['t3'], ['TASSGN'])).length, 0);
+      assert.equal((await store.objects.findByNaturalKey('a', 'TTSK', ['["task 7"]'])).length, 70);
+      const page = await store.objects.list(['a'], { type: 'TTSK', limit: 10, offset: 20 });
       assert.equal(page.total, 7000);
       assert.equal(page.items.length, 10);
-      const many = await store.getObjects(
+      const many = await store.objects.getMany(
         'a',
         rows.slice(0, 6000).map((r) => ({ type: r.type, id: r.id })),
       );
@@ -65,7 +65,7 @@ for (const dialect of DIALECTS) {
 
     it('finds objects whose fields mention an id, taking LIKE wildcards and backslashes literally', async () => {
       const odd = ['r_1', 'r%2', 'r\\3', 'r"4'];
-      await store.upsertObjects([
+      await store.objects.upsert([
         row('b', 'TASSGN', 'x1', { fields: { roleID: 'r_1' } }),
         row('b', 'TASSGN', 'x2', { fields: { roleID: 'rX1' } }), // matches r_1 only if _ were a wildcard
         row('b', 'TASSGN', 'x3', { fields: { roleIDs: ['r%2', 'r\\3'] } }),
@@ -73,72 +73,72 @@ for (const dialect of DIALECTS) {
         row('b', 'TASSGN', 'x5', { fields: { note: 'r%2 in prose' } }), // not a JSON string of its own
         row('b', 'TTSK', 'x6', { fields: { roleID: 'r_1' } }), // another type
       ]);
-      const found = async (ids: string[]) => (await store.findMentioning('b', 'TASSGN', ids)).map((o) => o.id).sort();
+      const found = async (ids: string[]) => (await store.objects.findMentioning('b', 'TASSGN', ids)).map((o) => o.id).sort();
       assert.deepEqual(await found(['r_1']), ['x1']);
       assert.deepEqual(await found(['r%2']), ['x3']);
       assert.deepEqual(await found(['r\\3']), ['x3']);
       assert.deepEqual(await found(odd), ['x1', 'x3', 'x4']);
       assert.deepEqual(await found(['nothing']), []);
       await store.transaction((tx) =>
-        tx.deleteObjects(
+        tx.objects.delete(
           'b',
           ['x1', 'x2', 'x3', 'x4', 'x5'].map((id) => ({ type: 'TASSGN', id })),
         ),
       );
-      await store.transaction((tx) => tx.deleteObjects('b', [{ type: 'TTSK', id: 'x6' }]));
+      await store.transaction((tx) => tx.objects.delete('b', [{ type: 'TTSK', id: 'x6' }]));
     });
 
     it('keeps environments apart', async () => {
-      assert.equal(await store.countObjects('b'), 0);
-      assert.equal((await store.getObjects('b', [{ type: 'TTSK', id: 'k1' }])).length, 0);
-      assert.equal(await store.copyObjects('a', 'b'), 7000);
-      assert.equal(await store.countObjects('b'), 7000);
+      assert.equal(await store.objects.count('b'), 0);
+      assert.equal((await store.objects.getMany('b', [{ type: 'TTSK', id: 'k1' }])).length, 0);
+      assert.equal(await store.objects.copy('a', 'b'), 7000);
+      assert.equal(await store.objects.count('b'), 7000);
     });
 
     it('rolls back everything written in a transaction that throws', async () => {
       await assert.rejects(
         store.transaction(async (tx) => {
-          await tx.upsertObjects([row('b', 'TMPL', 'new1')]);
-          await tx.deleteObjects('b', [{ type: 'TTSK', id: 'k1' }]);
-          await tx.bumpEnvironmentVersion('b');
+          await tx.objects.upsert([row('b', 'TMPL', 'new1')]);
+          await tx.objects.delete('b', [{ type: 'TTSK', id: 'k1' }]);
+          await tx.environments.bumpVersion('b');
           throw new Error('boom');
         }),
         /boom/,
       );
-      assert.equal((await store.getObjects('b', [{ type: 'TMPL', id: 'new1' }])).length, 0);
-      assert.equal((await store.getObjects('b', [{ type: 'TTSK', id: 'k1' }])).length, 1);
-      assert.equal((await store.getEnvironment('b'))!.version, 1);
+      assert.equal((await store.objects.getMany('b', [{ type: 'TMPL', id: 'new1' }])).length, 0);
+      assert.equal((await store.objects.getMany('b', [{ type: 'TTSK', id: 'k1' }])).length, 1);
+      assert.equal((await store.environments.get('b'))!.version, 1);
     });
 
     it('takes the install lock once', async () => {
-      assert.equal(await store.lockEnvironment('a', 'i1'), true);
-      assert.equal(await store.lockEnvironment('a', 'i2'), false);
-      assert.equal((await store.getEnvironment('a'))!.lockedBy, 'i1');
-      await store.unlockEnvironment('a', 'i2');
-      assert.equal((await store.getEnvironment('a'))!.lockedBy, 'i1');
-      await store.unlockEnvironment('a', 'i1');
-      assert.equal((await store.getEnvironment('a'))!.lockedBy, null);
+      assert.equal(await store.environments.lock('a', 'i1'), true);
+      assert.equal(await store.environments.lock('a', 'i2'), false);
+      assert.equal((await store.environments.get('a'))!.lockedBy, 'i1');
+      await store.environments.unlock('a', 'i2');
+      assert.equal((await store.environments.get('a'))!.lockedBy, 'i1');
+      await store.environments.unlock('a', 'i1');
+      assert.equal((await store.environments.get('a'))!.lockedBy, null);
     });
 
     it('upserts ID map rows and decisions by their keys', async () => {
-      await store.upsertIdMap('b', 'inst1', [{ sourceUid: 'u', type: 'TMPL', sourceId: 's1', targetId: 't1', hash: 'x' }]);
-      await store.upsertIdMap('b', 'inst2', [{ sourceUid: 'u', type: 'TMPL', sourceId: 's1', targetId: 't2', hash: 'y' }]);
-      assert.deepEqual(await store.getIdMap('b', 'u', [{ type: 'TMPL', id: 's1' }]), [
+      await store.idMap.upsert('b', 'inst1', [{ sourceUid: 'u', type: 'TMPL', sourceId: 's1', targetId: 't1', hash: 'x' }]);
+      await store.idMap.upsert('b', 'inst2', [{ sourceUid: 'u', type: 'TMPL', sourceId: 's1', targetId: 't2', hash: 'y' }]);
+      assert.deepEqual(await store.idMap.get('b', 'u', [{ type: 'TMPL', id: 's1' }]), [
         { sourceUid: 'u', type: 'TMPL', sourceId: 's1', targetId: 't2', hash: 'y' },
       ]);
-      assert.deepEqual(await store.getIdMap('a', 'u', [{ type: 'TMPL', id: 's1' }]), []);
-      await store.upsertDecisions('b', [{ sourceUid: 'u', type: 'TTSK', sourceId: 'k', action: 'IGNORE', targetId: null }]);
-      await store.upsertDecisions('b', [{ sourceUid: 'u', type: 'TTSK', sourceId: 'k', action: 'USEEXISTING', targetId: 'T' }]);
-      assert.deepEqual(await store.getDecisions('b', 'u'), [{ sourceUid: 'u', type: 'TTSK', sourceId: 'k', action: 'USEEXISTING', targetId: 'T' }]);
+      assert.deepEqual(await store.idMap.get('a', 'u', [{ type: 'TMPL', id: 's1' }]), []);
+      await store.decisions.upsert('b', [{ sourceUid: 'u', type: 'TTSK', sourceId: 'k', action: 'IGNORE', targetId: null }]);
+      await store.decisions.upsert('b', [{ sourceUid: 'u', type: 'TTSK', sourceId: 'k', action: 'USEEXISTING', targetId: 'T' }]);
+      assert.deepEqual(await store.decisions.get('b', 'u'), [{ sourceUid: 'u', type: 'TTSK', sourceId: 'k', action: 'USEEXISTING', targetId: 'T' }]);
     });
 
     it('lists nothing for an empty list of environments', async () => {
-      assert.deepEqual(await store.listPackages({ sourceEnvIds: [] }), []);
-      assert.deepEqual(await store.listInstallations({ targetEnvIds: [] }), []);
+      assert.deepEqual(await store.packages.list({ sourceEnvIds: [] }), []);
+      assert.deepEqual(await store.installations.list({ targetEnvIds: [] }), []);
     });
 
     it('appends audit entries and filters them', async () => {
-      await store.appendAudit({
+      await store.audit.append({
         actor: 'ann',
         address: '127.0.0.1',
         action: 'x.create',
@@ -148,7 +148,7 @@ for (const dialect of DIALECTS) {
         detail: { n: 1 },
         at: '2026-01-01T00:00:00.000Z',
       });
-      await store.appendAudit({
+      await store.audit.append({
         actor: 'bob',
         address: null,
         action: 'x.delete',
@@ -158,17 +158,17 @@ for (const dialect of DIALECTS) {
         detail: {},
         at: '2026-02-01T00:00:00.000Z',
       });
-      const bob = await store.listAudit({ actor: 'bob' });
+      const bob = await store.audit.list({ actor: 'bob' });
       assert.deepEqual(
         bob.map((e) => [e.action, e.envId, e.result]),
         [['x.delete', 'b', 'failed']],
       );
       assert.deepEqual(
-        (await store.listAudit({ envId: 'a', since: '2025-12-31T00:00:00.000Z' })).map((e) => e.actor),
+        (await store.audit.list({ envId: 'a', since: '2025-12-31T00:00:00.000Z' })).map((e) => e.actor),
         ['ann'],
       );
       assert.deepEqual(
-        (await store.listAudit({ until: '2026-01-15T00:00:00.000Z' })).map((e) => e.actor),
+        (await store.audit.list({ until: '2026-01-15T00:00:00.000Z' })).map((e) => e.actor),
         ['ann'],
       );
     });

@@ -3,7 +3,8 @@ import { describe, it } from 'node:test';
 import { DEFAULT_CATALOG } from '../../src/core/default-catalog.js';
 import { naturalKeyOf, refsOf } from '../../src/core/refs.js';
 import type { FerryObject } from '../../src/core/types.js';
-import { demoSample, generateSample, sampleSelection } from '../../src/engine/sample-data.js';
+import { generateSample, sampleSelection } from '../../src/engine/sample-data.js';
+import { demoSample } from '../../src/engine/demo-seed.js';
 
 const key = (type: string, id: string) => `${type}:${id}`;
 

@@ -36,7 +36,7 @@ export const auditRoutes: FastifyPluginAsync = async (app) => {
           throw new ForbiddenError('the whole audit log needs a server admin: filter by environmentId (as its admin) or by actor=<you>');
         }
       }
-      const items = await engine.store.listAudit({
+      const items = await engine.store.audit.list({
         envId: q.environmentId,
         actor: q.actor,
         since: isoTime(q.since, 'since'),

@@ -99,7 +99,7 @@ export const bundleRoutes: FastifyPluginAsync = async (app) => {
         await files.remove(file.id);
         throw e;
       }
-      await engine.store.appendAudit({
+      await engine.store.audit.append({
         actor: access.principal.username,
         address: access.address,
         action: 'file.upload',
@@ -156,7 +156,7 @@ export const bundleRoutes: FastifyPluginAsync = async (app) => {
         access.requireServerAdmin("deleting someone else's file");
       }
       await files.remove(f.id);
-      await engine.store.appendAudit({
+      await engine.store.audit.append({
         actor: access.principal.username,
         address: access.address,
         action: 'file.delete',

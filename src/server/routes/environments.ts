@@ -1,5 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { ConflictError } from '../../core/errors.js';
+import type { EnvironmentInput, EnvironmentPatch } from '../../engine/engine.js';
 import {
   conflict,
   createEnvironmentBody,
@@ -12,29 +13,13 @@ import {
   updateEnvironmentBody,
 } from '../schemas.js';
 
-interface CreateBody {
-  id: string;
-  name: string;
-  tier: string;
-  hosts?: string[];
-  cloneFrom?: string | null;
-  parameters?: Record<string, string>;
-  targetOwned?: Record<string, string[]>;
-}
-interface PatchBody {
-  name?: string;
-  tier?: string;
-  hosts?: string[];
-  parameters?: Record<string, string>;
-  mergeParameters?: Record<string, string>;
-  targetOwned?: Record<string, string[]>;
-}
+type PatchBody = EnvironmentPatch & { mergeParameters?: Record<string, string> };
 
 /** Environments: create (or clone), list, show, change, delete when empty, history. */
 export const environmentRoutes: FastifyPluginAsync = async (app) => {
   const { engine, auth } = app.ferry;
 
-  app.post<{ Body: CreateBody }>(
+  app.post<{ Body: EnvironmentInput }>(
     '/environments',
     {
       schema: {

@@ -73,7 +73,7 @@ export const operationRoutes: FastifyPluginAsync = async (app) => {
       const access = app.ferry.access(request);
       const op = access.operation(await operations.get(request.params.operationId), request.params.operationId, 'promoter');
       const after = await runner.cancel(op.id);
-      await app.ferry.engine.store.appendAudit({
+      await app.ferry.engine.store.audit.append({
         actor: access.principal.username,
         address: access.address,
         action: 'operation.cancel',

@@ -310,7 +310,7 @@ export const packageRoutes: FastifyPluginAsync = async (app) => {
       const selection = fromCollections(pkg.objectCollections);
       if (selection.length === 0) throw new ValidationError(`package ${pkg.id} has no selection to assemble`);
       const operation = await queueAssembly(pkg, selection, access);
-      await engine.store.appendAudit({
+      await engine.store.audit.append({
         actor: access.principal.username,
         address: access.address,
         action: 'package.assemble',

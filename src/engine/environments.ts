@@ -1,0 +1,108 @@
+import { randomBytes } from 'node:crypto';
+import type { Environment, Tier } from '../core/types.js';
+import { ConflictError, LockedError, NotFoundError, ValidationError } from '../core/errors.js';
+import { parseTier } from '../core/rules.js';
+import { SERVER_SCOPE, type StoredEnvironment } from '../store/store.js';
+import { audit, now, type Actor, type EngineContext } from './context.js';
+import { ENV_ID } from './validate-input.js';
+
+export interface EnvironmentInput {
+  id: string;
+  name: string;
+  tier: string;
+  hosts?: string[];
+  cloneFrom?: string | null;
+  parameters?: Record<string, string>;
+  targetOwned?: Record<string, string[]>;
+}
+
+export interface EnvironmentPatch {
+  name?: string;
+  tier?: string;
+  hosts?: string[];
+  parameters?: Record<string, string>;
+  targetOwned?: Record<string, string[]>;
+}
+
+/** Create an environment, optionally as a clone of another (same ids, 002 "start from a clone"). */
+export async function createEnvironment(ctx: EngineContext, input: EnvironmentInput, actor?: Actor): Promise<Environment> {
+  if (!ENV_ID.test(input.id)) throw new ValidationError(`bad environment id "${input.id}": letters, digits, _ . - (up to 64), starting with a letter or digit`);
+  if (input.id === SERVER_SCOPE) throw new ValidationError('environment id * is reserved');
+  if (!input.name?.trim()) throw new ValidationError('an environment needs a name');
+  const tier = parseTier(input.tier);
+  const ts = now();
+  const env: Environment = {
+    id: input.id,
+    uid: randomBytes(16).toString('hex'),
+    name: input.name.trim(),
+    tier,
+    hosts: (input.hosts ?? []).map((h) => h.toLowerCase()),
+    version: 1,
+    parameters: input.parameters ?? {},
+    targetOwned: input.targetOwned ?? {},
+    clonedFrom: input.cloneFrom ?? null,
+    createdAt: ts,
+    updatedAt: ts,
+  };
+  await ctx.store.transaction(async (tx) => {
+    if (await tx.environments.get(env.id)) throw new ConflictError('ENVIRONMENT_EXISTS', `environment ${env.id} already exists`);
+    const all = await tx.environments.list();
+    for (const h of env.hosts) {
+      const other = all.find((e) => e.hosts.includes(h));
+      if (other) throw new ConflictError('HOST_TAKEN', `host ${h} already selects environment ${other.id}`);
+    }
+    if (input.cloneFrom) {
+      const src = await tx.environments.get(input.cloneFrom);
+      if (!src) throw new NotFoundError('environment', input.cloneFrom);
+      await tx.environments.create(env);
+      await tx.objects.copy(src.id, env.id);
+      // Parameters and target-owned fields belong to each environment; a
+      // clone starts with the source's as a convenience.
+      if (!input.parameters) env.parameters = src.parameters;
+      if (!input.targetOwned) env.targetOwned = src.targetOwned;
+      await tx.environments.update(env.id, { parameters: env.parameters, targetOwned: env.targetOwned });
+    } else {
+      await tx.environments.create(env);
+    }
+    await audit(tx, actor, 'environment.create', env.id, env.id, 'ok', { tier, cloneFrom: input.cloneFrom ?? null });
+  });
+  return await getEnvironment(ctx, env.id);
+}
+
+export async function getEnvironment(ctx: EngineContext, id: string): Promise<StoredEnvironment> {
+  const env = await ctx.store.environments.get(id);
+  if (!env) throw new NotFoundError('environment', id);
+  return env;
+}
+
+export async function listEnvironments(ctx: EngineContext): Promise<StoredEnvironment[]> {
+  return ctx.store.environments.list();
+}
+
+export async function updateEnvironment(ctx: EngineContext, id: string, patch: EnvironmentPatch, actor?: Actor): Promise<Environment> {
+  const env = await assertWritable(ctx, id);
+  const tier: Tier | undefined = patch.tier !== undefined ? parseTier(patch.tier) : undefined;
+  await ctx.store.transaction(async (tx) => {
+    await tx.environments.update(env.id, { ...patch, tier });
+    await tx.environments.bumpVersion(env.id);
+    await audit(tx, actor, 'environment.update', env.id, env.id, 'ok', { fields: Object.keys(patch) });
+  });
+  return getEnvironment(ctx, id);
+}
+
+/** Delete an environment that holds no objects and no installation history. */
+export async function deleteEnvironment(ctx: EngineContext, id: string, actor?: Actor): Promise<void> {
+  const env = await getEnvironment(ctx, id);
+  if ((await ctx.store.objects.count(env.id)) > 0) throw new ConflictError('ENVIRONMENT_NOT_EMPTY', `environment ${id} still holds objects`);
+  await ctx.store.transaction(async (tx) => {
+    await tx.environments.delete(id);
+    await audit(tx, actor, 'environment.delete', id, id, 'ok', {});
+  });
+}
+
+/** The environment, if no installation other than `holder` holds its install lock (423 otherwise). */
+export async function assertWritable(ctx: EngineContext, envId: string, holder?: string): Promise<Environment> {
+  const env = await getEnvironment(ctx, envId);
+  if (env.lockedBy && env.lockedBy !== holder) throw new LockedError(envId);
+  return env;
+}

@@ -1,0 +1,111 @@
+import { sql } from 'kysely';
+import type { Environment, Tier } from '../core/types.js';
+import { Repository, json, now, parse, storeError } from './repository.js';
+import type { Database } from './schema.js';
+
+/** An environment as stored, with the installation holding its install lock (null when free). */
+export type StoredEnvironment = Environment & { lockedBy: string | null };
+
+/** Environments, their versions and their install locks. */
+export class EnvironmentsRepository extends Repository {
+  async create(env: Environment): Promise<void> {
+    try {
+      await this.db
+        .insertInto('environments')
+        .values({
+          id: env.id,
+          uid: env.uid,
+          name: env.name,
+          tier: env.tier,
+          hosts: json(env.hosts),
+          version: env.version,
+          parameters: json(env.parameters),
+          target_owned: json(env.targetOwned),
+          cloned_from: env.clonedFrom,
+          locked_by: null,
+          created_at: env.createdAt,
+          updated_at: env.updatedAt,
+        })
+        .execute();
+    } catch (e) {
+      storeError(e);
+    }
+  }
+
+  async get(id: string): Promise<StoredEnvironment | undefined> {
+    const row = await this.read.selectFrom('environments').selectAll().where('id', '=', id).executeTakeFirst();
+    return row ? toEnvironment(row) : undefined;
+  }
+
+  async list(): Promise<StoredEnvironment[]> {
+    const rows = await this.read.selectFrom('environments').selectAll().orderBy('id').execute();
+    return rows.map(toEnvironment);
+  }
+
+  async update(id: string, patch: Partial<Pick<Environment, 'name' | 'tier' | 'hosts' | 'parameters' | 'targetOwned'>>): Promise<void> {
+    const values: Partial<Record<string, unknown>> = { updated_at: now() };
+    if (patch.name !== undefined) values.name = patch.name;
+    if (patch.tier !== undefined) values.tier = patch.tier;
+    if (patch.hosts !== undefined) values.hosts = json(patch.hosts);
+    if (patch.parameters !== undefined) values.parameters = json(patch.parameters);
+    if (patch.targetOwned !== undefined) values.target_owned = json(patch.targetOwned);
+    await this.db.updateTable('environments').set(values).where('id', '=', id).execute();
+  }
+
+  /** Bump the version (every write does) and return the new one. */
+  async bumpVersion(id: string): Promise<number> {
+    await this.db
+      .updateTable('environments')
+      .set((eb) => ({ version: eb('version', '+', 1), updated_at: now() }))
+      .where('id', '=', id)
+      .execute();
+    const row = await this.read.selectFrom('environments').select('version').where('id', '=', id).executeTakeFirstOrThrow();
+    return row.version;
+  }
+
+  /** Bump every environment but one: a write to server-scoped objects changes what all of them see. */
+  async bumpOtherVersions(exceptId: string): Promise<void> {
+    await this.db
+      .updateTable('environments')
+      .set((eb) => ({ version: eb('version', '+', 1) }))
+      .where('id', '!=', exceptId)
+      .execute();
+  }
+
+  /** Take the install lock; false when another installation holds it. */
+  async lock(id: string, holder: string): Promise<boolean> {
+    const res = await this.db.updateTable('environments').set({ locked_by: holder }).where('id', '=', id).where('locked_by', 'is', null).executeTakeFirst();
+    return Number(res.numUpdatedRows) === 1;
+  }
+
+  async unlock(id: string, holder: string): Promise<void> {
+    await this.db.updateTable('environments').set({ locked_by: null }).where('id', '=', id).where('locked_by', '=', holder).execute();
+  }
+
+  /** Row lock on the environment for the length of the transaction (PostgreSQL); SQLite's writer lock covers it. */
+  async lockRow(id: string): Promise<void> {
+    if (!this.caps.supportsForUpdate) return;
+    await sql`select id from environments where id = ${id} for update`.execute(this.db);
+  }
+
+  async delete(id: string): Promise<void> {
+    await this.db.deleteFrom('environments').where('id', '=', id).execute();
+  }
+}
+
+function toEnvironment(r: Database['environments']): StoredEnvironment {
+  return {
+    id: r.id,
+    uid: r.uid,
+    name: r.name,
+    tier: r.tier as Tier,
+    hosts: parse<string[]>(r.hosts),
+    version: Number(r.version),
+    parameters: parse<Record<string, string>>(r.parameters),
+    targetOwned: parse<Record<string, string[]>>(r.target_owned),
+    clonedFrom: r.cloned_from,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+    lockedBy: r.locked_by,
+  };
+}
