@@ -178,6 +178,90 @@ for (const dialect of DIALECTS) {
       assert.equal((await s.call(ADMIN_KEY, 'GET', '/api/v1/environments/dev/objects/GROUP/gx')).status, 404);
     });
 
+    it('fields nested deeper than 64 levels are a 400 naming the limit at every entrance; 64 levels load, prepare and export', async () => {
+      const nest = (depth: number, inner = '1') => '{"a":'.repeat(depth - 1) + inner + '}'.repeat(depth - 1);
+      // `fields` is level 1: these fields are exactly 64 levels deep, then 65, then far deeper.
+      const ok = `{"type":"GROUP","id":"deep64","name":"Deep","fields":${nest(64, '{}')}}`;
+      const tooDeep = [65, 3000, 4000, 100_000].map((d) => `{"type":"GROUP","id":"deep${d}","name":"Deep","fields":${nest(d, '{}')}}`);
+      for (const item of tooDeep) {
+        for (const [body, type] of [
+          [`[${item}]`, JSON_TYPE],
+          [item, { 'content-type': 'application/x-ndjson' }],
+        ] as const) {
+          const r = await s.call(ADMIN_KEY, 'POST', '/api/v1/environments/dev/objects', body, type);
+          if (r.status === 413) continue; // the 100k-deep body is over this server's body limit
+          isError(r, 400, 'INVALID_REQUEST', /nested deeper than (64|\d+) levels/);
+        }
+        const put = await s.call(
+          ADMIN_KEY,
+          'PUT',
+          '/api/v1/environments/dev/objects/GROUP/deepput',
+          `{"name":"x","fields":${item.slice(item.indexOf('"fields":') + 9, -1)}}`,
+          JSON_TYPE,
+        );
+        if (put.status !== 413) isError(put, 400, 'INVALID_REQUEST', /nested deeper than (64|\d+) levels/);
+      }
+      // Arrays count as levels too.
+      isError(
+        await s.call(
+          ADMIN_KEY,
+          'PUT',
+          '/api/v1/environments/dev/objects/GROUP/arr',
+          `{"name":"x","fields":{"a":${'['.repeat(64)}${']'.repeat(64)}}}`,
+          JSON_TYPE,
+        ),
+        400,
+        'INVALID_REQUEST',
+        /fields.*nested deeper than 64 levels/,
+      );
+      // A selection can carry extra properties; a deep one never reaches the recursive code behind it either.
+      isError(
+        await s.call(
+          ADMIN_KEY,
+          'POST',
+          '/api/v1/packages',
+          `{"sourceEnvId":"dev","name":"p","objectCollections":[{"objCode":"GROUP","entities":[{"ID":"g","x":${nest(5000)}}]}]}`,
+          JSON_TYPE,
+        ),
+        400,
+        'INVALID_REQUEST',
+        /nested deeper than \d+ levels/,
+      );
+      assert.equal((await s.call(ADMIN_KEY, 'GET', '/api/v1/environments/dev/objects/GROUP/deep65')).status, 404);
+
+      // Exactly at the limit: stored, prepared and exported like any object.
+      const loaded = await s.call(ADMIN_KEY, 'POST', '/api/v1/environments/dev/objects', `[${ok}]`, JSON_TYPE);
+      assert.equal(loaded.status, 200, loaded.text);
+      assert.equal((await s.call(ADMIN_KEY, 'POST', '/api/v1/environments', { id: 'deeptest', name: 'T', tier: 'testing' })).status, 201);
+      const created = await s.call(ADMIN_KEY, 'POST', '/api/v1/packages', {
+        sourceEnvId: 'dev',
+        name: 'deep',
+        objectCollections: [{ objCode: 'GROUP', entities: [{ ID: 'deep64' }] }],
+      });
+      assert.equal(created.status, 202, created.text);
+      assert.equal((await s.waitOp(ADMIN_KEY, created.body.operation.id)).status, 'COMPLETED');
+      const pkgId = created.body.package.id as string;
+      assert.equal((await s.call(ADMIN_KEY, 'PATCH', `/api/v1/packages/${pkgId}`, { status: 'TESTING' })).status, 200);
+      const plan = await s.call(ADMIN_KEY, 'POST', `/api/v1/packages/${pkgId}/plans`, { targetEnvId: 'deeptest' });
+      assert.equal(plan.status, 201, plan.text);
+      const exp = await s.call(ADMIN_KEY, 'POST', `/api/v1/packages/${pkgId}/export`);
+      assert.equal(exp.status, 202, exp.text);
+      const done = await s.waitOp(ADMIN_KEY, exp.body.operation.id);
+      assert.equal(done.status, 'COMPLETED', JSON.stringify(done.error));
+    });
+
+    it('every numeric query parameter is bounded: 2^63, 1e309, -1, NaN, 1.5 are 400s, never a 500', async () => {
+      const urls = ['/api/v1/environments/dev/objects?', '/api/v1/installations?', '/api/v1/operations?', '/api/v1/audit?'];
+      for (const base of urls) {
+        for (const name of ['offset', 'limit']) {
+          for (const v of ['9223372036854775808', '1e309', '-1', 'NaN', '1.5', '1e20', 'Infinity', '-0x10']) {
+            const r = await s.call(ADMIN_KEY, 'GET', `${base}${name}=${v}`);
+            isError(r, 400, 'INVALID_REQUEST', new RegExp(`querystring\\.${name}`));
+          }
+        }
+      }
+    });
+
     it('an unsupported content type is a 415', async () => {
       isError(await s.call(ADMIN_KEY, 'POST', '/api/v1/environments', '<env/>', { 'content-type': 'application/xml' }), 415, 'UNSUPPORTED_MEDIA_TYPE');
     });
