@@ -1,9 +1,12 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { DIALECTS } from '../support/engines.js';
 import { ADMIN_KEY, openTestServer, type TestServer } from '../support/api.js';
+import { craftBundle, deepEntityLine, sameIdLines } from '../support/bundles.js';
 
 const JSON_TYPE = { 'content-type': 'application/json' };
 
@@ -154,6 +157,32 @@ for (const dialect of DIALECTS) {
       isError(await s.call(ADMIN_KEY, 'POST', '/api/v1/files', { not: 'raw' }), 400, 'INVALID_REQUEST', /raw request body/);
       assert.deepEqual((await s.call(ADMIN_KEY, 'GET', '/api/v1/files')).body.items, []);
       assert.deepEqual(readdirSync(s.app.ferry.files.dir), []);
+    });
+
+    it('an upload of a crafted bundle (an id repeated, fields nested 10^5 deep) is a 400 naming the line, and is not kept', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'ferry-crafted-'));
+      try {
+        const same = join(dir, 'same.ferry');
+        craftBundle(same, { GROUP: 2000 }, sameIdLines(2000));
+        const deep = join(dir, 'deep.ferry');
+        craftBundle(deep, { GROUP: 1 }, [deepEntityLine('deep', 100_000)]);
+        const octet = { 'content-type': 'application/octet-stream' };
+        isError(
+          await s.call(ADMIN_KEY, 'POST', '/api/v1/files?name=same.ferry', readFileSync(same), octet),
+          400,
+          'INVALID_REQUEST',
+          /^bundle same\.ferry: line 3 repeats GROUP:same \(first on line 2\); an object appears once in a bundle$/,
+        );
+        isError(
+          await s.call(ADMIN_KEY, 'POST', '/api/v1/files?name=deep.ferry', readFileSync(deep), octet),
+          400,
+          'INVALID_REQUEST',
+          /^bundle deep\.ferry: line 2: fields are nested deeper than 64 levels/,
+        );
+        assert.deepEqual((await s.call(ADMIN_KEY, 'GET', '/api/v1/files')).body.items, []);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
     });
 
     it('unknown routes and methods are JSON 404s, with or without credentials', async () => {

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ValidationError } from '../../src/core/errors.js';
 import { DEFAULT_CATALOG } from '../../src/core/default-catalog.js';
+import { FingerprintSet } from '../../src/core/fingerprint-set.js';
 import { MAX_BODY_DEPTH, MAX_FIELD_DEPTH, tooDeep } from '../../src/core/limits.js';
 import { validateObjects } from '../../src/engine/validate-input.js';
 import { findUnacceptable } from '../../src/server/validation.js';
@@ -42,5 +43,17 @@ describe('nesting limits', () => {
           /^object #2 \(GROUP:g2\): fields are nested deeper than 64 levels \(at fields\.a\.a\.a\.a\.\.\.\); Ferry accepts at most 64$/.test(e.message),
       );
     }
+  });
+});
+
+describe('FingerprintSet', () => {
+  it('answers "seen" for a string added before, and (practically) never for a new one', () => {
+    const set = new FingerprintSet();
+    let clashes = 0;
+    for (let i = 0; i < 300_000; i++) if (set.add(`GROUP\u0000${i.toString(16).padStart(32, '0')}`)) clashes++;
+    assert.equal(set.size, 300_000 - clashes);
+    assert.ok(clashes <= 1, `${clashes} fingerprint clashes among 300k ids`);
+    assert.equal(set.add('GROUP\u0000' + (12345).toString(16).padStart(32, '0')), true);
+    assert.equal(set.add('ROLE\u0000' + (12345).toString(16).padStart(32, '0')), false);
   });
 });
