@@ -405,6 +405,7 @@ function toCancelled(reason: unknown): Error {
 
 function errorOf(e: unknown): { code: string; message: string } {
   if (e instanceof FerryError) return { code: e.code, message: e.message };
-  // Never a stack trace in a user-visible record; the log has it.
-  return { code: 'INTERNAL', message: e instanceof Error ? `internal error: ${e.message}` : 'internal error' };
+  // Never a stack trace, nor the raw message (a Node error names server paths)
+  // in a user-visible record; the log has both.
+  return { code: 'INTERNAL', message: 'internal error; the server log has the details' };
 }

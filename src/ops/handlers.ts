@@ -6,6 +6,7 @@ import type { Actor, Engine, ProgressFn } from '../engine/engine.js';
 import { exportPackage, importBundle } from '../engine/bundles.js';
 import { abandonAssembly, releaseAbandonedLock } from '../engine/preflight.js';
 import type { FileStore } from '../store/file-store.js';
+import { fileStoreWriteError } from '../store/fs-errors.js';
 import type { Operation, OperationContext, OperationHandlers, RecoveredOutcome } from './types.js';
 import { CancelledError } from './embedded-worker.js';
 
@@ -145,11 +146,13 @@ export function engineHandlers(engine: Engine, files: FileStore): OperationHandl
         const { packageId } = ctx.op.params as unknown as ExportParams;
         const pkg = await engine.getPackage(packageId);
         const { id, tmp } = files.reserve();
+        const name = `${safeName(pkg.name)}-v${pkg.version}.ferry`;
         try {
-          const r = await exportPackage(engine, pkg.id, { file: tmp }, actorOf(ctx.op), phased(ctx, { export: [0, 95] }));
+          // Errors name the file, never its place on the server.
+          const r = await withFileName(tmp, name, () => exportPackage(engine, pkg.id, { file: tmp }, actorOf(ctx.op), phased(ctx, { export: [0, 95] })));
           const file = await files.commit(tmp, {
             id,
-            name: `${safeName(pkg.name)}-v${pkg.version}.ferry`,
+            name,
             kind: 'bundle',
             environmentId: pkg.sourceEnvId,
             packageId: pkg.id,
@@ -157,8 +160,9 @@ export function engineHandlers(engine: Engine, files: FileStore): OperationHandl
           });
           return { file, entityCount: r.file?.count ?? 0, entitiesSha256: r.file?.sha256 ?? null, downloadUrl: `/api/v1/files/${file.id}/content` };
         } catch (e) {
-          await rm(tmp, { force: true });
-          throw e;
+          await rm(tmp, { force: true }).catch(() => {});
+          // Full or unwritable file store: 507 or 503, in words, no path.
+          throw fileStoreWriteError(e);
         }
       },
     },

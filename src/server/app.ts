@@ -258,6 +258,9 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   for (const dialect of dialects) await mountDialect(app, dialect);
 
   app.addHook('onReady', async () => {
+    // Before the worker starts: what a killed export or upload left half-written.
+    const swept = await files.sweepPartials();
+    if (swept.length) app.log.info({ files: swept.length }, 'removed partial files left by a process that stopped while writing them');
     await runner.start();
   });
   app.addHook('preClose', async () => {

@@ -1,6 +1,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync, existsSync, readdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync, existsSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -160,5 +160,35 @@ describe('ferry CLI', () => {
     const bad = spawnSync(process.execPath, ['bin/ferry.js', '--data-dir', data, 'rollback', 'no-such-installation'], { encoding: 'utf8' });
     assert.equal(bad.status, 1);
     assert.equal(bad.stderr, 'ferry: installation no-such-installation not found\n');
+  });
+
+  it('a data directory that cannot be written stops `serve` (and any command) with one clear line, exit 1, no stack trace', async () => {
+    const expectOneLine = (r: { code: number | null; err: string }, why: RegExp) => {
+      assert.equal(r.code, 1, r.err);
+      assert.equal(r.err.split('\n').filter(Boolean).length, 1, r.err);
+      assert.match(r.err, /^ferry: cannot use the data directory .* \(FERRY_DATA_DIR\): /);
+      assert.match(r.err, why);
+      assert.ok(!/\n\s+at /.test(r.err), r.err);
+    };
+    // Under a regular file: ENOTDIR, whoever runs the test (root too); `serve` as a real process.
+    const file = join(dir, 'a-file');
+    writeFileSync(file, 'not a directory');
+    const served = spawnSync(process.execPath, ['--import', 'tsx', 'test/support/ferry-bin.ts', 'serve', '--port', '0'], {
+      encoding: 'utf8',
+      env: { ...process.env, FERRY_DATA_DIR: join(file, 'data'), FERRY_LOG_LEVEL: 'silent' },
+      timeout: 60_000,
+    });
+    expectOneLine({ code: served.status, err: served.stderr + served.stdout }, /its path is not a directory/);
+    // On a read-only file system, when this machine lets the test mount one.
+    const ro = join(dir, 'ro');
+    mkdirSync(ro);
+    if (spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=64k,ro', 'tmpfs', ro]).status === 0) {
+      try {
+        expectOneLine(await ferry(ro, 'env', 'list'), /read-only file system/);
+        expectOneLine(await ferry(join(ro, 'data'), 'serve', '--port', '0', '--no-demo'), /read-only file system/);
+      } finally {
+        spawnSync('umount', [ro]);
+      }
+    }
   });
 });
