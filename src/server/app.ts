@@ -16,7 +16,7 @@ import { registerErrorHandlers, sendError, toErrorResponse } from './errors.js';
 import { ServerMetrics } from './metrics.js';
 import { registerValidation } from './validation.js';
 import { registerLoginThrottle, type LoginThrottle } from './login-throttle.js';
-import { redactUrl } from './redact.js';
+import { printableLogStream, redactUrl } from './redact.js';
 import { registerSecurityHeaders } from './security-headers.js';
 import { VERSION } from './version.js';
 import { systemRoutes } from './routes/system.js';
@@ -105,7 +105,8 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     logger: options.logger
       ? {
           level: options.logger.level,
-          ...(options.logger.stream ? { stream: options.logger.stream } : {}),
+          // User values (names, messages) are logged with their control characters escaped.
+          stream: printableLogStream(options.logger.stream ?? process.stdout),
           // Credentials travel in headers: never log them, nor one a URL carries.
           redact: ['req.headers.authorization', 'req.headers.apikey', 'req.headers.sessionid', 'req.headers["x-mstr-authtoken"]', 'req.headers.cookie'],
           serializers: {

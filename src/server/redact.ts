@@ -1,3 +1,5 @@
+import { printableJson } from '../core/printable.js';
+
 /**
  * Query parameters that carry a credential in some client or document
  * (`apikey`, `sessionID`, `token`, `password`, `key`...), compared
@@ -58,4 +60,19 @@ export function credentialParamIn(query: unknown): string | null {
   if (query === null || typeof query !== 'object') return null;
   for (const name of Object.keys(query)) if (isCredential(name)) return name;
   return null;
+}
+
+/**
+ * A log destination whose lines never carry raw control characters: pino
+ * escapes C0 controls and lone surrogates (JSON does), but leaves DEL, C1
+ * controls, bidirectional controls and line separators raw, which a terminal
+ * tailing the log would act on. They can only occur inside JSON strings, so
+ * escaping them as `\uXXXX` keeps every line valid JSON with the same values.
+ */
+export function printableLogStream(target: { write(line: string): unknown }): { write(line: string): void } {
+  return {
+    write(line: string) {
+      target.write(printableJson(line));
+    },
+  };
 }

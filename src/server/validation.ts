@@ -3,6 +3,7 @@ import addFormatsModule from 'ajv-formats';
 import type { FastifyInstance, FastifySchemaValidationError } from 'fastify';
 import { ValidationError } from '../core/errors.js';
 import { MAX_BODY_DEPTH, MAX_FIELD_DEPTH } from '../core/limits.js';
+import { hasLoneSurrogate } from '../core/printable.js';
 
 // ajv-formats is CommonJS with a default export; under NodeNext it arrives wrapped.
 const addFormats = ((addFormatsModule as unknown as { default?: typeof addFormatsModule }).default ?? addFormatsModule) as unknown as (ajv: Ajv) => Ajv;
@@ -34,8 +35,9 @@ export function registerValidation(app: FastifyInstance): void {
 
 /**
  * What no route accepts in a request's values, as a message naming where it
- * is, or null: a NUL in a string or a key, nesting deeper than
- * MAX_BODY_DEPTH. Iterative: a body nested 10^5 levels deep (JSON.parse
+ * is, or null: a NUL or a lone surrogate in a string or a key, nesting deeper
+ * than MAX_BODY_DEPTH. Run on whatever a body parser produced (JSON, NDJSON,
+ * forms, and the parsers API faces add), so every route gets it. Iterative: a body nested 10^5 levels deep (JSON.parse
  * builds it happily) is measured without recursion.
  */
 export function findUnacceptable(value: unknown, root: string): string | null {
@@ -44,6 +46,7 @@ export function findUnacceptable(value: unknown, root: string): string | null {
     const [v, path, depth] = stack.pop()!;
     if (typeof v === 'string') {
       if (v.includes('\u0000')) return nulAt(path);
+      if (hasLoneSurrogate(v)) return loneSurrogateAt(path);
     } else if (v !== null && typeof v === 'object') {
       if (depth > MAX_BODY_DEPTH) {
         return `${root} is nested deeper than ${MAX_BODY_DEPTH} levels (at ${path.length > 80 ? `${path.slice(0, 80)}...` : path}); object fields may nest at most ${MAX_FIELD_DEPTH} levels`;
@@ -53,6 +56,7 @@ export function findUnacceptable(value: unknown, root: string): string | null {
       } else {
         for (const [k, x] of Object.entries(v)) {
           if (k.includes('\u0000')) return nulAt(`${path} (a key)`);
+          if (hasLoneSurrogate(k)) return loneSurrogateAt(`${path} (a key)`);
           stack.push([x, `${path}.${k}`, depth + 1]);
         }
       }
@@ -61,6 +65,8 @@ export function findUnacceptable(value: unknown, root: string): string | null {
   return null;
 }
 
+// JSON can spell a lone surrogate (`"\ud800"`); it has no UTF-8 form, so storing it would silently change it to U+FFFD.
+const loneSurrogateAt = (where: string) => `${where} is not valid UTF-16: it holds a lone surrogate (an unpaired \\ud800-\\udfff escape); nothing was written`;
 const nulAt = (where: string) => `${where} contains a NUL character (\\u0000), which Ferry does not store`;
 
 /** `body.roles.100000001 must be one of admin, promoter, viewer`: the message names the field. */

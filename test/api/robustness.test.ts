@@ -291,6 +291,42 @@ for (const dialect of DIALECTS) {
       }
     });
 
+    it('a lone surrogate anywhere in a JSON or NDJSON body is a 400 (invalid UTF-16), not silently changed; control characters are stored verbatim', async () => {
+      const cases: [string, string, string, RegExp][] = [
+        ['PUT', '/api/v1/environments/dev/objects/GROUP/s1', '{"name":"a\\ud800b"}', /body\.name is not valid UTF-16/],
+        ['PUT', '/api/v1/environments/dev/objects/GROUP/s1', '{"name":"x","fields":{"t":["ok","\\udc00"]}}', /body\.fields\.t\[1\] is not valid UTF-16/],
+        ['PUT', '/api/v1/environments/dev/objects/GROUP/s1', '{"name":"x","fields":{"k\\udbff":1}}', /body\.fields \(a key\) is not valid UTF-16/],
+        ['POST', '/api/v1/environments/dev/objects', '[{"type":"GROUP","id":"s1","name":"\\ud83d"}]', /body\[0\]\.name is not valid UTF-16/],
+        ['POST', '/api/v1/environments', '{"id":"x","name":"\\udfff\\ud800","tier":"development"}', /body\.name is not valid UTF-16/],
+        ['POST', '/api/v1/auth/login', '{"username":"\\ud800","password":"whatever!"}', /body\.username is not valid UTF-16/],
+      ];
+      for (const [method, url, body, message] of cases) {
+        isError(await s.call(ADMIN_KEY, method as 'PUT', url, body, JSON_TYPE), 400, 'INVALID_REQUEST', message);
+      }
+      isError(
+        await s.call(
+          ADMIN_KEY,
+          'POST',
+          '/api/v1/environments/dev/objects',
+          '{"type":"GROUP","id":"s1","name":"ok"}\n{"type":"GROUP","id":"s2","name":"\\ud800"}\n',
+          {
+            'content-type': 'application/x-ndjson',
+          },
+        ),
+        400,
+        'INVALID_REQUEST',
+        /body\[1\]\.name is not valid UTF-16/,
+      );
+      assert.equal((await s.call(ADMIN_KEY, 'GET', '/api/v1/environments/dev/objects/GROUP/s1')).status, 404, 'nothing was written');
+      // A surrogate pair (an emoji) is well-formed; control characters, ANSI escapes and bidi overrides are kept as sent.
+      const name = 'Ops \ud83d\ude80 \u001b[31mred\u001b[0m \u202eevil\u202c \u0007\u0085';
+      const put = await s.call(ADMIN_KEY, 'PUT', '/api/v1/environments/dev/objects/GROUP/s3', { name, fields: { note: '\u001b]0;title\u0007' } });
+      assert.equal(put.status, 200, put.text);
+      const got = await s.call(ADMIN_KEY, 'GET', '/api/v1/environments/dev/objects/GROUP/s3');
+      assert.equal(got.body.name, name);
+      assert.equal(got.body.fields.note, '\u001b]0;title\u0007');
+    });
+
     it('an unsupported content type is a 415', async () => {
       isError(await s.call(ADMIN_KEY, 'POST', '/api/v1/environments', '<env/>', { 'content-type': 'application/xml' }), 415, 'UNSUPPORTED_MEDIA_TYPE');
     });

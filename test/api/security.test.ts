@@ -104,6 +104,20 @@ for (const dialect of DIALECTS) {
       assert.match(line, /apikey=\[REDACTED\]&sessionID=\[REDACTED\]/);
     });
 
+    it('log lines never carry raw control characters: user values are logged escaped, as valid JSON with the same value', () => {
+      // Whatever a route or an API face logs (a name, an error message) goes through the logger's one stream.
+      const evil = 'mallory\u001b[2J\u202e\u0085\u2028\u007f\ud800';
+      app.log.info({ name: evil, probe: 'control-characters' }, `refused ${evil}`);
+      const lines = log.split('\n').filter((l) => l.includes('control-characters'));
+      assert.equal(lines.length, 1);
+      // eslint-disable-next-line no-control-regex -- what must never reach a terminal tailing the log
+      const raw = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]|[\ud800-\udfff]/;
+      assert.ok(!raw.test(lines[0]!), `no raw control character in ${JSON.stringify(lines[0])}`);
+      const parsed = JSON.parse(lines[0]!) as { name: string; msg: string };
+      assert.equal(parsed.name, evil);
+      assert.equal(parsed.msg, `refused ${evil}`);
+    });
+
     it('every response carries security headers, with a policy under which /docs still loads its own scripts', async () => {
       const pages = [
         await call({ method: 'GET', url: '/api/v1/health', key: null }),

@@ -162,6 +162,45 @@ describe('ferry CLI', () => {
     assert.equal(bad.stderr, 'ferry: installation no-such-installation not found\n');
   });
 
+  it('stores names with control characters verbatim but never prints them raw (tables, plans, JSON, errors)', async () => {
+    const d = join(dir, 'ctl');
+    const evil = 'Team \u001b[2J\u001b[31mred\u001b[0m \u202eevil\u202c\u0007 \u0085\u2028x';
+    const objects = [
+      { type: 'GROUP', id: 'g\u202e1', name: evil, fields: {} },
+      { type: 'TMPL', id: 't1', name: `Tmpl ${evil}`, fields: { groupID: 'g\u202e1' } },
+    ];
+    writeFileSync(join(dir, 'ctl.json'), JSON.stringify(objects));
+    assert.equal((await ferry(d, 'env', 'create', 'dev', '--name', `Dev ${evil}`, '--tier', 'development')).code, 0);
+    assert.equal((await ferry(d, 'env', 'create', 'test', '--name', 'Test', '--tier', 'testing')).code, 0);
+    assert.equal((await ferry(d, 'objects', 'load', 'dev', join(dir, 'ctl.json'))).code, 0);
+    const pkg = await json<{ id: string }>(d, 'package', 'create', '--source', 'dev', '--name', `Pkg ${evil}`, '--select', 'TMPL:t1');
+    assert.equal((await ferry(d, 'package', 'status', pkg.id, 'TESTING')).code, 0);
+
+    // eslint-disable-next-line no-control-regex -- what must never reach a terminal raw
+    const raw = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
+    const outputs = [
+      await ferry(d, 'env', 'list'),
+      await ferry(d, 'objects', 'list', 'dev'),
+      await ferry(d, 'package', 'show', pkg.id),
+      await ferry(d, 'package', 'show', pkg.id, '--entities'),
+      await ferry(d, 'package', 'list'),
+      await ferry(d, 'plan', pkg.id, '--target', 'test', '--all'),
+      await ferry(d, 'objects', 'list', 'dev', '--type', 'NO\u001b[2JPE'),
+      await ferry(d, '--json', 'objects', 'list', 'dev'),
+    ];
+    for (const r of outputs) {
+      assert.ok(!raw.test(r.out + r.err), `no raw control character in: ${JSON.stringify(r.out + r.err)}`);
+    }
+    assert.match(outputs[1]!.out, /Team \\x1b\[2J\\x1b\[31mred\\x1b\[0m \\u202eevil\\u202c\\x07 \\x85\\u2028x/);
+    assert.match(outputs[5]!.out, /Tmpl Team \\u001b\[2J/);
+    assert.match(outputs[6]!.err, /unknown type NO\\x1b\[2JPE/);
+    // JSON output is still exact: the same values, escaped as JSON allows.
+    const listed = JSON.parse(outputs[7]!.out) as { items: { id: string; name: string }[] };
+    assert.ok(outputs[7]!.out.includes('\\u202e'));
+    assert.deepEqual(listed.items.map((o) => o.name).sort(), [evil, `Tmpl ${evil}`].sort());
+    assert.ok(listed.items.some((o) => o.id === 'g\u202e1'));
+  });
+
   it('a data directory that cannot be written stops `serve` (and any command) with one clear line, exit 1, no stack trace', async () => {
     const expectOneLine = (r: { code: number | null; err: string }, why: RegExp) => {
       assert.equal(r.code, 1, r.err);
