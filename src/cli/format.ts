@@ -1,14 +1,23 @@
 import picocolors from 'picocolors';
 import type { Environment, Installation, Package, PlanEntry, PlanSummary, StoredObject } from '../core/types.js';
+import { printable as show, printableJson } from '../core/printable.js';
 
 /**
  * Human output of the CLI. `ferry plan` reads like `terraform plan`: one line
  * per object with a sign, the changed fields, invalid entries and drift
  * called out, and a summary line.
+ *
+ * Every value that comes from users (names, ids, reasons, hosts) goes
+ * through `show` (src/core/printable.ts): stored verbatim, printed with its
+ * control characters escaped, so a name cannot recolour, hide or reorder
+ * what the terminal shows.
  */
 // Colour only on a terminal: picocolors alone also colours whenever CI is
 // set, which would put escape codes into logs and piped output.
 let pc = picocolors.createColors(false);
+
+/** A user's string in double quotes, escaped like JSON and safe to print. */
+const quoted = (s: string) => printableJson(JSON.stringify(s));
 
 /** Turn colours on or off for everything this module prints. */
 export function useColors(enabled: boolean): void {
@@ -54,15 +63,15 @@ function colorFor(action: PlanEntry['action']): (s: string) => string {
 
 export function formatPlanLine(e: PlanEntry): string {
   const color = colorFor(e.action);
-  let line = `  ${color(SIGN[e.action])} ${e.type.padEnd(7)} ${e.sourceId}  ${JSON.stringify(e.name)}  ${color(WORD[e.action])}`;
-  if (e.targetId && e.targetId !== e.sourceId && e.action !== 'CREATE') line += pc.dim(` -> ${e.targetId}`);
+  let line = `  ${color(SIGN[e.action])} ${show(e.type).padEnd(7)} ${show(e.sourceId)}  ${quoted(e.name)}  ${color(WORD[e.action])}`;
+  if (e.targetId && e.targetId !== e.sourceId && e.action !== 'CREATE') line += pc.dim(` -> ${show(e.targetId)}`);
   if (e.match === 'naturalKey' || e.match === 'idmap' || e.match === 'user')
     line += pc.dim(` (matched by ${e.match === 'naturalKey' ? 'natural key' : e.match === 'idmap' ? 'ID map' : 'your choice'})`);
-  if (e.changes.length > 0 && (e.action === 'UPDATE' || e.action === 'MERGE')) line += `  [${e.changes.join(', ')}]`;
+  if (e.changes.length > 0 && (e.action === 'UPDATE' || e.action === 'MERGE')) line += `  [${e.changes.map(show).join(', ')}]`;
   if (e.action !== e.autoAction) line += pc.cyan(` (set by you; was ${e.autoAction})`);
   if (e.drift) line += '\n' + pc.magenta(`      drift: edited in the target since Ferry last installed it`);
-  if (!e.isValid) line += '\n' + pc.red(`      invalid: ${e.reason ?? ''}`);
-  else if (e.reason) line += '\n' + pc.dim(`      note: ${e.reason}`);
+  if (!e.isValid) line += '\n' + pc.red(`      invalid: ${show(e.reason ?? '')}`);
+  else if (e.reason) line += '\n' + pc.dim(`      note: ${show(e.reason)}`);
   return line;
 }
 
@@ -93,7 +102,7 @@ export function formatPlan(
 ): string {
   const lines: string[] = [];
   lines.push(
-    `Package ${JSON.stringify(pkg.name)} (${pkg.id}, version ${pkg.version}, ${pkg.status}) -> ${target.id} ${JSON.stringify(target.name)} (${target.tier})`,
+    `Package ${quoted(pkg.name)} (${show(pkg.id)}, version ${pkg.version}, ${pkg.status}) -> ${show(target.id)} ${quoted(target.name)} (${target.tier})`,
   );
   lines.push('');
   // Unchanged objects found by id or by the ID map are noise in a big plan;
@@ -109,9 +118,9 @@ export function formatPlan(
   if (installation.summary.invalid > 0) {
     lines.push(pc.red(`The plan cannot be installed until the invalid entries are fixed (ferry plan ... --set TYPE:id=ACTION).`));
   } else if (blocker) {
-    lines.push(pc.yellow(`Install would be refused now: ${blocker}.`));
+    lines.push(pc.yellow(`Install would be refused now: ${show(blocker)}.`));
   } else {
-    lines.push(`Installation ${installation.id} is prepared. Apply it with: ferry install ${installation.id}`);
+    lines.push(`Installation ${show(installation.id)} is prepared. Apply it with: ferry install ${show(installation.id)}`);
   }
   return lines.join('\n');
 }
@@ -119,36 +128,36 @@ export function formatPlan(
 export function formatEnvironments(envs: readonly (Environment & { lockedBy?: string | null })[]): string {
   if (envs.length === 0) return 'No environments yet. Create one with: ferry env create <id> --name <name> --tier <tier>';
   const rows = envs.map((e) => [
-    e.id,
-    e.name,
+    show(e.id),
+    show(e.name),
     e.tier,
     String(e.version),
-    e.hosts.join(',') || '-',
-    e.clonedFrom ? `clone of ${e.clonedFrom}` : '',
+    show(e.hosts.join(',')) || '-',
+    e.clonedFrom ? `clone of ${show(e.clonedFrom)}` : '',
     e.lockedBy ? 'LOCKED' : '',
   ]);
   return table(['ID', 'NAME', 'TIER', 'VERSION', 'HOSTS', '', ''], rows);
 }
 
 export function formatObjects(res: { items: StoredObject[]; total: number }, offset: number): string {
-  const rows = res.items.map((o) => [o.type, o.id, o.name]);
+  const rows = res.items.map((o) => [show(o.type), show(o.id), show(o.name)]);
   const shown = res.items.length ? `${offset + 1}-${offset + res.items.length}` : '0';
   return table(['TYPE', 'ID', 'NAME'], rows) + `\n(${shown} of ${res.total})`;
 }
 
 export function formatPackage(p: Package): string {
   const lines = [
-    `Package ${p.id}`,
-    `  name:        ${p.name}`,
-    `  status:      ${p.status}${p.assemblyError ? ` (${p.assemblyError})` : ''}`,
+    `Package ${show(p.id)}`,
+    `  name:        ${show(p.name)}`,
+    `  status:      ${p.status}${p.assemblyError ? ` (${show(p.assemblyError)})` : ''}`,
     `  version:     ${p.version}`,
-    `  source:      ${p.sourceEnvId} (${p.sourceTier}) ${p.sourceUrl}`,
+    `  source:      ${show(p.sourceEnvId)} (${show(p.sourceTier)}) ${show(p.sourceUrl)}`,
     `  entities:    ${p.entityCount}  ${Object.entries(p.countsByType)
-      .map(([t, n]) => `${t} ${n}`)
+      .map(([t, n]) => `${show(t)} ${n}`)
       .join(', ')}`,
-    `  selected:    ${p.objectCollections.map((c) => `${c.objCode}:${c.entities.map((e) => e.ID).join(',')}`).join(' ')}`,
-    `  removals:    ${p.removals.length ? p.removals.map((r) => `${r.type}:${r.id}`).join(' ') : '-'}`,
-    `  installOrder ${p.metadata.installOrder.join(' ')}`,
+    `  selected:    ${p.objectCollections.map((c) => `${show(c.objCode)}:${c.entities.map((e) => show(e.ID)).join(',')}`).join(' ')}`,
+    `  removals:    ${p.removals.length ? p.removals.map((r) => `${show(r.type)}:${show(r.id)}`).join(' ') : '-'}`,
+    `  installOrder ${p.metadata.installOrder.map(show).join(' ')}`,
     `  created:     ${p.createdAt}${p.publishedAt ? `  published: ${p.publishedAt}` : ''}${p.retiredAt ? `  retired: ${p.retiredAt}` : ''}`,
   ];
   if (p.metadata.deferredRefs > 0) lines.push(`  cycles:      ${p.metadata.deferredRefs} ref(s) close reference cycles; installed in two phases`);
@@ -160,13 +169,13 @@ export function formatHistory(list: readonly Installation[], packages: Map<strin
   const rows = list.map((i) => {
     const s = i.summary;
     return [
-      i.id,
+      show(i.id),
       i.status,
-      packages.get(i.packageId)?.name ?? i.packageId,
+      show(packages.get(i.packageId)?.name ?? i.packageId),
       `v${i.packageVersion}`,
       `+${s.create} ~${s.update + s.merge} =${s.useExisting} -${s.ignore} x${s.remove}`,
       i.installedAt ?? i.registeredAt,
-      i.error ?? '',
+      show(i.error ?? ''),
     ];
   });
   return table(['INSTALLATION', 'STATUS', 'PACKAGE', 'VER', 'CHANGES', 'WHEN', ''], rows);
@@ -176,7 +185,7 @@ export function formatInstallResult(inst: Installation, entries: readonly PlanEn
   const by = new Map<string, number>();
   for (const e of entries) by.set(e.installationStatus, (by.get(e.installationStatus) ?? 0) + 1);
   const counts = [...by.entries()].map(([k, v]) => `${v} ${k}`).join(', ');
-  return `Installation ${inst.id} ${inst.status}: ${counts}.`;
+  return `Installation ${show(inst.id)} ${inst.status}: ${counts}.`;
 }
 
 export function table(header: string[], rows: string[][]): string {

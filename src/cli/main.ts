@@ -9,6 +9,7 @@ import { configFromEnv, openEngine, type FerryConfig } from '../engine/open.js';
 import type { Engine, ProgressFn } from '../engine/engine.js';
 import { exportPackage, importBundle } from '../engine/bundles.js';
 import { parseNdjson, parseSelection } from '../engine/validate-input.js';
+import { printable as show, printableJson, printableText } from '../core/printable.js';
 import { formatEnvironments, formatHistory, formatInstallResult, formatObjects, formatPackage, formatPlan, useColors } from './format.js';
 import { runDemo } from './demo.js';
 import { RemoteEngine, type EngineApi } from './remote.js';
@@ -54,7 +55,16 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
   /** Set by actions that end without an error but not in success (an invalid plan). */
   let exitCode = 0;
 
-  useColors(!!io.colors && !process.env.NO_COLOR);
+  const colors = !!io.colors && !process.env.NO_COLOR;
+  useColors(colors);
+  // Everything printed goes through here: names and other user values are
+  // stored verbatim but never reach the terminal with their control
+  // characters raw (formatters escape each value with `show`; this catches
+  // anything missed, keeping only our own colours and line breaks).
+  const out = (s: string) => io.out(printableText(s, { keepColors: colors }));
+  const err = (s: string) => io.err(printableText(s));
+  /** JSON output: valid JSON for the same values, with bidi controls and C1 controls escaped too. */
+  const jsonText = (data: unknown) => printableJson(JSON.stringify(data, null, 2));
   /** `--server <url>` (or FERRY_SERVER): every command runs against that server over HTTP. */
   const serverUrl = () => globals.server ?? (process.env.FERRY_SERVER || undefined);
   const getEngine = async (): Promise<EngineApi> => {
@@ -70,7 +80,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
     return engine;
   };
   const json = () => !!globals.json;
-  const print = (human: string, data: unknown) => io.out(json() ? JSON.stringify(data, null, 2) : human);
+  const print = (human: string, data: unknown) => out(json() ? jsonText(data) : human);
   const actor = () => ({ actor: `cli:${process.env.USER ?? 'local'}`, address: null });
   const progress = (label: string): { fn: ProgressFn; stop: () => void } => {
     if (json() || !io.isTTY) return { fn: () => {}, stop: () => {} };
@@ -117,7 +127,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
     .option('--api-key <key>', 'API key for --server (env FERRY_API_KEY)')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
-    .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) })
+    .configureOutput({ writeOut: (s) => out(s.trimEnd()), writeErr: (s) => err(s.trimEnd()) })
     .hook('preAction', (_this, cmd) => {
       globals = cmd.optsWithGlobals<GlobalOptions>();
     });
@@ -148,7 +158,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
         },
         actor(),
       );
-      print(`Created environment ${e.id} "${e.name}" (${e.tier})${e.clonedFrom ? `, a clone of ${e.clonedFrom}` : ''}.`, e);
+      print(`Created environment ${show(e.id)} "${show(e.name)}" (${e.tier})${e.clonedFrom ? `, a clone of ${show(e.clonedFrom)}` : ''}.`, e);
     });
   env
     .command('list')
@@ -162,7 +172,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
     .description('show one environment')
     .action(async (id: string) => {
       const e = await (await getEngine()).getEnvironment(id);
-      print(JSON.stringify(e, null, 2), e);
+      print(jsonText(e), e);
     });
   env
     .command('set <id>')
@@ -186,7 +196,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
         },
         actor(),
       );
-      print(`Updated environment ${e.id} (version ${e.version}).`, e);
+      print(`Updated environment ${show(e.id)} (version ${e.version}).`, e);
     });
 
   // ------------------------------------------------------------------ objects
@@ -197,7 +207,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
     .action(async (envId: string, file: string) => {
       const input = await readObjectsFile(file);
       const r = await (await getEngine()).loadObjects(envId, input, actor());
-      print(`Loaded ${r.written} objects into ${envId} (now version ${r.version}).`, r);
+      print(`Loaded ${r.written} objects into ${show(envId)} (now version ${r.version}).`, r);
     });
   objects
     .command('list <env>')
@@ -216,7 +226,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
     .description('show one object')
     .action(async (envId: string, type: string, id: string) => {
       const o = await (await getEngine()).getObject(envId, type.toUpperCase(), id);
-      print(JSON.stringify(o, null, 2), o);
+      print(jsonText(o), o);
     });
 
   // ------------------------------------------------------------------ package
@@ -238,11 +248,11 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
       const p = await eng.createPackage({ sourceEnvId: o.source, name: o.name, description: o.description, selection, removals }, actor(), bar.fn);
       bar.stop();
       if (p.status === 'ASSEMBLING_FAILED') {
-        print(`Package ${p.id} failed to assemble: ${p.assemblyError}`, p);
+        print(`Package ${show(p.id)} failed to assemble: ${show(p.assemblyError)}`, p);
         exitCode = 1;
         return;
       }
-      print(`${formatPackage(p)}\n\nNext: ferry package status ${p.id} TESTING, then ferry plan ${p.id} --target <env>`, p);
+      print(`${formatPackage(p)}\n\nNext: ferry package status ${show(p.id)} TESTING, then ferry plan ${show(p.id)} --target <env>`, p);
     });
   pkg
     .command('list')
@@ -251,7 +261,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
       const list = await (await getEngine()).listPackages();
       print(
         list.length
-          ? list.map((p) => `${p.id}  ${p.status.padEnd(10)} v${p.version}  ${String(p.entityCount).padStart(6)} objects  ${p.name}`).join('\n')
+          ? list.map((p) => `${show(p.id)}  ${p.status.padEnd(10)} v${p.version}  ${String(p.entityCount).padStart(6)} objects  ${show(p.name)}`).join('\n')
           : 'No packages yet.',
         list,
       );
@@ -268,12 +278,12 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
       if (o.explain) {
         const [ref] = usage(() => parseSelection([o.explain!], eng.catalog));
         const path = await eng.explain(id, ref!.type, ref!.id);
-        print(path.map((s, i) => `${'  '.repeat(i)}${i ? '-> ' : ''}${s}`).join('\n'), { path });
+        print(path.map((s, i) => `${'  '.repeat(i)}${i ? '-> ' : ''}${show(s)}`).join('\n'), { path });
         return;
       }
       if (o.entities) {
         const list = await eng.getPackageEntities(id);
-        print(list.map((e) => `${String(e.ord).padStart(6)}  ${e.type.padEnd(7)} ${e.id}  ${e.name}`).join('\n'), list);
+        print(list.map((e) => `${String(e.ord).padStart(6)}  ${show(e.type).padEnd(7)} ${show(e.id)}  ${show(e.name)}`).join('\n'), list);
         return;
       }
       print(formatPackage(p), p);
@@ -285,7 +295,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
       const s = usage(() => parseStatus(status));
       const id = await resolve('package', idArg);
       const p = await (await getEngine()).setPackageStatus(id, s, actor());
-      print(`Package ${p.id} is now ${p.status}.`, p);
+      print(`Package ${show(p.id)} is now ${p.status}.`, p);
     });
   pkg
     .command('delete <package>')
@@ -293,7 +303,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
     .action(async (idArg: string) => {
       const id = await resolve('package', idArg);
       await (await getEngine()).deletePackage(id, actor());
-      print(`Deleted package ${id}.`, { deleted: id });
+      print(`Deleted package ${show(id)}.`, { deleted: id });
     });
 
   // ------------------------------------------------------------------ plan / install
@@ -325,9 +335,9 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
       const target = await eng.getEnvironment(o.target);
       if (json()) {
         const steps = plan.installation.summary.invalid === 0 ? await eng.installSteps(plan.installation.id) : null;
-        io.out(JSON.stringify({ installation: plan.installation, installBlocker: plan.installBlocker, entries: plan.entries, steps }, null, 2));
+        out(jsonText({ installation: plan.installation, installBlocker: plan.installBlocker, entries: plan.entries, steps }));
       } else {
-        io.out(formatPlan(p, target, plan.installation, plan.entries, plan.installBlocker, { all: o.all }));
+        out(formatPlan(p, target, plan.installation, plan.entries, plan.installBlocker, { all: o.all }));
       }
       if (plan.installation.summary.invalid > 0) exitCode = 1;
     });
@@ -358,7 +368,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
     .action(async (idArg: string) => {
       const id = await resolve('installation', idArg);
       const inst = await (await getEngine()).rollback(id, actor());
-      print(`Installation ${inst.id} rolled back; ${inst.targetEnvId} is as it was before it.`, inst);
+      print(`Installation ${show(inst.id)} rolled back; ${show(inst.targetEnvId)} is as it was before it.`, inst);
     });
 
   // ------------------------------------------------------------------ bundles
@@ -378,8 +388,8 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
           : await exportPackage(await getLocalEngine(), id, { file: o.output, dir: o.dir }, actor(), bar.fn);
       bar.stop();
       const lines: string[] = [];
-      if (r.file) lines.push(`Wrote ${r.file.path}: ${r.file.count} objects, ${r.file.bytes} bytes, sha256 ${r.file.sha256}.`);
-      if (r.dir) lines.push(`Wrote ${r.dir.path}/: ${r.dir.count} objects.`);
+      if (r.file) lines.push(`Wrote ${show(r.file.path)}: ${r.file.count} objects, ${r.file.bytes} bytes, sha256 ${r.file.sha256}.`);
+      if (r.dir) lines.push(`Wrote ${show(r.dir.path)}/: ${r.dir.count} objects.`);
       print(lines.join('\n'), r);
     });
   program
@@ -403,12 +413,12 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
         bar.stop();
       }
       if (json()) {
-        io.out(JSON.stringify({ package: r.package, installation: r.installation ?? r.plan.installation, entries: r.entries }, null, 2));
+        out(jsonText({ package: r.package, installation: r.installation ?? r.plan.installation, entries: r.entries }));
         return;
       }
       const target = await eng.getEnvironment(o.target);
-      io.out(formatPlan(r.package, target, r.plan.installation, r.plan.entries, r.plan.installBlocker));
-      if (r.installation) io.out(formatInstallResult(r.installation, r.entries));
+      out(formatPlan(r.package, target, r.plan.installation, r.plan.entries, r.plan.installBlocker));
+      if (r.installation) out(formatInstallResult(r.installation, r.entries));
     });
 
   program
@@ -417,7 +427,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
     .action(async () => {
       if (serverUrl()) throw new UsageError('demo runs on a local data directory; a server seeds the demo environments itself at its first start');
       const cfg = configFromEnv({ dataDir: globals.dataDir, databaseUrl: globals.databaseUrl, catalogPath: globals.catalog });
-      exitCode = await runDemo(cfg, { out: io.out, json: json() });
+      exitCode = await runDemo(cfg, { out, json: json() });
     });
 
   program
@@ -451,15 +461,15 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
       return 2;
     }
     if (e instanceof UsageError) {
-      io.err(`ferry: ${e.message}`);
+      err(`ferry: ${show(e.message)}`);
       return 2;
     }
     if (e instanceof FerryError) {
-      if (json()) io.out(JSON.stringify({ error: { code: e.code, message: e.message } }));
-      io.err(`ferry: ${e.message}`);
+      if (json()) out(printableJson(JSON.stringify({ error: { code: e.code, message: e.message } })));
+      err(`ferry: ${show(e.message)}`);
       return 1;
     }
-    io.err(`ferry: unexpected error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+    err(`ferry: unexpected error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
     return 1;
   } finally {
     await engine?.store.close();

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { printable } from '../core/printable.js';
 import type { Catalog, Environment, Installation, ObjectRef, Package, PackageEntity, PackageStatus, PlanEntry, StoredObject } from '../core/types.js';
 import { FerryError } from '../core/errors.js';
 import type { Override } from '../core/plan.js';
@@ -126,7 +127,7 @@ export class RemoteEngine implements EngineApi {
     const onSigint = () => {
       if (cancelling) process.exit(130);
       cancelling = true;
-      process.stderr.write(`\nferry: cancelling operation ${op.id} on the server (Ctrl-C again to stop waiting)\n`);
+      process.stderr.write(`\nferry: cancelling operation ${printable(op.id)} on the server (Ctrl-C again to stop waiting)\n`);
       this.call('POST', `/api/v1/operations/${op.id}/cancel`).catch(() => {});
     };
     process.on('SIGINT', onSigint);

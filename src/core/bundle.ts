@@ -13,6 +13,7 @@ import { createHash, type Hash } from 'node:crypto';
 import { z } from 'zod';
 import { ValidationError } from './errors.js';
 import { canonicalJson, sha256 as sha256Hex } from './hash.js';
+import { fieldsTooDeep } from './limits.js';
 import type { ObjectCollection, ObjectRef, PackageMetadata } from './types.js';
 
 export const BUNDLE_FORMAT = 'ferry-bundle';
@@ -200,6 +201,9 @@ export function checkEntity(value: unknown, where: string): BundleEntity {
   if (typeof id !== 'string' || id === '') throw new ValidationError(`${where} has no "id" string`);
   if (typeof name !== 'string') throw new ValidationError(`${where} has no "name" string`);
   if (!isPlainObject(fields)) throw new ValidationError(`${where} has no "fields" object`);
+  // Before the fields reach anything recursive (hashing, planning, export).
+  const deep = fieldsTooDeep(fields);
+  if (deep !== null) throw new ValidationError(`${where}: ${deep}`);
   return { type, id, name, fields };
 }
 

@@ -33,6 +33,7 @@ import {
 } from '../core/bundle.js';
 import type { BundleEntity, BundleHeader, BundleTrailer } from '../core/bundle.js';
 import { FerryError, ValidationError } from '../core/errors.js';
+import { FingerprintSet } from '../core/fingerprint-set.js';
 
 type EntitySource = AsyncIterable<BundleEntity> | Iterable<BundleEntity>;
 type Progress = (n: number) => void;
@@ -266,6 +267,11 @@ async function* scanBundle(
   let lastLineError: string | undefined;
   let lineNo = 0;
   const digest = new EntityDigest();
+  // Verify also refuses an object that appears twice (the store would refuse
+  // it later with its own words); an import reads a verified file, or meets
+  // the store's refusal and then verifies to word it (loadBundle).
+  const seen = deferLineErrors ? new FingerprintSet() : undefined;
+  let maybeRepeated: Set<string> | undefined;
 
   for await (const lines of bundleLines(path)) {
     const batch: BundleEntity[] = [];
@@ -297,6 +303,10 @@ async function* scanBundle(
         continue;
       }
       digest.add(bytes);
+      if (seen !== undefined) {
+        const key = entityKey(parsed.entity);
+        if (seen.add(key)) (maybeRepeated ??= new Set()).add(key);
+      }
       const problem = tally.add(parsed.entity.type, lineNo);
       if (problem !== undefined) {
         if (!deferLineErrors) throw new ValidationError(`bundle ${path}: ${problem}`);
@@ -320,10 +330,44 @@ async function* scanBundle(
   }
   if (trailer.sha256 !== sha256) throw new ValidationError(`bundle ${path} failed its integrity check: sha256 mismatch`);
   if (deferred !== undefined) throw new ValidationError(`bundle ${path}: ${deferred}`);
+  if (maybeRepeated !== undefined) {
+    const repeat = await findRepeat(path, maybeRepeated);
+    if (repeat !== undefined) {
+      throw new ValidationError(
+        `bundle ${path}: line ${repeat.line} repeats ${repeat.type}:${repeat.id} (first on line ${repeat.first}); an object appears once in a bundle`,
+      );
+    }
+  }
   const mismatch = tally.mismatch(count, header.entityCount);
   if (mismatch !== undefined) throw new ValidationError(`bundle ${path}: ${mismatch}`);
   onProgress?.(count);
   return { header, count, sha256 };
+}
+
+const entityKey = (e: BundleEntity) => `${e.type}\u0000${e.id}`;
+
+/**
+ * The first entity line repeating an earlier one's type and id, among the
+ * keys the first pass suspected (fingerprints can collide: this pass
+ * confirms with the real ids). Only run when there is a suspect.
+ */
+async function findRepeat(path: string, suspects: ReadonlySet<string>): Promise<{ line: number; first: number; type: string; id: string } | undefined> {
+  const firstLine = new Map<string, number>();
+  let lineNo = 0;
+  for await (const lines of bundleLines(path)) {
+    for (const bytes of lines) {
+      lineNo++;
+      if (lineNo === 1) continue;
+      const parsed = parseBundleLine(bytes.toString('utf8'), lineNo);
+      if (parsed.entity === undefined) continue;
+      const key = entityKey(parsed.entity);
+      if (!suspects.has(key)) continue;
+      const first = firstLine.get(key);
+      if (first !== undefined) return { line: lineNo, first, type: parsed.entity.type, id: parsed.entity.id };
+      firstLine.set(key, lineNo);
+    }
+  }
+  return undefined;
 }
 
 function headerFrom(line: Buffer, path: string): BundleHeader {

@@ -132,7 +132,10 @@ export async function loadBundle(engine: Engine, path: string, actor?: Actor, on
   try {
     return await storeBundlePackage(engine, path, header, existing !== undefined, actor, onProgress);
   } catch (error) {
-    if (error instanceof ValidationError) await verifyBundle(path);
+    // Word a refusal as verify words it, whatever found it first: a bad line,
+    // or the store refusing an object the file holds twice (its primary key).
+    // Verify passes only when the file is sound; then the error is the store's.
+    await verifyBundle(path);
     throw error;
   }
 }

@@ -1,5 +1,9 @@
+import { accessSync, constants } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import type { Catalog } from '../core/types.js';
 import { DEFAULT_CATALOG } from '../core/default-catalog.js';
+import { FerryError } from '../core/errors.js';
+import { describeFsError } from '../store/fs-errors.js';
 import { Store } from '../store/store.js';
 import { readCatalog } from './catalog-file.js';
 import { Engine } from './engine.js';
@@ -32,6 +36,45 @@ export function configFromEnv(flags: Partial<FerryConfig> = {}, env: NodeJS.Proc
 /** Open the store (running migrations) and load the catalog; a bad catalog is refused here, at start. */
 export async function openEngine(config: FerryConfig): Promise<Engine> {
   const catalog: Catalog = config.catalogPath ? await readCatalog(config.catalogPath) : DEFAULT_CATALOG;
-  const store = await Store.open({ dataDir: config.dataDir, databaseUrl: config.databaseUrl, schema: config.databaseSchema });
+  let store: Store;
+  try {
+    store = await Store.open({ dataDir: config.dataDir, databaseUrl: config.databaseUrl, schema: config.databaseSchema });
+  } catch (e) {
+    throw config.databaseUrl ? e : (dataDirError(config.dataDir, e) ?? e);
+  }
   return new Engine({ store, catalog, publicUrl: config.publicUrl });
+}
+
+/**
+ * The embedded store cannot live in the data directory: one line saying
+ * which directory and why (read-only, permission denied, not a directory,
+ * full), instead of the driver's error and its stack. Null for anything else.
+ */
+function dataDirError(dataDir: string, e: unknown): FerryError | null {
+  let why = describeFsError(e);
+  // mkdir -p on a read-only file system says ENOENT: the closest existing parent says why.
+  if ((e as { code?: unknown }).code === 'ENOENT') why = notWritable(dataDir) ?? why;
+  const sqlite = (e as { code?: unknown }).code;
+  if (why === undefined && typeof sqlite === 'string' && sqlite.startsWith('SQLITE_')) {
+    if (sqlite === 'SQLITE_FULL') why = 'no space left on the device';
+    else if (sqlite === 'SQLITE_NOTADB' || sqlite === 'SQLITE_CORRUPT') why = 'its ferry.sqlite is not a Ferry database, or is damaged';
+    else if (sqlite.startsWith('SQLITE_CANTOPEN') || sqlite.startsWith('SQLITE_READONLY') || sqlite.startsWith('SQLITE_IOERR')) {
+      // The driver does not say why; the directory does.
+      why = notWritable(dataDir) ?? (sqlite.startsWith('SQLITE_READONLY') ? 'its database file is read-only' : 'the database file cannot be opened');
+    }
+  }
+  if (why === undefined) return null;
+  return new FerryError('DATA_DIR_UNAVAILABLE', 503, `cannot use the data directory ${dataDir} (FERRY_DATA_DIR): ${why}`, { cause: e });
+}
+
+/** Why `dir` (or, while it does not exist, its closest existing parent) cannot be written; undefined when it can. */
+function notWritable(dir: string): string | undefined {
+  for (let d = resolve(dir); ; d = dirname(d)) {
+    try {
+      accessSync(d, constants.W_OK);
+      return undefined;
+    } catch (e) {
+      if ((e as { code?: unknown }).code !== 'ENOENT' || dirname(d) === d) return describeFsError(e) ?? 'it cannot be written';
+    }
+  }
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Catalog, FerryObject, ObjectRef } from '../core/types.js';
 import { ValidationError } from '../core/errors.js';
+import { fieldsTooDeep } from '../core/limits.js';
 
 /**
  * Shapes of user input the engine accepts from every face (CLI files, native
@@ -34,6 +35,9 @@ export function validateObjects(input: unknown, catalog: Catalog): FerryObject[]
     const label = labelOf(raw, i);
     if (!parsed.success) throw new ValidationError(`${label}: ${describe(parsed.error)}`);
     const o = parsed.data;
+    // Before anything walks the fields (the catalog refs below, hashing, planning): see src/core/limits.ts.
+    const deep = fieldsTooDeep(o.fields);
+    if (deep) throw new ValidationError(`${label}: ${deep}`);
     const spec = catalog.types[o.type];
     if (!spec) throw new ValidationError(`${label}: unknown type ${o.type}`);
     for (const [field, ref] of Object.entries(spec.refs)) {

@@ -4,7 +4,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { ConflictError, FerryError, NotFoundError } from '../core/errors.js';
 import type { Store } from '../store/store.js';
 import { OperationsStore, isFinished, type Operation } from '../store/operations-store.js';
-import type { NewOperation, OperationContext, OperationHandlers, OperationRunner, RunnerEvent } from './types.js';
+import type { NewOperation, OperationContext, OperationHandler, OperationHandlers, OperationRunner, RecoveredOutcome, RunnerEvent } from './types.js';
 
 /** The operation was cancelled (by a user, or by the server stopping). */
 export class CancelledError extends FerryError {
@@ -61,8 +61,10 @@ const now = () => new Date().toISOString();
  *
  * Crash recovery: an operation left RUNNING by a worker that is gone (same
  * host: its pid no longer exists; other host: no heartbeat for `staleMs`) is
- * re-queued when its handler says it is resumable, and FAILED visibly
- * otherwise (with the handler's clean-up, e.g. releasing an install lock).
+ * re-queued when its handler says it is resumable; otherwise it ends as its
+ * handler reads the work really ended (an install that committed just before
+ * the kill is COMPLETED with its result), else FAILED visibly; either way with
+ * the handler's clean-up (e.g. releasing an install lock).
  */
 export class EmbeddedWorker extends EventEmitter implements OperationRunner {
   readonly ops: OperationsStore;
@@ -346,7 +348,18 @@ export class EmbeddedWorker extends EventEmitter implements OperationRunner {
     }
   }
 
-  /** Re-queue or fail operations whose worker died. Never throws. */
+  /** The end of a run that died and left nothing telling otherwise. */
+  private diedWhileRunning(op: Operation, handler: OperationHandler | undefined, who: string): RecoveredOutcome {
+    const message = handler?.resumable(op)
+      ? `the server (${who}) stopped while this ran, ${op.attempts} times; not retried again`
+      : `the server (${who}) stopped while this ran; ${op.kind === 'install' || op.kind === 'bundle.import' ? 'an install is one transaction, so nothing was written: prepare and install again' : 'run it again'}`;
+    return { status: 'FAILED', message, error: { code: 'SERVER_STOPPED', message } };
+  }
+
+  /**
+   * Re-queue, fail or (when the handler finds the work was done) complete
+   * operations whose worker died. Never throws.
+   */
   async recoverDead(): Promise<Operation[]> {
     const recovered: Operation[] = [];
     let running: Operation[];
@@ -366,14 +379,13 @@ export class EmbeddedWorker extends EventEmitter implements OperationRunner {
           const message = `re-queued: the server (${who}) stopped while this ran (attempt ${op.attempts} of ${this.maxAttempts})`;
           if (await this.ops.recover(op.id, op.worker, { status: 'QUEUED', message, at })) recovered.push((await this.ops.get(op.id))!);
         } else {
-          const message = handler?.resumable(op)
-            ? `the server (${who}) stopped while this ran, ${op.attempts} times; not retried again`
-            : `the server (${who}) stopped while this ran; ${op.kind === 'install' || op.kind === 'bundle.import' ? 'an install is one transaction, so nothing was written: prepare and install again' : 'run it again'}`;
-          if (await this.ops.recover(op.id, op.worker, { status: 'FAILED', message, error: { code: 'SERVER_STOPPED', message }, at })) {
-            const failed = (await this.ops.get(op.id))!;
-            await handler?.abandon?.(failed, message);
-            recovered.push(failed);
-            this.emit('finished', failed);
+          // The run may have done its work and died before saying so: ask what it left.
+          const outcome = (await handler?.recover?.(op)) ?? this.diedWhileRunning(op, handler, who);
+          if (await this.ops.recover(op.id, op.worker, { ...outcome, at })) {
+            const ended = (await this.ops.get(op.id))!;
+            await handler?.abandon?.(ended, outcome.message);
+            recovered.push(ended);
+            this.emit('finished', ended);
           }
         }
       } catch (e) {
@@ -393,6 +405,7 @@ function toCancelled(reason: unknown): Error {
 
 function errorOf(e: unknown): { code: string; message: string } {
   if (e instanceof FerryError) return { code: e.code, message: e.message };
-  // Never a stack trace in a user-visible record; the log has it.
-  return { code: 'INTERNAL', message: e instanceof Error ? `internal error: ${e.message}` : 'internal error' };
+  // Never a stack trace, nor the raw message (a Node error names server paths)
+  // in a user-visible record; the log has both.
+  return { code: 'INTERNAL', message: 'internal error; the server log has the details' };
 }

@@ -1,12 +1,13 @@
 import { rm } from 'node:fs/promises';
-import type { ObjectRef, PlanEntry } from '../core/types.js';
+import type { Installation, ObjectRef, PlanEntry } from '../core/types.js';
 import { FerryError, NotFoundError } from '../core/errors.js';
 import type { Override } from '../core/plan.js';
 import type { Actor, Engine, ProgressFn } from '../engine/engine.js';
 import { exportPackage, importBundle } from '../engine/bundles.js';
 import { abandonAssembly, releaseAbandonedLock } from '../engine/preflight.js';
 import type { FileStore } from '../store/file-store.js';
-import type { Operation, OperationContext, OperationHandlers } from './types.js';
+import { fileStoreWriteError } from '../store/fs-errors.js';
+import type { Operation, OperationContext, OperationHandlers, RecoveredOutcome } from './types.js';
 import { CancelledError } from './embedded-worker.js';
 
 /** The kinds of operation the server runs. */
@@ -67,6 +68,45 @@ export function withFileName<T>(path: string, name: string, fn: () => Promise<T>
   });
 }
 
+/**
+ * How an install whose server died really ended, from its installation: the
+ * install writes COMPLETED in the same transaction as the objects, so a
+ * COMPLETED installation committed (even if the server died before the
+ * operation could say so), a FAILED one recorded its failure, and one still
+ * PREPARED never committed: nothing was written. `result` builds the
+ * operation's result as its run would have.
+ */
+async function recoverInstall(
+  engine: Engine,
+  op: Operation,
+  installationId: string | null,
+  result: (inst: Installation, counts: Record<string, number>) => unknown,
+): Promise<RecoveredOutcome | null> {
+  if (!installationId) return null;
+  const inst = await engine.getInstallation(installationId).catch((e: unknown) => {
+    if (e instanceof NotFoundError) return undefined;
+    throw e;
+  });
+  const who = op.server ?? 'unknown';
+  switch (inst?.status) {
+    case 'COMPLETED':
+    case 'ROLLED_BACK': {
+      const since = inst.status === 'ROLLED_BACK' ? ', and it was rolled back since' : '';
+      return {
+        status: 'COMPLETED',
+        message: `completed: the install committed before the server (${who}) stopped${since}; this result is read from installation ${inst.id}`,
+        result: result(inst, countStatuses(await engine.getEntries(inst.id))),
+      };
+    }
+    case 'FAILED': {
+      const message = `the server (${who}) stopped while this ran; the install had failed, so nothing was written: ${inst.error ?? 'no reason recorded'}`;
+      return { status: 'FAILED', message, error: { code: 'INSTALL_FAILED', message } };
+    }
+    default:
+      return null;
+  }
+}
+
 function safeName(name: string): string {
   return (
     name
@@ -106,11 +146,13 @@ export function engineHandlers(engine: Engine, files: FileStore): OperationHandl
         const { packageId } = ctx.op.params as unknown as ExportParams;
         const pkg = await engine.getPackage(packageId);
         const { id, tmp } = files.reserve();
+        const name = `${safeName(pkg.name)}-v${pkg.version}.ferry`;
         try {
-          const r = await exportPackage(engine, pkg.id, { file: tmp }, actorOf(ctx.op), phased(ctx, { export: [0, 95] }));
+          // Errors name the file, never its place on the server.
+          const r = await withFileName(tmp, name, () => exportPackage(engine, pkg.id, { file: tmp }, actorOf(ctx.op), phased(ctx, { export: [0, 95] })));
           const file = await files.commit(tmp, {
             id,
-            name: `${safeName(pkg.name)}-v${pkg.version}.ferry`,
+            name,
             kind: 'bundle',
             environmentId: pkg.sourceEnvId,
             packageId: pkg.id,
@@ -118,8 +160,9 @@ export function engineHandlers(engine: Engine, files: FileStore): OperationHandl
           });
           return { file, entityCount: r.file?.count ?? 0, entitiesSha256: r.file?.sha256 ?? null, downloadUrl: `/api/v1/files/${file.id}/content` };
         } catch (e) {
-          await rm(tmp, { force: true });
-          throw e;
+          await rm(tmp, { force: true }).catch(() => {});
+          // Full or unwritable file store: 507 or 503, in words, no path.
+          throw fileStoreWriteError(e);
         }
       },
     },
@@ -151,6 +194,20 @@ export function engineHandlers(engine: Engine, files: FileStore): OperationHandl
         const inst = await engine.install(r.plan.installation.id, { signal: ctx.signal, onProgress: progress }, actorOf(ctx.op));
         return { ...base, status: inst.status, counts: countStatuses(await engine.getEntries(inst.id)) };
       },
+      async recover(op) {
+        const p = op.params as unknown as ImportParams;
+        if (p.dryRun) return null;
+        // The subject is the installation, recorded once the plan was prepared.
+        return recoverInstall(engine, op, op.subject, (inst, counts) => ({
+          dryRun: false,
+          packageId: inst.packageId,
+          installationId: inst.id,
+          summary: inst.summary,
+          installBlocker: null,
+          status: inst.status,
+          counts,
+        }));
+      },
       async abandon(op) {
         const p = op.params as unknown as ImportParams;
         if (!p.dryRun && op.subject) await releaseAbandonedLock(engine, p.targetEnvId, op.subject);
@@ -164,6 +221,10 @@ export function engineHandlers(engine: Engine, files: FileStore): OperationHandl
         ctx.progress(0, 'installing');
         const inst = await engine.install(installationId, { signal: ctx.signal, onProgress: phased(ctx, { install: [0, 99] }) }, actorOf(ctx.op));
         return { installationId, status: inst.status, summary: inst.summary, counts: countStatuses(await engine.getEntries(inst.id)) };
+      },
+      async recover(op) {
+        const { installationId } = op.params as unknown as InstallParams;
+        return recoverInstall(engine, op, installationId, (inst, counts) => ({ installationId: inst.id, status: inst.status, summary: inst.summary, counts }));
       },
       async abandon(op) {
         const { installationId } = op.params as unknown as InstallParams;

@@ -27,9 +27,25 @@ export interface OperationHandler {
    * fails visibly and the user decides.
    */
   resumable(op: Operation): boolean;
-  /** Clean up after an operation that ends without running to completion (cancelled while queued, or its server died). */
+  /**
+   * What really happened to an operation whose server died while it ran,
+   * when it will not run again: read from what the work itself left behind,
+   * since the work may have ended (an install committed) in the moment
+   * before the server could record it. Null when there is nothing to tell:
+   * it is failed as a run that never finished.
+   */
+  recover?(op: Operation): Promise<RecoveredOutcome | null>;
+  /**
+   * Clean up after an operation that ends without its run recording the end
+   * (cancelled while queued, or its server died, however `recover` read it):
+   * e.g. release the install lock the dead run held.
+   */
   abandon?(op: Operation, reason: string): Promise<void>;
 }
+
+/** How a recovered operation ends (OperationHandler.recover). */
+export type RecoveredOutcome =
+  { status: 'COMPLETED'; message: string; result: unknown } | { status: 'FAILED'; message: string; error: { code: string; message: string } };
 
 export type OperationHandlers = Record<string, OperationHandler>;
 

@@ -15,6 +15,9 @@ import { Access, registerAuth } from './auth.js';
 import { registerErrorHandlers, sendError, toErrorResponse } from './errors.js';
 import { ServerMetrics } from './metrics.js';
 import { registerValidation } from './validation.js';
+import { registerLoginThrottle, type LoginThrottle } from './login-throttle.js';
+import { printableLogStream, redactUrl } from './redact.js';
+import { registerSecurityHeaders } from './security-headers.js';
 import { VERSION } from './version.js';
 import { systemRoutes } from './routes/system.js';
 import { environmentRoutes } from './routes/environments.js';
@@ -40,6 +43,10 @@ export interface AppConfig {
   /** Operations run at once by this process; 0 = none (API only). */
   workers: number;
   shutdownGraceMs: number;
+  /** Failed logins per user name and per address within `loginWindowMs` before 429 (FERRY_LOGIN_RATE, default 10; 0 = no limit). */
+  loginRate?: number;
+  /** FERRY_LOGIN_WINDOW, default one minute. */
+  loginWindowMs?: number;
 }
 
 export interface BuildAppOptions {
@@ -66,6 +73,8 @@ export interface ServerContext {
   files: FileStore;
   metrics: ServerMetrics;
   config: AppConfig;
+  /** Every login route counts its failures here (per user name and per address). */
+  loginThrottle: LoginThrottle;
   /** The caller's rights for this request (routes that need a principal only). */
   access(request: FastifyRequest): Access;
 }
@@ -96,9 +105,13 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     logger: options.logger
       ? {
           level: options.logger.level,
-          ...(options.logger.stream ? { stream: options.logger.stream } : {}),
-          // Credentials travel in headers: never log them.
-          redact: ['req.headers.authorization', 'req.headers.apikey', 'req.headers.sessionid', 'req.headers["x-mstr-authtoken"]'],
+          // User values (names, messages) are logged with their control characters escaped.
+          stream: printableLogStream(options.logger.stream ?? process.stdout),
+          // Credentials travel in headers: never log them, nor one a URL carries.
+          redact: ['req.headers.authorization', 'req.headers.apikey', 'req.headers.sessionid', 'req.headers["x-mstr-authtoken"]', 'req.headers.cookie'],
+          serializers: {
+            req: (req: { method?: string; url?: string; id?: string }) => ({ method: req.method, url: redactUrl(req.url ?? ''), reqId: req.id }),
+          },
         }
       : false,
     // One access-log line per request, written in onResponse below.
@@ -135,6 +148,9 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     app.log.info({ operation: op.id, kind: op.kind, status: op.status, environment: op.environmentId }, 'operation finished');
   });
 
+  const loginThrottle = await registerLoginThrottle(app, { max: config.loginRate ?? 10, windowMs: config.loginWindowMs ?? 60_000 });
+  await registerSecurityHeaders(app, engine.publicUrl);
+
   app.decorate('ferry', {
     engine,
     auth,
@@ -143,6 +159,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     files,
     metrics,
     config,
+    loginThrottle,
     access: (request: FastifyRequest) =>
       new Access(engine, request.principal!, request.ip ?? null, (envId) => {
         request.auditEnvId = envId;
@@ -182,7 +199,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
       {
         method: request.method,
         route,
-        url: request.url,
+        url: redactUrl(request.url),
         status: reply.statusCode,
         ms: Math.round(reply.elapsedTime * 10) / 10,
         user: request.principal?.username ?? null,
@@ -244,7 +261,8 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
       ],
     },
   });
-  await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { docExpansion: 'list', deepLinking: true } });
+  // No validator badge: it is an image from validator.swagger.io, which the content security policy (rightly) blocks.
+  await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { docExpansion: 'list', deepLinking: true, validatorUrl: null } });
 
   await app.register(systemRoutes);
   await app.register(userRoutes, { prefix: '/api/v1' });
@@ -258,6 +276,9 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   for (const dialect of dialects) await mountDialect(app, dialect);
 
   app.addHook('onReady', async () => {
+    // Before the worker starts: what a killed export or upload left half-written.
+    const swept = await files.sweepPartials();
+    if (swept.length) app.log.info({ files: swept.length }, 'removed partial files left by a process that stopped while writing them');
     await runner.start();
   });
   app.addHook('preClose', async () => {

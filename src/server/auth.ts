@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Environment, Installation, Package } from '../core/types.js';
-import { NotFoundError, ValidationError } from '../core/errors.js';
+import { FerryError, NotFoundError, ValidationError } from '../core/errors.js';
+import { credentialParamIn } from './redact.js';
 import type { Actor, Engine } from '../engine/engine.js';
 import { ForbiddenError, UnauthorizedError, hasRole, roleOn, type AuthService, type Principal, type Role } from '../engine/auth.js';
 import type { Operation } from '../ops/types.js';
@@ -20,6 +21,12 @@ declare module 'fastify' {
     public?: boolean;
     /** Where this route looks for a credential (default: NATIVE_CREDENTIALS). API faces set it for their routes. */
     credentials?: readonly CredentialSource[];
+    /**
+     * This route accepts a credential in its query string (a face whose
+     * document sends one there). Everywhere else `?apikey=` and the like are
+     * refused (400): URLs end up in logs, proxies and browser histories.
+     */
+    queryCredentials?: boolean;
   }
 }
 
@@ -84,6 +91,17 @@ export async function authenticate(auth: AuthService, cred: Credential | null): 
   return p;
 }
 
+/** A credential sent in a URL: refused before it is even checked. */
+export class CredentialsInQueryError extends FerryError {
+  constructor(name: string) {
+    super(
+      'CREDENTIALS_IN_QUERY',
+      400,
+      `a credential in the URL (query parameter ${name}) is refused: URLs are written to logs; send credentials in a header (Authorization: Bearer <API key or session token>, apikey or sessionID)`,
+    );
+  }
+}
+
 /**
  * Authenticate every request in `onRequest`, before the body is even read,
  * so an anonymous caller learns nothing but 401. Routes opt out with
@@ -95,6 +113,10 @@ export function registerAuth(app: FastifyInstance, auth: AuthService): void {
   app.decorateRequest('auditEnvId', null);
   app.decorateRequest('credential', null);
   app.addHook('onRequest', async (request) => {
+    if (request.routeOptions.config?.queryCredentials !== true) {
+      const name = credentialParamIn(request.query);
+      if (name) throw new CredentialsInQueryError(name);
+    }
     if (request.is404 || request.routeOptions.config?.public || request.url === '/docs' || request.url.startsWith('/docs/')) return;
     const sources = request.routeOptions.config?.credentials ?? NATIVE_CREDENTIALS;
     request.credential = credentialOf(request.headers, request.cookies ?? {}, sources);

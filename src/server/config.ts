@@ -28,6 +28,10 @@ export interface ServerConfig extends FerryConfig {
   shutdownGraceMs: number;
   /** pino level (FERRY_LOG_LEVEL, default info). */
   logLevel: string;
+  /** Failed logins per user name and per address in a window before 429 (FERRY_LOGIN_RATE, default 10; 0 = no limit). */
+  loginRate: number;
+  /** That window (FERRY_LOGIN_WINDOW seconds, default 60). */
+  loginWindowMs: number;
 }
 
 function intFrom(value: string | undefined, name: string, fallback: number, min = 0): number {
@@ -60,5 +64,7 @@ export function serverConfigFromEnv(flags: Partial<ServerConfig> = {}, env: Node
     workers: flags.workers ?? intFrom(env.FERRY_WORKERS, 'FERRY_WORKERS', 2),
     shutdownGraceMs: flags.shutdownGraceMs ?? intFrom(env.FERRY_SHUTDOWN_GRACE, 'FERRY_SHUTDOWN_GRACE', 20) * 1000,
     logLevel: flags.logLevel ?? env.FERRY_LOG_LEVEL ?? 'info',
+    loginRate: flags.loginRate ?? intFrom(env.FERRY_LOGIN_RATE, 'FERRY_LOGIN_RATE', 10),
+    loginWindowMs: flags.loginWindowMs ?? intFrom(env.FERRY_LOGIN_WINDOW, 'FERRY_LOGIN_WINDOW', 60, 1) * 1000,
   };
 }

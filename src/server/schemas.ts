@@ -103,9 +103,18 @@ export const objectInputSchema = {
   },
 } as const;
 
+/**
+ * The largest offset a list accepts. Every numeric parameter has a maximum:
+ * a coerced 2^63 or 1e309 (Infinity) is otherwise a valid "integer" to the
+ * schema and reaches the database as a float it refuses (a 500).
+ */
+export const MAX_OFFSET = 2_147_483_647;
+
+export const offsetQuery = { type: 'integer', minimum: 0, maximum: MAX_OFFSET, default: 0 } as const;
+
 export const pagingQuery = {
   limit: { type: 'integer', minimum: 1, maximum: 10000, default: 100 },
-  offset: { type: 'integer', minimum: 0, default: 0 },
+  offset: offsetQuery,
 } as const;
 
 /** A list answer: `{items, total}` (total counts every match, not just this page). */

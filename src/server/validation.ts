@@ -2,6 +2,8 @@ import { Ajv, type ErrorObject } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import type { FastifyInstance, FastifySchemaValidationError } from 'fastify';
 import { ValidationError } from '../core/errors.js';
+import { MAX_BODY_DEPTH, MAX_FIELD_DEPTH } from '../core/limits.js';
+import { hasLoneSurrogate } from '../core/printable.js';
 
 // ajv-formats is CommonJS with a default export; under NodeNext it arrives wrapped.
 const addFormats = ((addFormatsModule as unknown as { default?: typeof addFormatsModule }).default ?? addFormatsModule) as unknown as (ajv: Ajv) => Ajv;
@@ -17,35 +19,55 @@ export function registerValidation(app: FastifyInstance): void {
   const coercing = addFormats(new Ajv({ coerceTypes: 'array', useDefaults: true, removeAdditional: false, allErrors: false, strict: false }));
   app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? strict : coercing).compile(schema));
   app.setSchemaErrorFormatter((errors, dataVar) => new Error(errors.map((e) => describeError(e, dataVar)).join('; ')));
-  // PostgreSQL cannot store a NUL in text and SQLite can: refuse it on both, up front, naming where it is.
+  // Checked on every route (and every API face registered later) before its
+  // schema runs: PostgreSQL cannot store a NUL in text and SQLite can, so it
+  // is refused on both, up front, naming where it is; and a body nested past
+  // MAX_BODY_DEPTH never reaches code that walks it recursively.
   app.addHook('preValidation', async (request) => {
     const body = request.body;
-    const where =
-      findNul(request.params, 'params') ??
-      findNul(request.query, 'querystring') ??
-      (body !== null && typeof body === 'object' && typeof (body as { pipe?: unknown }).pipe === 'function' ? null : findNul(body, 'body'));
-    if (where) throw new ValidationError(`${where} contains a NUL character (\\u0000), which Ferry does not store`);
+    const problem =
+      findUnacceptable(request.params, 'params') ??
+      findUnacceptable(request.query, 'querystring') ??
+      (body !== null && typeof body === 'object' && typeof (body as { pipe?: unknown }).pipe === 'function' ? null : findUnacceptable(body, 'body'));
+    if (problem) throw new ValidationError(problem);
   });
 }
 
-/** The path of the first string (value or key) holding a NUL, or null. */
-export function findNul(value: unknown, root: string): string | null {
-  const stack: [unknown, string][] = [[value, root]];
+/**
+ * What no route accepts in a request's values, as a message naming where it
+ * is, or null: a NUL or a lone surrogate in a string or a key, nesting deeper
+ * than MAX_BODY_DEPTH. Run on whatever a body parser produced (JSON, NDJSON,
+ * forms, and the parsers API faces add), so every route gets it. Iterative: a body nested 10^5 levels deep (JSON.parse
+ * builds it happily) is measured without recursion.
+ */
+export function findUnacceptable(value: unknown, root: string): string | null {
+  const stack: [unknown, string, number][] = [[value, root, 1]];
   while (stack.length) {
-    const [v, path] = stack.pop()!;
+    const [v, path, depth] = stack.pop()!;
     if (typeof v === 'string') {
-      if (v.includes('\u0000')) return path;
-    } else if (Array.isArray(v)) {
-      for (let i = v.length - 1; i >= 0; i--) stack.push([v[i], `${path}[${i}]`]);
+      if (v.includes('\u0000')) return nulAt(path);
+      if (hasLoneSurrogate(v)) return loneSurrogateAt(path);
     } else if (v !== null && typeof v === 'object') {
-      for (const [k, x] of Object.entries(v)) {
-        if (k.includes('\u0000')) return `${path} (a key)`;
-        stack.push([x, `${path}.${k}`]);
+      if (depth > MAX_BODY_DEPTH) {
+        return `${root} is nested deeper than ${MAX_BODY_DEPTH} levels (at ${path.length > 80 ? `${path.slice(0, 80)}...` : path}); object fields may nest at most ${MAX_FIELD_DEPTH} levels`;
+      }
+      if (Array.isArray(v)) {
+        for (let i = v.length - 1; i >= 0; i--) stack.push([v[i], `${path}[${i}]`, depth + 1]);
+      } else {
+        for (const [k, x] of Object.entries(v)) {
+          if (k.includes('\u0000')) return nulAt(`${path} (a key)`);
+          if (hasLoneSurrogate(k)) return loneSurrogateAt(`${path} (a key)`);
+          stack.push([x, `${path}.${k}`, depth + 1]);
+        }
       }
     }
   }
   return null;
 }
+
+// JSON can spell a lone surrogate (`"\ud800"`); it has no UTF-8 form, so storing it would silently change it to U+FFFD.
+const loneSurrogateAt = (where: string) => `${where} is not valid UTF-16: it holds a lone surrogate (an unpaired \\ud800-\\udfff escape); nothing was written`;
+const nulAt = (where: string) => `${where} contains a NUL character (\\u0000), which Ferry does not store`;
 
 /** `body.roles.100000001 must be one of admin, promoter, viewer`: the message names the field. */
 export function describeError(e: FastifySchemaValidationError | ErrorObject, dataVar: string): string {

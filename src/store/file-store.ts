@@ -1,12 +1,27 @@
 import { createHash, randomUUID, type Hash } from 'node:crypto';
 import { createReadStream, createWriteStream, mkdirSync } from 'node:fs';
-import { rename, rm, stat } from 'node:fs/promises';
+import { readdir, rename, rm, stat } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { FerryError } from '../core/errors.js';
 import type { Store } from './store.js';
 import { serverDb, serverReadDb } from './server-schema.js';
 import type { FilesTable } from './server-schema.js';
+import { describeFsError, fileStoreWriteError } from './fs-errors.js';
+
+/** Who writes a partial file, in its name: `.<id>~<host>~<pid>.part`. */
+const OWNER = `${hostname()
+  .replace(/[^A-Za-z0-9-]/g, '-')
+  .slice(0, 60)}~${process.pid}`;
+/**
+ * A partial file: ours (`.<id>~<host>~<pid>.part`), one from before owners
+ * were recorded (`.<id>.part`), or writeBundle's temp sibling of either
+ * (`..<id>~<host>~<pid>.part.<hex>.tmp`).
+ */
+const PARTIAL = /^\.\.?[0-9a-f-]{36}(?:~([A-Za-z0-9-]*)~(\d+))?\.part(?:\.[0-9a-f]+\.tmp)?$/;
+/** A partial file untouched this long belongs to nobody, whoever wrote it (another host sharing the directory included). */
+const PARTIAL_STALE_MS = 3600_000;
 
 /** A stored file (bundle) as the API shows it. */
 export interface StoredFile {
@@ -40,7 +55,14 @@ export class FileStore {
     private readonly store: Store,
     readonly dir: string,
   ) {
-    mkdirSync(dir, { recursive: true });
+    try {
+      mkdirSync(dir, { recursive: true });
+    } catch (e) {
+      // At start: one line for the operator, who needs the path to fix it.
+      throw new FerryError('FILE_STORE_UNAVAILABLE', 503, `cannot use the files directory ${dir} (FERRY_FILES_DIR): ${describeFsError(e) ?? String(e)}`, {
+        cause: e,
+      });
+    }
   }
 
   private get db() {
@@ -59,13 +81,51 @@ export class FileStore {
   /** A fresh id and a temporary path to write it to; `commit` makes it visible. */
   reserve(): { id: string; tmp: string } {
     const id = randomUUID();
-    return { id, tmp: join(this.dir, `.${id}.part`) };
+    // The writer's host and pid are in the name, so that the next start can
+    // tell the partial file of a killed process from one still being written.
+    return { id, tmp: join(this.dir, `.${id}~${OWNER}.part`) };
+  }
+
+  /**
+   * Remove partial files whose writer is gone: a process of this host that
+   * no longer runs (killed during an export or an upload), or anything
+   * untouched for an hour. Run at start; never throws (a read-only directory
+   * is reported when something is written to it).
+   */
+  async sweepPartials(): Promise<string[]> {
+    const removed: string[] = [];
+    let names: string[];
+    try {
+      names = await readdir(this.dir);
+    } catch {
+      return removed;
+    }
+    const host = OWNER.split('~')[0];
+    for (const name of names) {
+      const m = PARTIAL.exec(name);
+      if (!m) continue;
+      const path = join(this.dir, name);
+      try {
+        const dead = m[1] === host && m[2] !== undefined && !processRuns(Number(m[2]));
+        if (dead || Date.now() - (await stat(path)).mtimeMs > PARTIAL_STALE_MS) {
+          await rm(path, { force: true });
+          removed.push(name);
+        }
+      } catch {
+        // Gone meanwhile, or not removable here: the next start tries again.
+      }
+    }
+    return removed;
   }
 
   /** Index a file written at `tmp` (renamed to its final place). */
   async commit(tmp: string, meta: Omit<StoredFile, 'bytes' | 'sha256' | 'createdAt'> & { sha256?: string }): Promise<StoredFile> {
     const final = this.pathOf(meta.id);
-    await rename(tmp, final);
+    try {
+      await rename(tmp, final);
+    } catch (e) {
+      throw fileStoreWriteError(e);
+    }
     const bytes = (await stat(final)).size;
     const sha256 = meta.sha256 ?? (await hashFile(final));
     const file: StoredFile = { ...meta, bytes, sha256, createdAt: new Date().toISOString() };
@@ -88,8 +148,9 @@ export class FileStore {
     try {
       await receive(body, tmp, limit, hash);
     } catch (e) {
-      await rm(tmp, { force: true });
-      throw e;
+      await rm(tmp, { force: true }).catch(() => {});
+      // Full or unwritable: 507 or 503 naming no path (Node's message has the server's).
+      throw fileStoreWriteError(e);
     }
     return this.commit(tmp, {
       id,
@@ -128,6 +189,17 @@ export class FileStore {
   async remove(id: string): Promise<void> {
     await this.db.deleteFrom('files').where('id', '=', id).execute();
     await rm(this.pathOf(id), { force: true });
+  }
+}
+
+/** Whether a process of this host runs under that pid (EPERM: it does, as another user). */
+function processRuns(pid: number): boolean {
+  if (!Number.isSafeInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

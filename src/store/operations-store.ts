@@ -264,7 +264,7 @@ export class OperationsStore {
   async recover(
     id: string,
     worker: string | null,
-    to: { status: 'QUEUED' | 'FAILED'; message: string; error?: { code: string; message: string }; at: string },
+    to: { status: 'QUEUED' | 'FAILED' | 'COMPLETED'; message: string; error?: { code: string; message: string }; result?: unknown; at: string },
   ): Promise<boolean> {
     let q = this.db
       .updateTable('operations')
@@ -272,7 +272,8 @@ export class OperationsStore {
         status: to.status,
         message: to.message,
         error: to.error ? JSON.stringify(to.error) : null,
-        finished_at: to.status === 'FAILED' ? to.at : null,
+        ...(to.status === 'COMPLETED' ? { progress: 100, result: JSON.stringify(to.result ?? null) } : {}),
+        finished_at: to.status === 'QUEUED' ? null : to.at,
         ...(to.status === 'QUEUED' ? { worker: null, started_at: null, heartbeat_at: null, cancel_requested: 0 } : {}),
         updated_at: to.at,
       })

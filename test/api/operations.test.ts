@@ -295,6 +295,68 @@ for (const dialect of DIALECTS) {
       }
     });
 
+    it('at start, an install that committed just before its server died is reported as it really ended, from the installation', async () => {
+      // A small promotion of its own, installed for real: the rows below are
+      // what a server killed between the install's commit and the operation's
+      // finish leaves (the operation RUNNING, the install lock still held).
+      const e = t.engine;
+      await e.createEnvironment({ id: 'rec-dev', name: 'rec-dev', tier: 'development' });
+      await e.createEnvironment({ id: 'rec-test', name: 'rec-test', tier: 'testing' });
+      await e.loadObjects('rec-dev', [
+        { type: 'GROUP', id: 'g1', name: 'Group one', fields: {} },
+        { type: 'TMPL', id: 't1', name: 'Template one', fields: { groupID: 'g1' } },
+      ]);
+      const p = await e.createPackage({ sourceEnvId: 'rec-dev', name: 'Recovered', selection: [{ type: 'TMPL', id: 't1' }] });
+      await e.setPackageStatus(p.id, 'TESTING');
+      const committed = (await e.prepare(p.id, 'rec-test')).installation.id;
+      await e.install(committed);
+      const imported = (await e.prepare(p.id, 'rec-test', { force: true })).installation.id;
+      await e.install(imported);
+      const never = (await e.prepare(p.id, 'rec-test')).installation.id;
+      assert.ok(await e.store.lockEnvironment('rec-test', committed), 'the killed install still held the lock');
+      const after = await snapshot(e, 'rec-test');
+
+      const ops = new OperationsStore(e.store);
+      const dead = spawnSync(process.execPath, ['-e', '']).pid;
+      const killed = { server: hostname(), worker: `${hostname()}:${dead}:gone` };
+      const install = operation({ kind: 'install', params: { installationId: committed }, environmentId: 'rec-test', subject: committed, ...killed });
+      const importOp = operation({
+        kind: 'bundle.import',
+        params: { fileId: 'f', targetEnvId: 'rec-test', dryRun: false, overrides: [], force: false },
+        environmentId: 'rec-test',
+        subject: imported,
+        ...killed,
+      });
+      const notStarted = operation({ kind: 'install', params: { installationId: never }, environmentId: 'rec-test', subject: never, ...killed });
+      for (const op of [install, importOp, notStarted]) await ops.insert(op);
+
+      const restarted = await openTestServer(dialect, { engine: t });
+      try {
+        const done = await restarted.waitOp(ADMIN_KEY, install.id);
+        assert.equal(done.status, 'COMPLETED', JSON.stringify(done));
+        assert.equal(done.progress, 100);
+        assert.equal(done.error, null);
+        assert.match(done.message, /completed: the install committed before the server .* stopped/);
+        const result = done.result as { installationId: string; status: string; counts: Record<string, number> };
+        assert.equal(result.installationId, committed);
+        assert.equal(result.status, 'COMPLETED');
+        assert.deepEqual(result.counts, { INSTALLED: 2 });
+
+        const imp = await restarted.waitOp(ADMIN_KEY, importOp.id);
+        assert.equal(imp.status, 'COMPLETED', JSON.stringify(imp));
+        assert.equal((imp.result as { installationId: string; status: string }).installationId, imported);
+
+        const failed = await restarted.waitOp(ADMIN_KEY, notStarted.id);
+        assert.equal(failed.status, 'FAILED');
+        assert.match(failed.message, /nothing was written/);
+
+        // The lock the dead install held is released; the target is the installed state.
+        assert.deepEqual(await snapshot(e, 'rec-test'), { ...after, lockedBy: null });
+      } finally {
+        await restarted.cleanup();
+      }
+    });
+
     it('the worker claims an operation once even when two workers race for it', async () => {
       const ops = new OperationsStore(t.engine.store);
       const op = operation({

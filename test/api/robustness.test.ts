@@ -1,9 +1,12 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { DIALECTS } from '../support/engines.js';
 import { ADMIN_KEY, openTestServer, type TestServer } from '../support/api.js';
+import { craftBundle, deepEntityLine, sameIdLines } from '../support/bundles.js';
 
 const JSON_TYPE = { 'content-type': 'application/json' };
 
@@ -156,6 +159,32 @@ for (const dialect of DIALECTS) {
       assert.deepEqual(readdirSync(s.app.ferry.files.dir), []);
     });
 
+    it('an upload of a crafted bundle (an id repeated, fields nested 10^5 deep) is a 400 naming the line, and is not kept', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'ferry-crafted-'));
+      try {
+        const same = join(dir, 'same.ferry');
+        craftBundle(same, { GROUP: 2000 }, sameIdLines(2000));
+        const deep = join(dir, 'deep.ferry');
+        craftBundle(deep, { GROUP: 1 }, [deepEntityLine('deep', 100_000)]);
+        const octet = { 'content-type': 'application/octet-stream' };
+        isError(
+          await s.call(ADMIN_KEY, 'POST', '/api/v1/files?name=same.ferry', readFileSync(same), octet),
+          400,
+          'INVALID_REQUEST',
+          /^bundle same\.ferry: line 3 repeats GROUP:same \(first on line 2\); an object appears once in a bundle$/,
+        );
+        isError(
+          await s.call(ADMIN_KEY, 'POST', '/api/v1/files?name=deep.ferry', readFileSync(deep), octet),
+          400,
+          'INVALID_REQUEST',
+          /^bundle deep\.ferry: line 2: fields are nested deeper than 64 levels/,
+        );
+        assert.deepEqual((await s.call(ADMIN_KEY, 'GET', '/api/v1/files')).body.items, []);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
     it('unknown routes and methods are JSON 404s, with or without credentials', async () => {
       isError(await s.call(ADMIN_KEY, 'GET', '/api/v1/nope'), 404, 'NOT_FOUND', /no route GET \/api\/v1\/nope/);
       isError(await s.call(null, 'GET', '/api/v2/environments'), 404, 'NOT_FOUND');
@@ -176,6 +205,126 @@ for (const dialect of DIALECTS) {
       isError(await s.call(ADMIN_KEY, 'GET', '/api/v1/environments/%E0%A4%A'), 400, 'INVALID_REQUEST', /not a valid url component/);
       isError(await s.call(ADMIN_KEY, 'GET', `/api/v1/environments/${'a'.repeat(2000)}`), 414, 'URI_TOO_LONG');
       assert.equal((await s.call(ADMIN_KEY, 'GET', '/api/v1/environments/dev/objects/GROUP/gx')).status, 404);
+    });
+
+    it('fields nested deeper than 64 levels are a 400 naming the limit at every entrance; 64 levels load, prepare and export', async () => {
+      const nest = (depth: number, inner = '1') => '{"a":'.repeat(depth - 1) + inner + '}'.repeat(depth - 1);
+      // `fields` is level 1: these fields are exactly 64 levels deep, then 65, then far deeper.
+      const ok = `{"type":"GROUP","id":"deep64","name":"Deep","fields":${nest(64, '{}')}}`;
+      const tooDeep = [65, 3000, 4000, 100_000].map((d) => `{"type":"GROUP","id":"deep${d}","name":"Deep","fields":${nest(d, '{}')}}`);
+      for (const item of tooDeep) {
+        for (const [body, type] of [
+          [`[${item}]`, JSON_TYPE],
+          [item, { 'content-type': 'application/x-ndjson' }],
+        ] as const) {
+          const r = await s.call(ADMIN_KEY, 'POST', '/api/v1/environments/dev/objects', body, type);
+          if (r.status === 413) continue; // the 100k-deep body is over this server's body limit
+          isError(r, 400, 'INVALID_REQUEST', /nested deeper than (64|\d+) levels/);
+        }
+        const put = await s.call(
+          ADMIN_KEY,
+          'PUT',
+          '/api/v1/environments/dev/objects/GROUP/deepput',
+          `{"name":"x","fields":${item.slice(item.indexOf('"fields":') + 9, -1)}}`,
+          JSON_TYPE,
+        );
+        if (put.status !== 413) isError(put, 400, 'INVALID_REQUEST', /nested deeper than (64|\d+) levels/);
+      }
+      // Arrays count as levels too.
+      isError(
+        await s.call(
+          ADMIN_KEY,
+          'PUT',
+          '/api/v1/environments/dev/objects/GROUP/arr',
+          `{"name":"x","fields":{"a":${'['.repeat(64)}${']'.repeat(64)}}}`,
+          JSON_TYPE,
+        ),
+        400,
+        'INVALID_REQUEST',
+        /fields.*nested deeper than 64 levels/,
+      );
+      // A selection can carry extra properties; a deep one never reaches the recursive code behind it either.
+      isError(
+        await s.call(
+          ADMIN_KEY,
+          'POST',
+          '/api/v1/packages',
+          `{"sourceEnvId":"dev","name":"p","objectCollections":[{"objCode":"GROUP","entities":[{"ID":"g","x":${nest(5000)}}]}]}`,
+          JSON_TYPE,
+        ),
+        400,
+        'INVALID_REQUEST',
+        /nested deeper than \d+ levels/,
+      );
+      assert.equal((await s.call(ADMIN_KEY, 'GET', '/api/v1/environments/dev/objects/GROUP/deep65')).status, 404);
+
+      // Exactly at the limit: stored, prepared and exported like any object.
+      const loaded = await s.call(ADMIN_KEY, 'POST', '/api/v1/environments/dev/objects', `[${ok}]`, JSON_TYPE);
+      assert.equal(loaded.status, 200, loaded.text);
+      assert.equal((await s.call(ADMIN_KEY, 'POST', '/api/v1/environments', { id: 'deeptest', name: 'T', tier: 'testing' })).status, 201);
+      const created = await s.call(ADMIN_KEY, 'POST', '/api/v1/packages', {
+        sourceEnvId: 'dev',
+        name: 'deep',
+        objectCollections: [{ objCode: 'GROUP', entities: [{ ID: 'deep64' }] }],
+      });
+      assert.equal(created.status, 202, created.text);
+      assert.equal((await s.waitOp(ADMIN_KEY, created.body.operation.id)).status, 'COMPLETED');
+      const pkgId = created.body.package.id as string;
+      assert.equal((await s.call(ADMIN_KEY, 'PATCH', `/api/v1/packages/${pkgId}`, { status: 'TESTING' })).status, 200);
+      const plan = await s.call(ADMIN_KEY, 'POST', `/api/v1/packages/${pkgId}/plans`, { targetEnvId: 'deeptest' });
+      assert.equal(plan.status, 201, plan.text);
+      const exp = await s.call(ADMIN_KEY, 'POST', `/api/v1/packages/${pkgId}/export`);
+      assert.equal(exp.status, 202, exp.text);
+      const done = await s.waitOp(ADMIN_KEY, exp.body.operation.id);
+      assert.equal(done.status, 'COMPLETED', JSON.stringify(done.error));
+    });
+
+    it('every numeric query parameter is bounded: 2^63, 1e309, -1, NaN, 1.5 are 400s, never a 500', async () => {
+      const urls = ['/api/v1/environments/dev/objects?', '/api/v1/installations?', '/api/v1/operations?', '/api/v1/audit?'];
+      for (const base of urls) {
+        for (const name of ['offset', 'limit']) {
+          for (const v of ['9223372036854775808', '1e309', '-1', 'NaN', '1.5', '1e20', 'Infinity', '-0x10']) {
+            const r = await s.call(ADMIN_KEY, 'GET', `${base}${name}=${v}`);
+            isError(r, 400, 'INVALID_REQUEST', new RegExp(`querystring\\.${name}`));
+          }
+        }
+      }
+    });
+
+    it('a lone surrogate anywhere in a JSON or NDJSON body is a 400 (invalid UTF-16), not silently changed; control characters are stored verbatim', async () => {
+      const cases: [string, string, string, RegExp][] = [
+        ['PUT', '/api/v1/environments/dev/objects/GROUP/s1', '{"name":"a\\ud800b"}', /body\.name is not valid UTF-16/],
+        ['PUT', '/api/v1/environments/dev/objects/GROUP/s1', '{"name":"x","fields":{"t":["ok","\\udc00"]}}', /body\.fields\.t\[1\] is not valid UTF-16/],
+        ['PUT', '/api/v1/environments/dev/objects/GROUP/s1', '{"name":"x","fields":{"k\\udbff":1}}', /body\.fields \(a key\) is not valid UTF-16/],
+        ['POST', '/api/v1/environments/dev/objects', '[{"type":"GROUP","id":"s1","name":"\\ud83d"}]', /body\[0\]\.name is not valid UTF-16/],
+        ['POST', '/api/v1/environments', '{"id":"x","name":"\\udfff\\ud800","tier":"development"}', /body\.name is not valid UTF-16/],
+        ['POST', '/api/v1/auth/login', '{"username":"\\ud800","password":"whatever!"}', /body\.username is not valid UTF-16/],
+      ];
+      for (const [method, url, body, message] of cases) {
+        isError(await s.call(ADMIN_KEY, method as 'PUT', url, body, JSON_TYPE), 400, 'INVALID_REQUEST', message);
+      }
+      isError(
+        await s.call(
+          ADMIN_KEY,
+          'POST',
+          '/api/v1/environments/dev/objects',
+          '{"type":"GROUP","id":"s1","name":"ok"}\n{"type":"GROUP","id":"s2","name":"\\ud800"}\n',
+          {
+            'content-type': 'application/x-ndjson',
+          },
+        ),
+        400,
+        'INVALID_REQUEST',
+        /body\[1\]\.name is not valid UTF-16/,
+      );
+      assert.equal((await s.call(ADMIN_KEY, 'GET', '/api/v1/environments/dev/objects/GROUP/s1')).status, 404, 'nothing was written');
+      // A surrogate pair (an emoji) is well-formed; control characters, ANSI escapes and bidi overrides are kept as sent.
+      const name = 'Ops \ud83d\ude80 \u001b[31mred\u001b[0m \u202eevil\u202c \u0007\u0085';
+      const put = await s.call(ADMIN_KEY, 'PUT', '/api/v1/environments/dev/objects/GROUP/s3', { name, fields: { note: '\u001b]0;title\u0007' } });
+      assert.equal(put.status, 200, put.text);
+      const got = await s.call(ADMIN_KEY, 'GET', '/api/v1/environments/dev/objects/GROUP/s3');
+      assert.equal(got.body.name, name);
+      assert.equal(got.body.fields.note, '\u001b]0;title\u0007');
     });
 
     it('an unsupported content type is a 415', async () => {

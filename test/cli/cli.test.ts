@@ -1,6 +1,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync, existsSync, readdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync, existsSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -160,5 +160,74 @@ describe('ferry CLI', () => {
     const bad = spawnSync(process.execPath, ['bin/ferry.js', '--data-dir', data, 'rollback', 'no-such-installation'], { encoding: 'utf8' });
     assert.equal(bad.status, 1);
     assert.equal(bad.stderr, 'ferry: installation no-such-installation not found\n');
+  });
+
+  it('stores names with control characters verbatim but never prints them raw (tables, plans, JSON, errors)', async () => {
+    const d = join(dir, 'ctl');
+    const evil = 'Team \u001b[2J\u001b[31mred\u001b[0m \u202eevil\u202c\u0007 \u0085\u2028x';
+    const objects = [
+      { type: 'GROUP', id: 'g\u202e1', name: evil, fields: {} },
+      { type: 'TMPL', id: 't1', name: `Tmpl ${evil}`, fields: { groupID: 'g\u202e1' } },
+    ];
+    writeFileSync(join(dir, 'ctl.json'), JSON.stringify(objects));
+    assert.equal((await ferry(d, 'env', 'create', 'dev', '--name', `Dev ${evil}`, '--tier', 'development')).code, 0);
+    assert.equal((await ferry(d, 'env', 'create', 'test', '--name', 'Test', '--tier', 'testing')).code, 0);
+    assert.equal((await ferry(d, 'objects', 'load', 'dev', join(dir, 'ctl.json'))).code, 0);
+    const pkg = await json<{ id: string }>(d, 'package', 'create', '--source', 'dev', '--name', `Pkg ${evil}`, '--select', 'TMPL:t1');
+    assert.equal((await ferry(d, 'package', 'status', pkg.id, 'TESTING')).code, 0);
+
+    // eslint-disable-next-line no-control-regex -- what must never reach a terminal raw
+    const raw = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
+    const outputs = [
+      await ferry(d, 'env', 'list'),
+      await ferry(d, 'objects', 'list', 'dev'),
+      await ferry(d, 'package', 'show', pkg.id),
+      await ferry(d, 'package', 'show', pkg.id, '--entities'),
+      await ferry(d, 'package', 'list'),
+      await ferry(d, 'plan', pkg.id, '--target', 'test', '--all'),
+      await ferry(d, 'objects', 'list', 'dev', '--type', 'NO\u001b[2JPE'),
+      await ferry(d, '--json', 'objects', 'list', 'dev'),
+    ];
+    for (const r of outputs) {
+      assert.ok(!raw.test(r.out + r.err), `no raw control character in: ${JSON.stringify(r.out + r.err)}`);
+    }
+    assert.match(outputs[1]!.out, /Team \\x1b\[2J\\x1b\[31mred\\x1b\[0m \\u202eevil\\u202c\\x07 \\x85\\u2028x/);
+    assert.match(outputs[5]!.out, /Tmpl Team \\u001b\[2J/);
+    assert.match(outputs[6]!.err, /unknown type NO\\x1b\[2JPE/);
+    // JSON output is still exact: the same values, escaped as JSON allows.
+    const listed = JSON.parse(outputs[7]!.out) as { items: { id: string; name: string }[] };
+    assert.ok(outputs[7]!.out.includes('\\u202e'));
+    assert.deepEqual(listed.items.map((o) => o.name).sort(), [evil, `Tmpl ${evil}`].sort());
+    assert.ok(listed.items.some((o) => o.id === 'g\u202e1'));
+  });
+
+  it('a data directory that cannot be written stops `serve` (and any command) with one clear line, exit 1, no stack trace', async () => {
+    const expectOneLine = (r: { code: number | null; err: string }, why: RegExp) => {
+      assert.equal(r.code, 1, r.err);
+      assert.equal(r.err.split('\n').filter(Boolean).length, 1, r.err);
+      assert.match(r.err, /^ferry: cannot use the data directory .* \(FERRY_DATA_DIR\): /);
+      assert.match(r.err, why);
+      assert.ok(!/\n\s+at /.test(r.err), r.err);
+    };
+    // Under a regular file: ENOTDIR, whoever runs the test (root too); `serve` as a real process.
+    const file = join(dir, 'a-file');
+    writeFileSync(file, 'not a directory');
+    const served = spawnSync(process.execPath, ['--import', 'tsx', 'test/support/ferry-bin.ts', 'serve', '--port', '0'], {
+      encoding: 'utf8',
+      env: { ...process.env, FERRY_DATA_DIR: join(file, 'data'), FERRY_LOG_LEVEL: 'silent' },
+      timeout: 60_000,
+    });
+    expectOneLine({ code: served.status, err: served.stderr + served.stdout }, /its path is not a directory/);
+    // On a read-only file system, when this machine lets the test mount one.
+    const ro = join(dir, 'ro');
+    mkdirSync(ro);
+    if (spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=64k,ro', 'tmpfs', ro]).status === 0) {
+      try {
+        expectOneLine(await ferry(ro, 'env', 'list'), /read-only file system/);
+        expectOneLine(await ferry(join(ro, 'data'), 'serve', '--port', '0', '--no-demo'), /read-only file system/);
+      } finally {
+        spawnSync('umount', [ro]);
+      }
+    }
   });
 });

@@ -10,6 +10,7 @@ import type { FerryObject, PlanEntry } from '../../src/core/types.js';
 import { FerryError } from '../../src/core/errors.js';
 import { DIALECTS, openTestEngine, type TestEngine } from '../support/engines.js';
 import { generateSample, sampleSelection } from '../../src/engine/sample-data.js';
+import { craftBundle, deepEntityLine, sameIdLines } from '../support/bundles.js';
 
 /** A small development environment: a template with tasks, a group hierarchy, a role, a user. */
 function devObjects(): FerryObject[] {
@@ -259,6 +260,27 @@ for (const dialect of DIALECTS) {
         // A second import of the same bundle changes nothing: the ID map remembers.
         const again = await importBundle(other.engine, file, 'prod2', { dryRun: true });
         assert.equal(again.plan.installation.summary.useExisting, pkg.entityCount);
+      } finally {
+        await other.cleanup();
+      }
+    });
+
+    it('refuses a crafted bundle clearly, naming the line, and stores nothing: a repeated id, fields nested too deep', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'ferry-crafted-'));
+      const other = await openTestEngine(dialect, 'http://other.test');
+      try {
+        await other.engine.createEnvironment({ id: 'prod3', name: 'Other prod', tier: 'production' });
+        const same = join(dir, 'same.ferry');
+        craftBundle(same, { GROUP: 100_000 }, sameIdLines(100_000));
+        await rejectsWith(importBundle(other.engine, same, 'prod3', { dryRun: true }), '400 INVALID_REQUEST', /line 3 repeats GROUP:same \(first on line 2\)/);
+        const deep = join(dir, 'deep.ferry');
+        craftBundle(deep, { GROUP: 2 }, ['{"fields":{},"id":"ok","name":"Ok","type":"GROUP"}', deepEntityLine('deep', 100_000)]);
+        await rejectsWith(importBundle(other.engine, deep, 'prod3'), '400 INVALID_REQUEST', /line 3: fields are nested deeper than 64 levels/);
+        const over = join(dir, 'over.ferry');
+        craftBundle(over, { GROUP: 1 }, [deepEntityLine('deep', 65)]);
+        await rejectsWith(importBundle(other.engine, over, 'prod3'), '400 INVALID_REQUEST', /line 2: fields are nested deeper than 64 levels/);
+        assert.deepEqual(await other.engine.listPackages(), []);
+        assert.deepEqual(await snapshot(other.engine, 'prod3'), []);
       } finally {
         await other.cleanup();
       }

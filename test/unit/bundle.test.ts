@@ -20,6 +20,7 @@ import {
 import type { BundleEntity, BundleHeader } from '../../src/core/bundle.js';
 import { ValidationError } from '../../src/core/errors.js';
 import { readBundleEntities, readBundleHeader, verifyBundle, writeBundle, writeBundleDir } from '../../src/engine/bundle-io.js';
+import { craftBundle, deepEntityLine, sameIdLines } from '../support/bundles.js';
 
 const TYPES = ['GROUP', 'TMPL', 'TTSK'] as const;
 
@@ -356,6 +357,28 @@ describe('writeBundle / verifyBundle / readBundleEntities', () => {
     await writeFile(path, gzipSync(`${[encodeHeader(header), ...lines, encodeTrailer(2, d.digest())].join('\n')}\n`));
     await refusal(verifyBundle(path), `bundle ${path}: line 3 has no "fields" object`);
     await refusal(collect(readBundleEntities(path)), `bundle ${path}: line 3 has no "fields" object`);
+  });
+
+  test('refuses a well-digested bundle that repeats an id, naming the line (10^5 entities, one id)', async () => {
+    const path = file();
+    craftBundle(path, { GROUP: 100_000 }, sameIdLines(100_000));
+    await refusal(verifyBundle(path), `bundle ${path}: line 3 repeats GROUP:same (first on line 2); an object appears once in a bundle`);
+    // The same id under two types is two objects.
+    const two = file();
+    craftBundle(two, { GROUP: 1, ROLE: 1 }, ['{"fields":{},"id":"x","name":"X","type":"GROUP"}', '{"fields":{},"id":"x","name":"X","type":"ROLE"}']);
+    assert.equal((await verifyBundle(two)).count, 2);
+  });
+
+  test('refuses a well-digested entity nested past the limit, naming the line, without overflowing the stack', async () => {
+    for (const depth of [65, 100_000]) {
+      const path = file();
+      craftBundle(path, { GROUP: 2 }, ['{"fields":{},"id":"ok","name":"Ok","type":"GROUP"}', deepEntityLine('deep', depth)]);
+      await refusal(verifyBundle(path), `bundle ${path}: line 3: fields are nested deeper than 64 levels (at fields.a.a.a.a...); Ferry accepts at most 64`);
+      await refusal(collect(readBundleEntities(path)), `bundle ${path}: line 3: fields are nested deeper than 64 levels`);
+    }
+    const fits = file();
+    craftBundle(fits, { GROUP: 1 }, [deepEntityLine('deep', 64)]);
+    assert.equal((await verifyBundle(fits)).count, 1);
   });
 
   test('writeBundle leaves nothing at path when the iterator throws midway', async () => {

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { OPERATION_STATUSES, type OperationStatus } from '../../store/operations-store.js';
-import { conflict, errors, idParam, listOf, operationSchema } from '../schemas.js';
+import { conflict, errors, idParam, listOf, offsetQuery, operationSchema } from '../schemas.js';
 
 /** Operations: list, get (status, progress, result), cancel. */
 export const operationRoutes: FastifyPluginAsync = async (app) => {
@@ -20,7 +20,7 @@ export const operationRoutes: FastifyPluginAsync = async (app) => {
             status: { type: 'string', enum: [...OPERATION_STATUSES] },
             environmentId: { type: 'string' },
             limit: { type: 'integer', minimum: 1, maximum: 1000, default: 50 },
-            offset: { type: 'integer', minimum: 0, default: 0 },
+            offset: offsetQuery,
           },
         },
         response: { 200: listOf(operationSchema), 401: errors[401] },

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { NotFoundError } from '../../core/errors.js';
-import { ForbiddenError } from '../../engine/auth.js';
+import { ForbiddenError, UnauthorizedError } from '../../engine/auth.js';
 import { apiKeySchema, conflict, errorSchema, errors, idParam, roleSchema, userSchema } from '../schemas.js';
 
 interface LoginBody {
@@ -23,7 +23,7 @@ const rolesSchema = { type: 'object', additionalProperties: roleSchema, descript
 
 /** Login sessions, users (server admins manage them) and API keys. */
 export const userRoutes: FastifyPluginAsync = async (app) => {
-  const { auth } = app.ferry;
+  const { auth, loginThrottle } = app.ferry;
 
   app.post<{ Body: LoginBody }>(
     '/auth/login',
@@ -44,12 +44,20 @@ export const userRoutes: FastifyPluginAsync = async (app) => {
           200: { type: 'object', properties: { token: { type: 'string' }, sessionID: { type: 'string' }, expiresAt: { type: 'string' }, user: userSchema } },
           400: errors[400],
           401: { ...errorSchema, description: 'Wrong user name or password' },
+          429: { ...errorSchema, description: 'Too many failed logins for this user or from this address; see Retry-After' },
         },
       },
     },
-    async (request) => {
-      const r = await auth.login(request.body.username, request.body.password, request.ip ?? null);
-      return { token: r.token, sessionID: r.token, expiresAt: r.expiresAt, user: r.user };
+    async (request, reply) => {
+      const { username, password } = request.body;
+      await loginThrottle.check(request, reply, username);
+      try {
+        const r = await auth.login(username, password, request.ip ?? null);
+        return { token: r.token, sessionID: r.token, expiresAt: r.expiresAt, user: r.user };
+      } catch (e) {
+        if (e instanceof UnauthorizedError) await loginThrottle.failed(request, username);
+        throw e;
+      }
     },
   );
 

@@ -1,0 +1,78 @@
+import { printableJson } from '../core/printable.js';
+
+/**
+ * Query parameters that carry a credential in some client or document
+ * (`apikey`, `sessionID`, `token`, `password`, `key`...), compared
+ * case-insensitively. URLs are written to access logs, proxy logs and
+ * browser histories: such a parameter is refused unless a route opts in
+ * (`config: { queryCredentials: true }`), and is redacted from every URL
+ * the server logs either way.
+ */
+export const CREDENTIAL_PARAMS: ReadonlySet<string> = new Set([
+  'apikey',
+  'api_key',
+  'api-key',
+  'key',
+  'token',
+  'access_token',
+  'authtoken',
+  'x-mstr-authtoken',
+  'smax_auth_token',
+  'sessionid',
+  'password',
+]);
+
+const isCredential = (name: string) => CREDENTIAL_PARAMS.has(name.trim().toLowerCase());
+
+function decode(text: string): string {
+  try {
+    return decodeURIComponent(text.replace(/\+/g, ' '));
+  } catch {
+    return text;
+  }
+}
+
+/**
+ * The URL with the value of every credential parameter replaced by
+ * `[REDACTED]` (names compared decoded, so `%61pikey` is caught too).
+ *
+ * @example
+ * redactUrl('/api/v1/x?apikey=fry_123&limit=5') // '/api/v1/x?apikey=[REDACTED]&limit=5'
+ */
+export function redactUrl(url: string): string {
+  const q = url.indexOf('?');
+  if (q === -1) return url;
+  const hash = url.indexOf('#', q);
+  const query = url.slice(q + 1, hash === -1 ? undefined : hash);
+  const redacted = query
+    .split('&')
+    .map((pair) => {
+      const eq = pair.indexOf('=');
+      const name = eq === -1 ? pair : pair.slice(0, eq);
+      return eq !== -1 && isCredential(decode(name)) ? `${name}=[REDACTED]` : pair;
+    })
+    .join('&');
+  return `${url.slice(0, q)}?${redacted}${hash === -1 ? '' : url.slice(hash)}`;
+}
+
+/** The first credential parameter a parsed query string holds, or null. */
+export function credentialParamIn(query: unknown): string | null {
+  if (query === null || typeof query !== 'object') return null;
+  for (const name of Object.keys(query)) if (isCredential(name)) return name;
+  return null;
+}
+
+/**
+ * A log destination whose lines never carry raw control characters: pino
+ * escapes C0 controls and lone surrogates (JSON does), but leaves DEL, C1
+ * controls, bidirectional controls and line separators raw, which a terminal
+ * tailing the log would act on. They can only occur inside JSON strings, so
+ * escaping them as `\uXXXX` keeps every line valid JSON with the same values.
+ */
+export function printableLogStream(target: { write(line: string): unknown }): { write(line: string): void } {
+  return {
+    write(line: string) {
+      target.write(printableJson(line));
+    },
+  };
+}
