@@ -313,7 +313,7 @@ for (const dialect of DIALECTS) {
       const imported = (await e.prepare(p.id, 'rec-test', { force: true })).installation.id;
       await e.install(imported);
       const never = (await e.prepare(p.id, 'rec-test')).installation.id;
-      assert.ok(await e.store.lockEnvironment('rec-test', committed), 'the killed install still held the lock');
+      assert.ok(await e.store.environments.lock('rec-test', committed), 'the killed install still held the lock');
       const after = await snapshot(e, 'rec-test');
 
       const ops = new OperationsStore(e.store);
