@@ -216,6 +216,10 @@ eachServer('promotion face: the edge cases 003 warns about', (server) => {
     assert.equal(byHost.json.environment, HOSTS[PROD]);
     const byHeader = await call('POST', `/packages/${pkgId}/prepare-installation`, { json: {}, host: 'unknown.example.test', env: PREVIEW });
     assert.equal(byHeader.json.environment, HOSTS[PREVIEW]);
+    // A source URL naming this server itself (not one environment's host): the request's environment.
+    const own = await call('POST', '/packages', { json: { name: 'From the server address', source: s.base }, env: DEV });
+    assert.equal(own.status, 200, own.text);
+    assert.match(own.json.data.source, /^http:\/\/dev\.example\.test(:\d+)?$/);
     // pat has three environments and names none: told how to name one.
     assertError(await call('POST', `/packages/${pkgId}/prepare-installation`, { json: {} }), 400, /names no environment.*Host header.*X-Ferry-Environment/);
     // olga's one environment is production; the package was installed there, so she may read and prepare it.

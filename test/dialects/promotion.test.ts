@@ -166,7 +166,8 @@ eachServer('promotion face: the examples of 003', (server) => {
     const login = await s.http('POST', '/api/v1/auth/login', { json: { username: 'pat', password: 'a long password' } });
     assert.equal(login.status, 200, login.text);
     const token = login.json.token as string;
-    for (const headers of [{ sessionID: token }, { authorization: `Bearer ${w.pat}` }, { apikey: w.pat }]) {
+    const variants: Record<string, string>[] = [{ sessionID: token }, { authorization: `Bearer ${w.pat}` }, { apikey: w.pat }];
+    for (const headers of variants) {
       const r = await client(s, headers)('GET', '/packages');
       assert.equal(r.status, 200, `${JSON.stringify(Object.keys(headers))}: ${r.text}`);
     }

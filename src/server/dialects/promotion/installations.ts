@@ -5,7 +5,7 @@ import { applyInstallEdits } from '../../../engine/install-edits.js';
 import type { DialectContext } from '../types.js';
 import { installBody, overridesOf, prepareBody } from './bodies.js';
 import { queueInstall, settled } from './operations.js';
-import { Views } from './views.js';
+import { Views, sendJson } from './views.js';
 
 type P = { id: string };
 const idParams = { type: 'object', required: ['id'], properties: { id: { type: 'string', minLength: 1, maxLength: 200 } } } as const;
@@ -43,15 +43,14 @@ export async function installationRoutes(app: FastifyInstance, ctx: DialectConte
         body: prepareBody,
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const access = ctx.ferry.access(request);
       const pkg = await access.package(request.params.id);
       const target = await ctx.environment(request, 'promoter', 'preparing an installation');
       const plan = await engine.prepare(pkg.id, target.id, { keepExisting: request.body?.allowUpdate !== true }, access.actor);
-      const data = await new Views(ctx, request).installation(plan.installation, 'pre-run', plan.entries);
       // Said at once rather than at install: a DRAFT package, or a TESTING one into production.
-      if (plan.installBlocker) data.installBlocker = plan.installBlocker;
-      return data;
+      const extra = plan.installBlocker ? { installBlocker: plan.installBlocker } : {};
+      return sendJson(reply, await new Views(ctx, request).installationJson(plan.installation, 'pre-run', { extra, entries: plan.entries }));
     },
   );
 
@@ -106,23 +105,23 @@ export async function installationRoutes(app: FastifyInstance, ctx: DialectConte
         },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const access = ctx.ferry.access(request);
       const pkg = await access.package(request.query.environmentPromotionPackageId);
       const list = await engine.listInstallations({ packageId: pkg.id, targetEnvIds: access.visibleEnvIds() });
       const views = new Views(ctx, request);
-      const out: Record<string, unknown>[] = [];
-      for (const inst of list) out.push(await views.installation(inst, 'record'));
-      return out;
+      const out: string[] = [];
+      for (const inst of list) out.push(await views.installationJson(inst, 'record'));
+      return sendJson(reply, `[${out.join(',')}]`);
     },
   );
 
   app.get<{ Params: P }>(
     '/installations/:id',
     { schema: { summary: 'An installation: its final translation map, each record with its installationStatus', params: idParams } },
-    async (request) => {
+    async (request, reply) => {
       const inst = await ctx.ferry.access(request).installation(request.params.id);
-      return new Views(ctx, request).installation(inst, 'record');
+      return sendJson(reply, await new Views(ctx, request).installationJson(inst, 'record'));
     },
   );
 }

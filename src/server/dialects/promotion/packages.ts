@@ -10,7 +10,7 @@ import { checkMetadata, createBody, objectsOf, replaceBody, selectionOf, updateB
 import { environmentOfSource } from './environments.js';
 import { queueAssembly } from './operations.js';
 import { packageEntitiesOf } from './shapes.js';
-import { Views } from './views.js';
+import { Views, sendJson } from './views.js';
 
 type P = { id: string };
 const idParams = { type: 'object', required: ['id'], properties: { id: { type: 'string', minLength: 1, maxLength: 200 } } } as const;
@@ -73,7 +73,7 @@ export async function packageRoutes(app: FastifyInstance, ctx: DialectContext): 
       const source = named ? await access.env(named.id, 'promoter', what) : await ctx.environment(request, 'promoter', what);
       const input = { sourceEnvId: source.id, name, description: b.description ?? '' };
       const views = new Views(ctx, request);
-      if (selection.length === 0) return { data: await views.package(await createEmptyPackage(engine, input, access.actor), { display: false }) };
+      if (selection.length === 0) return { data: await views.package(await createEmptyPackage(engine, input, access.actor)) };
       if (!runner.accepting) throw new ShuttingDownError();
       const pkg = await engine.startPackage({ ...input, selection }, access.actor);
       try {
@@ -82,7 +82,7 @@ export async function packageRoutes(app: FastifyInstance, ctx: DialectContext): 
         await abandonAssembly(engine, pkg.id, 'the server could not queue the assembly', access.actor);
         throw e;
       }
-      return { data: await views.package(pkg, { display: false }) };
+      return { data: await views.package(pkg) };
     },
   );
 
@@ -94,9 +94,9 @@ export async function packageRoutes(app: FastifyInstance, ctx: DialectContext): 
   app.get<{ Params: P }>(
     '/packages/:id',
     { schema: { summary: 'A package with its displayEntities, through any environment', params: idParams } },
-    async (request) => {
+    async (request, reply) => {
       const pkg = await ctx.ferry.access(request).package(request.params.id);
-      return { data: await new Views(ctx, request).package(pkg, { display: true }) };
+      return sendJson(reply, await new Views(ctx, request).packageJson(pkg));
     },
   );
 
@@ -119,7 +119,7 @@ export async function packageRoutes(app: FastifyInstance, ctx: DialectContext): 
         body: replaceBody,
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const access = ctx.ferry.access(request);
       const pkg = await access.package(request.params.id, 'promoter', 'changing a package');
       const b = request.body;
@@ -130,7 +130,7 @@ export async function packageRoutes(app: FastifyInstance, ctx: DialectContext): 
         { name: b.name, description: b.description, status: b.status, entities: objectsOf(b.packageEntities!) },
         access.actor,
       );
-      return { data: await new Views(ctx, request).package(next, { display: true }) };
+      return sendJson(reply, await new Views(ctx, request).packageJson(next));
     },
   );
 
@@ -145,14 +145,13 @@ export async function packageRoutes(app: FastifyInstance, ctx: DialectContext): 
         body: updateBody,
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const access = ctx.ferry.access(request);
       const pkg = await access.package(request.params.id, 'promoter', 'changing a package');
       const b = request.body;
       await checkEdit(ctx, request, pkg, b);
       const edit = { name: b.name, description: b.description, status: b.status, entities: b.packageEntities && objectsOf(b.packageEntities) };
-      if (!b.objectCollections)
-        return { data: await new Views(ctx, request).package(await editPackage(engine, pkg.id, edit, access.actor), { display: true }) };
+      if (!b.objectCollections) return sendJson(reply, await new Views(ctx, request).packageJson(await editPackage(engine, pkg.id, edit, access.actor)));
 
       if (b.packageEntities) throw new ValidationError('send either packageEntities (the definition) or objectCollections (extract again), not both');
       if (b.source === undefined) throw new ValidationError('body.source is required with objectCollections: the package is extracted again from it');
@@ -170,7 +169,7 @@ export async function packageRoutes(app: FastifyInstance, ctx: DialectContext): 
         await abandonAssembly(engine, pkg.id, 'the server could not queue the assembly', access.actor);
         throw e;
       }
-      return { data: await new Views(ctx, request).package(next, { display: true }) };
+      return sendJson(reply, await new Views(ctx, request).packageJson(next));
     },
   );
 

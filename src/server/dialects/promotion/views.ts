@@ -1,19 +1,10 @@
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Environment, Installation, Package, PlanEntry } from '../../../core/types.js';
 import type { Engine } from '../../../engine/engine.js';
 import { OP } from '../../../ops/handlers.js';
 import type { DialectContext } from '../types.js';
 import { environmentHost, environmentUrl } from './environments.js';
-import {
-  countInstallations,
-  displayEntitiesOf,
-  installationData,
-  installationStatusWord,
-  packageData,
-  translationMap,
-  type DisplayEntity,
-  type TranslationMap,
-} from './shapes.js';
+import { countInstallations, displayEntitiesOf, installationData, installationStatusWord, jsonWith, packageData, translationMap } from './shapes.js';
 
 /**
  * Least recently used values up to a total weight. Status calls are what
@@ -53,7 +44,8 @@ class Lru<T> {
 
 /** Entries kept per server (engine), across packages and installations. */
 const MAX_CACHED_ENTRIES = 200_000;
-const caches = new WeakMap<Engine, { display: Lru<Record<string, DisplayEntity[]>>; maps: Lru<TranslationMap> }>();
+/** Serialized displayed entities and translation maps, by the stamp of their row. */
+const caches = new WeakMap<Engine, { display: Lru<string>; maps: Lru<string> }>();
 
 function cachesOf(engine: Engine) {
   let c = caches.get(engine);
@@ -61,7 +53,12 @@ function cachesOf(engine: Engine) {
   return c;
 }
 
-/** What the package and installation answers need, loaded for one request. */
+/** Send JSON text as it is (already serialized, see jsonWith). */
+export function sendJson(reply: FastifyReply, json: string): FastifyReply {
+  return reply.type('application/json; charset=utf-8').send(json);
+}
+
+/** The package and installation answers, as JSON text, loaded for one request. */
 export class Views {
   private envs: Promise<Map<string, Environment>> | undefined;
 
@@ -84,15 +81,17 @@ export class Views {
     return environmentUrl(env ?? { hosts: [] }, this.engine.publicUrl);
   }
 
-  /** The package as 003's `data`, with its displayed entities for a single-package answer. */
-  async package(pkg: Package, opts: { display: boolean }): Promise<Record<string, unknown>> {
+  /** A package as 003 shows it (the members of `data`); `displayEntities` is left to packageJson. */
+  async package(pkg: Package): Promise<Record<string, unknown>> {
     const visible = this.ctx.ferry.access(this.request).visibleEnvIds();
-    const [source, installs, display] = await Promise.all([
-      this.url(pkg.sourceEnvId),
-      this.engine.listInstallations({ packageId: pkg.id, targetEnvIds: visible }),
-      opts.display ? this.displayEntities(pkg) : undefined,
-    ]);
-    return packageData(pkg, { source, installationCounts: countInstallations(installs), ...(display ? { displayEntities: display } : {}) });
+    const [source, installs] = await Promise.all([this.url(pkg.sourceEnvId), this.engine.listInstallations({ packageId: pkg.id, targetEnvIds: visible })]);
+    return packageData(pkg, { source, installationCounts: countInstallations(installs) });
+  }
+
+  /** `{"data": package}` with its displayed entities: the answer of GET, PUT and PATCH. */
+  async packageJson(pkg: Package): Promise<string> {
+    const [data, display] = await Promise.all([this.package(pkg), this.displayEntities(pkg)]);
+    return `{"data":${jsonWith(data, 'displayEntities', display)}}`;
   }
 
   /** Several packages (the list answer): one query for all their installation counts. */
@@ -108,34 +107,40 @@ export class Views {
     return out;
   }
 
-  private async displayEntities(pkg: Package): Promise<Record<string, DisplayEntity[]>> {
+  private async displayEntities(pkg: Package): Promise<string> {
     const cache = cachesOf(this.engine).display;
     const key = `${pkg.id}\u0000${pkg.version}\u0000${pkg.status}\u0000${pkg.updatedAt}`;
     const hit = cache.get(key);
-    if (hit) return hit;
-    const value = displayEntitiesOf(this.engine.catalog, pkg, await this.engine.getPackageEntities(pkg.id));
-    cache.set(key, value, Math.max(1, pkg.entityCount));
-    return value;
+    if (hit !== undefined) return hit;
+    const json = JSON.stringify(displayEntitiesOf(this.engine.catalog, pkg, await this.engine.getPackageEntities(pkg.id)));
+    cache.set(key, json, Math.max(1, pkg.entityCount));
+    return json;
   }
 
   /**
-   * An installation as 003 shows it: in the pre-run answer (`environment` a
-   * host name) or as a record of the list and details answers (a URL).
+   * An installation as 003 shows it, as JSON text: in the pre-run answer
+   * (`environment` a host name) or as a record of the list and details
+   * answers (a URL). `extra` members go before the translation map;
+   * `entries`, the plan's, when the caller has them (a pre-run just made them).
    */
-  async installation(inst: Installation, form: 'pre-run' | 'record', entries?: readonly PlanEntry[]): Promise<Record<string, unknown>> {
+  async installationJson(
+    inst: Installation,
+    form: 'pre-run' | 'record',
+    opts: { extra?: Record<string, unknown>; entries?: readonly PlanEntry[] } = {},
+  ): Promise<string> {
     const env = (await this.environments()).get(inst.targetEnvId);
-    const [installing, map] = await Promise.all([this.installing(inst), this.translationMap(inst, entries)]);
-    return installationData(
+    const [installing, map] = await Promise.all([this.installing(inst), this.translationMap(inst, opts.entries)]);
+    const where = env ?? { hosts: [] };
+    const data = installationData(
       inst,
       {
         status: installationStatusWord(inst.status, installing),
-        environment:
-          form === 'pre-run' ? environmentHost(env ?? { hosts: [] }, this.engine.publicUrl) : environmentUrl(env ?? { hosts: [] }, this.engine.publicUrl),
+        environment: form === 'pre-run' ? environmentHost(where, this.engine.publicUrl) : environmentUrl(where, this.engine.publicUrl),
         customerId: env?.uid ?? '',
-        translationMap: map,
       },
       form,
     );
+    return jsonWith({ ...data, ...opts.extra }, 'translationMap', map);
   }
 
   /** Whether an install of a prepared plan is queued or running (on any server process). */
@@ -146,15 +151,14 @@ export class Views {
     return latest !== undefined && (latest.status === 'QUEUED' || latest.status === 'RUNNING');
   }
 
-  /** `entries`: the plan's entries when the caller has them (a pre-run just computed them). */
-  private async translationMap(inst: Installation, given?: readonly PlanEntry[]): Promise<TranslationMap> {
+  private async translationMap(inst: Installation, given?: readonly PlanEntry[]): Promise<string> {
     const cache = cachesOf(this.engine).maps;
     const key = `${inst.id}\u0000${inst.status}\u0000${inst.updatedAt}\u0000${inst.packageVersion}`;
     const hit = cache.get(key);
-    if (hit) return hit;
+    if (hit !== undefined) return hit;
     const entries = given ?? (await this.engine.getEntries(inst.id));
-    const value = translationMap(inst, entries);
-    cache.set(key, value, Math.max(1, entries.length));
-    return value;
+    const json = JSON.stringify(translationMap(inst, entries));
+    cache.set(key, json, Math.max(1, entries.length));
+    return json;
   }
 }
