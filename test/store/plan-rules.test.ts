@@ -6,10 +6,10 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Engine } from '../../src/engine/engine.js';
 import type { FerryObject, PlanEntry } from '../../src/core/types.js';
-import { FerryError } from '../../src/core/errors.js';
 import { applyInstallEdits } from '../../src/engine/install-edits.js';
 import { createEmptyPackage, editPackage, restartAssembly } from '../../src/engine/package-edits.js';
 import { DIALECTS, openTestEngine, type TestEngine } from '../support/engines.js';
+import { rejectsWith } from '../support/assert.js';
 
 function devObjects(): FerryObject[] {
   return [
@@ -22,15 +22,6 @@ function devObjects(): FerryObject[] {
 }
 
 const byKey = (entries: readonly PlanEntry[], type: string, id: string) => entries.find((e) => e.type === type && e.sourceId === id)!;
-const code = (e: unknown) => (e instanceof FerryError ? `${e.status} ${e.code}` : String(e));
-
-async function rejectsWith(p: Promise<unknown>, expected: string, message?: RegExp): Promise<void> {
-  await assert.rejects(p, (e: unknown) => {
-    assert.equal(code(e), expected, (e as Error).message);
-    if (message) assert.match((e as Error).message, message);
-    return true;
-  });
-}
 
 for (const dialect of DIALECTS) {
   describe(`plan rules and package edits on ${dialect}`, () => {

@@ -1,33 +1,18 @@
 import type { Installation, ObjectRef, Package } from '../../../core/types.js';
-import { OP } from '../../../ops/handlers.js';
+import { submitAssembly, submitInstall } from '../../../ops/submit.js';
 import type { Operation } from '../../../ops/types.js';
 import type { Access } from '../../auth.js';
 import type { DialectContext } from '../types.js';
 
 /** Assembly runs as an operation, as the native API runs it: the package answers ASSEMBLING at once (003). */
 export function queueAssembly(ctx: DialectContext, access: Access, pkg: Package, selection: ObjectRef[]): Promise<Operation> {
-  return ctx.ferry.runner.submit({
-    kind: OP.assemble,
-    environmentId: pkg.sourceEnvId,
-    subject: pkg.id,
-    params: { packageId: pkg.id, selection },
-    createdBy: access.principal.username,
-    address: access.address,
-    message: `assembly of package ${pkg.name} queued (promotion API)`,
-  });
+  const by = { createdBy: access.principal.username, address: access.address };
+  return submitAssembly(ctx.ferry.runner, pkg, selection, by, `assembly of package ${pkg.name} queued (promotion API)`);
 }
 
-/** An install runs as an operation on the target; its subject is the installation, which is how a status call finds it. */
+/** An install runs as an operation on the target; a status call finds it by its subject, the installation. */
 export function queueInstall(ctx: DialectContext, access: Access, inst: Installation): Promise<Operation> {
-  return ctx.ferry.runner.submit({
-    kind: OP.install,
-    environmentId: inst.targetEnvId,
-    subject: inst.id,
-    params: { installationId: inst.id },
-    createdBy: access.principal.username,
-    address: access.address,
-    message: `install of ${inst.id} into ${inst.targetEnvId} queued (promotion API)`,
-  });
+  return submitInstall(ctx.ferry.runner, inst, { createdBy: access.principal.username, address: access.address });
 }
 
 const FINISHED = new Set(['COMPLETED', 'FAILED', 'CANCELLED']);

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Package } from '../../../core/types.js';
 import { ConflictError, ValidationError } from '../../../core/errors.js';
 import { abandonAssembly } from '../../../engine/preflight.js';
-import { createEmptyPackage, editPackage, restartAssembly } from '../../../engine/package-edits.js';
+import { createEmptyPackage, editPackage, restartAssembly, type PackageEdit } from '../../../engine/package-edits.js';
 import { ShuttingDownError } from '../../../ops/embedded-worker.js';
 import type { Access } from '../../auth.js';
 import type { DialectContext } from '../types.js';
@@ -120,16 +120,8 @@ export async function packageRoutes(app: FastifyInstance, ctx: DialectContext): 
       },
     },
     async (request, reply) => {
-      const access = ctx.ferry.access(request);
-      const pkg = await access.package(request.params.id, 'promoter', 'changing a package');
-      const b = request.body;
-      await checkEdit(ctx, request, pkg, b);
-      const next = await editPackage(
-        engine,
-        pkg.id,
-        { name: b.name, description: b.description, status: b.status, entities: objectsOf(b.packageEntities!) },
-        access.actor,
-      );
+      const { access, pkg } = await packageToEdit(ctx, request);
+      const next = await editPackage(engine, pkg.id, editOf(request.body), access.actor);
       return sendJson(reply, await new Views(ctx, request).packageJson(next));
     },
   );
@@ -146,12 +138,9 @@ export async function packageRoutes(app: FastifyInstance, ctx: DialectContext): 
       },
     },
     async (request, reply) => {
-      const access = ctx.ferry.access(request);
-      const pkg = await access.package(request.params.id, 'promoter', 'changing a package');
+      const { access, pkg } = await packageToEdit(ctx, request);
       const b = request.body;
-      await checkEdit(ctx, request, pkg, b);
-      const edit = { name: b.name, description: b.description, status: b.status, entities: b.packageEntities && objectsOf(b.packageEntities) };
-      if (!b.objectCollections) return sendJson(reply, await new Views(ctx, request).packageJson(await editPackage(engine, pkg.id, edit, access.actor)));
+      if (!b.objectCollections) return sendJson(reply, await new Views(ctx, request).packageJson(await editPackage(engine, pkg.id, editOf(b), access.actor)));
 
       if (b.packageEntities) throw new ValidationError('send either packageEntities (the definition) or objectCollections (extract again), not both');
       if (b.source === undefined) throw new ValidationError('body.source is required with objectCollections: the package is extracted again from it');
@@ -188,9 +177,18 @@ export async function packageRoutes(app: FastifyInstance, ctx: DialectContext): 
   }
 }
 
-/** What PUT and PATCH check before anything is written: the id, the source, the metadata. */
-async function checkEdit(ctx: DialectContext, request: FastifyRequest, pkg: Package, b: EditBody): Promise<void> {
+/** The package a PUT or PATCH changes (promoter on its source), once what both check before writing anything passed: the id, the source, the metadata. */
+async function packageToEdit(ctx: DialectContext, request: FastifyRequest<{ Params: P; Body: EditBody }>): Promise<{ access: Access; pkg: Package }> {
+  const access = ctx.ferry.access(request);
+  const pkg = await access.package(request.params.id, 'promoter', 'changing a package');
+  const b = request.body;
   if (b.id !== undefined && b.id !== pkg.id) throw new ValidationError(`body.id ${b.id} is not this package (${pkg.id})`);
   checkMetadata(b.metadata, ctx.ferry.engine.catalog);
   await checkSameSource(ctx, request, pkg, b.source);
+  return { access, pkg };
+}
+
+/** The engine's edit of a PUT or PATCH body. */
+function editOf(b: EditBody): PackageEdit {
+  return { name: b.name, description: b.description, status: b.status, entities: b.packageEntities && objectsOf(b.packageEntities) };
 }
