@@ -113,6 +113,19 @@ eachServer('promotion face: the edge cases 003 warns about', (server) => {
     assert.equal((await call('GET', `/installations/${pre.id}`)).json.status, 'PREPARING');
   });
 
+  it('a promotion from a higher tier to a lower one needs "force": true in the pre-run body', async () => {
+    const role = first(w.existing, 'ROLE');
+    const made = await call('POST', '/packages', {
+      json: { name: 'Downwards', objectCollections: [{ objCode: 'ROLE', entities: [{ ID: role.id }] }] },
+      host: HOSTS[PROD],
+    });
+    await untilAssembled(call, made.json.data.id);
+    const refused = await call('POST', `/packages/${made.json.data.id}/prepare-installation`, { json: {}, host: HOSTS[PREVIEW] });
+    assertError(refused, 409, /push one-way: the source is production and the target is preview.*send "force": true in the pre-run body/);
+    const forced = await call('POST', `/packages/${made.json.data.id}/prepare-installation`, { json: { force: true }, host: HOSTS[PREVIEW] });
+    assert.equal(forced.status, 200, forced.text);
+  });
+
   it('bad translation maps are 400s naming the record', async () => {
     const pre = await prerun();
     const bad: [unknown, RegExp][] = [

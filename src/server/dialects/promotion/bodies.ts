@@ -110,6 +110,7 @@ export const prepareBody = {
       type: 'boolean',
       description: 'Ferry: a matched record whose content differs is UPDATEd (replaced) instead of used as it is (003 has no UPDATE)',
     },
+    force: { type: 'boolean', description: 'Ferry: allow a promotion from a higher tier to a lower one (refused otherwise: one-way push)' },
   },
 } as const;
 

@@ -20,8 +20,14 @@ const CLASS_BY_STATUS: Readonly<Record<number, string>> = {
   503: 'com.attask.common.ServiceUnavailableException',
 };
 
+/** Engine messages that name a CLI option, in this face's words (by code). */
+const WORDS: Readonly<Record<string, (message: string) => string>> = {
+  PUSH_ONE_WAY: (m) => m.replace('use --force', 'send "force": true in the pre-run body'),
+};
+
 /** Every error of the promotion face, one shape: `{"error": {"class", "message", "code"}}`. */
 export function promotionErrorBody(status: number, e: ErrorBody): { error: { class: string; message: string; code: string } } {
   const cls = CLASS_BY_STATUS[status] ?? (status >= 500 ? 'com.attask.common.InternalException' : 'com.attask.common.InvalidParameterException');
-  return { error: { class: cls, message: e.message, code: e.code } };
+  const message = WORDS[e.code]?.(e.message) ?? e.message;
+  return { error: { class: cls, message, code: e.code } };
 }

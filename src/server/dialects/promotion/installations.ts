@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Environment } from '../../../core/types.js';
 import { ConflictError, FerryError, ValidationError } from '../../../core/errors.js';
 import { applyInstallEdits } from '../../../engine/install-edits.js';
+import { ShuttingDownError } from '../../../ops/embedded-worker.js';
 import type { DialectContext } from '../types.js';
 import { installBody, overridesOf, prepareBody } from './bodies.js';
 import { queueInstall, settled } from './operations.js';
@@ -32,7 +33,7 @@ async function namedEnvironment(ctx: DialectContext, request: FastifyRequest): P
 export async function installationRoutes(app: FastifyInstance, ctx: DialectContext): Promise<void> {
   const { engine } = ctx.ferry;
 
-  app.post<{ Params: P; Body: { allowUpdate?: boolean } | null | undefined }>(
+  app.post<{ Params: P; Body: { allowUpdate?: boolean; force?: boolean } | null | undefined }>(
     '/packages/:id/prepare-installation',
     {
       schema: {
@@ -47,7 +48,8 @@ export async function installationRoutes(app: FastifyInstance, ctx: DialectConte
       const access = ctx.ferry.access(request);
       const pkg = await access.package(request.params.id);
       const target = await ctx.environment(request, 'promoter', 'preparing an installation');
-      const plan = await engine.prepare(pkg.id, target.id, { keepExisting: request.body?.allowUpdate !== true }, access.actor);
+      const b = request.body ?? {};
+      const plan = await engine.prepare(pkg.id, target.id, { keepExisting: b.allowUpdate !== true, force: b.force === true }, access.actor);
       // Said at once rather than at install: a DRAFT package, or a TESTING one into production.
       const extra = plan.installBlocker ? { installBlocker: plan.installBlocker } : {};
       return sendJson(reply, await new Views(ctx, request).installationJson(plan.installation, 'pre-run', { extra, entries: plan.entries }));
@@ -68,6 +70,8 @@ export async function installationRoutes(app: FastifyInstance, ctx: DialectConte
     async (request) => {
       const access = ctx.ferry.access(request);
       const inst = await access.installation(request.params.id, 'promoter', 'installing');
+      // Before the edits are applied: a server that takes no install keeps the pre-run as it was.
+      if (!ctx.ferry.runner.accepting) throw new ShuttingDownError();
       // 003 installs "into the target environment identified in the POST URL": one named otherwise is a mistake worth stopping.
       const named = await namedEnvironment(ctx, request);
       if (named && named.id !== inst.targetEnvId) {

@@ -38,7 +38,8 @@ export function settled(ctx: DialectContext, opId: string, timeoutMs: number): P
       if (op.id === opId) finish(op);
     };
     runner.on('finished', onFinished);
-    const timer = setTimeout(() => finish(null), timeoutMs);
+    // Neither keeps a closing server alive: the request they serve is what does.
+    const timer = setTimeout(() => finish(null), timeoutMs).unref();
     const poll = setInterval(() => {
       operations.get(opId).then(
         (op) => {
@@ -46,6 +47,6 @@ export function settled(ctx: DialectContext, opId: string, timeoutMs: number): P
         },
         () => {},
       );
-    }, 250);
+    }, 250).unref();
   });
 }
