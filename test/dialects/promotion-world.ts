@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import type { FerryObject } from '../../src/core/types.js';
-import { demoSample } from '../../src/engine/sample-data.js';
+import { demoSample } from '../../src/engine/demo-seed.js';
 import type { DialectServer, HttpRes } from './harness.js';
 
 export const P = '/environment-promotion/api/v1';
