@@ -9,12 +9,19 @@
  * waits for that operation to finish, and reports the operation's status URL;
  * beside it a RUNNING operation whose progress it writes every 200 ms.
  *
- * `--mode bare`: a bare Fastify route answering the same JSON body, with no
- * auth, no database, no logging: the ceiling the status endpoint is compared
- * with.
+ * Then the promotion face's status calls (issue 11): the same package, and
+ * one of a single template, each set TESTING, pre-run into a preview
+ * environment and installed through the face; it reports
+ * `GET .../installations/{id}` (the final translation map) and
+ * `GET .../packages/{id}` (with displayEntities) of both.
+ *
+ * `--mode bare`: bare Fastify routes answering the same JSON bodies (read
+ * from `--bodies`, a JSON file holding an array; `/bare/<i>/:id` answers the
+ * i-th), with no auth, no database, no logging: the ceiling each status call
+ * is compared with.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -31,11 +38,22 @@ export type ServerReport =
       headers: Record<string, string>;
       body: unknown;
       routes: { promotion: boolean; dev2prod: boolean };
+      /** The promotion face's status calls, when the server has the face. */
+      promotion?: { calls: StatusCall[] } | { error: string };
+      /** Bare mode: the path of each body's route. */
+      paths?: string[];
     }
   | { ok: false; error: string };
 
+/** A status call to load: what it is, its path and the body it answers. */
+export interface StatusCall {
+  name: string;
+  path: string;
+  body: unknown;
+}
+
 const { values } = parseArgs({
-  options: { mode: { type: 'string', default: 'ferry' }, body: { type: 'string' }, objects: { type: 'string', default: '2000' } },
+  options: { mode: { type: 'string', default: 'ferry' }, bodies: { type: 'string' }, objects: { type: 'string', default: '2000' } },
 });
 
 const report = (r: ServerReport): void => void process.send!(r);
@@ -63,17 +81,17 @@ async function ferry(): Promise<void> {
   );
   const server = await startServer(config, () => {});
   const headers = { apikey: API_KEY };
-  const call = async (method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> => {
+  const call = async (method: string, path: string, body?: unknown, extra: Record<string, string> = {}): Promise<{ status: number; json: any }> => {
     const res = await fetch(server.url + path, {
       method,
-      headers: { ...headers, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      headers: { ...headers, ...extra, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const text = await res.text();
     return { status: res.status, json: text ? JSON.parse(text) : null };
   };
-  const must = async (method: string, path: string, body?: unknown) => {
-    const r = await call(method, path, body);
+  const must = async (method: string, path: string, body?: unknown, extra?: Record<string, string>) => {
+    const r = await call(method, path, body, extra);
     if (r.status >= 300 && r.status !== 202) throw new Error(`${method} ${path} answered ${r.status}: ${JSON.stringify(r.json).slice(0, 300)}`);
     return r.json;
   };
@@ -122,6 +140,27 @@ async function ferry(): Promise<void> {
   let tick = 1;
   setInterval(() => void ops.progress(running.id, (tick = (tick % 99) + 1), `exporting (${tick}%)`, at()), 200).unref();
   const routes = server.app.printRoutes({ commonPrefix: false });
+  const hasPromotion = routes.includes('environment-promotion');
+  let promotion: Extract<ServerReport, { ok: true }>['promotion'];
+  if (hasPromotion) {
+    try {
+      const oneTemplate = sampleSelection({ objects: n }).find((o) => o.type === 'TMPL')!;
+      const small = await must(
+        'POST',
+        '/environment-promotion/api/v1/packages',
+        { name: 'one template', objectCollections: [{ objCode: 'TMPL', entities: [{ ID: oneTemplate.id }] }] },
+        { 'x-ferry-environment': 'dev' },
+      );
+      promotion = {
+        calls: [
+          ...(await promotionCalls(created.package.id as string, `the ${n}-object package`, true)),
+          ...(await promotionCalls(small.data.id as string, 'a one-template package', false)),
+        ],
+      };
+    } catch (e) {
+      promotion = { error: e instanceof Error ? e.message : String(e) };
+    }
+  }
   report({
     ok: true,
     url: server.url,
@@ -129,18 +168,45 @@ async function ferry(): Promise<void> {
     runningPath: `/api/v1/operations/${running.id}`,
     headers,
     body,
-    routes: { promotion: routes.includes('environment-promotion'), dev2prod: routes.includes('dev2prod') },
+    routes: { promotion: hasPromotion, dev2prod: routes.includes('dev2prod') },
+    ...(promotion ? { promotion } : {}),
   });
+
+  /** A package installed into a preview environment through the promotion face; its status calls. */
+  async function promotionCalls(packageId: string, what: string, firstOne: boolean): Promise<StatusCall[]> {
+    const face = '/environment-promotion/api/v1';
+    const preview = { 'x-ferry-environment': 'preview' };
+    if (firstOne) await must('POST', '/api/v1/environments', { id: 'preview', name: 'Preview', tier: 'preview', hosts: ['preview.bench.test'] });
+    for (let i = 0; i < 600 && (await must('GET', `${face}/packages/${packageId}`)).data.status === 'ASSEMBLING'; i++)
+      await new Promise((r) => setTimeout(r, 100));
+    await must('PATCH', `${face}/packages/${packageId}`, { status: 'TESTING' });
+    const pre = await must('POST', `${face}/packages/${packageId}/prepare-installation`, {}, preview);
+    await must('POST', `${face}/installations/${pre.id}/install`, {}, preview);
+    const installation = `${face}/installations/${pre.id}`;
+    let done: any;
+    for (let i = 0; i < 600; i++) {
+      done = await must('GET', installation);
+      if (done.status !== 'PREPARING' && done.status !== 'INSTALLING') break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    if (done.status !== 'COMPLETED') throw new Error(`the promotion install ended ${done.status}: ${JSON.stringify(done).slice(0, 300)}`);
+    const pkg = `${face}/packages/${packageId}`;
+    return [
+      { name: `GET ${face}/installations/{id}, COMPLETED, ${what} (translation map)`, path: installation, body: done },
+      { name: `GET ${face}/packages/{id}, ${what} (displayEntities)`, path: pkg, body: await must('GET', pkg) },
+    ];
+  }
 }
 
 async function bare(): Promise<void> {
-  const body: unknown = JSON.parse(values.body ?? '{}');
+  const bodies = JSON.parse(values.bodies ? readFileSync(values.bodies, 'utf8') : '[{}]') as unknown[];
   const app = Fastify({ logger: false });
-  app.get('/bare/:id', () => Promise.resolve(body));
+  bodies.forEach((body, i) => app.get(`/bare/${i}/:id`, () => Promise.resolve(body)));
   await app.listen({ host: '127.0.0.1', port: 0 });
   const addr = app.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : 0;
-  report({ ok: true, url: `http://127.0.0.1:${port}`, path: '/bare/0123456789', headers: {}, body, routes: { promotion: false, dev2prod: false } });
+  const paths = bodies.map((_, i) => `/bare/${i}/0123456789`);
+  report({ ok: true, url: `http://127.0.0.1:${port}`, path: paths[0]!, paths, headers: {}, body: bodies[0], routes: { promotion: false, dev2prod: false } });
 }
 
 (values.mode === 'bare' ? bare() : ferry()).catch((e: unknown) => {

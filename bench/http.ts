@@ -1,9 +1,14 @@
 /**
- * The HTTP status endpoint under load: autocannon (this process) against a
+ * The HTTP status endpoints under load: autocannon (this process) against a
  * server in another process (bench/http-server.ts), on loopback, then the
- * same load against a bare Fastify route answering the same body.
+ * same load against bare Fastify routes answering the same bodies. Each
+ * status call is compared with the bare route serving its own body: the
+ * promotion face's translation map is two orders of magnitude larger than an
+ * operation, and serializing it is part of any server's cost.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import type { ServerReport } from './http-server.js';
@@ -18,6 +23,8 @@ export interface HttpResult {
   /** Non-2xx answers and socket errors: a fast 401 would be no result. */
   errors: number;
   note?: string;
+  /** Name of the bare route serving the same body, which this one is compared with. */
+  baseline?: string;
 }
 
 export interface HttpOptions {
@@ -45,9 +52,19 @@ async function load(url: string, headers: Record<string, string>, o: HttpOptions
   return autocannon({ url, headers, connections: o.connections, duration: o.seconds });
 }
 
-function toResult(name: string, path: string, r: autocannon.Result): HttpResult {
-  return { name, path, rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.non2xx + r.errors + r.timeouts };
+function toResult(name: string, path: string, r: autocannon.Result, baseline?: string): HttpResult {
+  return {
+    name,
+    path,
+    rps: r.requests.average,
+    p50: r.latency.p50,
+    p99: r.latency.p99,
+    errors: r.non2xx + r.errors + r.timeouts,
+    ...(baseline ? { baseline } : {}),
+  };
 }
+
+const kb = (body: unknown) => `${(Buffer.byteLength(JSON.stringify(body)) / 1024).toFixed(1)} KB`;
 
 /** Run both servers in turn; `log` gets progress lines. */
 export async function benchHttp(o: HttpOptions, log: (s: string) => void): Promise<{ results: HttpResult[]; unavailable: string[] }> {
@@ -61,31 +78,58 @@ export async function benchHttp(o: HttpOptions, log: (s: string) => void): Promi
     return { results, unavailable };
   }
   const fr = ferry.report;
+  // Each body served by a bare route too; the i-th bare route serves bodies[i].
+  const bodies: { name: string; body: unknown }[] = [{ name: `bare Fastify route, same JSON body (${kb(fr.body)})`, body: fr.body }];
   try {
     log(`HTTP: ${o.connections} connections for ${o.seconds} s against ${fr.path}`);
-    results.push(toResult('GET /api/v1/operations/{id}, finished (Ferry: auth, SQLite, access log)', fr.path, await load(fr.url + fr.path, fr.headers, o)));
+    const operationBare = bodies[0]!.name;
+    results.push(
+      toResult('GET /api/v1/operations/{id}, finished (Ferry: auth, SQLite, access log)', fr.path, await load(fr.url + fr.path, fr.headers, o), operationBare),
+    );
     if (fr.runningPath) {
       log(`HTTP: the same load against a running operation ${fr.runningPath}`);
       results.push(
-        toResult('GET /api/v1/operations/{id}, RUNNING (progress written every 200 ms)', fr.runningPath, await load(fr.url + fr.runningPath, fr.headers, o)),
+        toResult(
+          'GET /api/v1/operations/{id}, RUNNING (progress written every 200 ms)',
+          fr.runningPath,
+          await load(fr.url + fr.runningPath, fr.headers, o),
+          operationBare,
+        ),
       );
     }
-    // The dialects' status calls are loaded here once those faces exist (their issues define the requests).
-    const promotion = 'promotion dialect (GET /environment-promotion/api/v1/installations/{id})';
+    const promotion = fr.promotion;
+    if (promotion && 'calls' in promotion) {
+      for (const call of promotion.calls) {
+        const baseline = `bare Fastify route, same JSON body as ${call.name.split(' (')[0]} (${kb(call.body)})`;
+        bodies.push({ name: baseline, body: call.body });
+        log(`HTTP: the same load against ${call.path}`);
+        results.push(toResult(`${call.name}, promotion face`, call.path, await load(fr.url + call.path, fr.headers, o), baseline));
+      }
+    } else {
+      const why = promotion && 'error' in promotion ? `not measured, ${promotion.error}` : 'not in this server yet';
+      unavailable.push(`promotion dialect (GET /environment-promotion/api/v1/installations/{id}, /packages/{id}): ${why}`);
+    }
+    // The dev2prod face's status call is loaded here once that face exists (its issue defines the request).
     const dev2prod = 'dev2prod dialect (GET /rest/{tenant}/dev2prod/import/{id})';
-    unavailable.push(`${promotion}: ${fr.routes.promotion ? 'in this server, not loaded by this bench yet' : 'not in this server yet'}`);
     unavailable.push(`${dev2prod}: ${fr.routes.dev2prod ? 'in this server, not loaded by this bench yet' : 'not in this server yet'}`);
   } finally {
     ferry.child.kill('SIGTERM');
   }
-  const bare = await startServer(['--mode', 'bare', '--body', JSON.stringify(fr.body)]);
+  const dir = mkdtempSync(join(tmpdir(), 'ferry-bench-bare-'));
+  const file = join(dir, 'bodies.json');
+  writeFileSync(file, JSON.stringify(bodies.map((b) => b.body)));
+  const bare = await startServer(['--mode', 'bare', '--bodies', file]);
   try {
     if (!bare.report.ok) throw new Error(bare.report.error);
     const br = bare.report;
-    log(`HTTP: the same load against a bare Fastify route`);
-    results.push(toResult('bare Fastify route, same JSON body', br.path, await load(br.url + br.path, br.headers, o)));
+    for (const [i, { name }] of bodies.entries()) {
+      const path = br.paths?.[i] ?? br.path;
+      log(`HTTP: the same load against a bare Fastify route (${name})`);
+      results.push(toResult(name, path, await load(br.url + path, br.headers, o)));
+    }
   } finally {
     bare.child.kill('SIGTERM');
+    rmSync(dir, { recursive: true, force: true });
   }
   return { results, unavailable };
 }

@@ -6,6 +6,7 @@ import type {
   FerryObject,
   IdMapEntry,
   MatchKind,
+  MatchPolicy,
   ObjectRef,
   PackageEntity,
   PlanEntry,
@@ -18,13 +19,7 @@ import { canonicalJson, contentHash } from './hash.js';
 import { naturalKeyOf, ownerRefOf, refIds, refsOf, rewriteRefs, typeSpec } from './refs.js';
 import { KeyMap } from './key-map.js';
 
-/**
- * How a package entity finds its counterpart in the target.
- * `default`: id, then ID map, then natural key (DESIGN "Prepare").
- * `id+name`: the sync dialect's strict rule (002): only an object with the
- * same id AND the same name matches; same id with another name is a conflict.
- */
-export type MatchPolicy = 'default' | 'id+name';
+export type { MatchPolicy };
 
 /** What the engine looked up in the target for one prepare, in batches. */
 export interface TargetLookup {
@@ -65,6 +60,12 @@ export interface PrepareInput {
   catalog: Catalog;
   target: Pick<Environment, 'id' | 'parameters' | 'targetOwned'>;
   policy: MatchPolicy;
+  /**
+   * Never change a matched object on its own: USEEXISTING even when its
+   * content differs (003 has no automatic UPDATE; `changes` still lists what
+   * differs). A user may still set UPDATE on an entry.
+   */
+  keepExisting?: boolean;
   /** Package entities in install order. */
   entities: readonly PackageEntity[];
   removals: readonly ObjectRef[];
@@ -186,7 +187,7 @@ export function preparePlan(input: PrepareInput): PlanEntry[] {
     }
     const chosen = noChoices ? undefined : choices.get(e.type, e.id);
     if (m.obj && content) {
-      const auto = autoAction(spec, content.object, m.obj);
+      const auto = autoAction(spec, content.object, m.obj, input.keepExisting);
       en.autoAction = auto.action;
       en.action = chosen ? chosen.action : auto.action;
       en.changes = en.action === 'CREATE' || en.action === 'IGNORE' ? [] : auto.changes;
@@ -442,9 +443,17 @@ function substitute(value: unknown, params: Record<string, string>, missing: Set
   return value;
 }
 
-/** The action for a matched object, from its content and the type's conflict rule (004 rules 1, 2, 6). */
-function autoAction(spec: TypeSpec, desired: FerryObject, existing: StoredObject): { action: Action; changes: string[] } {
+/**
+ * The action for a matched object, from its content and the type's conflict
+ * rule (004 rules 1, 2, 6); with `keepExisting`, USEEXISTING whatever the
+ * rule, with the fields the rule would have changed.
+ */
+function autoAction(spec: TypeSpec, desired: FerryObject, existing: StoredObject, keepExisting = false): { action: Action; changes: string[] } {
   if (contentHash(desired.name, desired.fields) === existing.hash) return { action: 'USEEXISTING', changes: [] };
+  if (keepExisting) {
+    const ruled = autoAction(spec, desired, existing);
+    return { action: 'USEEXISTING', changes: ruled.changes };
+  }
   switch (spec.conflictRule) {
     case 'use-existing':
       return { action: 'USEEXISTING', changes: [] };

@@ -186,6 +186,14 @@ export interface PlanEntry {
 
 export type InstallationStatus = 'PREPARED' | 'INSTALLING' | 'COMPLETED' | 'FAILED' | 'ROLLED_BACK';
 
+/**
+ * How a package entity finds its counterpart in the target.
+ * `default`: id, then ID map, then natural key (DESIGN "Prepare").
+ * `id+name`: the sync dialect's strict rule (002): only an object with the
+ * same id AND the same name matches; same id with another name is a conflict.
+ */
+export type MatchPolicy = 'default' | 'id+name';
+
 export interface Installation {
   id: string;
   packageId: string;
@@ -196,6 +204,10 @@ export interface Installation {
   /** Target environment version the plan was computed at. */
   preparedAtVersion: number;
   force: boolean;
+  /** The rules the plan was prepared with; a re-validation judges it by the same ones. */
+  policy: MatchPolicy;
+  /** Matched objects are kept as they are (USEEXISTING) unless a user sets UPDATE (003: no automatic update). */
+  keepExisting: boolean;
   userId: string | null;
   summary: PlanSummary;
   error: string | null;

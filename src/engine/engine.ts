@@ -15,7 +15,7 @@ export type { Actor, EngineContext, Progress, ProgressFn } from './context.js';
 export type { EnvironmentInput, EnvironmentPatch } from './environments.js';
 export type { PackageInput } from './packages.js';
 export type { PrepareOptions, PreparedPlan } from './plans.js';
-export { fromCollections } from './packages.js';
+export { fromCollections, toCollections } from './packages.js';
 
 export interface EngineOptions {
   store: Store;
@@ -158,8 +158,8 @@ export class Engine implements EngineContext {
     return installs.installSteps(this, installationId);
   }
 
-  checkInstall(installationId: string): Promise<{ installation: Installation; pkg: Package; target: StoredEnvironment }> {
-    return installs.checkInstall(this, installationId);
+  checkInstall(installationId: string, opts?: { allowInvalid?: boolean }): Promise<{ installation: Installation; pkg: Package; target: StoredEnvironment }> {
+    return installs.checkInstall(this, installationId, opts);
   }
 
   install(installationId: string, opts?: { onProgress?: ProgressFn; signal?: AbortSignal }, actor?: Actor): Promise<Installation> {

@@ -72,6 +72,7 @@ async function* stepPages(
 export async function checkInstall(
   ctx: EngineContext,
   installationId: string,
+  opts: { allowInvalid?: boolean } = {},
 ): Promise<{ installation: Installation; pkg: Package; target: StoredEnvironment }> {
   const inst = await getInstallation(ctx, installationId);
   if (inst.status !== 'PREPARED') {
@@ -89,7 +90,7 @@ export async function checkInstall(
       `package ${pkg.id} changed since the plan was prepared (version ${inst.packageVersion} -> ${pkg.version}); prepare again`,
     );
   }
-  if (inst.summary.invalid > 0) {
+  if (inst.summary.invalid > 0 && !opts.allowInvalid) {
     throw new ConflictError(
       'PLAN_INVALID',
       `the plan has ${inst.summary.invalid} invalid entr${inst.summary.invalid === 1 ? 'y' : 'ies'}; override them (ferry plan ... --set, or re-validate) or prepare again`,

@@ -253,7 +253,8 @@ export async function explain(ctx: EngineContext, packageId: string, type: strin
   return explainPath(cache.get(key(type, id))!, (t, i) => cache.get(key(t, i)));
 }
 
-function toCollections(selection: readonly ObjectRef[]): ObjectCollection[] {
+/** 003 `objectCollections` of a selection, one per type, each id once. */
+export function toCollections(selection: readonly ObjectRef[]): ObjectCollection[] {
   const byType = new Map<string, ObjectCollection>();
   for (const s of selection) {
     const c = byType.get(s.type) ?? { objCode: s.type, entities: [] };

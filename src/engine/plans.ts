@@ -19,6 +19,8 @@ export interface PrepareOptions {
   force?: boolean;
   /** Remember IGNORE / chosen-target overrides for later prepares into this target. */
   remember?: boolean;
+  /** Keep matched objects as they are unless a user sets UPDATE (003's rule; see PrepareInput.keepExisting). */
+  keepExisting?: boolean;
   userId?: string | null;
   onProgress?: ProgressFn;
 }
@@ -50,6 +52,8 @@ export async function prepare(ctx: EngineContext, packageId: string, targetEnvId
     status: 'PREPARED',
     preparedAtVersion: target.version,
     force: !!opts.force,
+    policy: opts.policy ?? 'default',
+    keepExisting: !!opts.keepExisting,
     userId: opts.userId ?? actor?.actor ?? null,
     summary: summarizePlan(entries),
     error: null,
@@ -92,6 +96,7 @@ async function computePlan(ctx: EngineContext, packageId: string, targetEnvId: s
     catalog: ctx.catalog,
     target,
     policy: opts.policy ?? 'default',
+    keepExisting: opts.keepExisting,
     entities,
     removals: pkg.removals,
     lookup,
@@ -135,6 +140,8 @@ export async function revalidate(
   const { pkg, target, entries, externals } = await computePlan(ctx, inst.packageId, inst.targetEnvId, {
     overrides: [...merged.values()],
     force: inst.force,
+    policy: inst.policy,
+    keepExisting: inst.keepExisting,
   });
   const updated: Installation = {
     ...inst,

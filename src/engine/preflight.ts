@@ -7,10 +7,15 @@ import { audit } from './context.js';
  * The refusals `Engine.install` would raise, checked without installing, so a
  * server can answer 409/423 at once instead of queueing an operation that is
  * bound to fail. `install` checks all of them again under its lock: this is
- * a courtesy, never the guard.
+ * a courtesy, never the guard. `allowInvalid`: all but the invalid entries
+ * (a caller about to override them checks the rest first).
  */
-export async function checkInstallable(engine: Engine, installationId: string): Promise<{ installation: Installation; pkg: Package; target: Environment }> {
-  const { installation: inst, pkg, target } = await engine.checkInstall(installationId);
+export async function checkInstallable(
+  engine: Engine,
+  installationId: string,
+  opts: { allowInvalid?: boolean } = {},
+): Promise<{ installation: Installation; pkg: Package; target: Environment }> {
+  const { installation: inst, pkg, target } = await engine.checkInstall(installationId, opts);
   if (target.version !== inst.preparedAtVersion) {
     throw new ConflictError(
       'STALE_PLAN',

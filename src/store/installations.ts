@@ -195,6 +195,7 @@ function installationValues(i: Installation): Database['installations'] {
     status: i.status,
     prepared_at_version: i.preparedAtVersion,
     force: i.force ? 1 : 0,
+    plan_rules: json({ policy: i.policy, keepExisting: i.keepExisting }),
     user_id: i.userId,
     summary: json(i.summary),
     error: i.error,
@@ -215,6 +216,7 @@ function toInstallation(r: Database['installations']): Installation {
     status: r.status as InstallationStatus,
     preparedAtVersion: Number(r.prepared_at_version),
     force: Number(r.force) === 1,
+    ...planRules(r.plan_rules),
     userId: r.user_id,
     summary: parse<PlanSummary>(r.summary),
     error: r.error,
@@ -223,6 +225,11 @@ function toInstallation(r: Database['installations']): Installation {
     installedAt: r.installed_at,
     rolledBackAt: r.rolled_back_at,
   };
+}
+
+function planRules(text: string | null | undefined): Pick<Installation, 'policy' | 'keepExisting'> {
+  const r = text ? parse<Partial<Pick<Installation, 'policy' | 'keepExisting'>>>(text) : {};
+  return { policy: r.policy ?? 'default', keepExisting: r.keepExisting ?? false };
 }
 
 function entryValues(installationId: string, e: PlanEntry, newId: string | null): Database['installation_entries'] {

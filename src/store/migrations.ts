@@ -281,6 +281,16 @@ function migrations(caps: DialectCapabilities): Record<string, Migration> {
           .execute();
       },
     },
+    // A plan keeps the rules it was prepared with (match policy, no
+    // automatic UPDATE), so re-validating it after overrides judges it by
+    // them; operations are found by what they work on (is an install of
+    // this plan queued or running?).
+    '0004_plan_rules': {
+      async up(db: Kysely<any>) {
+        await db.schema.alterTable('installations').addColumn('plan_rules', 'text').execute();
+        await db.schema.createIndex('operations_subject').on('operations').columns(['subject', 'created_at']).execute();
+      },
+    },
   };
 }
 

@@ -35,6 +35,8 @@ export interface Operation {
 export interface OperationFilter {
   kind?: string;
   status?: OperationStatus;
+  /** What it works on (a package, an installation). */
+  subject?: string;
   /** Only operations on these environments, or created by `orCreatedBy`. Undefined: all. */
   envIds?: readonly string[];
   orCreatedBy?: string;
@@ -132,6 +134,7 @@ export class OperationsStore {
     let q = this.rdb.selectFrom('operations');
     if (f.kind) q = q.where('kind', '=', f.kind);
     if (f.status) q = q.where('status', '=', f.status);
+    if (f.subject) q = q.where('subject', '=', f.subject);
     if (f.envIds) {
       // No sentinel value for "none": PostgreSQL refuses a NUL in text.
       const envIds = [...f.envIds];

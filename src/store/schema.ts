@@ -94,6 +94,8 @@ export interface InstallationsTable {
    * rest of the row (InstallationsRepository.setExternals).
    */
   externals?: string | null;
+  /** JSON {policy, keepExisting}: the rules the plan was prepared with (null: the defaults, plans before 0004). */
+  plan_rules?: string | null;
 }
 
 export interface InstallationEntriesTable {

@@ -9,6 +9,7 @@ import { exportPackage, importBundle } from '../../src/engine/bundles.js';
 import type { FerryObject, PlanEntry } from '../../src/core/types.js';
 import { FerryError } from '../../src/core/errors.js';
 import { DIALECTS, openTestEngine, type TestEngine } from '../support/engines.js';
+import { rejectsWith } from '../support/assert.js';
 import { generateSample, sampleSelection } from '../../src/engine/sample-data.js';
 import { craftBundle, deepEntityLine, sameIdLines } from '../support/bundles.js';
 
@@ -29,15 +30,6 @@ function devObjects(): FerryObject[] {
 }
 
 const byKey = (entries: PlanEntry[], type: string, id: string) => entries.find((e) => e.type === type && e.sourceId === id)!;
-const code = (e: unknown) => (e instanceof FerryError ? `${e.status} ${e.code}` : String(e));
-
-async function rejectsWith(p: Promise<unknown>, expected: string, message?: RegExp): Promise<void> {
-  await assert.rejects(p, (e: unknown) => {
-    assert.equal(code(e), expected, (e as Error).message);
-    if (message) assert.match((e as Error).message, message);
-    return true;
-  });
-}
 
 /** Everything in an environment, as plain comparable values. */
 async function snapshot(engine: Engine, envId: string) {

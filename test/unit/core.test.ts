@@ -227,6 +227,29 @@ describe('preparePlan', () => {
     assert.equal(entry(entries, 'GROUP', 'g1').isValid, true);
   });
 
+  it('with keepExisting, uses a matched object whose content differs as it is, listing the differences, until a user sets UPDATE', async () => {
+    const src = templateWorld();
+    const ents = await entitiesOf(src, [{ type: 'TMPL', id: 't1' }]);
+    const tgt = templateWorld().add('TMPL', 't1', 'Onboarding', { groupID: 'g1', description: 'v0 in target' });
+    const keep = (overrides: Override[] = []) =>
+      preparePlan({
+        catalog,
+        target,
+        policy: 'default',
+        keepExisting: true,
+        entities: ents,
+        removals: [],
+        lookup: lookupFor(ents, tgt),
+        decisions: [],
+        overrides,
+      });
+    const t = entry(keep(), 'TMPL', 't1');
+    assert.deepEqual([t.action, t.autoAction, t.targetId, t.changes, t.isValid], ['USEEXISTING', 'USEEXISTING', 't1', ['description'], true]);
+    assert.ok(keep().every((e) => e.action === 'USEEXISTING'));
+    const chosen = entry(keep([{ type: 'TMPL', sourceId: 't1', action: 'UPDATE' }]), 'TMPL', 't1');
+    assert.deepEqual([chosen.action, chosen.autoAction, chosen.isValid], ['UPDATE', 'USEEXISTING', true]);
+  });
+
   it('reports drift when the target changed since the last install', async () => {
     const ents = await entitiesOf(templateWorld(), [{ type: 'TMPL', id: 't1' }]);
     const tgt = world().add('GROUP', 'G9', 'Default Group', { description: 'edited downstream' });

@@ -2,7 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { EntryStatus, InstallationStatus } from '../../core/types.js';
 import type { Override } from '../../core/plan.js';
 import { checkInstallable } from '../../engine/preflight.js';
-import { OP } from '../../ops/handlers.js';
+import { submitInstall } from '../../ops/submit.js';
 import {
   accepted,
   conflict,
@@ -168,15 +168,7 @@ export const installationRoutes: FastifyPluginAsync = async (app) => {
       const access = app.ferry.access(request);
       const inst = await access.installation(request.params.installationId, 'promoter', 'installing');
       await checkInstallable(engine, inst.id);
-      const operation = await runner.submit({
-        kind: OP.install,
-        environmentId: inst.targetEnvId,
-        subject: inst.id,
-        params: { installationId: inst.id },
-        createdBy: access.principal.username,
-        address: access.address,
-        message: `install of ${inst.id} into ${inst.targetEnvId} queued`,
-      });
+      const operation = await submitInstall(runner, inst, { createdBy: access.principal.username, address: access.address });
       return reply.status(202).send({ operation, installation: inst });
     },
   );

@@ -6,7 +6,7 @@ import { ValidationError } from '../../core/errors.js';
 import { fromCollections } from '../../engine/engine.js';
 import { abandonAssembly } from '../../engine/preflight.js';
 import { ShuttingDownError } from '../../ops/embedded-worker.js';
-import { OP } from '../../ops/handlers.js';
+import { submitAssembly } from '../../ops/submit.js';
 import {
   accepted,
   conflict,
@@ -48,15 +48,7 @@ export const packageRoutes: FastifyPluginAsync = async (app) => {
 
   /** Queue the assembly of a package (create and re-assemble share it). */
   const queueAssembly = (pkg: Package, selection: ObjectRef[], access: Access, message?: string) =>
-    runner.submit({
-      kind: OP.assemble,
-      environmentId: pkg.sourceEnvId,
-      subject: pkg.id,
-      params: { packageId: pkg.id, selection },
-      createdBy: access.principal.username,
-      address: access.address,
-      ...(message ? { message } : {}),
-    });
+    submitAssembly(runner, pkg, selection, { createdBy: access.principal.username, address: access.address }, message);
 
   app.post<{ Body: CreateBody }>(
     '/packages',
