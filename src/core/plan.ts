@@ -257,7 +257,7 @@ export function preparePlan(input: PrepareInput): PlanEntry[] {
     }
   }
 
-  validatePlan(catalog, entities, entries, matched, position, translate);
+  validatePlan(catalog, entities, entries, matched, position, translate, policy);
   return [...removals, ...entries];
 }
 
@@ -526,6 +526,7 @@ function validatePlan(
   matched: readonly Matched[],
   position: KeyMap<number>,
   translate: (type: TypeCode, id: string) => string | undefined,
+  policy: MatchPolicy,
 ): void {
   const entryOf = (type: TypeCode, id: string): PlanEntry | undefined => {
     const i = position.get(type, id);
@@ -564,11 +565,12 @@ function validatePlan(
     }
 
     // A child whose owner is IGNOREd must be IGNOREd too (003 "IGNORE" notes).
+    // Sync keeps ids: an owner left as it is in the target still owns its children there.
     const owner = ownerRefOf(spec);
     if (owner && acting) {
       for (const ownerId of refIds(e.fields[owner[0]])) {
         const parent = entryOf(owner[1].type, ownerId);
-        if (parent && parent.action === 'IGNORE') {
+        if (parent && parent.action === 'IGNORE' && !(policy === 'id+name' && parent.targetId)) {
           problems.push(`its owner ${parent.type}:${parent.sourceId} is IGNOREd but it is not: IGNORE it too`);
         }
       }

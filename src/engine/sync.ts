@@ -320,7 +320,8 @@ function setAsideNow(entries: readonly PlanEntry[], setAside: Map<string, { resu
     const k = key(en.type, en.sourceId);
     if (setAside.has(k)) continue;
     if (!en.isValid) {
-      setAside.set(k, { result: 'conflict', reason: en.reason ?? 'cannot be written' });
+      // The plan words a matching conflict "conflict: ..."; the result already says it.
+      setAside.set(k, { result: 'conflict', reason: (en.reason ?? 'cannot be written').replace(/^conflict: /, '') });
       added++;
     } else if (en.drift && !overwriteDrift && (en.action === 'UPDATE' || en.action === 'MERGE')) {
       setAside.set(k, {
