@@ -48,6 +48,8 @@ export async function adminRoutes(app: FastifyInstance, ctx: DialectContext): Pr
     );
 
     app.post(`${root}/logoff`, { schema: { summary: 'Expire the session token this request carries (an API key stays valid)' } }, async (request, reply) => {
+      // Under a Manage root the caller cannot see, answer as for one that does not exist.
+      if ((request.params as { envId?: string }).envId) await ctx.environment(request);
       if (request.principal?.credential === 'session' && request.credential) await auth.logout(request.credential.value, ctx.ferry.access(request).actor);
       return reply.status(204).send();
     });

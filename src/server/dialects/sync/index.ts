@@ -13,7 +13,7 @@ export const syncDialect: DialectSpec = {
   prefix: '',
   description: "Environment sync (002): the product's Admin API at each environment's Manage root /sync/{env}/api/v1/admin/, and /projects/sync/*",
   environmentFrom: ['path', 'host', 'header', 'home'],
-  envParam: 'env',
+  envParam: 'envId',
   // The samples send `Authorization: Bearer <authorizationToken>`; a Ferry API key works there too.
   credentials: ['bearer'],
   // 002 and the samples show no error body (their clients only check the status): the native shape.

@@ -4,4 +4,4 @@
  * home environment. The product's Admin API lives under `api/v1/admin/`
  * (an environment called `api` is reachable only the second way).
  */
-export const MANAGE_ROOTS = ['/sync/:env/api/v1/admin', '/sync/api/v1/admin'] as const;
+export const MANAGE_ROOTS = ['/sync/:envId/api/v1/admin', '/sync/api/v1/admin'] as const;
