@@ -12,6 +12,7 @@ import { parseNdjson, parseSelection } from '../engine/validate-input.js';
 import { formatEnvironments, formatHistory, formatInstallResult, formatObjects, formatPackage, formatPlan, useColors } from './format.js';
 import { runDemo } from './demo.js';
 import { RemoteEngine, type EngineApi } from './remote.js';
+import { registerSyncCommands } from './sync.js';
 
 /** Bad command-line usage: exit code 2. */
 class UsageError extends Error {}
@@ -134,6 +135,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
     .option('--param <name=value...>', 'parameter substituted for ${name} at install')
     .option('--target-owned <TYPE:field...>', 'fields an UPDATE never overwrites here')
     .action(async (id: string, o: { name: string; tier: string; cloneFrom?: string; host?: string[]; param?: string[]; targetOwned?: string[] }) => {
+      const bar = progress('cloning');
       const e = await (
         await getEngine()
       ).createEnvironment(
@@ -147,7 +149,9 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
           targetOwned: parseTargetOwned(o.targetOwned),
         },
         actor(),
+        bar.fn,
       );
+      bar.stop();
       print(`Created environment ${e.id} "${e.name}" (${e.tier})${e.clonedFrom ? `, a clone of ${e.clonedFrom}` : ''}.`, e);
     });
   env
@@ -410,6 +414,8 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
       io.out(formatPlan(r.package, target, r.plan.installation, r.plan.entries, r.plan.installBlocker));
       if (r.installation) io.out(formatInstallResult(r.installation, r.entries));
     });
+
+  registerSyncCommands(program, { getEngine, getLocalEngine, print, actor, progress, setExitCode: (code) => (exitCode = code) });
 
   program
     .command('demo')
