@@ -99,7 +99,13 @@ eachServer(
       const ds = await s.native('GET', `/environments/test/objects/DATASOURCE/${IDS.dataSource}`);
       assert.equal(ds.fields.connectionString, 'Data Source=prod-sql;Initial Catalog=devForms');
 
-      assert.equal((await test.post('logoff')).status, 204);
+      // Logoff as the Postman collection sends it: JSON content type, no body (and there, no Authorization either).
+      const postmanLogoff = await s.http('POST', '/sync/test/api/v1/admin/logoff', {
+        headers: { accept: 'application/json', 'content-type': 'application/json' },
+      });
+      assert.equal(postmanLogoff.status, 204, postmanLogoff.text);
+      assert.equal((await test.get('projects')).status, 200, 'a logoff without a token expires nothing');
+      assert.equal((await test.post('logoff', undefined, { 'content-type': 'application/json' })).status, 204);
       assert.equal((await test.get('projects')).status, 401, 'the token is expired');
     });
 
@@ -290,6 +296,11 @@ eachServer(
       const r = await s.http('POST', '/sync/api/v1/admin/projects/sync/import', { headers: { ...h, 'x-ferry-environment': 'prod' }, body: form });
       assert.equal(r.status, 200, r.text);
       assert.equal(r.json[0].result, 'created');
+      const nul = new FormData();
+      nul.append('file', new Blob([JSON.stringify({ roles: [{ id: 'x', name: 'a\u0000b' }] })]), 'pack.json');
+      const refused = await s.http('POST', '/sync/prod/api/v1/admin/projects/sync/import', { headers: h, body: nul });
+      assert.equal(refused.status, 400);
+      assert.match(refused.json.message, /file.roles\[0\].name contains a NUL character/);
       await s.native('PATCH', '/environments/prod', { hosts: ['prod.sync.test'] });
       const byHost = await s.http('POST', '/projects/sync/import', { headers: { ...h, host: 'prod.sync.test' }, json: pack });
       assert.equal(byHost.json[0].result, 'unchanged');
@@ -342,6 +353,10 @@ describe('sync face: a pack from one server imported by a second server process'
     assert.ok(r.json.every((x: { result: string }) => x.result === 'created'));
     const back = await test.get(`projects/${IDS.project}`);
     assert.equal(back.json.name, 'Generate-AnswerLabels (NamedValuePairs)');
+    // `<server>/sync` alone: a user with a role on one environment is at home there.
+    const home = await b.http('GET', '/sync/api/v1/admin/projects', { headers: test.headers });
+    assert.equal(home.status, 200, home.text);
+    assert.deepEqual(home.json.map((p: { id: string }) => p.id).sort(), [IDS.fragment, IDS.project].sort());
     ok(await test.post('logoff'));
   });
 });

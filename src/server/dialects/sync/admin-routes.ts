@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { NotFoundError, ValidationError } from '../../../core/errors.js';
 import { toPackObject, typesByPackArray } from '../../../core/sync-pack.js';
 import { createOrClone } from '../../../engine/clone.js';
+import { credentialOf } from '../../auth.js';
 import type { DialectContext } from '../types.js';
 import { MANAGE_ROOTS } from './roots.js';
 
@@ -47,12 +48,26 @@ export async function adminRoutes(app: FastifyInstance, ctx: DialectContext): Pr
       },
     );
 
-    app.post(`${root}/logoff`, { schema: { summary: 'Expire the session token this request carries (an API key stays valid)' } }, async (request, reply) => {
-      // Under a Manage root the caller cannot see, answer as for one that does not exist.
-      if ((request.params as { envId?: string }).envId) await ctx.environment(request);
-      if (request.principal?.credential === 'session' && request.credential) await auth.logout(request.credential.value, ctx.ferry.access(request).actor);
-      return reply.status(204).send();
-    });
+    app.post(
+      `${root}/logoff`,
+      {
+        // The Postman collection's logoff carries no Authorization header: with
+        // nothing to expire the answer is the same, and it says nothing about anyone.
+        config: { public: true },
+        schema: { summary: 'Expire the session token this request carries as Bearer, if any (an API key stays valid); always 204', security: [] },
+      },
+      async (request, reply) => {
+        let cred: ReturnType<typeof credentialOf> = null;
+        try {
+          cred = credentialOf(request.headers, {}, ['bearer']);
+        } catch {
+          // A malformed Authorization header expires nothing either.
+        }
+        const principal = cred ? await auth.authenticateSession(cred.value) : null;
+        if (cred && principal) await auth.logout(cred.value, { actor: principal.username, address: request.ip ?? null });
+        return reply.status(204).send();
+      },
+    );
 
     app.get<{ Querystring: { $skip?: number; $top?: number } }>(
       `${root}/projects`,

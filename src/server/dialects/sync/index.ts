@@ -19,6 +19,14 @@ export const syncDialect: DialectSpec = {
   // 002 and the samples show no error body (their clients only check the status): the native shape.
   errorBody: (_status, e) => ({ code: e.code, message: e.message }),
   async routes(app, ctx) {
+    // The Postman collection sends `Content-Type: application/json` on POSTs
+    // without a body (logoff): an empty JSON body is no body here, not a 400.
+    const json = app.getDefaultJsonParser('error', 'error');
+    app.removeContentTypeParser('application/json');
+    app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+      if (body === '') done(null, undefined);
+      else void json(request, body as string, done);
+    });
     await adminRoutes(app, ctx);
     await packRoutes(app, ctx);
   },

@@ -4,6 +4,7 @@ import { FerryError, ValidationError } from '../../../core/errors.js';
 import type { ObjectRef } from '../../../core/types.js';
 import { packArrayOf, readPack, typesByPackArray } from '../../../core/sync-pack.js';
 import { allOfTypes, exportPack, findByIds, importObjects, originOfPack } from '../../../engine/sync.js';
+import { findNul } from '../../validation.js';
 import type { DialectContext } from '../types.js';
 import { readExportOptions, readImportOptions } from './options.js';
 import { MANAGE_ROOTS } from './roots.js';
@@ -50,6 +51,9 @@ async function importBody(request: FastifyRequest): Promise<{ pack: unknown; opt
   }
   if (text === undefined) throw new ValidationError('a multipart import needs the sync pack as a file part (named file)');
   const pack = parseJson(text, 'the sync pack file');
+  // A JSON body is checked for NULs before any route; a file part is read here.
+  const nul = findNul(pack, 'file');
+  if (nul) throw new ValidationError(`${nul} contains a NUL character (\\u0000), which Ferry does not store`);
   return { pack, options: options ?? (pack as { options?: unknown } | null)?.options };
 }
 
