@@ -31,13 +31,9 @@ for (const dialect of DIALECTS) {
     after(async () => s.cleanup());
 
     it('clones as an operation when asked to (Prefer: respond-async), reporting progress; the clone is ready when it completes', async () => {
-      const r = await s.call(
-        ADMIN_KEY,
-        'POST',
-        '/api/v1/environments',
-        { id: 'test', name: 'Test', tier: 'testing', cloneFrom: 'dev' },
-        { prefer: 'respond-async' },
-      );
+      const cloneAsync = (id: string, name: string) =>
+        s.call(ADMIN_KEY, 'POST', '/api/v1/environments', { id, name, tier: 'testing', cloneFrom: 'dev' }, { prefer: 'respond-async' });
+      const r = await cloneAsync('test', 'Test');
       assert.equal(r.status, 202, r.text);
       assert.equal(r.headers.location, `/api/v1/operations/${r.body.operation.id}`);
       const op = await s.waitOp(ADMIN_KEY, r.body.operation.id);
@@ -46,13 +42,7 @@ for (const dialect of DIALECTS) {
       assert.equal((op.result as { environment: { clonedFrom: string } }).environment.clonedFrom, 'dev');
       assert.equal((await s.call(ADMIN_KEY, 'GET', '/api/v1/environments/test/objects')).body.total, 4);
       // Refusals a clone would meet are answered at once, not queued.
-      const taken = await s.call(
-        ADMIN_KEY,
-        'POST',
-        '/api/v1/environments',
-        { id: 'test', name: 'Again', tier: 'testing', cloneFrom: 'dev' },
-        { prefer: 'respond-async' },
-      );
+      const taken = await cloneAsync('test', 'Again');
       assert.equal(taken.status, 409);
       await s.call(ADMIN_KEY, 'PATCH', '/api/v1/users/pat', { roles: { dev: 'promoter', prod: 'promoter', test: 'promoter' } });
       await s.call(ADMIN_KEY, 'PATCH', '/api/v1/users/vic', { roles: { dev: 'viewer', prod: 'viewer', test: 'viewer' } });

@@ -150,17 +150,4 @@ export const POSTMAN_IMPORT_OPTIONS = {
   connectorSettings: 'Always',
 };
 
-export const PACK_ARRAYS = [
-  'projects',
-  'contentLibraryItems',
-  'dataSources',
-  'dataObjects',
-  'contentFolders',
-  'publishedProjects',
-  'publishFolders',
-  'users',
-  'groups',
-  'roles',
-  'customFields',
-  'connectorSettings',
-];
+export { PACK_ARRAYS } from '../../src/core/sync-pack.js';
