@@ -13,6 +13,7 @@ import { printable as show, printableJson, printableText } from '../core/printab
 import { formatEnvironments, formatHistory, formatInstallResult, formatObjects, formatPackage, formatPlan, useColors } from './format.js';
 import { runDemo } from './demo.js';
 import { RemoteEngine, type EngineApi } from './remote.js';
+import { registerSyncCommands } from './sync.js';
 
 /** Bad command-line usage: exit code 2. */
 class UsageError extends Error {}
@@ -144,6 +145,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
     .option('--param <name=value...>', 'parameter substituted for ${name} at install')
     .option('--target-owned <TYPE:field...>', 'fields an UPDATE never overwrites here')
     .action(async (id: string, o: { name: string; tier: string; cloneFrom?: string; host?: string[]; param?: string[]; targetOwned?: string[] }) => {
+      const bar = progress('cloning');
       const e = await (
         await getEngine()
       ).createEnvironment(
@@ -157,7 +159,9 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
           targetOwned: parseTargetOwned(o.targetOwned),
         },
         actor(),
+        bar.fn,
       );
+      bar.stop();
       print(`Created environment ${show(e.id)} "${show(e.name)}" (${e.tier})${e.clonedFrom ? `, a clone of ${show(e.clonedFrom)}` : ''}.`, e);
     });
   env
@@ -420,6 +424,8 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
       out(formatPlan(r.package, target, r.plan.installation, r.plan.entries, r.plan.installBlocker));
       if (r.installation) out(formatInstallResult(r.installation, r.entries));
     });
+
+  registerSyncCommands(program, { getEngine, getLocalEngine, print, actor, progress, setExitCode: (code) => (exitCode = code) });
 
   program
     .command('demo')

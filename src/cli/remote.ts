@@ -152,8 +152,12 @@ export class RemoteEngine implements EngineApi {
 
   // ------------------------------------------------------------ environments
 
-  async createEnvironment(input: Parameters<Engine['createEnvironment']>[0]): Promise<Environment> {
-    return this.call<EnvWithLock>('POST', '/api/v1/environments', { body: dropUndefined(input) });
+  /** A clone of a big environment answers 202 with an operation: its progress is reported, then the environment read. */
+  async createEnvironment(input: Parameters<Engine['createEnvironment']>[0], _actor?: unknown, onProgress?: ProgressFn): Promise<Environment> {
+    const r = await this.call<EnvWithLock | { operation: Operation }>('POST', '/api/v1/environments', { body: dropUndefined(input) });
+    if (!('operation' in r)) return r;
+    await this.waitFor(r.operation, onProgress);
+    return this.getEnvironment(input.id);
   }
 
   async listEnvironments(): Promise<EnvWithLock[]> {

@@ -36,6 +36,19 @@ const naturalKeySchema = z
   })
   .strict();
 
+/** A pack array name: a JSON key a client can spell in any language; `options` and `source` are the pack's own. */
+export const PACK_ARRAY_PATTERN = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
+
+const packSchema = z
+  .object({
+    array: z
+      .string()
+      .regex(PACK_ARRAY_PATTERN, 'must be letters, digits and _ (starting with a letter)')
+      .refine((a) => a !== 'options' && a !== 'source', 'options and source are reserved in a sync pack'),
+    name: z.string().min(1).optional(),
+  })
+  .strict();
+
 const typeSpecSchema = z
   .object({
     code: z.string(),
@@ -51,6 +64,7 @@ const typeSpecSchema = z
     targetOwned: z.array(z.string().min(1)).optional(),
     mergeFields: z.array(z.string().min(1)).optional(),
     promotable: z.boolean().default(true),
+    pack: packSchema.optional(),
   })
   .strict();
 
@@ -218,6 +232,7 @@ function parseCatalogFile(json: unknown): Result<ParsedFile> {
     if (t.typeNumber !== undefined) spec.typeNumber = t.typeNumber;
     if (t.targetOwned) spec.targetOwned = t.targetOwned;
     if (t.mergeFields) spec.mergeFields = t.mergeFields;
+    if (t.pack) spec.pack = t.pack.name ? { array: t.pack.array, name: t.pack.name } : { array: t.pack.array };
     return spec;
   });
   return { value: { version: result.data.version, extend: result.data.extend ?? false, types } };
@@ -283,6 +298,15 @@ function checkCatalog(catalog: Catalog): string[] {
     if (!listed.has(spec.code)) errors.push(`${at}: includes must list ${spec.code} itself`);
 
     if (spec.naturalKey && spec.naturalKey.fields.length === 0) errors.push(`${at}: naturalKey has no fields`);
+  }
+
+  // A pack array holds one type: its objects carry no type of their own.
+  const travellers = new Map<string, TypeCode>();
+  for (const spec of Object.values(catalog.types)) {
+    const array = spec.pack?.array ?? spec.code;
+    const other = travellers.get(array);
+    if (other) errors.push(`types ${other} and ${spec.code} both travel in sync pack array ${array}`);
+    else travellers.set(array, spec.code);
   }
 
   errors.push(...findOwnerCycles(catalog).map((cycle) => `owned children form a cycle: ${cycle.join(' -> ')}`));

@@ -42,6 +42,7 @@ interface TypeDef {
   conflictRule?: ConflictRule;
   targetOwned?: string[];
   mergeFields?: string[];
+  pack?: TypeSpec['pack'];
 }
 
 const ref = (type: TypeCode): RefSpec => ({ type });
@@ -74,6 +75,7 @@ function spec(code: TypeCode, d: TypeDef): TypeSpec {
   if (d.typeNumber !== undefined) s.typeNumber = d.typeNumber;
   if (d.targetOwned) s.targetOwned = d.targetOwned;
   if (d.mergeFields) s.mergeFields = d.mergeFields;
+  if (d.pack) s.pack = { ...d.pack };
   return s;
 }
 
@@ -129,6 +131,8 @@ const DEFS: Record<TypeCode, TypeDef> = {
     },
     fields: ['description', 'status', 'priority', 'plannedStartDate', 'currency'],
     naturalKey: NAME,
+    // 002's sync pack carries projects in `projects`; every other type in an array named after its code.
+    pack: { array: 'projects' },
   },
   TASK: {
     label: 'Task',

@@ -149,6 +149,9 @@ export function preparePlan(input: PrepareInput): PlanEntry[] {
     const en = entries[i]!;
     en.action = c.action;
     if (c.action === 'CREATE') en.targetId = null;
+    // Sync keeps ids: an object left alone for a conflict (renamed in the
+    // target) is still the one its referrers point at there.
+    if (c.action === 'IGNORE' && !en.targetId && policy === 'id+name') en.targetId = lookup.byId.get(key(en.type, en.sourceId))?.id ?? null;
   }
 
   releaseSharedTargets(catalog, entries, matched);
@@ -182,7 +185,7 @@ export function preparePlan(input: PrepareInput): PlanEntry[] {
     const content = m.obj ? targetContent(spec, e, input.target, translate, m.obj) : undefined;
     const missing = content ? content.missingParameters : missingParameters(e, input.target.parameters);
     if (missing.length > 0) {
-      en.isValid = false;
+      if (en.action !== 'IGNORE') en.isValid = false;
       en.reason = `parameter${missing.length > 1 ? 's' : ''} ${missing.map((p) => '${' + p + '}').join(', ')} not set in target environment ${input.target.id}`;
     }
     const chosen = noChoices ? undefined : choices.get(e.type, e.id);
@@ -197,7 +200,8 @@ export function preparePlan(input: PrepareInput): PlanEntry[] {
       }
     }
     if (m.problem) {
-      en.isValid = false;
+      // An IGNOREd entity writes nothing: its matching problem is a note, not a refusal.
+      if (en.action !== 'IGNORE') en.isValid = false;
       en.reason = m.problem;
     }
   }
@@ -254,7 +258,7 @@ export function preparePlan(input: PrepareInput): PlanEntry[] {
     }
   }
 
-  validatePlan(catalog, entities, entries, matched, position, translate);
+  validatePlan(catalog, entities, entries, matched, position, translate, policy);
   return [...removals, ...entries];
 }
 
@@ -319,13 +323,26 @@ function findMatch(
 ): { obj: StoredObject | undefined; kind: MatchKind; problem: string | null } {
   const same = lookup.byId.get(k);
   if (policy === 'id+name') {
-    if (!same) return { obj: undefined, kind: 'none', problem: null };
-    if (same.name === e.name) return { obj: same, kind: 'id', problem: null };
-    return {
-      obj: undefined,
-      kind: 'none',
-      problem: `conflict: target ${e.type}:${e.id} is named "${same.name}", not "${e.name}" (sync matches on id and name)`,
-    };
+    if (same) {
+      if (same.name === e.name) return { obj: same, kind: 'id', problem: null };
+      return {
+        obj: undefined,
+        kind: 'none',
+        problem: `conflict: target ${e.type}:${e.id} is named "${same.name}", not "${e.name}" (sync matches on id and name)`,
+      };
+    }
+    // Another object of the target already answers to this name: creating
+    // a second one would be a duplicate, updating it would cross ids (002).
+    const nk = naturalKeyOf(spec, e);
+    const other = nk === null ? undefined : lookup.byKey.get(key(e.type, nk))?.[0];
+    if (other) {
+      return {
+        obj: undefined,
+        kind: 'none',
+        problem: `conflict: target ${e.type}:${other.id} is named "${other.name}" and has another id than ${e.id} (sync matches on id and name)`,
+      };
+    }
+    return { obj: undefined, kind: 'none', problem: null };
   }
   if (same) return { obj: same, kind: 'id', problem: null };
   const row = lookup.idMap.get(k);
@@ -518,6 +535,7 @@ function validatePlan(
   matched: readonly Matched[],
   position: KeyMap<number>,
   translate: (type: TypeCode, id: string) => string | undefined,
+  policy: MatchPolicy,
 ): void {
   const entryOf = (type: TypeCode, id: string): PlanEntry | undefined => {
     const i = position.get(type, id);
@@ -530,7 +548,7 @@ function validatePlan(
     const en = entries[i]!;
     const problems: string[] = [];
     const notes: string[] = [];
-    if (!en.isValid && en.reason) problems.push(en.reason);
+    if (en.reason) (en.isValid ? notes : problems).push(en.reason);
     const spec = typeSpec(catalog, e.type);
     const m = matched[i];
     const acting = en.action !== 'IGNORE';
@@ -556,11 +574,12 @@ function validatePlan(
     }
 
     // A child whose owner is IGNOREd must be IGNOREd too (003 "IGNORE" notes).
+    // Sync keeps ids: an owner left as it is in the target still owns its children there.
     const owner = ownerRefOf(spec);
     if (owner && acting) {
       for (const ownerId of refIds(e.fields[owner[0]])) {
         const parent = entryOf(owner[1].type, ownerId);
-        if (parent && parent.action === 'IGNORE') {
+        if (parent && parent.action === 'IGNORE' && !(policy === 'id+name' && parent.targetId)) {
           problems.push(`its owner ${parent.type}:${parent.sourceId} is IGNOREd but it is not: IGNORE it too`);
         }
       }

@@ -57,6 +57,20 @@ export interface TypeSpec {
   mergeFields?: string[];
   /** Selectable on its own (a "promotable object" of 003) or only as a sub-object. */
   promotable: boolean;
+  /** How objects of this type travel in a sync pack (002); absent: in an array named after the code. */
+  pack?: PackSpec;
+}
+
+/** Where a type travels in a sync pack (002 `projects/sync/export`), see src/core/sync-pack.ts. */
+export interface PackSpec {
+  /** The pack array, e.g. `dataSources`. */
+  array: string;
+  /**
+   * Where a pack object without a `name` keeps its name: a field, or a dotted
+   * path into one (a user's `username`, a connector setting's
+   * `metadata.description`; `id` for objects that have none).
+   */
+  name?: string;
 }
 
 export interface Catalog {

@@ -46,8 +46,8 @@ export class Engine implements EngineContext {
 
   // ------------------------------------------------------------ environments
 
-  createEnvironment(input: environments.EnvironmentInput, actor?: Actor): Promise<Environment> {
-    return environments.createEnvironment(this, input, actor);
+  createEnvironment(input: environments.EnvironmentInput, actor?: Actor, onProgress?: ProgressFn): Promise<Environment> {
+    return environments.createEnvironment(this, input, actor, onProgress);
   }
 
   getEnvironment(id: string): Promise<StoredEnvironment> {

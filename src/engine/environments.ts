@@ -3,7 +3,8 @@ import type { Environment, Tier } from '../core/types.js';
 import { ConflictError, LockedError, NotFoundError, ValidationError } from '../core/errors.js';
 import { parseTier } from '../core/rules.js';
 import { SERVER_SCOPE, type StoredEnvironment } from '../store/store.js';
-import { audit, now, type Actor, type EngineContext } from './context.js';
+import { audit, now, type Actor, type EngineContext, type ProgressFn } from './context.js';
+import { copyForClone } from './clone.js';
 import { ENV_ID } from './validate-input.js';
 
 export interface EnvironmentInput {
@@ -25,7 +26,7 @@ export interface EnvironmentPatch {
 }
 
 /** Create an environment, optionally as a clone of another (same ids, 002 "start from a clone"). */
-export async function createEnvironment(ctx: EngineContext, input: EnvironmentInput, actor?: Actor): Promise<Environment> {
+export async function createEnvironment(ctx: EngineContext, input: EnvironmentInput, actor?: Actor, onProgress?: ProgressFn): Promise<Environment> {
   if (!ENV_ID.test(input.id)) throw new ValidationError(`bad environment id "${input.id}": letters, digits, _ . - (up to 64), starting with a letter or digit`);
   if (input.id === SERVER_SCOPE) throw new ValidationError('environment id * is reserved');
   if (!input.name?.trim()) throw new ValidationError('an environment needs a name');
@@ -55,7 +56,7 @@ export async function createEnvironment(ctx: EngineContext, input: EnvironmentIn
       const src = await tx.environments.get(input.cloneFrom);
       if (!src) throw new NotFoundError('environment', input.cloneFrom);
       await tx.environments.create(env);
-      await tx.objects.copy(src.id, env.id);
+      await copyForClone(tx, src.id, env.id, onProgress);
       // Parameters and target-owned fields belong to each environment; a
       // clone starts with the source's as a convenience.
       if (!input.parameters) env.parameters = src.parameters;

@@ -121,7 +121,7 @@ export async function assemble(ctx: EngineContext, pkg: Package, selection: Obje
 }
 
 /** The source environment as assembly reads it: objects by key and owned children, across its scopes. */
-function sourceReader(ctx: EngineContext, envId: string): SourceReader {
+export function sourceReader(ctx: EngineContext, envId: string): SourceReader {
   return {
     getObjects: async (keys) => {
       const out: FerryObject[] = [];

@@ -11,6 +11,7 @@ import { getEnvironment } from './environments.js';
 import { getInstallation } from './history.js';
 import { getPackage } from './packages.js';
 import { buildLookup } from './target-lookup.js';
+import { SYNC_SOURCE_UID } from '../core/sync-pack.js';
 
 export interface PrepareOptions {
   overrides?: Override[];
@@ -34,6 +35,9 @@ export interface PreparedPlan {
 
 /** The id an entry's object gets if the install creates it: minted for every CREATE when the plan is stored (time-ordered). */
 const mintForCreate = (e: PlanEntry): string | null => (e.action === 'CREATE' ? newObjectId() : null);
+/** Sync (the `id+name` policy) keeps ids across environments (002): a CREATE gets the source id, which nothing in the target holds. */
+const keepIdForCreate = (e: PlanEntry): string | null => (e.action === 'CREATE' ? e.sourceId : null);
+const minter = (policy: MatchPolicy) => (policy === 'id+name' ? keepIdForCreate : mintForCreate);
 
 /**
  * Compute the translation map of a package against a target (003
@@ -41,7 +45,7 @@ const mintForCreate = (e: PlanEntry): string | null => (e.action === 'CREATE' ? 
  * that `install` executes exactly, or refuses if the target moved.
  */
 export async function prepare(ctx: EngineContext, packageId: string, targetEnvId: string, opts: PrepareOptions = {}, actor?: Actor): Promise<PreparedPlan> {
-  const { pkg, target, entries, overrides, externals } = await computePlan(ctx, packageId, targetEnvId, opts);
+  const { pkg, target, entries, overrides, externals, policy } = await computePlan(ctx, packageId, targetEnvId, opts);
   const ts = now();
   const installation: Installation = {
     id: randomUUID(),
@@ -65,7 +69,7 @@ export async function prepare(ctx: EngineContext, packageId: string, targetEnvId
   await ctx.store.transaction(async (tx) => {
     await tx.installations.create(installation);
     await tx.installations.setExternals(installation.id, externals);
-    await tx.installations.insertEntries(installation.id, entries, mintForCreate);
+    await tx.installations.insertEntries(installation.id, entries, minter(policy));
     if (opts.remember) await remember(tx, target.id, pkg.sourceEnvUid, overrides);
     await audit(tx, actor, 'plan.prepare', target.id, installation.id, 'ok', { packageId: pkg.id, summary: installation.summary });
   });
@@ -92,10 +96,12 @@ async function computePlan(ctx: EngineContext, packageId: string, targetEnvId: s
   const choices = [...decisions, ...overrides.map((o) => ({ type: o.type, targetId: o.targetId ?? null }))];
   const positions = positionsOf(entities);
   const lookup = await buildLookup(ctx, target, pkg, entities, positions, choices, opts.onProgress);
+  // A sync's package is matched by sync's strict rule whoever prepares or re-validates it.
+  const policy: MatchPolicy = opts.policy ?? (pkg.sourceEnvUid === SYNC_SOURCE_UID ? 'id+name' : 'default');
   const entries = preparePlan({
     catalog: ctx.catalog,
     target,
-    policy: opts.policy ?? 'default',
+    policy,
     keepExisting: opts.keepExisting,
     entities,
     removals: pkg.removals,
@@ -105,7 +111,7 @@ async function computePlan(ctx: EngineContext, packageId: string, targetEnvId: s
     positions,
   });
   opts.onProgress?.({ phase: 'prepare', done: entities.length, total: entities.length });
-  return { pkg, target, entries, overrides, externals: lookup.externals };
+  return { pkg, target, entries, overrides, externals: lookup.externals, policy };
 }
 
 /**
@@ -137,7 +143,7 @@ export async function revalidate(
   }
   const given = normalizeOverrides(overrides);
   for (const o of given) merged.set(key(o.type, o.sourceId), o);
-  const { pkg, target, entries, externals } = await computePlan(ctx, inst.packageId, inst.targetEnvId, {
+  const { pkg, target, entries, externals, policy } = await computePlan(ctx, inst.packageId, inst.targetEnvId, {
     overrides: [...merged.values()],
     force: inst.force,
     policy: inst.policy,
@@ -151,7 +157,7 @@ export async function revalidate(
     updatedAt: now(),
   };
   await ctx.store.transaction(async (tx) => {
-    await tx.installations.replaceEntries(inst.id, entries, mintForCreate);
+    await tx.installations.replaceEntries(inst.id, entries, minter(policy));
     await tx.installations.setExternals(inst.id, externals);
     await tx.installations.update(updated);
     if (opts.remember) await remember(tx, target.id, pkg.sourceEnvUid, given);

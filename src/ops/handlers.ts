@@ -5,6 +5,7 @@ import type { Override } from '../core/plan.js';
 import type { Actor, Engine, ProgressFn } from '../engine/engine.js';
 import { exportPackage, importBundle } from '../engine/bundles.js';
 import { abandonAssembly, releaseAbandonedLock } from '../engine/preflight.js';
+import { CLONE_OPERATION, type NewEnvironment } from '../engine/clone.js';
 import type { FileStore } from '../store/file-store.js';
 import { fileStoreWriteError } from '../store/fs-errors.js';
 import type { Operation, OperationContext, OperationHandlers, RecoveredOutcome } from './types.js';
@@ -16,6 +17,7 @@ export const OP = {
   export: 'package.export',
   import: 'bundle.import',
   install: 'install',
+  clone: CLONE_OPERATION,
 } as const;
 
 export interface AssembleParams {
@@ -34,6 +36,10 @@ export interface ImportParams {
 }
 export interface InstallParams {
   installationId: string;
+}
+/** `POST /api/v1/environments` with `cloneFrom`, for a big source (engine/clone.ts createOrClone). */
+export interface CloneParams {
+  input: NewEnvironment;
 }
 
 const actorOf = (op: Operation): Actor => ({ actor: op.createdBy, address: op.address });
@@ -211,6 +217,17 @@ export function engineHandlers(engine: Engine, files: FileStore): OperationHandl
       async abandon(op) {
         const p = op.params as unknown as ImportParams;
         if (!p.dryRun && op.subject) await releaseAbandonedLock(engine, p.targetEnvId, op.subject);
+      },
+    },
+
+    [OP.clone]: {
+      // One transaction: a clone whose server died wrote nothing and can simply run again.
+      resumable: () => true,
+      async run(ctx) {
+        const { input } = ctx.op.params as unknown as CloneParams;
+        ctx.progress(0, `cloning ${input.cloneFrom ?? ''} into ${input.id}`);
+        const env = await engine.createEnvironment(input, actorOf(ctx.op), phased(ctx, { clone: [0, 99] }));
+        return { environment: env };
       },
     },
 

@@ -28,6 +28,7 @@ import { bundleRoutes } from './routes/bundles.js';
 import { operationRoutes } from './routes/operations.js';
 import { userRoutes } from './routes/users.js';
 import { auditRoutes } from './routes/audit.js';
+import { syncRoutes } from './routes/sync.js';
 import { DIALECTS, type DialectSpec } from './dialects/index.js';
 import { mountDialect } from './dialects/mount.js';
 
@@ -273,6 +274,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   await app.register(bundleRoutes, { prefix: '/api/v1' });
   await app.register(operationRoutes, { prefix: '/api/v1' });
   await app.register(auditRoutes, { prefix: '/api/v1' });
+  await app.register(syncRoutes, { prefix: '/api/v1' });
   for (const dialect of dialects) await mountDialect(app, dialect);
 
   app.addHook('onReady', async () => {

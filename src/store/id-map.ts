@@ -1,4 +1,5 @@
-import type { IdMapEntry } from '../core/types.js';
+import { sql } from 'kysely';
+import type { IdMapEntry, TypeCode } from '../core/types.js';
 import { Repository, groupByType, uniqueKeys, type KeyRef } from './repository.js';
 import type { Database } from './schema.js';
 
@@ -51,6 +52,34 @@ export class IdMapRepository extends Repository {
       .where('m.source_uid', '=', sourceUid)
       .execute();
     return rows.map((r) => ({ sourceUid: r.source_uid, type: r.type, sourceId: r.source_id, targetId: r.target_id, hash: r.hash }));
+  }
+
+  /**
+   * Record every object of an environment (of one type) in its ID map as
+   * written there by `sourceUid` with its content as it is now: the baseline
+   * later drift is measured against (a clone's copies). One statement,
+   * however many objects. Ids, uid and installation id are Ferry's own
+   * (patterns checked), inlined like ObjectsRepository.copy's env id.
+   */
+  async recordBaseline(envId: string, sourceUid: string, installationId: string, type: TypeCode): Promise<void> {
+    await this.db
+      .insertInto('id_map')
+      .columns(['env_id', 'source_uid', 'type', 'source_id', 'target_id', 'hash', 'installation_id'])
+      .expression((eb) =>
+        eb
+          .selectFrom('objects')
+          .select([sql.lit(envId).as('env_id'), sql.lit(sourceUid).as('source_uid'), 'type', 'id', 'id as target_id', 'hash', sql.lit(installationId).as('i')])
+          .where('env_id', '=', envId)
+          .where('type', '=', type),
+      )
+      .onConflict((oc) =>
+        oc.columns(['env_id', 'source_uid', 'type', 'source_id']).doUpdateSet((eb) => ({
+          target_id: eb.ref('excluded.target_id'),
+          hash: eb.ref('excluded.hash'),
+          installation_id: eb.ref('excluded.installation_id'),
+        })),
+      )
+      .execute();
   }
 
   async upsert(envId: string, installationId: string, rows: readonly IdMapEntry[]): Promise<void> {

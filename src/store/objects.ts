@@ -236,18 +236,30 @@ export class ObjectsRepository extends Repository {
     return Number(row.n);
   }
 
-  /** Copy every object of one environment into another, ids unchanged (clone). */
-  async copy(fromEnv: string, toEnv: string): Promise<number> {
+  /** Objects of an environment, per type (a clone copies type by type, reporting progress). */
+  async countByType(envId: string): Promise<Map<TypeCode, number>> {
+    const rows = await this.read
+      .selectFrom('objects')
+      .where('env_id', '=', envId)
+      .select((eb) => ['type', eb.fn.countAll<number>().as('n')])
+      .groupBy('type')
+      .execute();
+    return new Map(rows.map((r) => [r.type, Number(r.n)]));
+  }
+
+  /** Copy every object of one environment (of one type, when given) into another, ids unchanged (clone). */
+  async copy(fromEnv: string, toEnv: string, type?: TypeCode): Promise<number> {
     const ts = now();
     const res = await this.db
       .insertInto('objects')
       .columns(['env_id', 'type', 'id', 'name', 'fields', 'hash', 'nkey', 'owner_id', 'updated_at'])
-      .expression((eb) =>
-        eb
+      .expression((eb) => {
+        const q = eb
           .selectFrom('objects')
           .select([sql.lit(toEnv).as('env_id'), 'type', 'id', 'name', 'fields', 'hash', 'nkey', 'owner_id', sql.lit(ts).as('updated_at')])
-          .where('env_id', '=', fromEnv),
-      )
+          .where('env_id', '=', fromEnv);
+        return type === undefined ? q : q.where('type', '=', type);
+      })
       .executeTakeFirst();
     return Number(res.numInsertedOrUpdatedRows ?? 0);
   }

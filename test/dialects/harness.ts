@@ -20,7 +20,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BuildAppOptions } from '../../src/server/app.js';
 import { ADMIN_KEY, openTestServer, type TestServer } from '../support/api.js';
-import { DIALECTS, type DialectName } from '../support/engines.js';
+import { DIALECTS, openTestEngine, type DialectName } from '../support/engines.js';
 import { startServer, stopServer, type Proc } from '../support/process.js';
 import { request, type HttpOptions, type HttpRes } from '../support/http.js';
 
@@ -87,16 +87,29 @@ function wrap(label: string, base: string): DialectServer {
   };
 }
 
+export interface ServerOptions {
+  /** Environment of a `ferry serve` process. */
+  env?: Record<string, string>;
+  dialects?: BuildAppOptions['dialects'];
+  /** A catalog file the server loads (FERRY_CATALOG), e.g. a product's from catalogs/. */
+  catalog?: string;
+}
+
 /** A running server of one mode, and how to stop it. */
-export async function startDialectServer(
-  mode: ServerMode,
-  opts: { env?: Record<string, string>; dialects?: BuildAppOptions['dialects'] } = {},
-): Promise<{ server: DialectServer; stop(): Promise<void> }> {
+export async function startDialectServer(mode: ServerMode, opts: ServerOptions = {}): Promise<{ server: DialectServer; stop(): Promise<void> }> {
   if (mode.kind === 'in-process') {
-    const t: TestServer = await openTestServer(mode.db, opts.dialects ? { dialects: opts.dialects } : {});
+    // A catalog file is the engine's: open one with it (the server then leaves it to us to close).
+    const engine = opts.catalog ? await openTestEngine(mode.db, undefined, opts.catalog) : undefined;
+    const t: TestServer = await openTestServer(mode.db, { ...(opts.dialects ? { dialects: opts.dialects } : {}), ...(engine ? { engine } : {}) });
     await t.app.listen({ host: '127.0.0.1', port: 0 });
     const port = (t.app.server.address() as { port: number }).port;
-    return { server: wrap(`in process, ${mode.db}`, `http://127.0.0.1:${port}`), stop: () => t.cleanup() };
+    return {
+      server: wrap(`in process, ${mode.db}`, `http://127.0.0.1:${port}`),
+      async stop() {
+        await t.cleanup();
+        await engine?.cleanup();
+      },
+    };
   }
   const dir = mkdtempSync(join(tmpdir(), 'ferry-dialect-'));
   const proc: Proc = await startServer({
@@ -108,6 +121,7 @@ export async function startDialectServer(
     FERRY_DATABASE_URL: '',
     FERRY_LOG_LEVEL: 'warn',
     FERRY_SHUTDOWN_GRACE: '5',
+    ...(opts.catalog ? { FERRY_CATALOG: opts.catalog } : {}),
     ...opts.env,
   });
   const base = /listening on (http:\/\/[^\s]+) /.exec(proc.out())![1]!;
@@ -124,13 +138,18 @@ export async function startDialectServer(
  * Run a face's contract suite once per server mode (Hono's `runTest({ newRouter })`):
  * each mode gets a fresh server in `before` and loses it in `after`.
  */
-export function eachServer(title: string, suite: (server: () => DialectServer) => void, modes: ServerMode[] = defaultModes()): void {
+export function eachServer(
+  title: string,
+  suite: (server: () => DialectServer) => void,
+  modes: ServerMode[] = defaultModes(),
+  opts: Pick<ServerOptions, 'catalog' | 'env'> = {},
+): void {
   for (const mode of modes) {
     const label = mode.kind === 'in-process' ? `in process, ${mode.db}` : 'ferry serve process';
     describe(`${title} [${label}]`, () => {
       let running: Awaited<ReturnType<typeof startDialectServer>> | undefined;
       before(async () => {
-        running = await startDialectServer(mode);
+        running = await startDialectServer(mode, opts);
       });
       after(async () => {
         await running?.stop();

@@ -30,10 +30,10 @@ export interface TestEngine {
 }
 
 /** A fresh engine on its own SQLite file or PostgreSQL schema (pg-boss test/hooks.ts). */
-export async function openTestEngine(dialect: DialectName, publicUrl = 'http://ferry.test'): Promise<TestEngine> {
+export async function openTestEngine(dialect: DialectName, publicUrl = 'http://ferry.test', catalogPath?: string): Promise<TestEngine> {
   const dataDir = mkdtempSync(join(tmpdir(), 'ferry-test-'));
   if (dialect === 'sqlite') {
-    const engine = await openEngine({ dataDir, publicUrl });
+    const engine = await openEngine({ dataDir, publicUrl, catalogPath });
     return {
       engine,
       dataDir,
@@ -44,7 +44,7 @@ export async function openTestEngine(dialect: DialectName, publicUrl = 'http://f
     };
   }
   const schema = `ferry_test_${randomBytes(6).toString('hex')}`;
-  const engine = await openEngine({ dataDir, databaseUrl: PG_URL, databaseSchema: schema, publicUrl });
+  const engine = await openEngine({ dataDir, databaseUrl: PG_URL, databaseSchema: schema, publicUrl, catalogPath });
   return {
     engine,
     dataDir,

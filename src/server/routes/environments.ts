@@ -1,7 +1,9 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { ConflictError } from '../../core/errors.js';
 import type { EnvironmentInput, EnvironmentPatch } from '../../engine/engine.js';
+import { createOrClone } from '../../engine/clone.js';
 import {
+  accepted,
   conflict,
   createEnvironmentBody,
   environmentSchema,
@@ -25,15 +27,20 @@ export const environmentRoutes: FastifyPluginAsync = async (app) => {
       schema: {
         tags: ['environments'],
         summary: 'Create an environment, optionally as a clone of another (same ids) (server admin)',
+        description:
+          'A clone of a big environment (over 10 000 objects), or any clone asked for with `Prefer: respond-async`, runs as an operation: 202, ' +
+          'and the operation reports its progress; its result is the environment.',
         body: createEnvironmentBody,
-        response: { 201: environmentSchema, ...errors, ...conflict },
+        response: { 201: environmentSchema, 202: accepted('the clone'), ...errors, ...conflict },
       },
     },
     async (request, reply) => {
       const access = app.ferry.access(request);
       access.requireServerAdmin('creating environments');
-      const env = await engine.createEnvironment(request.body, access.actor);
-      return reply.status(201).send(await engine.getEnvironment(env.id));
+      const preferAsync = /\brespond-async\b/i.test(String(request.headers.prefer ?? ''));
+      const r = await createOrClone(engine, (op) => app.ferry.runner.submit(op), request.body, { preferAsync, actor: access.actor });
+      if (r.operation) return reply.status(202).header('location', `/api/v1/operations/${r.operation.id}`).send({ operation: r.operation });
+      return reply.status(201).send(r.environment);
     },
   );
 

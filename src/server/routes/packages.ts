@@ -3,6 +3,7 @@ import type { ObjectRef, Package, PackageStatus } from '../../core/types.js';
 import type { Access } from '../auth.js';
 import type { Override } from '../../core/plan.js';
 import { ValidationError } from '../../core/errors.js';
+import { pushRefusal } from '../../core/rules.js';
 import { fromCollections } from '../../engine/engine.js';
 import { abandonAssembly } from '../../engine/preflight.js';
 import { ShuttingDownError } from '../../ops/embedded-worker.js';
@@ -348,7 +349,9 @@ export const packageRoutes: FastifyPluginAsync = async (app) => {
       const access = app.ferry.access(request);
       const pkg = await access.package(request.params.packageId);
       const b = request.body;
-      await access.env(b.targetEnvId, 'promoter', 'preparing an installation');
+      const target = await access.env(b.targetEnvId, 'promoter', 'preparing an installation');
+      // One-way push (002): only an admin of the target may force a package down to a lower tier.
+      if (b.force && pushRefusal(pkg.sourceTier, target.tier, false)) await access.env(target.id, 'admin', 'forcing a push to a lower tier');
       const plan = await engine.prepare(
         pkg.id,
         b.targetEnvId,
