@@ -39,6 +39,8 @@ export interface AppConfig {
   bodyLimit: number;
   /** Bundle uploads, bytes. */
   uploadLimit: number;
+  /** How long the file store keeps a bundle (0 or absent: until deleted). */
+  fileRetentionMs?: number;
   sessionTtlMs: number;
   /** Operations run at once by this process; 0 = none (API only). */
   workers: number;
@@ -132,7 +134,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
 
   const auth = new AuthService(engine, { sessionTtlMs: config.sessionTtlMs });
   const operations = new OperationsStore(engine.store);
-  const files = new FileStore(engine.store, config.filesDir);
+  const files = new FileStore(engine.store, config.filesDir, { retentionMs: config.fileRetentionMs ?? 0 });
   const metrics = new ServerMetrics(operations, { processMetrics: options.processMetrics });
   const runner: OperationRunner =
     options.runner ??
@@ -275,13 +277,21 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   await app.register(auditRoutes, { prefix: '/api/v1' });
   for (const dialect of dialects) await mountDialect(app, dialect);
 
+  // Expired bundles are swept once a minute (and read as missing meanwhile, see FileStore.get).
+  let sweep: NodeJS.Timeout | undefined;
   app.addHook('onReady', async () => {
     // Before the worker starts: what a killed export or upload left half-written.
     const swept = await files.sweepPartials();
     if (swept.length) app.log.info({ files: swept.length }, 'removed partial files left by a process that stopped while writing them');
     await runner.start();
+    if (files.retentionMs > 0) {
+      sweep = setInterval(() => {
+        files.removeExpired().catch((e: unknown) => app.log.error({ err: e }, 'file store sweep failed'));
+      }, 60_000).unref();
+    }
   });
   app.addHook('preClose', async () => {
+    clearInterval(sweep);
     // Stop taking operations first; running ones get the grace period. (The
     // server's own shutdown drains them before calling close, so the API
     // keeps answering meanwhile; this covers every other way of closing.)

@@ -20,6 +20,8 @@ export interface ServerConfig extends FerryConfig {
   bodyLimit: number;
   /** Bundle uploads (FERRY_UPLOAD_LIMIT bytes, default 1 GiB). */
   uploadLimit: number;
+  /** Bundles in the file store are removed this long after they were written (FERRY_FILE_RETENTION seconds, default 7 days; 0 keeps them). */
+  fileRetentionMs: number;
   /** Login sessions expire after this (FERRY_SESSION_TTL seconds, default 8 hours). */
   sessionTtlMs: number;
   /** Operations this process runs at once (FERRY_WORKERS, default 2; 0 = API only). */
@@ -60,6 +62,7 @@ export function serverConfigFromEnv(flags: Partial<ServerConfig> = {}, env: Node
     adminPassword: flags.adminPassword ?? (env.FERRY_ADMIN_PASSWORD || undefined),
     bodyLimit: flags.bodyLimit ?? intFrom(env.FERRY_BODY_LIMIT, 'FERRY_BODY_LIMIT', 32 * 1024 * 1024, 1024),
     uploadLimit: flags.uploadLimit ?? intFrom(env.FERRY_UPLOAD_LIMIT, 'FERRY_UPLOAD_LIMIT', 1024 * 1024 * 1024, 1024),
+    fileRetentionMs: flags.fileRetentionMs ?? intFrom(env.FERRY_FILE_RETENTION, 'FERRY_FILE_RETENTION', 7 * 24 * 3600) * 1000,
     sessionTtlMs: flags.sessionTtlMs ?? intFrom(env.FERRY_SESSION_TTL, 'FERRY_SESSION_TTL', 8 * 3600, 1) * 1000,
     workers: flags.workers ?? intFrom(env.FERRY_WORKERS, 'FERRY_WORKERS', 2),
     shutdownGraceMs: flags.shutdownGraceMs ?? intFrom(env.FERRY_SHUTDOWN_GRACE, 'FERRY_SHUTDOWN_GRACE', 20) * 1000,

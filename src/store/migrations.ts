@@ -281,6 +281,13 @@ function migrations(caps: DialectCapabilities): Record<string, Migration> {
           .execute();
       },
     },
+    // The file repository expires files (issue 12): each file records when.
+    '0004_file_expiry': {
+      async up(db: Kysely<any>) {
+        await db.schema.alterTable('files').addColumn('expires_at', 'text').execute();
+        await db.schema.createIndex('files_expires').on('files').column('expires_at').execute();
+      },
+    },
   };
 }
 
