@@ -18,6 +18,7 @@ import { registerValidation } from './validation.js';
 import { registerLoginThrottle, type LoginThrottle } from './login-throttle.js';
 import { printableLogStream, redactUrl } from './redact.js';
 import { registerSecurityHeaders } from './security-headers.js';
+import { DEFAULT_FILE_RETENTION_MS } from './config.js';
 import { VERSION } from './version.js';
 import { systemRoutes } from './routes/system.js';
 import { environmentRoutes } from './routes/environments.js';
@@ -39,7 +40,7 @@ export interface AppConfig {
   bodyLimit: number;
   /** Bundle uploads, bytes. */
   uploadLimit: number;
-  /** How long the file store keeps a bundle (0 or absent: until deleted). */
+  /** How long the file store keeps a bundle (0: until deleted; default 7 days, as FERRY_FILE_RETENTION). */
   fileRetentionMs?: number;
   sessionTtlMs: number;
   /** Operations run at once by this process; 0 = none (API only). */
@@ -134,7 +135,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
 
   const auth = new AuthService(engine, { sessionTtlMs: config.sessionTtlMs });
   const operations = new OperationsStore(engine.store);
-  const files = new FileStore(engine.store, config.filesDir, { retentionMs: config.fileRetentionMs ?? 0 });
+  const files = new FileStore(engine.store, config.filesDir, { retentionMs: config.fileRetentionMs ?? DEFAULT_FILE_RETENTION_MS });
   const metrics = new ServerMetrics(operations, { processMetrics: options.processMetrics });
   const runner: OperationRunner =
     options.runner ??

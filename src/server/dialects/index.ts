@@ -1,4 +1,5 @@
 import type { DialectSpec } from './types.js';
+import { DEV2PROD } from './dev2prod/index.js';
 
 /**
  * The API faces a server mounts by default, each in its own folder beside
@@ -6,6 +7,6 @@ import type { DialectSpec } from './types.js';
  * server's shared parts and this folder's plumbing: never another face, never
  * the store.
  */
-export const DIALECTS: readonly DialectSpec[] = [];
+export const DIALECTS: readonly DialectSpec[] = [...DEV2PROD];
 
 export type { DialectSpec, DialectContext, EnvironmentSource } from './types.js';
