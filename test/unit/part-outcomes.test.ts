@@ -76,9 +76,13 @@ describe('part outcomes', () => {
     assert.match(refusal!, /1 object failed.*nothing is written/);
     // After an install that failed on one object (and rolled back), that object failed and the rest was not written.
     const failed: EntryStatus = 'FAILED';
-    const real = outcomeByPart(catalog, [entry('TMPL', 't1', 'CREATE', { installationStatus: failed, statusReason: 'disk full' }), entry('GROUP', 'g', 'CREATE')], {
-      refusal: 'the import failed: disk full; nothing was written',
-    });
+    const real = outcomeByPart(
+      catalog,
+      [entry('TMPL', 't1', 'CREATE', { installationStatus: failed, statusReason: 'disk full' }), entry('GROUP', 'g', 'CREATE')],
+      {
+        refusal: 'the import failed: disk full; nothing was written',
+      },
+    );
     assert.deepEqual(counts(real), { workflow: [0, 0, 0, 1, 0], metadata: [0, 0, 0, 0, 1] });
     assert.deepEqual(real.get('workflow')!.errors, ['TMPL t1 "TMPL t1": disk full', 'the import failed: disk full; nothing was written']);
   });

@@ -53,7 +53,7 @@ export async function attachmentRoutes(app: FastifyInstance, ctx: DialectContext
     return reply.send(files.open(f.id));
   };
   const downloadSchema = {
-    summary: 'Download a bundle of the file repository (an export\'s FileId, or an upload\'s Id)',
+    summary: "Download a bundle of the file repository (an export's FileId, or an upload's Id)",
     params: pathParams({ attachment_id: param('The file id') }),
     produces: ['application/octet-stream'],
     response: { 200: { type: 'string', format: 'binary' }, ...documentErrors },

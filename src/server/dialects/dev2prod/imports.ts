@@ -38,7 +38,9 @@ export function importRoutes(app: FastifyInstance, ctx: DialectContext): void {
           type: 'object',
           additionalProperties: false,
           required: ['FileId'],
-          properties: { FileId: { type: 'string', minLength: 1, maxLength: 200, description: 'A file of the repository: an export\'s FileId or an upload\'s Id' } },
+          properties: {
+            FileId: { type: 'string', minLength: 1, maxLength: 200, description: "A file of the repository: an export's FileId or an upload's Id" },
+          },
         },
         response: { 200: idResponse, ...documentErrors },
       },

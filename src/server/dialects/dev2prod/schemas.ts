@@ -11,7 +11,7 @@ const bool = { type: 'boolean' } as const;
 
 export const errorSchema = {
   type: 'object',
-  description: 'Every error of this face (the documents show none; Ferry\'s own shape)',
+  description: "Every error of this face (the documents show none; Ferry's own shape)",
   properties: { code: str, message: str },
   required: ['code', 'message'],
 } as const;
@@ -61,7 +61,10 @@ const counts = (names: string[]) => ({ type: 'object', properties: Object.fromEn
 export const importStatusSchema = {
   type: 'object',
   properties: {
-    TimeToLive: { ...int, description: 'Milliseconds until the file repository removes the imported file (FERRY_FILE_RETENTION); 0 once gone, -1 when it is kept for good' },
+    TimeToLive: {
+      ...int,
+      description: 'Milliseconds until the file repository removes the imported file (FERRY_FILE_RETENTION); 0 once gone, -1 when it is kept for good',
+    },
     StudioLocked: { ...bool, description: 'True while an install writes this tenant (its configuration cannot be edited meanwhile)' },
     SystemLocked: { ...bool, description: 'True while an install writes this tenant' },
     id: str,

@@ -68,7 +68,13 @@ export interface ExportStatus {
 }
 
 /** An export operation as 001 shows it; `countsByType` are the package's entities by type. */
-export function exportStatus(op: Operation, tenantId: string, catalog: Catalog, countsByType: Readonly<Record<TypeCode, number>>, fileId: string | null): ExportStatus {
+export function exportStatus(
+  op: Operation,
+  tenantId: string,
+  catalog: Catalog,
+  countsByType: Readonly<Record<TypeCode, number>>,
+  fileId: string | null,
+): ExportStatus {
   const byPart = countByPart(catalog, countsByType);
   const packageId = String(op.params.packageId);
   return {
