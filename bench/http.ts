@@ -72,9 +72,20 @@ export async function benchHttp(o: HttpOptions, log: (s: string) => void): Promi
     }
     // The dialects' status calls are loaded here once those faces exist (their issues define the requests).
     const promotion = 'promotion dialect (GET /environment-promotion/api/v1/installations/{id})';
-    const dev2prod = 'dev2prod dialect (GET /rest/{tenant}/dev2prod/import/{id})';
     unavailable.push(`${promotion}: ${fr.routes.promotion ? 'in this server, not loaded by this bench yet' : 'not in this server yet'}`);
-    unavailable.push(`${dev2prod}: ${fr.routes.dev2prod ? 'in this server, not loaded by this bench yet' : 'not in this server yet'}`);
+    if (fr.dev2prod) {
+      const d = fr.dev2prod;
+      log(`HTTP: the same load against the dev2prod face's status call ${d.path}`);
+      results.push(
+        toResult(
+          'GET /rest/{tenant}/dev2prod/import/{id}, a finished dry run (dev2prod face: Bearer, tenant lookup)',
+          d.path,
+          await load(fr.url + d.path, d.headers, o),
+        ),
+      );
+    } else {
+      unavailable.push('dev2prod dialect (GET /rest/{tenant}/dev2prod/import/{id}): not in this server yet');
+    }
   } finally {
     ferry.child.kill('SIGTERM');
   }

@@ -82,7 +82,8 @@ eachServer('dev2prod: errors, credentials, refused imports', (server) => {
     });
     assert.equal(r.status, 200);
     assert.match(r.headers.get('set-cookie') ?? '', new RegExp(`^SMAX_AUTH_TOKEN=${r.text};.*HttpOnly`));
-    for (const headers of [{ cookie: `SMAX_AUTH_TOKEN=${r.text}` }, { authorization: `Bearer ${r.text}` }]) {
+    const variants: Record<string, string>[] = [{ cookie: `SMAX_AUTH_TOKEN=${r.text}` }, { authorization: `Bearer ${r.text}` }];
+    for (const headers of variants) {
       assert.equal((await s.http('GET', `/rest/${SOURCE}/dev2prod/export/${'0'.repeat(24)}`, { headers })).status, 404, JSON.stringify(headers));
     }
     const wrong = await s.http('POST', '/auth/authentication-endpoint/authenticate/token', { json: { login: 'release', password: 'nope' } });
