@@ -42,6 +42,8 @@ export interface AppConfig {
   uploadLimit: number;
   /** How long the file store keeps a bundle (0: until deleted; default 7 days, as FERRY_FILE_RETENTION). */
   fileRetentionMs?: number;
+  /** The name operations record as the server that ran them (FERRY_SERVER_NAME; default the host name). */
+  serverName?: string;
   sessionTtlMs: number;
   /** Operations run at once by this process; 0 = none (API only). */
   workers: number;
@@ -143,6 +145,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
       store: engine.store,
       handlers: engineHandlers(engine, files),
       concurrency: config.workers,
+      ...(config.serverName ? { server: config.serverName } : {}),
       onError: (e, where) => app.log.error({ err: e, where }, 'operations worker error'),
       ...options.worker,
     });

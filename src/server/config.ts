@@ -25,6 +25,8 @@ export interface ServerConfig extends FerryConfig {
   uploadLimit: number;
   /** Bundles in the file store are removed this long after they were written (FERRY_FILE_RETENTION seconds, default 7 days; 0 keeps them). */
   fileRetentionMs: number;
+  /** The name this process's operations record as the server that ran them (FERRY_SERVER_NAME; default the host name). */
+  serverName?: string;
   /** Login sessions expire after this (FERRY_SESSION_TTL seconds, default 8 hours). */
   sessionTtlMs: number;
   /** Operations this process runs at once (FERRY_WORKERS, default 2; 0 = API only). */
@@ -66,6 +68,7 @@ export function serverConfigFromEnv(flags: Partial<ServerConfig> = {}, env: Node
     bodyLimit: flags.bodyLimit ?? intFrom(env.FERRY_BODY_LIMIT, 'FERRY_BODY_LIMIT', 32 * 1024 * 1024, 1024),
     uploadLimit: flags.uploadLimit ?? intFrom(env.FERRY_UPLOAD_LIMIT, 'FERRY_UPLOAD_LIMIT', 1024 * 1024 * 1024, 1024),
     fileRetentionMs: flags.fileRetentionMs ?? intFrom(env.FERRY_FILE_RETENTION, 'FERRY_FILE_RETENTION', DEFAULT_FILE_RETENTION_MS / 1000) * 1000,
+    serverName: flags.serverName ?? (env.FERRY_SERVER_NAME?.trim() || undefined),
     sessionTtlMs: flags.sessionTtlMs ?? intFrom(env.FERRY_SESSION_TTL, 'FERRY_SESSION_TTL', 8 * 3600, 1) * 1000,
     workers: flags.workers ?? intFrom(env.FERRY_WORKERS, 'FERRY_WORKERS', 2),
     shutdownGraceMs: flags.shutdownGraceMs ?? intFrom(env.FERRY_SHUTDOWN_GRACE, 'FERRY_SHUTDOWN_GRACE', 20) * 1000,

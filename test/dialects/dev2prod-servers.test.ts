@@ -3,7 +3,6 @@
 // from one, upload, dry run and import into the other.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { hostname } from 'node:os';
 import { startDialectServer, type DialectServer } from './harness.js';
 import { Dev2Prod, PASSWORD, SOURCE, SOURCE_OBJECTS, presentByPart, resultCounts, sourcePackage } from './dev2prod-client.js';
 
@@ -16,7 +15,10 @@ describe('dev2prod: the seven steps of 000 between two server processes', () => 
   let pkg: Awaited<ReturnType<typeof sourcePackage>>;
 
   before(async () => {
-    const [a, b] = await Promise.all([startDialectServer({ kind: 'process' }), startDialectServer({ kind: 'process' })]);
+    const [a, b] = await Promise.all([
+      startDialectServer({ kind: 'process' }, { env: { FERRY_SERVER_NAME: 'dev-server' } }),
+      startDialectServer({ kind: 'process' }, { env: { FERRY_SERVER_NAME: 'prod-server' } }),
+    ]);
     stops = [() => a.stop(), () => b.stop()];
     dev = a.server;
     prod = b.server;
@@ -51,7 +53,9 @@ describe('dev2prod: the seven steps of 000 between two server processes', () => 
     const fileId = await target.upload(TARGET, bundle);
     const dry = await target.importFile(TARGET, fileId, true);
     assert.equal(dry.Status, 'COMPLETED');
-    assert.equal(dry.ProcessingServerName, hostname());
+    // The process that ran it, as FERRY_SERVER_NAME names it (both run on this host).
+    assert.equal(dry.ProcessingServerName, 'prod-server');
+    assert.equal((await prod.http('GET', '/api/v1/health')).json.server, 'prod-server');
     assert.equal(dry.PackageManagerId, pkg.id, 'the package keeps its id on the other server');
     assert.deepEqual(resultCounts(dry), {
       metadata: [4, 0, 0, 0, 0],
