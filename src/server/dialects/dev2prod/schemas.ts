@@ -4,18 +4,16 @@
  * /docs. Responses are documented only (the server serializes with plain
  * JSON.stringify).
  */
+import { errorSchema } from '../../schemas.js';
+
+export { errorSchema };
+
 const str = { type: 'string' } as const;
 const strOrNull = { type: ['string', 'null'] } as const;
 const int = { type: 'integer' } as const;
 const bool = { type: 'boolean' } as const;
 
-export const errorSchema = {
-  type: 'object',
-  description: "Every error of this face (the documents show none; Ferry's own shape)",
-  properties: { code: str, message: str },
-  required: ['code', 'message'],
-} as const;
-
+/** The documents show no error body: Ferry's own `{code, message}`. */
 const error = (description: string) => ({ ...errorSchema, description }) as const;
 
 /** The error codes 001 lists for every endpoint. */
