@@ -268,6 +268,18 @@ eachServer('dev2prod: errors, credentials, refused imports', (server) => {
       assert.ok(r.status >= 400 && r.status < 500, `${method} ${path}: ${r.status} ${r.text}`);
     }
   });
+
+  // Last: it leaves this address throttled for a minute.
+  it("the login goes through the server's login throttle: 429 with Retry-After after repeated failures", async () => {
+    let last = await s.http('POST', '/auth/authentication-endpoint/authenticate/token', { json: { login: 'release', password: 'wrong' } });
+    for (let i = 0; i < 12 && last.status === 401; i++) {
+      last = await s.http('POST', '/auth/authentication-endpoint/authenticate/token', { json: { login: 'release', password: 'wrong' } });
+    }
+    assert.equal(last.status, 429);
+    assert.ok(Number(last.headers.get('retry-after')) >= 1);
+    // The right password too, until the window ends: guessing learns nothing.
+    assert.equal((await s.http('POST', '/auth/authentication-endpoint/authenticate/token', { json: { login: 'release', password: PASSWORD } })).status, 429);
+  });
 });
 
 function formWith(bytes: Buffer): FormData {

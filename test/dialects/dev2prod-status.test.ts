@@ -40,14 +40,14 @@ for (const db of DIALECTS) {
       const path = `/rest/${TARGET}/dev2prod/import/${status.id}`;
       assert.equal(status.SystemLocked, false);
       const store = app.ferry.engine.store;
-      assert.ok(await store.lockEnvironment(TARGET, 'an-install'));
+      assert.ok(await store.environments.lock(TARGET, 'an-install'));
       try {
         const locked = (await client.call('GET', path)).json;
         assert.equal(locked.SystemLocked, true);
         assert.equal(locked.StudioLocked, true);
         assert.deepEqual(locked.Results, status.Results);
       } finally {
-        await store.unlockEnvironment(TARGET, 'an-install');
+        await store.environments.unlock(TARGET, 'an-install');
       }
       assert.equal((await client.call('GET', path)).json.SystemLocked, false);
     });

@@ -6,6 +6,7 @@
  * Mounted at the server root, apart from the `/rest` routes.
  */
 import type { FastifyInstance } from 'fastify';
+import { UnauthorizedError } from '../../../engine/auth.js';
 import type { DialectSpec } from '../types.js';
 import { errorSchema } from './schemas.js';
 
@@ -38,11 +39,21 @@ export const dev2prodLogin: DialectSpec = {
             200: { type: 'string', description: 'The session token' },
             400: { ...errorSchema, description: 'No login or password' },
             401: { ...errorSchema, description: 'Wrong login or password' },
+            429: { ...errorSchema, description: 'Too many failed logins for this login or from this address; see Retry-After' },
           },
         },
       },
       async (request, reply) => {
-        const session = await ctx.ferry.auth.login(request.body.login, request.body.password, request.ip ?? null);
+        const { login, password } = request.body;
+        // The server's one login throttle, shared with every other login route.
+        await ctx.ferry.loginThrottle.check(request, reply, login);
+        let session;
+        try {
+          session = await ctx.ferry.auth.login(login, password, request.ip ?? null);
+        } catch (e) {
+          if (e instanceof UnauthorizedError) await ctx.ferry.loginThrottle.failed(request, login);
+          throw e;
+        }
         void reply.setCookie(SESSION_COOKIE, session.token, {
           path: '/',
           httpOnly: true,
