@@ -42,6 +42,8 @@ export type ServerReport =
       promotion?: { calls: StatusCall[] } | { error: string };
       /** Bare mode: the path of each body's route. */
       paths?: string[];
+      /** The dev2prod face's status call (`GET /rest/{tenant}/dev2prod/import/{id}`) of a finished dry run, when the face is mounted. */
+      dev2prod?: { path: string; headers: Record<string, string> };
     }
   | { ok: false; error: string };
 
@@ -161,6 +163,7 @@ async function ferry(): Promise<void> {
       promotion = { error: e instanceof Error ? e.message : String(e) };
     }
   }
+  const hasDev2prod = routes.includes('dev2prod');
   report({
     ok: true,
     url: server.url,
@@ -168,8 +171,9 @@ async function ferry(): Promise<void> {
     runningPath: `/api/v1/operations/${running.id}`,
     headers,
     body,
-    routes: { promotion: hasPromotion, dev2prod: routes.includes('dev2prod') },
+    routes: { promotion: hasPromotion, dev2prod: hasDev2prod },
     ...(promotion ? { promotion } : {}),
+    ...(hasDev2prod ? { dev2prod: await dev2prodDryRun(server.url, API_KEY, created.package.id as string, must) } : {}),
   });
 
   /** A package installed into a preview environment through the promotion face; its status calls. */
@@ -196,6 +200,45 @@ async function ferry(): Promise<void> {
       { name: `GET ${face}/packages/{id}, ${what} (displayEntities)`, path: pkg, body: await must('GET', pkg) },
     ];
   }
+}
+
+/**
+ * 000's steps 1, 2, 5 and 6 through the dev2prod face: export the package
+ * from tenant `dev`, dry-run its import into a production tenant, and answer
+ * the status call of that finished dry run (what a release script polls).
+ */
+async function dev2prodDryRun(
+  url: string,
+  apiKey: string,
+  packageId: string,
+  must: (method: string, path: string, body?: unknown) => Promise<any>,
+): Promise<{ path: string; headers: Record<string, string> }> {
+  const headers = { authorization: `Bearer ${apiKey}` };
+  const face = async (method: string, path: string, body?: unknown): Promise<any> => {
+    const res = await fetch(url + path, {
+      method,
+      headers: { ...headers, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    if (res.status !== 200) throw new Error(`${method} ${path} answered ${res.status}: ${text.slice(0, 300)}`);
+    return JSON.parse(text);
+  };
+  const poll = async (path: string): Promise<any> => {
+    for (let i = 0; i < 600; i++) {
+      const r = await face('GET', path);
+      if (['COMPLETED', 'FAILED', 'CANCELLED'].includes(r.Status)) return r;
+      await new Promise((res) => setTimeout(res, 100));
+    }
+    throw new Error(`${path} did not finish`);
+  };
+  await must('PATCH', `/api/v1/packages/${packageId}`, { status: 'ACTIVE' });
+  await must('POST', '/api/v1/environments', { id: 'prod', name: 'Production', tier: 'production' });
+  const exported = await poll(`/rest/dev/dev2prod/export/${(await face('POST', `/rest/dev/dev2prod/export/types/${packageId}`, {})).Id}`);
+  const { Id } = await face('POST', '/rest/prod/dev2prod/import?dryRun=true', { FileId: exported.FileId });
+  const path = `/rest/prod/dev2prod/import/${Id}`;
+  await poll(path);
+  return { path, headers };
 }
 
 async function bare(): Promise<void> {

@@ -109,9 +109,19 @@ export async function benchHttp(o: HttpOptions, log: (s: string) => void): Promi
       const why = promotion && 'error' in promotion ? `not measured, ${promotion.error}` : 'not in this server yet';
       unavailable.push(`promotion dialect (GET /environment-promotion/api/v1/installations/{id}, /packages/{id}): ${why}`);
     }
-    // The dev2prod face's status call is loaded here once that face exists (its issue defines the request).
-    const dev2prod = 'dev2prod dialect (GET /rest/{tenant}/dev2prod/import/{id})';
-    unavailable.push(`${dev2prod}: ${fr.routes.dev2prod ? 'in this server, not loaded by this bench yet' : 'not in this server yet'}`);
+    if (fr.dev2prod) {
+      const d = fr.dev2prod;
+      log(`HTTP: the same load against the dev2prod face's status call ${d.path}`);
+      results.push(
+        toResult(
+          'GET /rest/{tenant}/dev2prod/import/{id}, a finished dry run (dev2prod face: Bearer, tenant lookup)',
+          d.path,
+          await load(fr.url + d.path, d.headers, o),
+        ),
+      );
+    } else {
+      unavailable.push('dev2prod dialect (GET /rest/{tenant}/dev2prod/import/{id}): not in this server yet');
+    }
   } finally {
     ferry.child.kill('SIGTERM');
   }

@@ -140,6 +140,18 @@ export async function loadBundle(engine: Engine, path: string, actor?: Actor, on
   }
 }
 
+/**
+ * The header of a bundle this server can import, read from its first line
+ * only (cheap enough to answer a request with): refused (400) when the file is
+ * not a Ferry bundle or holds types this server's catalog does not know. The
+ * whole file is verified again by the import itself.
+ */
+export async function readImportableHeader(engine: Engine, path: string): Promise<BundleHeader> {
+  const header = await readBundleHeader(path);
+  refuseUnknownTypes(engine, path, header);
+  return header;
+}
+
 function refuseUnknownTypes(engine: Engine, path: string, header: BundleHeader): void {
   const unknown = Object.keys(header.counts).filter((t) => !engine.catalog.types[t]);
   if (unknown.length > 0) {

@@ -4,6 +4,7 @@ import { FerryError, NotFoundError } from '../core/errors.js';
 import type { Override } from '../core/plan.js';
 import type { Actor, Engine, ProgressFn } from '../engine/engine.js';
 import { exportPackage, importBundle } from '../engine/bundles.js';
+import { withFileName } from '../engine/bundle-files.js';
 import { abandonAssembly, releaseAbandonedLock } from '../engine/preflight.js';
 import { CLONE_OPERATION, type NewEnvironment } from '../engine/clone.js';
 import type { FileStore } from '../store/file-store.js';
@@ -56,22 +57,13 @@ function phased(ctx: OperationContext, slices: Record<string, [number, number]>)
   };
 }
 
+export { withFileName };
+
 /** Per-object outcome counts of an installation (`INSTALLED`, `UPDATED`, ...). */
 export function countStatuses(entries: readonly PlanEntry[]): Record<string, number> {
   const out: Record<string, number> = {};
   for (const e of entries) out[e.installationStatus] = (out[e.installationStatus] ?? 0) + 1;
   return out;
-}
-
-/**
- * Bundle errors name the file; on a server that is a path in the file store,
- * which is nobody's business: show the file's name instead.
- */
-export function withFileName<T>(path: string, name: string, fn: () => Promise<T>): Promise<T> {
-  return fn().catch((e: unknown) => {
-    if (e instanceof FerryError && e.message.includes(path)) throw new FerryError(e.code, e.status, e.message.split(path).join(name), { cause: e });
-    throw e;
-  });
 }
 
 /**
@@ -164,7 +156,13 @@ export function engineHandlers(engine: Engine, files: FileStore): OperationHandl
             packageId: pkg.id,
             createdBy: ctx.op.createdBy,
           });
-          return { file, entityCount: r.file?.count ?? 0, entitiesSha256: r.file?.sha256 ?? null, downloadUrl: `/api/v1/files/${file.id}/content` };
+          return {
+            file,
+            entityCount: r.file?.count ?? 0,
+            countsByType: pkg.countsByType,
+            entitiesSha256: r.file?.sha256 ?? null,
+            downloadUrl: `/api/v1/files/${file.id}/content`,
+          };
         } catch (e) {
           await rm(tmp, { force: true }).catch(() => {});
           // Full or unwritable file store: 507 or 503, in words, no path.

@@ -18,6 +18,7 @@ import { registerValidation } from './validation.js';
 import { registerLoginThrottle, type LoginThrottle } from './login-throttle.js';
 import { printableLogStream, redactUrl } from './redact.js';
 import { registerSecurityHeaders } from './security-headers.js';
+import { DEFAULT_FILE_RETENTION_MS } from './config.js';
 import { VERSION } from './version.js';
 import { systemRoutes } from './routes/system.js';
 import { environmentRoutes } from './routes/environments.js';
@@ -40,6 +41,10 @@ export interface AppConfig {
   bodyLimit: number;
   /** Bundle uploads, bytes. */
   uploadLimit: number;
+  /** How long the file store keeps a bundle (0: until deleted; default 7 days, as FERRY_FILE_RETENTION). */
+  fileRetentionMs?: number;
+  /** The name operations record as the server that ran them (FERRY_SERVER_NAME; default the host name). */
+  serverName?: string;
   sessionTtlMs: number;
   /** Operations run at once by this process; 0 = none (API only). */
   workers: number;
@@ -133,7 +138,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
 
   const auth = new AuthService(engine, { sessionTtlMs: config.sessionTtlMs });
   const operations = new OperationsStore(engine.store);
-  const files = new FileStore(engine.store, config.filesDir);
+  const files = new FileStore(engine.store, config.filesDir, { retentionMs: config.fileRetentionMs ?? DEFAULT_FILE_RETENTION_MS });
   const metrics = new ServerMetrics(operations, { processMetrics: options.processMetrics });
   const runner: OperationRunner =
     options.runner ??
@@ -141,6 +146,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
       store: engine.store,
       handlers: engineHandlers(engine, files),
       concurrency: config.workers,
+      ...(config.serverName ? { server: config.serverName } : {}),
       onError: (e, where) => app.log.error({ err: e, where }, 'operations worker error'),
       ...options.worker,
     });
@@ -277,13 +283,21 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   await app.register(syncRoutes, { prefix: '/api/v1' });
   for (const dialect of dialects) await mountDialect(app, dialect);
 
+  // Expired bundles are swept once a minute (and read as missing meanwhile, see FileStore.get).
+  let sweep: NodeJS.Timeout | undefined;
   app.addHook('onReady', async () => {
     // Before the worker starts: what a killed export or upload left half-written.
     const swept = await files.sweepPartials();
     if (swept.length) app.log.info({ files: swept.length }, 'removed partial files left by a process that stopped while writing them');
     await runner.start();
+    if (files.retentionMs > 0) {
+      sweep = setInterval(() => {
+        files.removeExpired().catch((e: unknown) => app.log.error({ err: e }, 'file store sweep failed'));
+      }, 60_000).unref();
+    }
   });
   app.addHook('preClose', async () => {
+    clearInterval(sweep);
     // Stop taking operations first; running ones get the grace period. (The
     // server's own shutdown drains them before calling close, so the API
     // keeps answering meanwhile; this covers every other way of closing.)

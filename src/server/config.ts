@@ -2,6 +2,9 @@ import { join } from 'node:path';
 import { ValidationError } from '../core/errors.js';
 import { configFromEnv, type FerryConfig } from '../engine/open.js';
 
+/** How long the file store keeps a bundle when nothing says otherwise (FERRY_FILE_RETENTION): 7 days. */
+export const DEFAULT_FILE_RETENTION_MS = 7 * 24 * 3600 * 1000;
+
 /** Everything the server reads from its environment, with the defaults a new user gets. */
 export interface ServerConfig extends FerryConfig {
   /** FERRY_HOST, default 127.0.0.1 (not exposed to the network until asked). */
@@ -20,6 +23,10 @@ export interface ServerConfig extends FerryConfig {
   bodyLimit: number;
   /** Bundle uploads (FERRY_UPLOAD_LIMIT bytes, default 1 GiB). */
   uploadLimit: number;
+  /** Bundles in the file store are removed this long after they were written (FERRY_FILE_RETENTION seconds, default 7 days; 0 keeps them). */
+  fileRetentionMs: number;
+  /** The name this process's operations record as the server that ran them (FERRY_SERVER_NAME; default the host name). */
+  serverName?: string;
   /** Login sessions expire after this (FERRY_SESSION_TTL seconds, default 8 hours). */
   sessionTtlMs: number;
   /** Operations this process runs at once (FERRY_WORKERS, default 2; 0 = API only). */
@@ -60,6 +67,8 @@ export function serverConfigFromEnv(flags: Partial<ServerConfig> = {}, env: Node
     adminPassword: flags.adminPassword ?? (env.FERRY_ADMIN_PASSWORD || undefined),
     bodyLimit: flags.bodyLimit ?? intFrom(env.FERRY_BODY_LIMIT, 'FERRY_BODY_LIMIT', 32 * 1024 * 1024, 1024),
     uploadLimit: flags.uploadLimit ?? intFrom(env.FERRY_UPLOAD_LIMIT, 'FERRY_UPLOAD_LIMIT', 1024 * 1024 * 1024, 1024),
+    fileRetentionMs: flags.fileRetentionMs ?? intFrom(env.FERRY_FILE_RETENTION, 'FERRY_FILE_RETENTION', DEFAULT_FILE_RETENTION_MS / 1000) * 1000,
+    serverName: flags.serverName ?? (env.FERRY_SERVER_NAME?.trim() || undefined),
     sessionTtlMs: flags.sessionTtlMs ?? intFrom(env.FERRY_SESSION_TTL, 'FERRY_SESSION_TTL', 8 * 3600, 1) * 1000,
     workers: flags.workers ?? intFrom(env.FERRY_WORKERS, 'FERRY_WORKERS', 2),
     shutdownGraceMs: flags.shutdownGraceMs ?? intFrom(env.FERRY_SHUTDOWN_GRACE, 'FERRY_SHUTDOWN_GRACE', 20) * 1000,

@@ -268,7 +268,18 @@ export const accepted = (what: string, extra: Record<string, unknown> = {}) =>
 
 export const fileSchema = {
   type: 'object',
-  properties: { id: str, name: str, kind: str, bytes: int, sha256: str, environmentId: strOrNull, packageId: strOrNull, createdBy: strOrNull, createdAt: str },
+  properties: {
+    id: str,
+    name: str,
+    kind: str,
+    bytes: int,
+    sha256: str,
+    environmentId: strOrNull,
+    packageId: strOrNull,
+    createdBy: strOrNull,
+    createdAt: str,
+    expiresAt: { ...strOrNull, description: 'When the file store removes it (FERRY_FILE_RETENTION)' },
+  },
 } as const;
 
 export const userSchema = {

@@ -34,6 +34,17 @@ export interface StoredFile {
   packageId: string | null;
   createdBy: string | null;
   createdAt: string;
+  /** When the repository removes it (created + the retention), null for a file kept until deleted. */
+  expiresAt: string | null;
+}
+
+export interface FileStoreOptions {
+  /**
+   * How long a new file is kept (FERRY_FILE_RETENTION): exports and uploads
+   * are hand-over copies, not an archive (the package stays in the database).
+   * 0 keeps files until they are deleted.
+   */
+  retentionMs?: number;
 }
 
 /** The body was larger than the limit: nothing was stored. */
@@ -51,9 +62,12 @@ export class PayloadTooLargeError extends FerryError {
  * partial bundle and an aborted upload leaves nothing behind.
  */
 export class FileStore {
+  readonly retentionMs: number;
+
   constructor(
     private readonly store: Store,
     readonly dir: string,
+    opts: FileStoreOptions = {},
   ) {
     try {
       mkdirSync(dir, { recursive: true });
@@ -63,6 +77,7 @@ export class FileStore {
         cause: e,
       });
     }
+    this.retentionMs = opts.retentionMs ?? 0;
   }
 
   private get db() {
@@ -118,8 +133,8 @@ export class FileStore {
     return removed;
   }
 
-  /** Index a file written at `tmp` (renamed to its final place). */
-  async commit(tmp: string, meta: Omit<StoredFile, 'bytes' | 'sha256' | 'createdAt'> & { sha256?: string }): Promise<StoredFile> {
+  /** Index a file written at `tmp` (renamed to its final place); it expires after the retention. */
+  async commit(tmp: string, meta: Omit<StoredFile, 'bytes' | 'sha256' | 'createdAt' | 'expiresAt'> & { sha256?: string }): Promise<StoredFile> {
     const final = this.pathOf(meta.id);
     try {
       await rename(tmp, final);
@@ -128,7 +143,9 @@ export class FileStore {
     }
     const bytes = (await stat(final)).size;
     const sha256 = meta.sha256 ?? (await hashFile(final));
-    const file: StoredFile = { ...meta, bytes, sha256, createdAt: new Date().toISOString() };
+    const at = Date.now();
+    const expiresAt = this.retentionMs > 0 ? new Date(at + this.retentionMs).toISOString() : null;
+    const file: StoredFile = { ...meta, bytes, sha256, createdAt: new Date(at).toISOString(), expiresAt };
     try {
       await this.db.insertInto('files').values(toRow(file)).execute();
     } catch (e) {
@@ -142,7 +159,7 @@ export class FileStore {
    * Stream a request body into the store, refusing (413) as soon as it passes
    * `limit` bytes: the partial file is removed and nothing is indexed.
    */
-  async upload(body: Readable, limit: number, meta: { name: string; createdBy: string | null }): Promise<StoredFile> {
+  async upload(body: Readable, limit: number, meta: { name: string; createdBy: string | null; environmentId?: string | null }): Promise<StoredFile> {
     const { id, tmp } = this.reserve();
     const hash = createHash('sha256');
     try {
@@ -156,20 +173,26 @@ export class FileStore {
       id,
       name: meta.name,
       kind: 'bundle',
-      environmentId: null,
+      environmentId: meta.environmentId ?? null,
       packageId: null,
       createdBy: meta.createdBy,
       sha256: hash.digest('hex'),
     });
   }
 
+  /** A file, or undefined when there is none or it has expired (an expired one is gone even before the sweep removes it). */
   async get(id: string): Promise<StoredFile | undefined> {
     const row = await this.rdb.selectFrom('files').selectAll().where('id', '=', id).executeTakeFirst();
-    return row ? toFile(row) : undefined;
+    const file = row ? toFile(row) : undefined;
+    return file && !isExpired(file, Date.now()) ? file : undefined;
   }
 
+  /** Files not expired, newest first; `envIds` limits them to those environments' files (and `orCreatedBy`'s uploads). */
   async list(f: { envIds?: readonly string[]; orCreatedBy?: string } = {}): Promise<StoredFile[]> {
-    let q = this.rdb.selectFrom('files').selectAll();
+    let q = this.rdb
+      .selectFrom('files')
+      .selectAll()
+      .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', new Date().toISOString())]));
     if (f.envIds) {
       // No sentinel value for "none": PostgreSQL refuses a NUL in text.
       const envIds = [...f.envIds];
@@ -190,6 +213,22 @@ export class FileStore {
     await this.db.deleteFrom('files').where('id', '=', id).execute();
     await rm(this.pathOf(id), { force: true });
   }
+
+  /**
+   * Remove the files whose retention has passed (index row, then bytes) and
+   * return their ids. Every server process sweeps; removing is idempotent, so
+   * two processes sweeping the same file at once both succeed.
+   */
+  async removeExpired(now = Date.now()): Promise<string[]> {
+    const rows = await this.rdb
+      .selectFrom('files')
+      .select('id')
+      .where('expires_at', 'is not', null)
+      .where('expires_at', '<=', new Date(now).toISOString())
+      .execute();
+    for (const { id } of rows) await this.remove(id);
+    return rows.map((r) => r.id);
+  }
 }
 
 /** Whether a process of this host runs under that pid (EPERM: it does, as another user). */
@@ -202,6 +241,8 @@ function processRuns(pid: number): boolean {
     return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
+
+const isExpired = (f: StoredFile, now: number): boolean => f.expiresAt !== null && Date.parse(f.expiresAt) <= now;
 
 async function hashFile(path: string): Promise<string> {
   const h = createHash('sha256');
@@ -260,6 +301,7 @@ function toRow(f: StoredFile): FilesTable {
     package_id: f.packageId,
     created_by: f.createdBy,
     created_at: f.createdAt,
+    expires_at: f.expiresAt,
   };
 }
 
@@ -274,5 +316,6 @@ function toFile(r: FilesTable): StoredFile {
     packageId: r.package_id,
     createdBy: r.created_by,
     createdAt: r.created_at,
+    expiresAt: r.expires_at,
   };
 }

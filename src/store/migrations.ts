@@ -291,6 +291,13 @@ function migrations(caps: DialectCapabilities): Record<string, Migration> {
         await db.schema.createIndex('operations_subject').on('operations').columns(['subject', 'created_at']).execute();
       },
     },
+    // The file repository expires files (issue 12): each file records when.
+    '0005_file_expiry': {
+      async up(db: Kysely<any>) {
+        await db.schema.alterTable('files').addColumn('expires_at', 'text').execute();
+        await db.schema.createIndex('files_expires').on('files').column('expires_at').execute();
+      },
+    },
   };
 }
 

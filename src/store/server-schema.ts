@@ -88,6 +88,8 @@ export interface FilesTable {
   package_id: string | null;
   created_by: string | null;
   created_at: string;
+  /** When the file store's sweep removes it (migration 0004), null: kept until deleted. */
+  expires_at: string | null;
 }
 
 export interface ServerDatabase extends Database {

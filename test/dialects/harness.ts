@@ -18,7 +18,8 @@ import { after, before, describe } from 'node:test';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { BuildAppOptions } from '../../src/server/app.js';
+import type { FastifyInstance } from 'fastify';
+import type { AppConfig, BuildAppOptions } from '../../src/server/app.js';
 import { ADMIN_KEY, openTestServer, type TestServer } from '../support/api.js';
 import { DIALECTS, openTestEngine, type DialectName } from '../support/engines.js';
 import { startServer, stopServer, type Proc } from '../support/process.js';
@@ -93,14 +94,27 @@ export interface ServerOptions {
   dialects?: BuildAppOptions['dialects'];
   /** A catalog file the server loads (FERRY_CATALOG), e.g. a product's from catalogs/. */
   catalog?: string;
+  /** Settings of an in-process server (e.g. a short file retention). */
+  config?: Partial<AppConfig>;
 }
 
 /** A running server of one mode, and how to stop it. */
-export async function startDialectServer(mode: ServerMode, opts: ServerOptions = {}): Promise<{ server: DialectServer; stop(): Promise<void> }> {
+export async function startDialectServer(
+  mode: ServerMode,
+  opts: ServerOptions = {},
+): Promise<{
+  server: DialectServer;
+  stop(): Promise<void>;
+  /** The app of an in-process server, for state a test must set directly. */ app?: FastifyInstance;
+}> {
   if (mode.kind === 'in-process') {
     // A catalog file is the engine's: open one with it (the server then leaves it to us to close).
     const engine = opts.catalog ? await openTestEngine(mode.db, undefined, opts.catalog) : undefined;
-    const t: TestServer = await openTestServer(mode.db, { ...(opts.dialects ? { dialects: opts.dialects } : {}), ...(engine ? { engine } : {}) });
+    const t: TestServer = await openTestServer(mode.db, {
+      ...(opts.dialects ? { dialects: opts.dialects } : {}),
+      ...(engine ? { engine } : {}),
+      ...(opts.config ? { config: opts.config } : {}),
+    });
     await t.app.listen({ host: '127.0.0.1', port: 0 });
     const port = (t.app.server.address() as { port: number }).port;
     return {
@@ -109,6 +123,7 @@ export async function startDialectServer(mode: ServerMode, opts: ServerOptions =
         await t.cleanup();
         await engine?.cleanup();
       },
+      app: t.app,
     };
   }
   const dir = mkdtempSync(join(tmpdir(), 'ferry-dialect-'));

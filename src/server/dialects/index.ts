@@ -1,6 +1,7 @@
 import type { DialectSpec } from './types.js';
 import { promotion } from './promotion/index.js';
 import { syncDialect } from './sync/index.js';
+import { DEV2PROD } from './dev2prod/index.js';
 
 /**
  * The API faces a server mounts by default, each in its own folder beside
@@ -8,6 +9,6 @@ import { syncDialect } from './sync/index.js';
  * server's shared parts and this folder's plumbing: never another face, never
  * the store.
  */
-export const DIALECTS: readonly DialectSpec[] = [promotion, syncDialect];
+export const DIALECTS: readonly DialectSpec[] = [promotion, syncDialect, ...DEV2PROD];
 
 export type { DialectSpec, DialectContext, EnvironmentSource } from './types.js';

@@ -2,9 +2,8 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { Readable } from 'node:stream';
 import type { Override } from '../../core/plan.js';
 import { ConflictError, ValidationError } from '../../core/errors.js';
-import { PayloadTooLargeError } from '../../store/file-store.js';
-import { OP, withFileName } from '../../ops/handlers.js';
-import { verifyBundle } from '../../engine/bundle-io.js';
+import { OP } from '../../ops/handlers.js';
+import { receiveBundle } from '../../engine/bundle-files.js';
 import { accepted, conflict, errorSchema, errors, fileSchema, idParam, listOf, overrideSchema } from '../schemas.js';
 
 const fileParams = idParam('fileId', 'File id');
@@ -83,31 +82,14 @@ export const bundleRoutes: FastifyPluginAsync = async (app) => {
       if (!body || typeof (body as Readable).pipe !== 'function') {
         throw new ValidationError('send the bundle as the raw request body with Content-Type: application/octet-stream');
       }
-      const declared = Number(request.headers['content-length']);
-      if (Number.isFinite(declared) && declared > config.uploadLimit) {
-        // Refuse before reading a byte; the rest of the body is drained, and the connection closed.
-        (body as Readable).resume();
-        throw new PayloadTooLargeError(config.uploadLimit);
-      }
       const name = (request.query.name ?? 'upload.ferry').replace(/[^\w.-]+/g, '-');
-      const file = await files.upload(body as Readable, config.uploadLimit, { name, createdBy: access.principal.username });
-      // Verified whole now (format, trailer, digest), so a damaged upload is refused here and not at import.
-      try {
-        const path = files.pathOf(file.id);
-        await withFileName(path, name, () => verifyBundle(path));
-      } catch (e) {
-        await files.remove(file.id);
-        throw e;
-      }
-      await engine.store.audit.append({
-        actor: access.principal.username,
-        address: access.address,
-        action: 'file.upload',
-        envId: null,
-        subject: file.id,
-        result: 'ok',
-        detail: { name, bytes: file.bytes },
-      });
+      const file = await receiveBundle(
+        engine,
+        files,
+        body as Readable,
+        { limit: config.uploadLimit, name, environmentId: null, declaredBytes: Number(request.headers['content-length']) },
+        access.actor,
+      );
       return reply.status(201).send(file);
     },
   );

@@ -42,7 +42,7 @@ export const systemRoutes: FastifyPluginAsync = async (app) => {
         status: 'ok',
         version: VERSION,
         database: engine.store.caps.name,
-        server: hostname(),
+        server: app.ferry.config.serverName ?? hostname(),
         acceptingOperations: runner.accepting,
         time: new Date().toISOString(),
       };

@@ -1,0 +1,95 @@
+/**
+ * 001 `/export/types/{package_id}` (POST: export a package to the file
+ * repository, as an operation) and `/export/{id}` (GET: its status).
+ */
+import type { FastifyInstance } from 'fastify';
+import { NotFoundError, ValidationError } from '../../../core/errors.js';
+import type { Package } from '../../../core/types.js';
+import { OP } from '../../../ops/handlers.js';
+import type { Operation } from '../../../ops/types.js';
+import type { DialectContext } from '../types.js';
+import { documentErrors, exportStatusSchema, idResponse, param, pathParams } from './schemas.js';
+import { exportStatus, type ExportStatus } from './shapes.js';
+import { FinishedCache } from './finished-cache.js';
+
+interface ExportResult {
+  file?: { id: string };
+  countsByType?: Record<string, number>;
+}
+
+export function exportRoutes(app: FastifyInstance, ctx: DialectContext): void {
+  const { engine, runner, operations } = ctx.ferry;
+  const finished = new FinishedCache<ExportStatus>();
+
+  app.post<{ Params: { tenant_id: string; package_id: string } }>(
+    '/:tenant_id/dev2prod/export/types/:package_id',
+    {
+      schema: {
+        summary: 'Export a package of this tenant to the file repository (promoter on the tenant); answers the export id',
+        description: 'The body is `{}`; nothing is read from it, and it may be left out. The export runs as an operation: poll GET .../dev2prod/export/{id}.',
+        params: pathParams({ package_id: param('The id of the package (a Ferry package id)') }),
+        response: { 200: idResponse, ...documentErrors },
+      },
+    },
+    async (request) => {
+      const env = await ctx.environment(request, 'promoter', 'exporting a package');
+      const access = ctx.ferry.access(request);
+      let pkg: Package;
+      try {
+        pkg = await engine.getPackage(request.params.package_id);
+      } catch (e) {
+        throw e instanceof NotFoundError ? new NotFoundError('package', request.params.package_id) : e;
+      }
+      // A package of another tenant reads like a missing one, whoever asks.
+      if (pkg.sourceEnvId !== env.id) throw new NotFoundError('package', request.params.package_id);
+      if (pkg.status === 'ASSEMBLING' || pkg.status === 'ASSEMBLING_FAILED') {
+        throw new ValidationError(`package ${pkg.id} is ${pkg.status}: there is nothing to export yet`);
+      }
+      const op = await runner.submit({
+        kind: OP.export,
+        environmentId: env.id,
+        subject: pkg.id,
+        params: { packageId: pkg.id },
+        createdBy: access.principal.username,
+        address: access.address,
+        message: `export of package ${pkg.name} queued`,
+      });
+      return { Id: op.id };
+    },
+  );
+
+  app.get<{ Params: { tenant_id: string; id: string } }>(
+    '/:tenant_id/dev2prod/export/:id',
+    {
+      schema: {
+        summary: 'The status of an export: its bundle name, file, counts per package part',
+        params: pathParams({ id: param('The export id') }),
+        response: { 200: exportStatusSchema, ...documentErrors },
+      },
+    },
+    async (request) => {
+      const env = await ctx.environment(request);
+      const id = request.params.id;
+      const cached = finished.get(id);
+      if (cached?.tenant === env.id) return cached.body;
+      const op = (await operations.getWithJson(id))?.op;
+      if (!op || op.kind !== OP.export || op.environmentId !== env.id) throw new NotFoundError('export', id);
+      const body = exportStatus(op, env.id, engine.catalog, await countsOf(op), (op.result as ExportResult | null)?.file?.id ?? null);
+      finished.put(op, env.id, body);
+      return body;
+    },
+  );
+
+  /** The package's entities by type: as exported once done, as the package holds them until then. */
+  async function countsOf(op: Operation): Promise<Record<string, number>> {
+    const done = (op.result as ExportResult | null)?.countsByType;
+    if (done) return done;
+    try {
+      return (await engine.getPackage(String(op.params.packageId))).countsByType;
+    } catch (e) {
+      // The package was deleted since: nothing to count.
+      if (e instanceof NotFoundError) return {};
+      throw e;
+    }
+  }
+}

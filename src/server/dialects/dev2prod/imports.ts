@@ -1,0 +1,132 @@
+/**
+ * 001 `/import` (POST, `?dryRun=true` to simulate: import a bundle of the
+ * file repository into this tenant, as an operation) and `/import/{id}`
+ * (GET: its status, with what it did per package part).
+ */
+import type { FastifyInstance } from 'fastify';
+import { NotFoundError, ValidationError } from '../../../core/errors.js';
+import { readImportableHeader } from '../../../engine/bundles.js';
+import { withFileName } from '../../../engine/bundle-files.js';
+import { importOutcome } from '../../../engine/import-outcome.js';
+import { OP, type ImportParams } from '../../../ops/handlers.js';
+import type { Operation } from '../../../ops/types.js';
+import type { DialectContext } from '../types.js';
+import { FinishedCache } from './finished-cache.js';
+import { documentErrors, idResponse, importStatusSchema, param, pathParams } from './schemas.js';
+import { epochMs, importResults, startOf, type ImportStatus } from './shapes.js';
+
+/** A status body without the parts that change while it is kept: `TimeToLive` and the locks. */
+type KeptStatus = Omit<ImportStatus, 'TimeToLive' | 'StudioLocked' | 'SystemLocked'> & { fileExpiresAt: string | null | undefined };
+
+export function importRoutes(app: FastifyInstance, ctx: DialectContext): void {
+  const { engine, runner, operations, files } = ctx.ferry;
+  const finished = new FinishedCache<KeptStatus>();
+
+  app.post<{ Params: { tenant_id: string }; Querystring: { dryRun: boolean }; Body: { FileId: string } }>(
+    '/:tenant_id/dev2prod/import',
+    {
+      schema: {
+        summary: 'Import a bundle of the file repository into this tenant (promoter on it); dryRun=true changes nothing and reports what the import would do',
+        description:
+          'Answers the import id at once; the import runs as an operation: poll GET .../dev2prod/import/{id}. A FileId that names no file you can see, a file that is not a Ferry bundle, or a bundle holding types this server does not know is a 400.',
+        params: pathParams(),
+        querystring: {
+          type: 'object',
+          properties: { dryRun: { type: 'boolean', default: false, description: 'Simulate: find conflicts and errors without committing any change' } },
+        },
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['FileId'],
+          properties: {
+            FileId: { type: 'string', minLength: 1, maxLength: 200, description: "A file of the repository: an export's FileId or an upload's Id" },
+          },
+        },
+        response: { 200: idResponse, ...documentErrors },
+      },
+    },
+    async (request) => {
+      const env = await ctx.environment(request, 'promoter', 'importing');
+      const access = ctx.ferry.access(request);
+      const fileId = request.body.FileId;
+      let file;
+      try {
+        file = access.file(await files.get(fileId), fileId);
+      } catch (e) {
+        if (!(e instanceof NotFoundError)) throw e;
+        // 001's 400 "Invalid Request": the body names a file that is not there (or not the caller's to read).
+        throw new ValidationError(`body.FileId ${fileId} names no file of the repository (unknown, expired, or not visible to you)`);
+      }
+      const path = files.pathOf(file.id);
+      // Answered now rather than by a failed operation: not a bundle, or not one this catalog can hold.
+      await withFileName(path, file.name, () => readImportableHeader(engine, path));
+      const dryRun = request.query.dryRun;
+      const params: ImportParams = { fileId: file.id, targetEnvId: env.id, dryRun, overrides: [], force: false };
+      const op = await runner.submit({
+        kind: OP.import,
+        environmentId: env.id,
+        subject: null,
+        params: { ...params },
+        createdBy: access.principal.username,
+        address: access.address,
+        message: `${dryRun ? 'dry-run ' : ''}import of ${file.name} into ${env.id} queued`,
+      });
+      return { Id: op.id };
+    },
+  );
+
+  app.get<{ Params: { tenant_id: string; id: string } }>(
+    '/:tenant_id/dev2prod/import/:id',
+    {
+      schema: {
+        summary: 'The status of an import or a dry run: what it did (would do) per package part, errors, warnings, totals',
+        params: pathParams({ id: param('The import id') }),
+        response: { 200: importStatusSchema, ...documentErrors },
+      },
+    },
+    async (request): Promise<ImportStatus> => {
+      const env = await ctx.environment(request);
+      const id = request.params.id;
+      let kept = finished.get(id)?.tenant === env.id ? finished.get(id)!.body : undefined;
+      if (!kept) {
+        const op = (await operations.getWithJson(id))?.op;
+        if (!op || op.kind !== OP.import || op.environmentId !== env.id) throw new NotFoundError('import', id);
+        kept = await statusOf(op);
+        finished.put(op, env.id, kept);
+      }
+      const { fileExpiresAt, ...body } = kept;
+      const locked = env.lockedBy !== null;
+      return { TimeToLive: timeToLive(fileExpiresAt), StudioLocked: locked, SystemLocked: locked, ...body };
+    },
+  );
+
+  async function statusOf(op: Operation): Promise<KeptStatus> {
+    const p = op.params as unknown as ImportParams;
+    const outcome = await importOutcome(engine, op);
+    const { Results, Totals } = importResults(engine.catalog, outcome.parts);
+    // A run refused before it had a plan names no part: every part says why.
+    if (outcome.refusal && outcome.parts.size === 0) for (const r of Results) r.Errors = [outcome.refusal];
+    return {
+      fileExpiresAt: (await files.get(p.fileId))?.expiresAt,
+      id: op.id,
+      FileId: p.fileId,
+      Status: outcome.status,
+      DryRun: p.dryRun,
+      PackageManagerId: outcome.packageId,
+      StartTime: epochMs(startOf(op)),
+      LastUpdateTime: epochMs(op.updatedAt),
+      ProcessingServerName: op.server,
+      Results,
+      Totals,
+      OperationType: 'Import',
+      Progress: op.progress,
+    };
+  }
+}
+
+/** Milliseconds the file has left: 0 once it is gone, -1 when the repository keeps it for good (FERRY_FILE_RETENTION=0). */
+function timeToLive(expiresAt: string | null | undefined): number {
+  if (expiresAt === undefined) return 0;
+  if (expiresAt === null) return -1;
+  return Math.max(0, Date.parse(expiresAt) - Date.now());
+}
