@@ -1,5 +1,6 @@
 import type { DialectSpec } from './types.js';
 import { promotion } from './promotion/index.js';
+import { duplication } from './duplication/index.js';
 
 /**
  * The API faces a server mounts by default, each in its own folder beside
@@ -7,6 +8,6 @@ import { promotion } from './promotion/index.js';
  * server's shared parts and this folder's plumbing: never another face, never
  * the store.
  */
-export const DIALECTS: readonly DialectSpec[] = [promotion];
+export const DIALECTS: readonly DialectSpec[] = [promotion, duplication];
 
 export type { DialectSpec, DialectContext, EnvironmentSource } from './types.js';
