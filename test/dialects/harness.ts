@@ -18,7 +18,7 @@ import { after, before, describe } from 'node:test';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { BuildAppOptions } from '../../src/server/app.js';
+import type { AppConfig, BuildAppOptions } from '../../src/server/app.js';
 import { ADMIN_KEY, openTestServer, type TestServer } from '../support/api.js';
 import { DIALECTS, type DialectName } from '../support/engines.js';
 import { startServer, stopServer, type Proc } from '../support/process.js';
@@ -90,10 +90,13 @@ function wrap(label: string, base: string): DialectServer {
 /** A running server of one mode, and how to stop it. */
 export async function startDialectServer(
   mode: ServerMode,
-  opts: { env?: Record<string, string>; dialects?: BuildAppOptions['dialects'] } = {},
+  opts: { env?: Record<string, string>; dialects?: BuildAppOptions['dialects']; config?: Partial<AppConfig> } = {},
 ): Promise<{ server: DialectServer; stop(): Promise<void> }> {
   if (mode.kind === 'in-process') {
-    const t: TestServer = await openTestServer(mode.db, opts.dialects ? { dialects: opts.dialects } : {});
+    const t: TestServer = await openTestServer(mode.db, {
+      ...(opts.dialects ? { dialects: opts.dialects } : {}),
+      ...(opts.config ? { config: opts.config } : {}),
+    });
     await t.app.listen({ host: '127.0.0.1', port: 0 });
     const port = (t.app.server.address() as { port: number }).port;
     return { server: wrap(`in process, ${mode.db}`, `http://127.0.0.1:${port}`), stop: () => t.cleanup() };
