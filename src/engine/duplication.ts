@@ -173,6 +173,25 @@ function projectIdFrom(given: string | undefined, where: string): string {
   return given.toLowerCase();
 }
 
+/** Every start, cancel and deletion is in the audit log (the import or clone that creates a project writes its own entry). */
+async function audit(
+  engine: Engine,
+  actor: Actor,
+  action: string,
+  r: Pick<DuplicationRecord, 'id' | 'sourceEnvId' | 'targetEnvId' | 'role'>,
+  detail: Record<string, unknown> = {},
+): Promise<void> {
+  await engine.store.appendAudit({
+    actor: actor.actor,
+    address: actor.address ?? null,
+    action,
+    envId: r.sourceEnvId ?? r.targetEnvId,
+    subject: r.id,
+    result: 'ok',
+    detail: { role: r.role, ...detail },
+  });
+}
+
 async function insertAndSubmit(
   deps: DuplicationDeps,
   row: Omit<DuplicationRow, 'operationId' | 'createdAt' | 'updatedAt' | 'progress' | 'message'>,
@@ -197,7 +216,9 @@ async function insertAndSubmit(
     await ds.delete(row.id);
     throw e;
   }
-  return (await findDuplication(deps.engine, row.id))!;
+  const created = (await findDuplication(deps.engine, row.id))!;
+  await audit(deps.engine, op.actor, 'duplication.start', created, { source: created.source.project, target: created.target.project });
+  return created;
 }
 
 /**
@@ -340,7 +361,7 @@ export async function startRestoration(
  * anything. An export ends CANCELLED at once (it wrote nothing anyone
  * reads); an import shows CANCELLING until its transaction has rolled back.
  */
-export async function cancelDuplication(deps: DuplicationDeps, r: DuplicationRecord): Promise<DuplicationRecord> {
+export async function cancelDuplication(deps: DuplicationDeps, r: DuplicationRecord, actor: Actor): Promise<DuplicationRecord> {
   const refuse = (status: string) =>
     new ValidationError(`duplication ${r.id} is ${status}; only a duplication that is EXPORTING, EXPORT_SYNCING, IMPORT_SYNCING or IMPORTING can be cancelled`);
   if (!CANCELLABLE.includes(r.status)) throw refuse(r.status);
@@ -356,14 +377,16 @@ export async function cancelDuplication(deps: DuplicationDeps, r: DuplicationRec
   await updateDuplication(deps.engine, r.id, { status: next, message: next === 'CANCELLED' ? 'cancelled by a user' : 'cancel requested' }, CANCELLABLE);
   const now = (await findDuplication(deps.engine, r.id))!;
   if (now.status !== 'CANCELLED' && now.status !== 'CANCELLING') throw refuse(now.status);
+  await audit(deps.engine, actor, 'duplication.cancel', now, { from: r.status });
   return now;
 }
 
 /** Delete a finished record, and the package it kept. A running one must be cancelled first. */
-export async function deleteDuplication(deps: DuplicationDeps, r: DuplicationRecord): Promise<void> {
+export async function deleteDuplication(deps: DuplicationDeps, r: DuplicationRecord, actor: Actor): Promise<void> {
   if (!FINAL.includes(r.status)) {
     throw new ValidationError(`duplication ${r.id} is ${r.status}; cancel it (or let it finish) before deleting its record`);
   }
   await store(deps.engine).delete(r.id);
   if (r.fileId) await deps.files.remove(r.fileId);
+  await audit(deps.engine, actor, 'duplication.delete', r, { status: r.status });
 }

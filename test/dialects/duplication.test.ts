@@ -301,6 +301,18 @@ eachServer('duplication face', (server) => {
     const noMeta = new FormData();
     noMeta.append('file', new Blob([pkg.bytes]), 'p.projdup');
     assert.match((await s.http('POST', `${DUP}/restoration`, { headers: admin, body: noMeta })).json.message, /metadata is required/);
+    // A truncated multipart body, and a NUL in the metadata: 400s, nothing kept.
+    const truncated = await s.http('POST', `${DUP}/restoration`, {
+      headers: { ...admin, 'content-type': 'multipart/form-data; boundary=XYZ' },
+      body: '--XYZ\r\nContent-Disposition: form-data; name="file"; filename="p.projdup"\r\n\r\nabc',
+    });
+    assert.equal(truncated.status, 400, truncated.text);
+    const nul = new FormData();
+    nul.append('metadata', JSON.stringify({ target: { environment: { id: s.base, name: 'x' }, project: { name: 'Bad\u0000name' } } }));
+    nul.append('file', new Blob([pkg.bytes]), 'p.projdup');
+    const nulRes = await s.http('POST', `${DUP}/restoration`, { headers: admin, body: nul });
+    assert.equal(nulRes.status, 400);
+    assert.match(nulRes.json.message, /metadata\.target\.project\.name contains a NUL/);
   });
 
   it('cancels only what is still running; a finished duplication is an error (PUT /{id} and PUT /{id}/status)', async () => {

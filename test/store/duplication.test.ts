@@ -100,7 +100,7 @@ for (const db of DIALECTS) {
 
       const q = await exported('x2b');
       await updateDuplication(t.engine, q.id, { status: 'EXPORT_SYNCING' });
-      const c = await cancelDuplication(deps, (await findDuplication(t.engine, q.id))!);
+      const c = await cancelDuplication(deps, (await findDuplication(t.engine, q.id))!, actor);
       assert.equal(c.status, 'CANCELLED');
       assert.ok(cancelled.includes(q.operationId!));
       assert.deepEqual(await runExport(deps, q.id, context()), { duplicationId: q.id, status: 'CANCELLED' });

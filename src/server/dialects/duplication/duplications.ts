@@ -21,6 +21,7 @@ import {
 } from '../../../engine/duplication.js';
 import { readProjectPackageHeader } from '../../../engine/duplication-package.js';
 import { normalizeServerUrl, SourceServer } from '../../../engine/duplication-remote.js';
+import { findNul } from '../../validation.js';
 import type { DialectContext } from '../types.js';
 import { findProject } from './projects.js';
 import { creatorOf, recordShape } from './shapes.js';
@@ -122,20 +123,28 @@ export function duplicationRoutes(app: FastifyInstance, ctx: DialectContext): vo
     try {
       let metadata: string | undefined;
       let name = 'package.projdup';
-      for await (const part of request.parts({ limits: { files: 1, fields: 10, fieldSize: 1024 * 1024, fileSize: config.uploadLimit + 1 } })) {
-        if (part.type === 'file') {
-          if (part.fieldname !== 'file') {
-            part.file.resume();
-            throw new ValidationError(`unexpected file part "${part.fieldname}": the package goes in the "file" part`);
+      try {
+        for await (const part of request.parts({ limits: { files: 1, fields: 10, fieldSize: 1024 * 1024, fileSize: config.uploadLimit + 1 } })) {
+          if (part.type === 'file') {
+            if (part.fieldname !== 'file') {
+              part.file.resume();
+              throw new ValidationError(`unexpected file part "${part.fieldname}": the package goes in the "file" part`);
+            }
+            name = part.filename || name;
+            fileId = (await files.upload(part.file, config.uploadLimit, { name, createdBy: access.principal.username })).id;
+          } else if (part.fieldname === 'metadata') {
+            metadata = String(part.value);
           }
-          name = part.filename || name;
-          fileId = (await files.upload(part.file, config.uploadLimit, { name, createdBy: access.principal.username })).id;
-        } else if (part.fieldname === 'metadata') {
-          metadata = String(part.value);
         }
+      } catch (e) {
+        // The multipart reader's own errors (a truncated or malformed body) carry no status: they are the client's.
+        if (e instanceof FerryError || typeof (e as { statusCode?: unknown }).statusCode === 'number') throw e;
+        throw new ValidationError(`the multipart body could not be read: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
       }
       if (!fileId) throw new ValidationError('file is required: the .projdup package to restore');
       const meta = parseRestorationMetadata(metadata);
+      const nul = findNul(meta, 'metadata');
+      if (nul) throw new ValidationError(`${nul} contains a NUL character (\\u0000), which Ferry does not store`);
       const header = await readProjectPackageHeader(engine, files.pathOf(fileId), name);
       const r = await startRestoration(deps, { fileId, info: header.duplication, metadata: meta, creator: creatorOf(access.principal), actor: actor(request) });
       fileId = null;
@@ -156,7 +165,7 @@ export function duplicationRoutes(app: FastifyInstance, ctx: DialectContext): vo
       const id = request.params.id;
       if (isCancelBody(request.body)) {
         cancelTo(request.body);
-        await cancelDuplication(deps, await manageable(ctx, request, id, 'cancelling a duplication'));
+        await cancelDuplication(deps, await manageable(ctx, request, id, 'cancelling a duplication'), actor(request));
         return reply.status(204).send();
       }
       const body = parseTargetRequest(request.body);
@@ -181,7 +190,7 @@ export function duplicationRoutes(app: FastifyInstance, ctx: DialectContext): vo
     const body = request.body;
     if (!body || typeof body !== 'object' || !('status' in body)) throw new ValidationError('status is required: {"status": "cancelled"}');
     cancelTo(body);
-    await cancelDuplication(deps, await manageable(ctx, request, request.params.id, 'cancelling a duplication'));
+    await cancelDuplication(deps, await manageable(ctx, request, request.params.id, 'cancelling a duplication'), actor(request));
     return reply.status(204).send();
   });
 
@@ -189,7 +198,7 @@ export function duplicationRoutes(app: FastifyInstance, ctx: DialectContext): vo
     `${base}/:id`,
     { schema: { summary: 'Delete a finished duplication record (the project stays)' } },
     async (request, reply) => {
-      await deleteDuplication(deps, await manageable(ctx, request, request.params.id, 'deleting a duplication record'));
+      await deleteDuplication(deps, await manageable(ctx, request, request.params.id, 'deleting a duplication record'), actor(request));
       return reply.status(204).send();
     },
   );
