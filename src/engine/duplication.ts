@@ -52,26 +52,14 @@ export interface Party {
   creator?: { id: string; name: string };
 }
 
-export interface DuplicationRecord {
-  id: string;
-  role: DuplicationRole;
+/** A record as the engine sees it: the row, with its body read into the document's parts. */
+export interface DuplicationRecord extends Omit<DuplicationRow, 'status' | 'body'> {
   status: DuplicationStatus;
-  progress: number;
-  message: string;
   source: Party;
   target: Party;
   settings: DuplicationSettings;
   /** Target records: the source server's base URL the package is pulled from (as FERRY_TRUSTED_SOURCES spells it). */
   pullFrom?: string;
-  /** The environment duplicated from, on this server. */
-  sourceEnvId: string | null;
-  /** The environment created on this server, once it exists. */
-  targetEnvId: string | null;
-  operationId: string | null;
-  fileId: string | null;
-  createdBy: string | null;
-  createdAt: string;
-  updatedAt: string;
 }
 
 /** What starting and cancelling need besides the engine: the file store and the operations runner. */
@@ -93,24 +81,15 @@ export const HEX32 = /^[0-9a-fA-F]{32}$/;
 const store = (engine: Engine) => new DuplicationStore(engine.store);
 
 function toRecord(r: DuplicationRow): DuplicationRecord {
-  const body = r.body as { source: Party; target: Party; settings: unknown; pullFrom?: string };
+  const { body, status, ...rest } = r;
+  const b = body as { source: Party; target: Party; settings: unknown; pullFrom?: string };
   return {
-    ...(body.pullFrom ? { pullFrom: body.pullFrom } : {}),
-    id: r.id,
-    role: r.role,
-    status: r.status as DuplicationStatus,
-    progress: r.progress,
-    message: r.message,
-    source: body.source,
-    target: body.target,
-    settings: normalizeStoredSettings(body.settings),
-    sourceEnvId: r.sourceEnvId,
-    targetEnvId: r.targetEnvId,
-    operationId: r.operationId,
-    fileId: r.fileId,
-    createdBy: r.createdBy,
-    createdAt: r.createdAt,
-    updatedAt: r.updatedAt,
+    ...rest,
+    status: status as DuplicationStatus,
+    source: b.source,
+    target: b.target,
+    settings: normalizeStoredSettings(b.settings),
+    ...(b.pullFrom ? { pullFrom: b.pullFrom } : {}),
   };
 }
 
