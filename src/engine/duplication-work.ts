@@ -72,7 +72,9 @@ async function stopped(deps: WorkDeps, id: string, e: unknown, signal: AbortSign
     return;
   }
   // Never a stack trace or a file store path in a record: the server log has the details.
-  const message = e instanceof FerryError ? e.message.replaceAll(deps.files.dir, '<files>') : 'internal error; the server log has the details';
+  // A path in the file store is nobody's business: a package is "the package".
+  const paths = new RegExp(`${deps.files.dir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}[^\\s:,;]*`, 'g');
+  const message = e instanceof FerryError ? e.message.replace(paths, 'the package') : 'internal error; the server log has the details';
   await updateDuplication(deps.engine, id, { status: failed, message }, active);
 }
 

@@ -179,7 +179,13 @@ async function insertAndSubmit(
   const ts = new Date().toISOString();
   const ds = store(deps.engine);
   if (await ds.get(row.id)) throw new ConflictError('DUPLICATION_EXISTS', `duplication ${row.id} already exists on this server`);
-  await ds.insert({ ...row, progress: 0, message: '', operationId: null, createdAt: ts, updatedAt: ts });
+  try {
+    await ds.insert({ ...row, progress: 0, message: '', operationId: null, createdAt: ts, updatedAt: ts });
+  } catch (e) {
+    // Two PUTs of one id at once: the second finds the first's row.
+    if (await ds.get(row.id)) throw new ConflictError('DUPLICATION_EXISTS', `duplication ${row.id} already exists on this server`);
+    throw e;
+  }
   try {
     const operation = await deps.runner.submit({
       kind: op.kind,

@@ -4,6 +4,7 @@
 // In process on SQLite and PostgreSQL, and against a real `ferry serve`.
 import { before, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { eachServer, type DialectServer } from './harness.js';
 import { ASYNC, DUP, duplicationBody, envOfProject, login, objectsOf, OBJECTS, settle } from './duplication-support.js';
 
@@ -301,6 +302,20 @@ eachServer('duplication face', (server) => {
     const noMeta = new FormData();
     noMeta.append('file', new Blob([pkg.bytes]), 'p.projdup');
     assert.match((await s.http('POST', `${DUP}/restoration`, { headers: admin, body: noMeta })).json.message, /metadata is required/);
+    // A package changed after it was written: the import fails saying so, and makes nothing.
+    const lines = gunzipSync(pkg.bytes).toString('utf8').split('\n');
+    lines[2] = lines[2]!.replace('"name":"', '"name":"tampered ');
+    const tampered = new FormData();
+    tampered.append('metadata', JSON.stringify({ target: { environment: { id: s.base, name: 'x' }, project: { name: 'Tampered' } } }));
+    tampered.append('file', new Blob([gzipSync(lines.join('\n'))]), 'tampered.projdup');
+    const t = await s.http('POST', `${DUP}/restoration`, { headers: { ...admin, ...ASYNC }, body: tampered });
+    assert.equal(t.status, 201, t.text);
+    const failed = await settle(s, admin, t.json.id);
+    assert.equal(failed.status, 'IMPORT_FAILED');
+    assert.match(failed.message, /integrity/);
+    assert.doesNotMatch(failed.message, /\/files\//);
+    assert.ok(!(await s.http('GET', '/api/projects', { headers: admin })).json.some((p: { name: string }) => p.name === 'Tampered'));
+
     // A truncated multipart body, and a NUL in the metadata: 400s, nothing kept.
     const truncated = await s.http('POST', `${DUP}/restoration`, {
       headers: { ...admin, 'content-type': 'multipart/form-data; boundary=XYZ' },
