@@ -278,11 +278,6 @@ export function parseRestorationMetadata(metadata: string | undefined): Restorat
   return { target, settings: { import: normalizeImport(r.settings?.import, undefined, 'metadata.settings.import') } };
 }
 
-/** The settings a target applies when the PUT gave its own import settings but the export side is the source's. */
-export function withImportSettings(base: DuplicationSettings, imp: ImportSettings): DuplicationSettings {
-  return { export: base.export, import: imp };
-}
-
 /** Normalize settings read back from a record or a package (written by this module, so only defaults may be missing). */
 export function normalizeStoredSettings(s: unknown): DuplicationSettings {
   const r = settingsSchema.safeParse(s ?? {});

@@ -44,8 +44,6 @@ export const CANCELLABLE: readonly DuplicationStatus[] = ['EXPORTING', 'EXPORT_S
 /** Nothing changes a record after these. */
 export const FINAL: readonly DuplicationStatus[] = ['EXPORTED', 'EXPORT_FAILED', 'COMPLETED', 'IMPORT_FAILED', 'CANCELLED'];
 
-export type DuplicationRole = DuplicationRow['role'];
-
 export interface Party {
   environment: { id: string; name: string };
   project: { id?: string; name: string };
@@ -75,7 +73,7 @@ export const DUPLICATION_OPS = { export: 'duplication.export', local: 'duplicati
 /** Record ids: 32 hex digits, upper case, as the document's. */
 export const newDuplicationId = (): string => randomBytes(16).toString('hex').toUpperCase();
 /** Project ids are environment uids: 32 hex digits, lower case, as Ferry mints them. */
-export const newProjectId = (): string => randomBytes(16).toString('hex');
+const newProjectId = (): string => randomBytes(16).toString('hex');
 export const HEX32 = /^[0-9a-fA-F]{32}$/;
 
 const store = (engine: Engine) => new DuplicationStore(engine.store);

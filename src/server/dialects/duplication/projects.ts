@@ -7,7 +7,7 @@ import type { DialectContext } from '../types.js';
 import { projectObjectShape, projectShape } from './shapes.js';
 
 /** 004's 404 for a project: one the caller cannot see reads exactly like one that does not exist. */
-export const projectNotFound = (id: string) => new FerryError('PROJECT_NOT_FOUND', 404, `project ${id} not found`);
+const projectNotFound = (id: string) => new FerryError('PROJECT_NOT_FOUND', 404, `project ${id} not found`);
 
 /** Environments the caller can see, in name order. */
 async function visibleProjects(ctx: DialectContext, request: FastifyRequest): Promise<Environment[]> {
