@@ -27,7 +27,8 @@ import type { Environment, FerryObject, Tier, TypeCode } from '../core/types.js'
 import { DuplicationStore, type ProjectProperties } from '../store/duplication-store.js';
 import { SERVER_SCOPE, type Store } from '../store/store.js';
 import { readBundleEntityBatches, readBundleHeader, writeBundle } from './bundle-io.js';
-import type { Actor, Engine, ProgressFn } from './engine.js';
+import type { Engine } from './engine.js';
+import { toRow, type Actor, type ProgressFn } from './context.js';
 
 const PAGE = 2000;
 
@@ -145,7 +146,7 @@ export async function exportProject(
 /** Refuse a project name or id already used on this server (names compare trimmed and case-insensitively). */
 export async function checkProjectFree(store: Store, name: string, uid: string): Promise<void> {
   const wanted = name.trim().toLowerCase();
-  for (const env of await store.listEnvironments()) {
+  for (const env of await store.environments.list()) {
     if (env.name.trim().toLowerCase() === wanted)
       throw new ConflictError('PROJECT_NAME_EXISTS', `a project named "${env.name}" already exists on this server; choose another name`);
     if (env.uid.toLowerCase() === uid.toLowerCase() || env.id.toLowerCase() === uid.toLowerCase()) {
@@ -219,7 +220,11 @@ export async function importProject(
   let read = 0;
   for await (const batch of readBundleEntityBatches(opts.path)) {
     opts.signal?.throwIfAborted();
-    for (const e of batch) if (isServer(e.type)) incoming.push(e);
+    for (const e of batch) {
+      // Ferry never writes a NUL (PostgreSQL cannot store one): a package holding one was made elsewhere, and is refused here, before anything is written.
+      if (holdsNul(e)) throw new ValidationError(`the package holds a NUL character (\\u0000) in ${e.type} ${JSON.stringify(e.id)}`);
+      if (isServer(e.type)) incoming.push(e);
+    }
     read += batch.length;
     opts.onProgress?.({ phase: 'verify', done: read, total: header.entityCount });
   }
@@ -227,13 +232,13 @@ export async function importProject(
   return engine.store.transaction(async (tx) => {
     await checkProjectFree(tx, opts.target.name, opts.target.uid);
     const env = newEnvironment(opts.target, null);
-    await tx.createEnvironment(env);
+    await tx.environments.create(env);
     const ds = new DuplicationStore(tx);
     const types = [...new Set(incoming.map((o) => o.type))];
     const current = types.length > 0 ? await allOf(ds, SERVER_SCOPE, types) : [];
     const { decisions, translate } = resolveConfigurationObjects(engine.catalog, incoming, current, opts.rules);
-    const writes = decisions.filter((d) => d.object).map((d) => engine.toRow(env.id, d.object!));
-    if (writes.length > 0) await tx.upsertObjects(writes);
+    const writes = decisions.filter((d) => d.object).map((d) => toRow(engine, env.id, d.object!));
+    if (writes.length > 0) await tx.objects.upsert(writes);
 
     let done = 0;
     const total = header.entityCount - incoming.length;
@@ -244,18 +249,18 @@ export async function importProject(
         if (isServer(e.type)) continue;
         const spec = engine.catalog.types[e.type]!;
         const fields = referring.has(e.type) ? rewriteRefs(spec, e.fields, (type, id) => (isServer(type) ? translate(type, id) : id)) : e.fields;
-        rows.push(engine.toRow(env.id, { type: e.type, id: e.id, name: e.name, fields }));
+        rows.push(toRow(engine, env.id, { type: e.type, id: e.id, name: e.name, fields }));
       }
-      await tx.insertObjects(rows);
+      await tx.objects.insert(rows);
       done += rows.length;
       opts.onProgress?.({ phase: 'import', done, total });
     }
     opts.signal?.throwIfAborted();
     // Configuration objects are shared by every environment of the server: plans prepared against any of them are stale now.
-    if (writes.length > 0) await tx.bumpOtherEnvironmentVersions(env.id);
+    if (writes.length > 0) await tx.environments.bumpOtherVersions(env.id);
     await ds.putProjectProperties(env.uid, opts.target.properties);
     const summary = summarize(done, decisions);
-    await tx.appendAudit({
+    await tx.audit.append({
       actor: opts.actor?.actor ?? null,
       address: opts.actor?.address ?? null,
       action: 'project.duplicate',
@@ -267,6 +272,25 @@ export async function importProject(
     await opts.finish(tx, env, summary);
     return summary;
   });
+}
+
+/** Whether any string (value or key) in a value holds a NUL. Iterative: fields may nest deep. */
+function holdsNul(value: unknown): boolean {
+  const stack: unknown[] = [value];
+  while (stack.length > 0) {
+    const v = stack.pop();
+    if (typeof v === 'string') {
+      if (v.includes('\u0000')) return true;
+    } else if (Array.isArray(v)) {
+      for (const x of v as unknown[]) stack.push(x);
+    } else if (v !== null && typeof v === 'object') {
+      for (const [k, x] of Object.entries(v)) {
+        if (k.includes('\u0000')) return true;
+        stack.push(x);
+      }
+    }
+  }
+  return false;
 }
 
 function summarize(projectObjects: number, decisions: readonly ConfigDecision[]): ImportSummary {
@@ -293,15 +317,15 @@ export async function cloneProject(
   },
 ): Promise<{ env: Environment; copied: number }> {
   return engine.store.transaction(async (tx) => {
-    const source = await tx.getEnvironment(opts.sourceEnvId);
+    const source = await tx.environments.get(opts.sourceEnvId);
     if (!source) throw new ValidationError(`project ${opts.sourceEnvId} no longer exists`);
     await checkProjectFree(tx, opts.target.name, opts.target.uid);
     const env = newEnvironment(opts.target, source.id, source);
-    await tx.createEnvironment(env);
-    const copied = await tx.copyObjects(source.id, env.id);
+    await tx.environments.create(env);
+    const copied = await tx.objects.copy(source.id, env.id);
     opts.signal?.throwIfAborted();
     await new DuplicationStore(tx).putProjectProperties(env.uid, opts.target.properties);
-    await tx.appendAudit({
+    await tx.audit.append({
       actor: opts.actor?.actor ?? null,
       address: opts.actor?.address ?? null,
       action: 'project.duplicate',

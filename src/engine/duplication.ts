@@ -158,7 +158,7 @@ async function audit(
   r: Pick<DuplicationRecord, 'id' | 'sourceEnvId' | 'targetEnvId' | 'role'>,
   detail: Record<string, unknown> = {},
 ): Promise<void> {
-  await engine.store.appendAudit({
+  await engine.store.audit.append({
     actor: actor.actor,
     address: actor.address ?? null,
     action,

@@ -21,7 +21,7 @@ import {
 } from '../../../engine/duplication.js';
 import { readProjectPackageHeader } from '../../../engine/duplication-package.js';
 import { normalizeServerUrl, SourceServer } from '../../../engine/duplication-remote.js';
-import { findNul } from '../../validation.js';
+import { findUnacceptable } from '../../validation.js';
 import type { DialectContext } from '../types.js';
 import { findProject } from './projects.js';
 import { creatorOf, recordShape } from './shapes.js';
@@ -143,8 +143,8 @@ export function duplicationRoutes(app: FastifyInstance, ctx: DialectContext): vo
       }
       if (!fileId) throw new ValidationError('file is required: the .projdup package to restore');
       const meta = parseRestorationMetadata(metadata);
-      const nul = findNul(meta, 'metadata');
-      if (nul) throw new ValidationError(`${nul} contains a NUL character (\\u0000), which Ferry does not store`);
+      const problem = findUnacceptable(meta, 'metadata');
+      if (problem) throw new ValidationError(problem);
       const header = await readProjectPackageHeader(engine, files.pathOf(fileId), name);
       const r = await startRestoration(deps, { fileId, info: header.duplication, metadata: meta, creator: creatorOf(access.principal), actor: actor(request) });
       fileId = null;

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { ValidationError } from '../../../core/errors.js';
+import { sha256, UnauthorizedError } from '../../../engine/auth.js';
 import type { DialectContext } from '../types.js';
 import { creatorOf } from './shapes.js';
 
@@ -44,7 +45,7 @@ function sendSession(reply: FastifyReply, token: string, expiresAt: string): Fas
 
 /** Sessions and server status: what a client (the SDK's Connection) does before anything else. */
 export function sessionRoutes(app: FastifyInstance, ctx: DialectContext): void {
-  const { auth, config } = ctx.ferry;
+  const { auth, config, loginThrottle } = ctx.ferry;
 
   app.post(
     '/api/auth/login',
@@ -55,12 +56,19 @@ export function sessionRoutes(app: FastifyInstance, ctx: DialectContext): void {
       const mode = loginMode(body.loginMode);
       const username = typeof body.username === 'string' ? body.username : '';
       if (!username) throw new ValidationError(mode === API_TOKEN ? 'username is required: the API key, for loginMode 4096' : 'username is required');
-      if (mode === API_TOKEN) {
-        const s = await auth.loginWithApiKey(username, request.ip ?? null);
+      // Guessing is slowed down by the server's one login throttle; an API key counts under a digest of itself, never its text.
+      const who = mode === API_TOKEN ? `apikey:${sha256(username).slice(0, 16)}` : username;
+      await loginThrottle.check(request, reply, who);
+      try {
+        const s =
+          mode === API_TOKEN
+            ? await auth.loginWithApiKey(username, request.ip ?? null)
+            : await auth.login(username, typeof body.password === 'string' ? body.password : '', request.ip ?? null);
         return sendSession(reply, s.token, s.expiresAt);
+      } catch (e) {
+        if (e instanceof UnauthorizedError) await loginThrottle.failed(request, who);
+        throw e;
       }
-      const s = await auth.login(username, typeof body.password === 'string' ? body.password : '', request.ip ?? null);
-      return sendSession(reply, s.token, s.expiresAt);
     },
   );
 
