@@ -38,6 +38,8 @@ export interface BundleHeader {
   /** Entities by type code; must add up to `entityCount`. */
   counts: Record<string, number>;
   entityCount: number;
+  /** A project duplication package (004): the source side of its record, so a restoration can show it. */
+  duplication?: Record<string, unknown>;
 }
 
 export interface BundleEntity {
@@ -89,6 +91,7 @@ const headerSchema = z.object({
   }),
   counts: z.record(z.string(), count),
   entityCount: count,
+  duplication: z.record(z.string(), z.unknown()).optional(),
 });
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;

@@ -301,6 +301,25 @@ export class AuthService {
     return { token, expiresAt, user: pub };
   }
 
+  /**
+   * Log in with an API key instead of a password (004's login mode 4096, an
+   * "API token"): a session of the key's user, so a client that speaks only
+   * session tokens can use a key.
+   */
+  async loginWithApiKey(key: string, address: string | null): Promise<{ token: string; expiresAt: string; principal: Principal }> {
+    const p = typeof key === 'string' && key ? await this.authenticateKey(key) : null;
+    if (!p) {
+      await this.audit({ actor: null, address }, 'auth.login', null, 'failed', { with: 'api-key' });
+      throw new UnauthorizedError('unknown, revoked or expired API key');
+    }
+    const token = newSecret(SESSION_PREFIX);
+    const at = new Date();
+    const expiresAt = new Date(at.getTime() + this.opts.sessionTtlMs).toISOString();
+    await this.users.createSession({ tokenHash: sha256(token), userId: p.userId, at: at.toISOString(), expiresAt });
+    await this.audit({ actor: p.username, address }, 'auth.login', p.username, 'ok', { expiresAt, with: 'api-key' });
+    return { token, expiresAt, principal: { ...p, credential: 'session' } };
+  }
+
   async logout(token: string, actor?: Actor): Promise<void> {
     await this.users.deleteSession(sha256(token));
     this.invalidate();

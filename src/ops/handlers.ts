@@ -11,6 +11,7 @@ import type { FileStore } from '../store/file-store.js';
 import { fileStoreWriteError } from '../store/fs-errors.js';
 import type { Operation, OperationContext, OperationHandlers, RecoveredOutcome } from './types.js';
 import { CancelledError } from './embedded-worker.js';
+import { duplicationHandlers } from './duplication-handlers.js';
 
 /** The kinds of operation the server runs. */
 export const OP = {
@@ -122,6 +123,7 @@ function safeName(name: string): string {
  */
 export function engineHandlers(engine: Engine, files: FileStore): OperationHandlers {
   return {
+    ...duplicationHandlers(engine, files),
     [OP.assemble]: {
       resumable: () => true,
       async run(ctx) {

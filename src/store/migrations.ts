@@ -298,6 +298,37 @@ function migrations(caps: DialectCapabilities): Record<string, Migration> {
         await db.schema.createIndex('files_expires').on('files').column('expires_at').execute();
       },
     },
+    // Project duplication (issue 13): the records of 004 and the project
+    // properties an environment lacks (description, locales).
+    '0006_duplications': {
+      async up(db: Kysely<any>) {
+        await db.schema
+          .createTable('duplications')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('role', 'text', (c) => c.notNull())
+          .addColumn('status', 'text', (c) => c.notNull())
+          .addColumn('progress', 'integer', (c) => c.notNull())
+          .addColumn('message', 'text', (c) => c.notNull())
+          .addColumn('body', 'text', (c) => c.notNull())
+          .addColumn('source_env_id', 'text')
+          .addColumn('target_env_id', 'text')
+          .addColumn('operation_id', 'text')
+          .addColumn('file_id', 'text')
+          .addColumn('created_by', 'text')
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .addColumn('updated_at', 'text', (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('duplications_created').on('duplications').columns(['created_at', 'id']).execute();
+        await db.schema
+          .createTable('project_properties')
+          .addColumn('env_uid', 'text', (c) => c.primaryKey())
+          .addColumn('description', 'text', (c) => c.notNull())
+          .addColumn('default_locale', 'integer', (c) => c.notNull())
+          .addColumn('locales', 'text', (c) => c.notNull())
+          .addColumn('updated_at', 'text', (c) => c.notNull())
+          .execute();
+      },
+    },
   };
 }
 

@@ -1,0 +1,63 @@
+import formbody from '@fastify/formbody';
+import multipart from '@fastify/multipart';
+import type { FastifyRequest } from 'fastify';
+import { parseTrustedSources, TRUSTED_SOURCES_VARIABLE } from '../../../engine/duplication-remote.js';
+import type { ErrorBody } from '../../errors.js';
+import type { DialectSpec } from '../types.js';
+import { duplicationRoutes } from './duplications.js';
+import { projectRoutes } from './projects.js';
+import { SESSION_COOKIE, sessionRoutes } from './sessions.js';
+
+/**
+ * 004's error codes by status. 401 has none in the document: the product's
+ * own ERR003 (authentication failed) for a login, ERR009 (no valid session)
+ * elsewhere, which the SDK's logout expects when a session has expired.
+ */
+function productCode(status: number, e: ErrorBody, request: FastifyRequest): string {
+  switch (status) {
+    case 400:
+      return 'INVALID_REQUEST';
+    case 401:
+      return request.routeOptions.url === '/api/auth/login' ? 'ERR003' : 'ERR009';
+    case 403:
+      return 'FORBIDDEN';
+    case 404:
+      return e.code === 'PROJECT_NOT_FOUND' ? e.code : 'NOT_FOUND';
+    case 500:
+      return 'INTERNAL_SERVER_ERROR';
+    default:
+      return e.code;
+  }
+}
+
+/**
+ * The duplication face (004 "Project Duplication (Cross Environment)" and
+ * the vendor's SDK mstrio-py), at the server root: the SDK cuts its base URL
+ * at the first `/api`. The native API keeps `/api/v1`; this face owns
+ * `/api/auth`, `/api/sessions`, `/api/status`, `/api/projects`,
+ * `/api/monitors/projects`, `/api/objects` and `/api/projectDuplications`.
+ */
+export const duplication: DialectSpec = {
+  name: 'duplication',
+  prefix: '',
+  description: 'Project duplication within and across servers (004), drop-in for the vendor SDK mstrio-py',
+  // Projects are named by id in bodies and headers, not by the plumbing's sources.
+  environmentFrom: [],
+  credentials: ['X-MSTR-AuthToken', 'bearer', { cookie: SESSION_COOKIE }],
+  errorBody: (status, e, request) => ({
+    code: productCode(status, e, request),
+    message: e.message,
+    ticketId: request.id.replaceAll('-', '').toUpperCase(),
+    // Ferry has no Intelligence Server behind it: no I-Server error code.
+    iServerCode: 0,
+  }),
+  async routes(app, ctx) {
+    // A malformed trust list stops the start with a message naming the variable, not the first duplication.
+    parseTrustedSources(process.env[TRUSTED_SOURCES_VARIABLE]);
+    await app.register(formbody);
+    await app.register(multipart);
+    sessionRoutes(app, ctx);
+    projectRoutes(app, ctx);
+    duplicationRoutes(app, ctx);
+  },
+};
