@@ -21,6 +21,8 @@ export interface Step {
   name: string;
   /** Begin the step; a kill may come before this resolves. Resolves when the step is complete (calibration). */
   run(s: Server, f: Fixture): Promise<void>;
+  /** An open bug this step is known to hit: the test runs and reports, as a todo, until it is mended. */
+  knownIssue?: string;
   /** The environment whose install this step rolls back (its ID map rows may go). */
   rollsBack?: string;
   /** After the restart, once every operation settled. */
@@ -76,6 +78,7 @@ export const STEPS: Step[] = [
   {
     name: 'rollback',
     rollsBack: INSTALLED,
+    knownIssue: 'issue 9: a kill during a rollback leaves its lock (lockedBy) for good; release at start and a break-lock API are not built yet',
     async run(s, f) {
       await s.api('POST', `/installations/${f.installedId}/rollback`);
     },
