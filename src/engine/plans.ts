@@ -56,7 +56,8 @@ export async function prepare(ctx: EngineContext, packageId: string, targetEnvId
     status: 'PREPARED',
     preparedAtVersion: target.version,
     force: !!opts.force,
-    policy: opts.policy ?? 'default',
+    // The rule the plan was computed with (a sync's package is strict whoever prepares it), so a re-validation keeps it.
+    policy,
     keepExisting: !!opts.keepExisting,
     userId: opts.userId ?? actor?.actor ?? null,
     summary: summarizePlan(entries),

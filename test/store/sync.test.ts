@@ -33,88 +33,81 @@ for (const dialect of DIALECTS) {
     });
     after(async () => t.cleanup());
 
-    it(
-      'clones with progress, and remembers what it copied: an edit made in the clone before any sync is drift',
-      { todo: 'regression after merging sync with the dev2prod and duplication branches (seen in the session-end CI run): to mend' },
-      async () => {
-        const seen: Progress[] = [];
-        const env = await engine.createEnvironment({ id: 'test', name: 'Test', tier: 'testing', cloneFrom: 'dev' }, undefined, (p) => seen.push(p));
-        assert.equal(env.clonedFrom, 'dev');
-        assert.equal(seen.at(-1)?.done, 12);
-        assert.equal(seen.at(-1)?.total, 12);
-        assert.ok(seen.length > 2, 'progress type by type');
-        assert.deepEqual(await compareEnvironments(engine, 'dev', 'test').then((c) => c.summary), {
-          same: 12,
-          differs: 0,
-          aheadInA: 0,
-          aheadInB: 0,
-          aheadInBoth: 0,
-          onlyInA: 0,
-          onlyInB: 0,
-        });
+    it('clones with progress, and remembers what it copied: an edit made in the clone before any sync is drift', async () => {
+      const seen: Progress[] = [];
+      const env = await engine.createEnvironment({ id: 'test', name: 'Test', tier: 'testing', cloneFrom: 'dev' }, undefined, (p) => seen.push(p));
+      assert.equal(env.clonedFrom, 'dev');
+      assert.equal(seen.at(-1)?.done, 12);
+      assert.equal(seen.at(-1)?.total, 12);
+      assert.ok(seen.length > 2, 'progress type by type');
+      assert.deepEqual(await compareEnvironments(engine, 'dev', 'test').then((c) => c.summary), {
+        same: 12,
+        differs: 0,
+        aheadInA: 0,
+        aheadInB: 0,
+        aheadInBoth: 0,
+        onlyInA: 0,
+        onlyInB: 0,
+      });
 
-        await edit('test', 'DATASOURCE', IDS.dataSource, (o) => (o.fields.connectionString = 'Data Source=test-sql'));
-        await edit('test', 'PROJECT', IDS.project2, (o) => (o.name = 'Renamed in test'));
-        await edit('dev', 'PROJECT', IDS.project, (o) => (o.fields.version = '6.0'));
-        await edit('dev', 'DATASOURCE', IDS.dataSource, (o) => (o.fields.schema = '<xs:schema/>'));
+      await edit('test', 'DATASOURCE', IDS.dataSource, (o) => (o.fields.connectionString = 'Data Source=test-sql'));
+      await edit('test', 'PROJECT', IDS.project2, (o) => (o.name = 'Renamed in test'));
+      await edit('dev', 'PROJECT', IDS.project, (o) => (o.fields.version = '6.0'));
+      await edit('dev', 'DATASOURCE', IDS.dataSource, (o) => (o.fields.schema = '<xs:schema/>'));
 
-        const c = await compareEnvironments(engine, 'dev', 'test');
-        const ahead = Object.fromEntries(c.items.map((i) => [i.id + ':' + i.type, [i.status, i.ahead, i.basis]]));
-        assert.deepEqual(ahead[`${IDS.project}:PROJECT`], ['differs', 'a', 'sync']);
-        assert.deepEqual(ahead[`${IDS.project2}:PROJECT`], ['differs', 'b', 'sync']);
-        assert.deepEqual(ahead[`${IDS.dataSource}:DATASOURCE`], ['differs', 'both', 'sync']);
-        assert.deepEqual(c.items.find((i) => i.id === IDS.project2)!.changes, ['name']);
+      const c = await compareEnvironments(engine, 'dev', 'test');
+      const ahead = Object.fromEntries(c.items.map((i) => [i.id + ':' + i.type, [i.status, i.ahead, i.basis]]));
+      assert.deepEqual(ahead[`${IDS.project}:PROJECT`], ['differs', 'a', 'sync']);
+      assert.deepEqual(ahead[`${IDS.project2}:PROJECT`], ['differs', 'b', 'sync']);
+      assert.deepEqual(ahead[`${IDS.dataSource}:DATASOURCE`], ['differs', 'both', 'sync']);
+      assert.deepEqual(c.items.find((i) => i.id === IDS.project2)!.changes, ['name']);
 
-        const version = (await engine.getEnvironment('test')).version;
-        const dry = await syncEnvironments(engine, 'dev', 'test', [], { dryRun: true });
-        assert.equal((await engine.getEnvironment('test')).version, version, 'a dry run writes nothing');
-        assert.equal(dry.installation?.status, 'PREPARED');
+      const version = (await engine.getEnvironment('test')).version;
+      const dry = await syncEnvironments(engine, 'dev', 'test', [], { dryRun: true });
+      assert.equal((await engine.getEnvironment('test')).version, version, 'a dry run writes nothing');
+      assert.equal(dry.installation?.status, 'PREPARED');
 
-        const o = await syncEnvironments(engine, 'dev', 'test', []);
-        assert.equal(o.installation?.status, 'COMPLETED');
-        assert.deepEqual(
-          o.results.map((r) => r.result),
-          dry.results.map((r) => r.result),
-        );
-        assert.equal(result(o, 'PROJECT', IDS.project)?.result, 'updated');
-        assert.equal(result(o, 'PROJECT', IDS.project2)?.result, 'conflict');
-        assert.equal(result(o, 'DATASOURCE', IDS.dataSource)?.result, 'drift');
-        assert.equal(result(o, 'DATAOBJECT', IDS.dataObject)?.result, 'unchanged', 'a drifted owner still owns its children');
-        assert.deepEqual(o.summary, { created: 0, updated: 1, unchanged: 9, conflict: 1, drift: 1 });
-        assert.equal((await engine.getObject('test', 'PROJECT', IDS.project)).fields.version, '6.0');
-        assert.equal((await engine.getObject('test', 'PROJECT', IDS.project2)).name, 'Renamed in test');
-        assert.equal((await engine.getObject('test', 'DATASOURCE', IDS.dataSource)).fields.connectionString, 'Data Source=test-sql');
+      const o = await syncEnvironments(engine, 'dev', 'test', []);
+      assert.equal(o.installation?.status, 'COMPLETED');
+      assert.deepEqual(
+        o.results.map((r) => r.result),
+        dry.results.map((r) => r.result),
+      );
+      assert.equal(result(o, 'PROJECT', IDS.project)?.result, 'updated');
+      assert.equal(result(o, 'PROJECT', IDS.project2)?.result, 'conflict');
+      assert.equal(result(o, 'DATASOURCE', IDS.dataSource)?.result, 'drift');
+      assert.equal(result(o, 'DATAOBJECT', IDS.dataObject)?.result, 'unchanged', 'a drifted owner still owns its children');
+      assert.deepEqual(o.summary, { created: 0, updated: 1, unchanged: 9, conflict: 1, drift: 1 });
+      assert.equal((await engine.getObject('test', 'PROJECT', IDS.project)).fields.version, '6.0');
+      assert.equal((await engine.getObject('test', 'PROJECT', IDS.project2)).name, 'Renamed in test');
+      assert.equal((await engine.getObject('test', 'DATASOURCE', IDS.dataSource)).fields.connectionString, 'Data Source=test-sql');
 
-        // A drifted copy stays drift at the next sync, until someone overwrites it.
-        const again = await syncEnvironments(engine, 'dev', 'test', [{ type: 'DATASOURCE', id: IDS.dataSource }]);
-        assert.equal(result(again, 'DATASOURCE', IDS.dataSource)?.result, 'drift');
-        const over = await syncEnvironments(engine, 'dev', 'test', [{ type: 'DATASOURCE', id: IDS.dataSource }], { overwriteDrift: true });
-        assert.equal(result(over, 'DATASOURCE', IDS.dataSource)?.result, 'updated');
-        assert.match(result(over, 'DATASOURCE', IDS.dataSource)!.reason!, /overwrote changes made in the destination/);
+      // A drifted copy stays drift at the next sync, until someone overwrites it.
+      const again = await syncEnvironments(engine, 'dev', 'test', [{ type: 'DATASOURCE', id: IDS.dataSource }]);
+      assert.equal(result(again, 'DATASOURCE', IDS.dataSource)?.result, 'drift');
+      const over = await syncEnvironments(engine, 'dev', 'test', [{ type: 'DATASOURCE', id: IDS.dataSource }], { overwriteDrift: true });
+      assert.equal(result(over, 'DATASOURCE', IDS.dataSource)?.result, 'updated');
+      assert.match(result(over, 'DATASOURCE', IDS.dataSource)!.reason!, /overwrote changes made in the destination/);
 
-        // A sync is an installation like any other: it rolls back.
-        await engine.rollback(over.installation!.id);
-        assert.equal((await engine.getObject('test', 'DATASOURCE', IDS.dataSource)).fields.connectionString, 'Data Source=test-sql');
-      },
-    );
+      // A sync is an installation like any other: it rolls back.
+      await engine.rollback(over.installation!.id);
+      assert.equal((await engine.getObject('test', 'DATASOURCE', IDS.dataSource)).fields.connectionString, 'Data Source=test-sql');
+    });
 
-    it(
-      'creates with the source ids, and a name held by another id is a conflict that its dependents share',
-      { todo: 'regression after merging sync with the dev2prod and duplication branches (seen in the session-end CI run): to mend' },
-      async () => {
-        await engine.createEnvironment({ id: 'qa', name: 'QA', tier: 'testing' });
-        await engine.loadObjects('qa', [{ type: 'DATASOURCE', id: 'qa-own-id', name: 'SampleXml', fields: {} }]);
-        const o = await syncEnvironments(engine, 'dev', 'qa', [{ type: 'PROJECT', id: IDS.project }]);
-        assert.equal(result(o, 'PROJECT', IDS.project)?.result, 'created');
-        assert.equal((await engine.getObject('qa', 'PROJECT', IDS.project)).name, 'Generate-AnswerLabels (NamedValuePairs)', 'same id as the source');
-        assert.equal(result(o, 'DATASOURCE', IDS.dataSource)?.result, 'conflict');
-        assert.match(result(o, 'DATASOURCE', IDS.dataSource)!.reason!, /qa-own-id is named "SampleXml" and has another id/);
-        assert.equal(result(o, 'DATAOBJECT', IDS.dataObject)?.result, 'conflict');
-        // The project's optional ref to the data source that was not written is cleared, and said so.
-        assert.match(result(o, 'PROJECT', IDS.project)!.reason!, /ref dataSourceIds .* will be cleared/);
-        await assert.rejects(engine.getObject('qa', 'DATAOBJECT', IDS.dataObject));
-      },
-    );
+    it('creates with the source ids, and a name held by another id is a conflict that its dependents share', async () => {
+      await engine.createEnvironment({ id: 'qa', name: 'QA', tier: 'testing' });
+      await engine.loadObjects('qa', [{ type: 'DATASOURCE', id: 'qa-own-id', name: 'SampleXml', fields: {} }]);
+      const o = await syncEnvironments(engine, 'dev', 'qa', [{ type: 'PROJECT', id: IDS.project }]);
+      assert.equal(result(o, 'PROJECT', IDS.project)?.result, 'created');
+      assert.equal(o.installation?.policy, 'id+name', 'the plan keeps the strict rule through its re-validations');
+      assert.equal((await engine.getObject('qa', 'PROJECT', IDS.project)).name, 'Generate-AnswerLabels (NamedValuePairs)', 'same id as the source');
+      assert.equal(result(o, 'DATASOURCE', IDS.dataSource)?.result, 'conflict');
+      assert.match(result(o, 'DATASOURCE', IDS.dataSource)!.reason!, /qa-own-id is named "SampleXml" and has another id/);
+      assert.equal(result(o, 'DATAOBJECT', IDS.dataObject)?.result, 'conflict');
+      // The project's optional ref to the data source that was not written is cleared, and said so.
+      assert.match(result(o, 'PROJECT', IDS.project)!.reason!, /ref dataSourceIds .* will be cleared/);
+      await assert.rejects(engine.getObject('qa', 'DATAOBJECT', IDS.dataObject));
+    });
 
     it('pushes one way: down from production only when forced by someone who may', async () => {
       await engine.createEnvironment({ id: 'prod', name: 'Production', tier: 'production' });
