@@ -5,20 +5,9 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { openEngine } from '../../src/engine/open.js';
 import type { Engine } from '../../src/engine/engine.js';
+import { DIALECTS, PG_URL, type DialectName } from './dialects.js';
 
-export type DialectName = 'sqlite' | 'postgres';
-
-/**
- * The databases store and engine tests run on (Kysely's DIALECTS loop).
- * FERRY_TEST_DIALECTS=sqlite limits the run; PostgreSQL comes from
- * FERRY_TEST_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres).
- */
-export const DIALECTS: DialectName[] = (process.env.FERRY_TEST_DIALECTS ?? 'sqlite,postgres')
-  .split(',')
-  .map((s) => s.trim())
-  .filter((s): s is DialectName => s === 'sqlite' || s === 'postgres');
-
-export const PG_URL = process.env.FERRY_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+export { DIALECTS, PG_URL, type DialectName };
 
 export interface TestEngine {
   engine: Engine;
