@@ -1,5 +1,5 @@
 import picocolors from 'picocolors';
-import type { Environment, Installation, Package, PlanEntry, PlanSummary, StoredObject } from '../core/types.js';
+import type { Environment, Installation, Package, PackageEntity, PlanEntry, PlanSummary, StoredObject } from '../core/types.js';
 import { printable as show, printableJson } from '../core/printable.js';
 
 /**
@@ -162,6 +162,28 @@ export function formatPackage(p: Package): string {
   ];
   if (p.metadata.deferredRefs > 0) lines.push(`  cycles:      ${p.metadata.deferredRefs} ref(s) close reference cycles; installed in two phases`);
   return lines.join('\n');
+}
+
+export function formatPackages(list: readonly Package[]): string {
+  if (list.length === 0) return 'No packages yet. Create one with: ferry package create --source <env> --name <name> --select TYPE:id';
+  const rows = list.map((p) => [show(p.id), p.status, `v${p.version}`, String(p.entityCount), show(p.name)]);
+  const out = [table(['ID', 'STATUS', 'VER', 'OBJECTS', 'NAME'], rows)];
+  const failed = list.filter((p) => p.status === 'ASSEMBLING_FAILED');
+  if (failed.length > 0) {
+    out.push(
+      pc.red(
+        `${failed.length} package${failed.length > 1 ? 's' : ''} failed to assemble: ferry package show <id> says why, ferry package delete <id> removes ${failed.length > 1 ? 'one' : 'it'}.`,
+      ),
+    );
+  }
+  return out.join('\n');
+}
+
+export function formatEntities(list: readonly PackageEntity[]): string {
+  return table(
+    ['ORDER', 'TYPE', 'ID', 'NAME'],
+    list.map((e) => [String(e.ord), show(e.type), show(e.id), show(e.name)]),
+  );
 }
 
 export function formatHistory(list: readonly Installation[], packages: Map<string, Package>): string {

@@ -4,6 +4,7 @@ import { FerryError } from '../core/errors.js';
 import { openEngine } from '../engine/open.js';
 import type { Engine } from '../engine/engine.js';
 import { seedDemo, DEMO_ENVIRONMENTS } from '../engine/demo-seed.js';
+import { markDataDir } from '../engine/server-marker.js';
 import { buildApp } from './app.js';
 import { serverConfigFromEnv, type ServerConfig } from './config.js';
 
@@ -54,6 +55,13 @@ export async function startServer(config: ServerConfig, out: (line: string) => v
     const port = typeof addr === 'object' && addr ? addr.port : config.port;
     const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
     out(`Ferry: listening on ${url} (API ${url}/api/v1, docs ${url}/docs)`);
+    // Tells a CLI run on the same data directory that this server holds it (src/engine/server-marker.ts).
+    const unmark = config.databaseUrl
+      ? async () => {}
+      : await markDataDir(config.dataDir, url).catch((e: unknown) => {
+          app?.log.warn({ err: e }, 'could not mark the data directory as held by this server');
+          return async () => {};
+        });
     const running = app;
     return {
       app: running,
@@ -65,6 +73,7 @@ export async function startServer(config: ServerConfig, out: (line: string) => v
         await running.ferry.runner.stop({ graceMs: config.shutdownGraceMs });
         await running.close();
         await engine.store.close();
+        await unmark();
       },
     };
   } catch (e) {

@@ -228,7 +228,9 @@ eachServer('dev2prod: errors, credentials, refused imports', (server) => {
       assert.equal(r.Totals.Skipped, SOURCE_OBJECTS.length);
       assert.equal(r.Totals.Added, 0);
       const wf = r.Results.find((p: { PackageName: string }) => p.PackageName === 'workflow');
-      assert.deepEqual(wf.Errors, ['the import is refused: package is DRAFT: it cannot be installed anywhere (set it TESTING or ACTIVE); nothing is written']);
+      assert.deepEqual(wf.Errors, [
+        'the import is refused: package is DRAFT: it cannot be installed anywhere (set it ACTIVE, the status a production environment needs); nothing is written',
+      ]);
     }
     assert.deepEqual(real.Results, dry.Results);
     assert.deepEqual(await presentByPart(s, TARGET), before);
