@@ -184,9 +184,10 @@ export function engineHandlers(engine: Engine, files: FileStore): OperationHandl
           ? { import: [0, 60], load: [60, 70], match: [70, 90], prepare: [90, 100] }
           : { import: [0, 30], load: [30, 35], match: [35, 45], prepare: [45, 50], install: [50, 100] };
         const progress = phased(ctx, slices);
-        const path = files.pathOf(file.id);
-        const r = await withFileName(path, file.name, () =>
-          importBundle(engine, path, p.targetEnvId, { dryRun: true, overrides: p.overrides, force: p.force, onProgress: progress }, actorOf(ctx.op)),
+        const r = await files.withLocalFile(file.id, (path) =>
+          withFileName(path, file.name, () =>
+            importBundle(engine, path, p.targetEnvId, { dryRun: true, overrides: p.overrides, force: p.force, onProgress: progress }, actorOf(ctx.op)),
+          ),
         );
         await ctx.setSubject(r.plan.installation.id);
         const base = {

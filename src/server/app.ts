@@ -6,7 +6,8 @@ import swaggerUi from '@fastify/swagger-ui';
 import cookie from '@fastify/cookie';
 import type { Engine } from '../engine/engine.js';
 import { AuthService } from '../engine/auth.js';
-import { FileStore } from '../store/file-store.js';
+import type { FileStore } from '../store/file-store.js';
+import { openFileStore } from '../store/database-file-store.js';
 import { OperationsStore } from '../store/operations-store.js';
 import { EmbeddedWorker, type EmbeddedWorkerOptions } from '../ops/embedded-worker.js';
 import { engineHandlers } from '../ops/handlers.js';
@@ -35,8 +36,10 @@ import { mountDialect } from './dialects/mount.js';
 
 /** Settings of one app instance (the server reads them from the environment, tests pass them). */
 export interface AppConfig {
-  /** Where bundles are stored. */
+  /** Where bundles are stored (in the database: where they are written before they are committed). */
   filesDir: string;
+  /** Keep bundles in the database, in chunks (PostgreSQL without FERRY_FILES_DIR); default: in filesDir. */
+  filesInDatabase?: boolean;
   /** JSON / NDJSON request bodies, bytes. */
   bodyLimit: number;
   /** Bundle uploads, bytes. */
@@ -138,7 +141,10 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
 
   const auth = new AuthService(engine, { sessionTtlMs: config.sessionTtlMs });
   const operations = new OperationsStore(engine.store);
-  const files = new FileStore(engine.store, config.filesDir, { retentionMs: config.fileRetentionMs ?? DEFAULT_FILE_RETENTION_MS });
+  const files = openFileStore(engine.store, config.filesDir, {
+    retentionMs: config.fileRetentionMs ?? DEFAULT_FILE_RETENTION_MS,
+    inDatabase: config.filesInDatabase,
+  });
   const metrics = new ServerMetrics(operations, { processMetrics: options.processMetrics });
   const runner: OperationRunner =
     options.runner ??

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { ValidationError } from '../core/errors.js';
 import { configFromEnv, type FerryConfig } from '../engine/open.js';
+import { isPostgresUrl } from '../store/dialect.js';
 
 /** How long the file store keeps a bundle when nothing says otherwise (FERRY_FILE_RETENTION): 7 days. */
 export const DEFAULT_FILE_RETENTION_MS = 7 * 24 * 3600 * 1000;
@@ -11,8 +12,10 @@ export interface ServerConfig extends FerryConfig {
   host: string;
   /** FERRY_PORT, default 8080; 0 picks a free port (the listening URL is logged). */
   port: number;
-  /** Bundles live here: FERRY_FILES_DIR, default <FERRY_DATA_DIR>/files. */
+  /** Bundles live here: FERRY_FILES_DIR, default <FERRY_DATA_DIR>/files (on PostgreSQL without FERRY_FILES_DIR: only their temporary copies). */
   filesDir: string;
+  /** Bundles live in the database: on PostgreSQL unless FERRY_FILES_DIR names a directory the processes share. */
+  filesInDatabase: boolean;
   /** Seed the demo environments on a fresh data directory unless FERRY_DEMO=0. */
   demo: boolean;
   /** FERRY_ADMIN_API_KEY: the first admin's key, used at first start only. */
@@ -61,7 +64,8 @@ export function serverConfigFromEnv(flags: Partial<ServerConfig> = {}, env: Node
     ...base,
     host: flags.host ?? env.FERRY_HOST ?? '127.0.0.1',
     port,
-    filesDir: flags.filesDir ?? env.FERRY_FILES_DIR ?? join(base.dataDir, 'files'),
+    filesDir: flags.filesDir ?? (env.FERRY_FILES_DIR || join(base.dataDir, 'files')),
+    filesInDatabase: flags.filesInDatabase ?? (isPostgresUrl(base.databaseUrl) && !(flags.filesDir ?? env.FERRY_FILES_DIR)),
     demo: flags.demo ?? env.FERRY_DEMO !== '0',
     adminApiKey: flags.adminApiKey ?? (env.FERRY_ADMIN_API_KEY || undefined),
     adminPassword: flags.adminPassword ?? (env.FERRY_ADMIN_PASSWORD || undefined),

@@ -38,6 +38,8 @@ export interface DialectCapabilities {
    * on id, 5x slower at 10k objects; keyed IN lists always use the key.
    */
   joinLookups: boolean;
+  /** Column type of raw bytes (file chunks). */
+  binaryType: string;
 }
 
 export const SQLITE: DialectCapabilities = {
@@ -48,6 +50,7 @@ export const SQLITE: DialectCapabilities = {
   supportsForUpdate: false,
   preparedRowWrites: true,
   joinLookups: true,
+  binaryType: 'blob',
 };
 
 export const POSTGRES: DialectCapabilities = {
@@ -58,6 +61,7 @@ export const POSTGRES: DialectCapabilities = {
   supportsForUpdate: true,
   preparedRowWrites: false,
   joinLookups: false,
+  binaryType: 'bytea',
 };
 
 export interface Connection {
@@ -112,10 +116,13 @@ export interface ConnectOptions {
   schema?: string;
 }
 
+/** Whether a database URL names PostgreSQL (else Ferry runs on its embedded SQLite). */
+export const isPostgresUrl = (url: string | undefined): boolean => !!url && /^postgres(ql)?:\/\//.test(url);
+
 /** Open the database named by the options: PostgreSQL for a postgres:// URL, else SQLite under dataDir. */
 export async function openConnection(options: ConnectOptions): Promise<Connection> {
   const url = options.databaseUrl;
-  if (url && /^postgres(ql)?:\/\//.test(url)) {
+  if (url && isPostgresUrl(url)) {
     const pg = await import('pg');
     // bigint counts (COUNT(*)) come back as strings by default; our counts fit a JS number.
     pg.default.types.setTypeParser(20, (v: string) => Number(v));

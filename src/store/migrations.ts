@@ -329,6 +329,27 @@ function migrations(caps: DialectCapabilities): Record<string, Migration> {
           .execute();
       },
     },
+    // Scale out (issue 15): on PostgreSQL the file store keeps its files in
+    // the database, in chunks, so processes on several machines share them
+    // without a shared disk; failed logins are counted in the database, so
+    // every server process sees the same count.
+    '0008_scale_out': {
+      async up(db: Kysely<any>) {
+        await db.schema
+          .createTable('file_chunks')
+          .addColumn('file_id', 'text', (c) => c.notNull())
+          .addColumn('seq', 'integer', (c) => c.notNull())
+          .addColumn('data', sql.raw(caps.binaryType), (c) => c.notNull())
+          .addPrimaryKeyConstraint('file_chunks_pk', ['file_id', 'seq'])
+          .execute();
+        await db.schema
+          .createTable('login_failures')
+          .addColumn('key', 'text', (c) => c.primaryKey())
+          .addColumn('count', 'integer', (c) => c.notNull())
+          .addColumn('expires_at', 'bigint', (c) => c.notNull())
+          .execute();
+      },
+    },
   };
 }
 

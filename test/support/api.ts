@@ -37,6 +37,8 @@ export async function openTestServer(
   const t = opts.engine ?? (await openTestEngine(dialect));
   const config: AppConfig = {
     filesDir: join(t.dataDir, 'files'),
+    // As the server does: on PostgreSQL files live in the database unless a directory is named.
+    filesInDatabase: dialect === 'postgres' && !opts.config?.filesDir,
     bodyLimit: 1024 * 1024,
     uploadLimit: 256 * 1024,
     sessionTtlMs: 3600_000,
