@@ -104,6 +104,10 @@ eachServer('dev2prod: errors, credentials, refused imports', (server) => {
     const noAuth = await s.http('POST', `/rest/${TARGET}/dev2prod/import`, { json: { FileId: fileId } });
     assert.equal(noAuth.status, 401);
     assert.equal(noAuth.json.code, 'UNAUTHORIZED');
+    // The message names where this face takes credentials, and nothing it does not take.
+    assert.match(noAuth.json.message, /SMAX_AUTH_TOKEN/);
+    assert.match(noAuth.json.message, /Bearer/);
+    assert.doesNotMatch(noAuth.json.message, /apikey|sessionID/);
   });
 
   it('a tenant the caller cannot see reads exactly like one that does not exist (404); a viewer may read, not write (403)', async () => {
@@ -267,6 +271,30 @@ eachServer('dev2prod: errors, credentials, refused imports', (server) => {
       const r = await release.call(method, path);
       assert.ok(r.status >= 400 && r.status < 500, `${method} ${path}: ${r.status} ${r.text}`);
     }
+  });
+
+  it('a malformed multipart upload (no boundary, a part cut short, no closing boundary) is a 400 and nothing is kept', async () => {
+    const bundle = await release.download(SOURCE, fileId);
+    const head = Buffer.from(
+      '--xx\r\nContent-Disposition: form-data; name="Files[]"; filename="package.ferry"\r\nContent-Type: application/octet-stream\r\n\r\n',
+    );
+    const bodies: [string, string, Buffer][] = [
+      ['no boundary', 'multipart/form-data', Buffer.from('garbage')],
+      ['a part cut short', 'multipart/form-data; boundary=xx', Buffer.concat([head, bundle.subarray(0, 100)])],
+      ['no closing boundary', 'multipart/form-data; boundary=xx', Buffer.concat([head, bundle])],
+    ];
+    const before = (await s.native('GET', '/files')).items.length;
+    for (const [what, type, body] of bodies) {
+      const r = await release.call('POST', `/rest/${TARGET}/ces/attachment`, { body, headers: { 'content-type': type } });
+      assert.equal(r.status, 400, `${what}: ${r.status} ${r.text}`);
+      assert.deepEqual(Object.keys(r.json), ['code', 'message']);
+      assert.match(r.json.message, /multipart/i, what);
+    }
+    assert.equal((await s.native('GET', '/files')).items.length, before);
+    // The whole body, closed as multipart should be, is taken.
+    const whole = Buffer.concat([head, bundle, Buffer.from('\r\n--xx--\r\n')]);
+    const ok = await release.call('POST', `/rest/${TARGET}/ces/attachment`, { body: whole, headers: { 'content-type': 'multipart/form-data; boundary=xx' } });
+    assert.equal(ok.status, 200, ok.text);
   });
 
   // Last: it leaves this address throttled for a minute.
