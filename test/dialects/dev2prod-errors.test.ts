@@ -82,7 +82,12 @@ eachServer('dev2prod: errors, credentials, refused imports', (server) => {
     });
     assert.equal(r.status, 200);
     assert.match(r.headers.get('set-cookie') ?? '', new RegExp(`^SMAX_AUTH_TOKEN=${r.text};.*HttpOnly`));
-    const variants: Record<string, string>[] = [{ cookie: `SMAX_AUTH_TOKEN=${r.text}` }, { authorization: `Bearer ${r.text}` }];
+    const variants: Record<string, string>[] = [
+      { cookie: `SMAX_AUTH_TOKEN=${r.text}` },
+      // As a browser or a cookie jar sends it: among the product's other cookies.
+      { cookie: `JSESSIONID=abc123; SMAX_AUTH_TOKEN=${r.text}; TENANTID=123456789` },
+      { authorization: `Bearer ${r.text}` },
+    ];
     for (const headers of variants) {
       assert.equal((await s.http('GET', `/rest/${SOURCE}/dev2prod/export/${'0'.repeat(24)}`, { headers })).status, 404, JSON.stringify(headers));
     }
@@ -92,6 +97,16 @@ eachServer('dev2prod: errors, credentials, refused imports', (server) => {
     const missing = await s.http('POST', '/auth/authentication-endpoint/authenticate/token', { json: { login: 'release' } });
     assert.equal(missing.status, 400);
     assert.match(missing.json.message, /password/);
+    // The product's other spelling of the same login, which many of its scripts call.
+    const other = await s.http('POST', '/auth/authentication-endpoint/authenticate/login?TENANTID=123456789', {
+      json: { login: 'release', password: PASSWORD },
+    });
+    assert.equal(other.status, 200, other.text);
+    assert.match(other.headers.get('content-type') ?? '', /^text\/plain/);
+    assert.equal(
+      (await s.http('GET', `/rest/${SOURCE}/dev2prod/export/${'0'.repeat(24)}`, { headers: { cookie: `SMAX_AUTH_TOKEN=${other.text}` } })).status,
+      404,
+    );
   });
 
   it("401 without a credential or with an unknown one; a Ferry API key works as Bearer and as the cookie; `apikey` is not this face's", async () => {
