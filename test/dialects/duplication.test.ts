@@ -330,6 +330,47 @@ eachServer('duplication face', (server) => {
     assert.match(nulRes.json.message, /metadata\.target\.project\.name contains a NUL/);
   });
 
+  it("restores as the document's sample curl does: PUT /{id} with the multipart form; its JSON content type over a form is named", async () => {
+    const r = await s.http('POST', DUP, { headers: { ...admin, ...ASYNC }, json: duplicationBody(src, { url: 'http://elsewhere.test:8080', name: 'Far' }) });
+    assert.equal(r.status, 201, r.text);
+    assert.equal((await settle(s, admin, r.json.id)).status, 'EXPORTED');
+    const pkg = await s.http('GET', `${DUP}/${r.json.id}/backup`, { headers: admin });
+    const form = () => {
+      const f = new FormData();
+      f.append('file', new Blob([pkg.bytes]), 'package.projdup');
+      f.append(
+        'metadata',
+        JSON.stringify({
+          target: { environment: { id: s.base, name: 'Target environment' }, project: { name: 'Restored by PUT' } },
+          settings: {
+            import: {
+              description: 'string',
+              defaultLocale: 2052,
+              locales: [1033, 2052],
+              configurationObjects: { conflictRules: [{ type: 0, rule: 0 }], matchUsersByLogin: true },
+            },
+          },
+        }),
+      );
+      return f;
+    };
+    // The sample's curl as written: -H "Content-Type: application/json" over --form sends a form under a JSON content type.
+    const mislabelled = await s.http('PUT', `${DUP}/${r.json.id}`, { headers: { ...admin, 'content-type': 'application/json' }, body: form() });
+    assert.equal(mislabelled.status, 400, mislabelled.text);
+    assert.equal(mislabelled.json.code, 'INVALID_REQUEST');
+    assert.match(mislabelled.json.message, /multipart\/form-data/);
+    const put = await s.http('PUT', `${DUP}/${r.json.id}`, { headers: { ...admin, ...ASYNC }, body: form() });
+    assert.equal(put.status, 201, put.text);
+    assert.equal(put.json.status, 'IMPORT_SYNCING');
+    assert.equal(put.json.target.project.name, 'Restored by PUT');
+    const done = await settle(s, admin, put.json.id);
+    assert.equal(done.status, 'COMPLETED', done.message);
+    const env = await envOfProject(s, done.target.project.id);
+    assert.deepEqual(await objectsOf(s, env.id), await objectsOf(s, 'dup-src'));
+    // The source's record is untouched by a restoration under its id.
+    assert.equal((await s.http('GET', `${DUP}/${r.json.id}`, { headers: admin })).json.status, 'EXPORTED');
+  });
+
   it('cancels only what is still running; a finished duplication is an error (PUT /{id} and PUT /{id}/status)', async () => {
     const list = (await s.http('GET', `${DUP}?limit=100`, { headers: admin })).json.duplications;
     const completed = list.find((d: { status: string }) => d.status === 'COMPLETED');

@@ -114,7 +114,8 @@ export function duplicationRoutes(app: FastifyInstance, ctx: DialectContext): vo
     async (request) => validateCompatibility(engine, request.body),
   );
 
-  app.post(`${base}/restoration`, { schema: { summary: 'Restore a project from a package (multipart: file + metadata)' } }, async (request, reply) => {
+  /** A restoration: a multipart `file` (the .projdup package) and `metadata` (a JSON string); a new target-side duplication. */
+  const restore = async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
     const access = ctx.ferry.access(request);
     access.requireServerAdmin('restoring a project (it creates a project and writes configuration objects)');
     if (!request.isMultipart())
@@ -152,7 +153,9 @@ export function duplicationRoutes(app: FastifyInstance, ctx: DialectContext): vo
     } finally {
       if (fileId) await files.remove(fileId);
     }
-  });
+  };
+
+  app.post(`${base}/restoration`, { schema: { summary: 'Restore a project from a package (multipart: file + metadata)' } }, restore);
 
   app.get<{ Params: { id: string } }>(`${base}/:id`, { schema: { summary: 'One duplication (poll it: status, progress, message)' } }, async (request) =>
     recordShape(await getVisibleDuplication(engine, request.principal!, request.params.id)),
@@ -160,9 +163,16 @@ export function duplicationRoutes(app: FastifyInstance, ctx: DialectContext): vo
 
   app.put<{ Params: { id: string } }>(
     `${base}/:id`,
-    { schema: { summary: 'Start the target side of a duplication (the same body as the POST), or cancel with {"status": "cancelled"}' } },
+    {
+      schema: {
+        summary:
+          'Start the target side of a duplication (the same body as the POST), cancel with {"status": "cancelled"}, or restore from a package (multipart, as POST /restoration)',
+      },
+    },
     async (request, reply) => {
       const id = request.params.id;
+      // The document's restoration sample sends its form to PUT /{id}: a form here is a restoration.
+      if (request.isMultipart()) return restore(request, reply);
       if (isCancelBody(request.body)) {
         cancelTo(request.body);
         await cancelDuplication(deps, await manageable(ctx, request, id, 'cancelling a duplication'), actor(request));

@@ -1,12 +1,19 @@
 import formbody from '@fastify/formbody';
 import multipart from '@fastify/multipart';
 import type { FastifyRequest } from 'fastify';
+import { ValidationError } from '../../../core/errors.js';
 import { parseTrustedSources, TRUSTED_SOURCES_VARIABLE } from '../../../engine/duplication-remote.js';
 import type { ErrorBody } from '../../errors.js';
 import type { DialectSpec } from '../types.js';
 import { duplicationRoutes } from './duplications.js';
 import { projectRoutes } from './projects.js';
 import { SESSION_COOKIE, sessionRoutes } from './sessions.js';
+
+const MISLABELLED_FORM =
+  'the body is multipart form data sent as Content-Type: application/json; send the restoration (file and metadata) as multipart/form-data (with curl: --form without -H "Content-Type: application/json")';
+
+/** A multipart body: a boundary line, then a form-data part header. */
+const looksLikeForm = (body: string): boolean => /^--[^\r\n]+\r?\ncontent-disposition:\s*form-data/i.test(body);
 
 /**
  * 004's error codes by status. 401 has none in the document: the product's
@@ -54,6 +61,14 @@ export const duplication: DialectSpec = {
   async routes(app, ctx) {
     // A malformed trust list stops the start with a message naming the variable, not the first duplication.
     parseTrustedSources(process.env[TRUSTED_SOURCES_VARIABLE]);
+    // The document's restoration sample sends its form with `-H "Content-Type: application/json"`:
+    // a form under a JSON content type is named for what it is, not "not valid JSON".
+    const json = app.getDefaultJsonParser('error', 'error');
+    app.removeContentTypeParser('application/json');
+    app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+      if (looksLikeForm(body as string)) done(new ValidationError(MISLABELLED_FORM), undefined);
+      else void json(request, body as string, done);
+    });
     await app.register(formbody);
     await app.register(multipart);
     sessionRoutes(app, ctx);
