@@ -10,7 +10,7 @@ import type { Engine, ProgressFn } from '../engine/engine.js';
 import { exportPackage, importBundle } from '../engine/bundles.js';
 import { parseNdjson, parseSelection } from '../engine/validate-input.js';
 import { printable as show, printableJson, printableText } from '../core/printable.js';
-import { formatEnvironments, formatHistory, formatInstallResult, formatObjects, formatPackage, formatPlan, useColors } from './format.js';
+import { formatEnvironments, formatHistory, formatInstallResult, formatLock, formatObjects, formatPackage, formatPlan, useColors } from './format.js';
 import { runDemo } from './demo.js';
 import { RemoteEngine, type EngineApi } from './remote.js';
 import { registerSyncCommands } from './sync.js';
@@ -201,6 +201,22 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
         actor(),
       );
       print(`Updated environment ${show(e.id)} (version ${e.version}).`, e);
+    });
+
+  env
+    .command('lock <id>')
+    .description("show an environment's install lock: which installation holds it, its process, and whether that process is gone")
+    .action(async (id: string) => {
+      const l = await (await getEngine()).getLock(id);
+      print(formatLock(l), l);
+    });
+  env
+    .command('unlock <id>')
+    .description('break the install lock a dead process left (audited); a live holder only with --force')
+    .option('--force', 'break it even though its holder looks alive (a hung process)')
+    .action(async (id: string, o: { force?: boolean }) => {
+      const l = await (await getEngine()).breakLock(id, { force: !!o.force }, actor());
+      print(formatLock(l, true), l);
     });
 
   // ------------------------------------------------------------------ objects

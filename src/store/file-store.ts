@@ -9,6 +9,7 @@ import type { Store } from './store.js';
 import { serverDb, serverReadDb } from './server-schema.js';
 import type { FilesTable } from './server-schema.js';
 import { describeFsError, fileStoreWriteError } from './fs-errors.js';
+import { processRuns } from './processes.js';
 
 /** Who writes a partial file, in its name: `.<id>~<host>~<pid>.part`. */
 const OWNER = `${hostname()
@@ -228,17 +229,6 @@ export class FileStore {
       .execute();
     for (const { id } of rows) await this.remove(id);
     return rows.map((r) => r.id);
-  }
-}
-
-/** Whether a process of this host runs under that pid (EPERM: it does, as another user). */
-function processRuns(pid: number): boolean {
-  if (!Number.isSafeInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
