@@ -1,6 +1,7 @@
 import picocolors from 'picocolors';
 import type { Environment, Installation, Package, PackageEntity, PlanEntry, PlanSummary, StoredObject } from '../core/types.js';
 import { printable as show, printableJson } from '../core/printable.js';
+import type { LockView } from '../engine/engine.js';
 
 /**
  * Human output of the CLI. `ferry plan` reads like `terraform plan`: one line
@@ -137,6 +138,22 @@ export function formatEnvironments(envs: readonly (Environment & { lockedBy?: st
     e.lockedBy ? 'LOCKED' : '',
   ]);
   return table(['ID', 'NAME', 'TIER', 'VERSION', 'HOSTS', '', ''], rows);
+}
+
+/** An environment's install lock, as `ferry env lock` and `ferry env unlock` show it. */
+export function formatLock(l: LockView, broken = false): string {
+  if (!l.locked) return `Environment ${show(l.environmentId)} is not locked.`;
+  const o = l.owner!;
+  return [
+    `${broken ? 'Broke the install lock of' : 'Install lock of'} environment ${show(l.environmentId)}`,
+    `  held by:     installation ${show(l.holder ?? '')} (${l.purpose ?? 'install'})`,
+    `  process:     ${show(o.host)} pid ${o.pid} (instance ${show(o.instance)})`,
+    `  taken:       ${l.acquiredAt ?? '-'}, last heartbeat ${l.heartbeatAt ?? '-'}`,
+    `  ${l.stale ? 'stale:       ' : 'live:        '}${show(l.reason ?? '')}`,
+    ...(broken
+      ? []
+      : [l.stale ? '  The next write releases it; `ferry env unlock` does it now.' : '  Break it only if that process is hung: ferry env unlock --force']),
+  ].join('\n');
 }
 
 export function formatObjects(res: { items: StoredObject[]; total: number }, offset: number): string {

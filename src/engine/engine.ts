@@ -10,10 +10,12 @@ import * as plans from './plans.js';
 import * as installs from './installs.js';
 import * as rollback from './rollback.js';
 import * as history from './history.js';
+import * as locks from './locks.js';
 
 export type { Actor, EngineContext, Progress, ProgressFn } from './context.js';
 export type { EnvironmentInput, EnvironmentPatch } from './environments.js';
 export type { PackageInput } from './packages.js';
+export type { LockView } from './locks.js';
 export type { PrepareOptions, PreparedPlan } from './plans.js';
 export { fromCollections, toCollections } from './packages.js';
 
@@ -64,6 +66,18 @@ export class Engine implements EngineContext {
 
   deleteEnvironment(id: string, actor?: Actor): Promise<void> {
     return environments.deleteEnvironment(this, id, actor);
+  }
+
+  /** The environment's install lock: who holds it, and whether its holder is gone (locks.ts). */
+  async getLock(envId: string): Promise<locks.LockView> {
+    const env = await environments.getEnvironment(this, envId);
+    return locks.getLock(this, env.id);
+  }
+
+  /** Break the environment's install lock: a stale one, or a live one with `force` (audited). */
+  async breakLock(envId: string, opts: { force?: boolean } = {}, actor?: Actor): Promise<locks.LockView> {
+    const env = await environments.getEnvironment(this, envId);
+    return locks.breakLock(this, env.id, opts, actor);
   }
 
   // ------------------------------------------------------------ objects

@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import type { Environment, Tier } from '../core/types.js';
-import { ConflictError, LockedError, NotFoundError, ValidationError } from '../core/errors.js';
+import { ConflictError, NotFoundError, ValidationError } from '../core/errors.js';
 import { parseTier } from '../core/rules.js';
 import { SERVER_SCOPE, type StoredEnvironment } from '../store/store.js';
 import { audit, now, type Actor, type EngineContext, type ProgressFn } from './context.js';
 import { copyForClone } from './clone.js';
+import { assertUnlocked } from './locks.js';
 import { ENV_ID } from './validate-input.js';
 
 export interface EnvironmentInput {
@@ -104,6 +105,6 @@ export async function deleteEnvironment(ctx: EngineContext, id: string, actor?: 
 /** The environment, if no installation other than `holder` holds its install lock (423 otherwise). */
 export async function assertWritable(ctx: EngineContext, envId: string, holder?: string): Promise<Environment> {
   const env = await getEnvironment(ctx, envId);
-  if (env.lockedBy && env.lockedBy !== holder) throw new LockedError(envId);
+  await assertUnlocked(ctx, env, holder);
   return env;
 }

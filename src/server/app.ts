@@ -6,6 +6,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import cookie from '@fastify/cookie';
 import type { Engine } from '../engine/engine.js';
 import { AuthService } from '../engine/auth.js';
+import { LOCK_SWEEP_MS, releaseStaleLocks } from '../engine/locks.js';
 import type { FileStore } from '../store/file-store.js';
 import { openFileStore } from '../store/database-file-store.js';
 import { OperationsStore } from '../store/operations-store.js';
@@ -23,6 +24,7 @@ import { DEFAULT_FILE_RETENTION_MS } from './config.js';
 import { VERSION } from './version.js';
 import { systemRoutes } from './routes/system.js';
 import { environmentRoutes } from './routes/environments.js';
+import { lockRoutes } from './routes/locks.js';
 import { objectRoutes } from './routes/objects.js';
 import { packageRoutes } from './routes/packages.js';
 import { installationRoutes } from './routes/installations.js';
@@ -280,6 +282,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   await app.register(systemRoutes);
   await app.register(userRoutes, { prefix: '/api/v1' });
   await app.register(environmentRoutes, { prefix: '/api/v1' });
+  await app.register(lockRoutes, { prefix: '/api/v1' });
   await app.register(objectRoutes, { prefix: '/api/v1' });
   await app.register(packageRoutes, { prefix: '/api/v1' });
   await app.register(installationRoutes, { prefix: '/api/v1' });
@@ -291,10 +294,18 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
 
   // Expired bundles are swept once a minute (and read as missing meanwhile, see FileStore.get).
   let sweep: NodeJS.Timeout | undefined;
+  let lockSweep: NodeJS.Timeout | undefined;
   app.addHook('onReady', async () => {
     // Before the worker starts: what a killed export or upload left half-written.
     const swept = await files.sweepPartials();
     if (swept.length) app.log.info({ files: swept.length }, 'removed partial files left by a process that stopped while writing them');
+    // Install locks whose holder died (a kill during an install or a rollback), now and every LOCK_SWEEP_MS.
+    const releaseStale = async () => {
+      for (const l of await releaseStaleLocks(engine))
+        app.log.warn({ environment: l.envId, holder: l.holder, purpose: l.purpose }, 'released an install lock whose holder is gone');
+    };
+    await releaseStale();
+    lockSweep = setInterval(() => void releaseStale().catch((e: unknown) => app.log.error({ err: e }, 'install lock sweep failed')), LOCK_SWEEP_MS).unref();
     await runner.start();
     if (files.retentionMs > 0) {
       sweep = setInterval(() => {
@@ -304,6 +315,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   });
   app.addHook('preClose', async () => {
     clearInterval(sweep);
+    clearInterval(lockSweep);
     // Stop taking operations first; running ones get the grace period. (The
     // server's own shutdown drains them before calling close, so the API
     // keeps answering meanwhile; this covers every other way of closing.)

@@ -9,6 +9,7 @@ import type { Store } from './store.js';
 import { serverDb, serverReadDb } from './server-schema.js';
 import type { FilesTable } from './server-schema.js';
 import { describeFsError, fileStoreWriteError } from './fs-errors.js';
+import { processRuns } from './processes.js';
 
 /** Who writes a partial file, in its name: `.<id>~<host>~<pid>.part`. */
 const OWNER = `${hostname()
@@ -266,17 +267,6 @@ export class DirectoryFileStore extends FileStore {
 
   override withLocalFile<T>(id: string, fn: (path: string) => Promise<T>): Promise<T> {
     return fn(this.pathOf(id));
-  }
-}
-
-/** Whether a process of this host runs under that pid (EPERM: it does, as another user). */
-function processRuns(pid: number): boolean {
-  if (!Number.isSafeInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

@@ -13,6 +13,7 @@ import { IdMapRepository } from './id-map.js';
 import { RestorePointsRepository } from './restore-points.js';
 import { DecisionsRepository } from './decisions.js';
 import { AuditRepository } from './audit.js';
+import { EnvironmentLocksRepository } from './locks.js';
 
 export { SERVER_SCOPE } from './schema.js';
 export { groupByType, type KeyRef } from './repository.js';
@@ -21,6 +22,7 @@ export type { ObjectRow } from './objects.js';
 export type { EntryOutcome } from './installations.js';
 export type { RestorePointRow } from './restore-points.js';
 export type { AuditEntry } from './audit.js';
+export type { EnvironmentLock, LockOwner } from './locks.js';
 
 /**
  * The repositories, one per aggregate, over one Kysely handle:
@@ -31,6 +33,8 @@ export type { AuditEntry } from './audit.js';
  */
 export class Store {
   readonly environments: EnvironmentsRepository;
+  /** Install locks of environments, with their owners (engine/locks.ts). */
+  readonly locks: EnvironmentLocksRepository;
   readonly objects: ObjectsRepository;
   /** Packages and their entities. */
   readonly packages: PackagesRepository;
@@ -47,6 +51,7 @@ export class Store {
     private readonly root: Kysely<Database>,
   ) {
     this.environments = new EnvironmentsRepository(handle);
+    this.locks = new EnvironmentLocksRepository(handle);
     this.objects = new ObjectsRepository(handle);
     this.packages = new PackagesRepository(handle);
     this.installations = new InstallationsRepository(handle);

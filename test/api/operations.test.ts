@@ -9,6 +9,7 @@ import { OperationsStore, RECENT_MS, type Operation } from '../../src/store/oper
 import { serverDb } from '../../src/store/server-schema.js';
 import { DIALECTS, openTestEngine, type TestEngine } from '../support/engines.js';
 import { ADMIN_KEY, openTestServer, type TestServer } from '../support/api.js';
+import { holdLock } from '../support/locks.js';
 
 const SAMPLE = { objects: 5000, seed: 'ops' };
 
@@ -241,7 +242,8 @@ for (const dialect of DIALECTS) {
       // A worker on this host whose process is gone...
       const dead = spawnSync(process.execPath, ['-e', '']).pid;
       const inst = await prepared();
-      assert.ok(await t.engine.store.environments.lock('big-test', inst), 'the dead install held the lock');
+      const owner = { host: hostname(), pid: dead, instance: 'gone', started: null };
+      assert.ok(await holdLock(t.engine.store, 'big-test', inst, { owner }), 'the dead install held the lock');
       const install = operation({
         kind: 'install',
         params: { installationId: inst },
@@ -313,11 +315,12 @@ for (const dialect of DIALECTS) {
       const imported = (await e.prepare(p.id, 'rec-test', { force: true })).installation.id;
       await e.install(imported);
       const never = (await e.prepare(p.id, 'rec-test')).installation.id;
-      assert.ok(await e.store.environments.lock('rec-test', committed), 'the killed install still held the lock');
+      const dead = spawnSync(process.execPath, ['-e', '']).pid;
+      const owner = { host: hostname(), pid: dead, instance: 'gone', started: null };
+      assert.ok(await holdLock(e.store, 'rec-test', committed, { owner }), 'the killed install still held the lock');
       const after = await snapshot(e, 'rec-test');
 
       const ops = new OperationsStore(e.store);
-      const dead = spawnSync(process.execPath, ['-e', '']).pid;
       const killed = { server: hostname(), worker: `${hostname()}:${dead}:gone` };
       const install = operation({ kind: 'install', params: { installationId: committed }, environmentId: 'rec-test', subject: committed, ...killed });
       const importOp = operation({

@@ -2,7 +2,7 @@ import { Option, type Command } from 'commander';
 import { printable as show } from '../../core/printable.js';
 import { parseParams, parseTargetOwned } from '../args.js';
 import type { Cli } from '../context.js';
-import { formatEnvironments } from '../format.js';
+import { formatEnvironments, formatLock } from '../format.js';
 
 const TIERS = ['development', 'testing', 'preview', 'production'];
 
@@ -75,5 +75,20 @@ export function registerEnvCommands(program: Command, cli: Cli): void {
         cli.actor(),
       );
       cli.print(`Updated environment ${show(e.id)} (version ${e.version}).`, e);
+    });
+  env
+    .command('lock <id>')
+    .description("show an environment's install lock: which installation holds it, its process, and whether that process is gone")
+    .action(async (id: string) => {
+      const l = await (await cli.engineApi()).getLock(id);
+      cli.print(formatLock(l), l);
+    });
+  env
+    .command('unlock <id>')
+    .description('break the install lock a dead process left (audited); a live holder only with --force')
+    .option('--force', 'break it even though its holder looks alive (a hung process)')
+    .action(async (id: string, o: { force?: boolean }) => {
+      const l = await (await cli.engineApi()).breakLock(id, { force: !!o.force }, cli.actor());
+      cli.print(formatLock(l, true), l);
     });
 }
