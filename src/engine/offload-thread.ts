@@ -12,7 +12,7 @@ import type { Actor, ProgressFn } from './context.js';
 import { Engine } from './engine.js';
 import { entryStatusCounts } from './history.js';
 import { install } from './installs.js';
-import { serializeError, type FromThread, type OffloadConfig, type OffloadVerb, type ToThread } from './offload.js';
+import { ENTRY_SLICE, serializeError, type FromThread, type OffloadConfig, type OffloadVerb, type ToThread } from './offload.js';
 import { assemble } from './packages.js';
 import { prepare, revalidate, type PrepareOptions } from './plans.js';
 import { rollback } from './rollback.js';
@@ -34,6 +34,8 @@ const remoteGate: WriteGate = {
 };
 
 const aborts = new Map<number, AbortController>();
+/** Results whose entries the main thread is pulling, by call. */
+const results = new Map<number, unknown[]>();
 
 async function call(engine: Engine, verb: OffloadVerb, args: unknown[], onProgress: ProgressFn | undefined, signal: AbortSignal): Promise<unknown> {
   switch (verb) {
@@ -69,6 +71,14 @@ async function main(): Promise<void> {
         granted.get(m.id)?.();
         granted.delete(m.id);
         break;
+      case 'pull': {
+        const entries = results.get(m.id);
+        if (!entries) break;
+        const items = entries.slice(m.from, m.from + ENTRY_SLICE);
+        if (m.from + ENTRY_SLICE >= entries.length) results.delete(m.id);
+        send({ type: 'slice', id: m.id, items });
+        break;
+      }
       case 'abort':
         aborts.get(m.id)?.abort();
         break;
@@ -78,7 +88,13 @@ async function main(): Promise<void> {
         const onProgress: ProgressFn | undefined = m.progress ? (progress) => send({ type: 'progress', id: m.id, progress }) : undefined;
         const job = call(engine, m.verb, m.args, onProgress, controller.signal)
           .then(
-            (value) => send({ type: 'done', id: m.id, value }),
+            (value) => {
+              const entries = (value as { entries?: unknown } | null)?.entries;
+              if (!Array.isArray(entries) || entries.length <= ENTRY_SLICE) return send({ type: 'done', id: m.id, value });
+              // Big: the rest of the result first, then its entries a slice per pull (ENTRY_SLICE says why).
+              results.set(m.id, entries);
+              send({ type: 'done', id: m.id, value: { ...(value as object), entries: [] }, entries: entries.length });
+            },
             (e: unknown) => send({ type: 'failed', id: m.id, error: serializeError(e) }),
           )
           .finally(() => {

@@ -43,12 +43,16 @@ export type ToThread =
   | { type: 'run'; id: number; verb: OffloadVerb; args: unknown[]; progress: boolean }
   | { type: 'abort'; id: number }
   | { type: 'gate'; id: number }
+  /** The next slice of a result's `entries`, from index `from`. */
+  | { type: 'pull'; id: number; from: number }
   | { type: 'close' };
 
 export type FromThread =
   | { type: 'ready' }
   | { type: 'progress'; id: number; progress: Parameters<ProgressFn>[0] }
-  | { type: 'done'; id: number; value: unknown }
+  /** `entries`: how many of the result's `entries` are still in the thread, to pull a slice at a time (ENTRY_SLICE). */
+  | { type: 'done'; id: number; value: unknown; entries?: number }
+  | { type: 'slice'; id: number; items: unknown[] }
   | { type: 'failed'; id: number; error: SerializedError }
   | { type: 'gate:acquire'; id: number }
   | { type: 'gate:release'; id: number }
@@ -76,6 +80,14 @@ export function serializeError(e: unknown): SerializedError {
   return { name: 'Error', message: String(e) };
 }
 
+/**
+ * A result's `entries` (a plan's, 10^5 of them for a big package) cross in
+ * slices of this many, one message each, the next asked for only after
+ * this thread has had a turn: receiving a message is synchronous, and
+ * receiving 10^5 entries at once held the event loop for over a second.
+ */
+export const ENTRY_SLICE = 2000;
+
 const FERRY_ERRORS: Record<string, { prototype: FerryError }> = { FerryError, ValidationError, NotFoundError, ConflictError, LockedError };
 
 /** The error a thread reported, as the class it was thrown as (a Ferry error keeps its code and status). */
@@ -100,6 +112,8 @@ interface Job {
   reject: (e: Error) => void;
   onProgress?: ProgressFn;
   detach?: () => void;
+  /** A result arriving in slices: what came so far, and how many entries are still to come. */
+  collect?: { value: { entries: unknown[] }; left: number };
 }
 
 /**
@@ -201,15 +215,25 @@ export class Offload {
         this.#jobs.get(m.id)?.onProgress?.(m.progress);
         break;
       case 'done':
-      case 'failed': {
-        const job = this.#jobs.get(m.id);
-        this.#jobs.delete(m.id);
-        if (this.#jobs.size === 0) worker.unref();
-        job?.detach?.();
-        if (m.type === 'done') job?.resolve(m.value);
-        else job?.reject(deserializeError(m.error));
+        if (m.entries) {
+          const job = this.#jobs.get(m.id);
+          if (job) job.collect = { value: m.value as { entries: unknown[] }, left: m.entries };
+          worker.postMessage({ type: 'pull', id: m.id, from: 0 } satisfies ToThread);
+        } else this.#settle(worker, m.id, (job) => job.resolve(m.value));
+        break;
+      case 'slice': {
+        const collect = this.#jobs.get(m.id)?.collect;
+        if (!collect) break;
+        for (const item of m.items) collect.value.entries.push(item);
+        collect.left -= m.items.length;
+        if (collect.left <= 0) this.#settle(worker, m.id, (job) => job.resolve(collect.value));
+        // The next slice after a turn of this loop: requests waiting meanwhile are served first.
+        else setImmediate(() => worker.postMessage({ type: 'pull', id: m.id, from: collect.value.entries.length } satisfies ToThread));
         break;
       }
+      case 'failed':
+        this.#settle(worker, m.id, (job) => job.reject(deserializeError(m.error)));
+        break;
       case 'gate:acquire':
         if (!this.#gate) {
           worker.postMessage({ type: 'gate', id: m.id } satisfies ToThread);
@@ -226,6 +250,15 @@ export class Offload {
         this.#holds.delete(m.id);
         break;
     }
+  }
+
+  #settle(worker: Worker, id: number, fn: (job: Job) => void): void {
+    const job = this.#jobs.get(id);
+    this.#jobs.delete(id);
+    if (this.#jobs.size === 0) worker.unref();
+    if (!job) return;
+    job.detach?.();
+    fn(job);
   }
 
   #lost(worker: Worker, e: Error): void {
