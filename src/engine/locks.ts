@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
+import { isMainThread } from 'node:worker_threads';
 import { ConflictError, LockedError } from '../core/errors.js';
 import type { EnvironmentLock, LockOwner } from '../store/store.js';
 import { processRuns } from '../store/processes.js';
@@ -55,7 +56,22 @@ export function processStarted(pid: number): string | null {
   }
 }
 
-const SELF: LockOwner = { host: hostname(), pid: process.pid, instance: randomBytes(8).toString('hex'), started: processStarted(process.pid) };
+/**
+ * One instance id per process, shared with its worker threads: an install
+ * runs in a worker thread (offload.ts) and takes the lock there, while the
+ * main thread's sweep judges it; with an id per thread, the sweep would take
+ * its own process's live install for a restarted one. A worker thread gets
+ * a copy of its parent's environment, so the main thread publishes the id there.
+ */
+const INSTANCE_VAR = 'FERRY_PROCESS_INSTANCE';
+function processInstance(): string {
+  if (!isMainThread && process.env[INSTANCE_VAR]) return process.env[INSTANCE_VAR];
+  const id = randomBytes(8).toString('hex');
+  if (isMainThread) process.env[INSTANCE_VAR] = id;
+  return id;
+}
+
+const SELF: LockOwner = { host: hostname(), pid: process.pid, instance: processInstance(), started: processStarted(process.pid) };
 
 /** This process as a lock owner. */
 export function processOwner(): LockOwner {

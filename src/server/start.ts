@@ -24,7 +24,7 @@ export interface RunningServer {
  * it is stored hashed, so it cannot be shown again.
  */
 export async function startServer(config: ServerConfig, out: (line: string) => void = (s) => process.stdout.write(s + '\n')): Promise<RunningServer> {
-  const engine = await openEngine(config);
+  const engine = await openEngine(config, { offload: true });
   let app: FastifyInstance | undefined;
   try {
     app = await buildApp({ engine, config, logger: { level: config.logLevel }, processMetrics: true });
@@ -72,12 +72,14 @@ export async function startServer(config: ServerConfig, out: (line: string) => v
         // them to the end and get 503 SHUTTING_DOWN for new ones), then close.
         await running.ferry.runner.stop({ graceMs: config.shutdownGraceMs });
         await running.close();
+        await engine.offload?.close();
         await engine.store.close();
         await unmark();
       },
     };
   } catch (e) {
     await app?.close().catch(() => {});
+    await engine.offload?.close().catch(() => {});
     await engine.store.close().catch(() => {});
     throw e;
   }

@@ -4,6 +4,7 @@ import type { Connection, ConnectOptions, DialectCapabilities } from './dialect.
 import { openConnection } from './dialect.js';
 import { migrationProvider } from './migrations.js';
 import type { Database } from './schema.js';
+import type { WriteGate } from './write-gate.js';
 import type { Db, DbHandle } from './repository.js';
 import { EnvironmentsRepository } from './environments.js';
 import { ObjectsRepository } from './objects.js';
@@ -75,13 +76,17 @@ export class Store {
     return this.handle.db.isTransaction ? this.handle.db : this.handle.reader;
   }
 
-  /** Open a connection and bring the schema up to date. */
-  static async open(options: ConnectOptions): Promise<Store> {
+  /** Open a connection and bring the schema up to date (`migrate: false`: a second connection of a process that has). */
+  static async open(options: ConnectOptions & { migrate?: boolean }): Promise<Store> {
     const conn: Connection = await openConnection(options);
     const store = new Store({ db: conn.db, reader: conn.reader, caps: conn.caps, native: conn.native }, conn.location, conn.db);
-    await store.migrate(conn.schema);
+    store.writeGate = conn.writeGate;
+    if (options.migrate !== false) await store.migrate(conn.schema);
     return store;
   }
+
+  /** SQLite: the gate this process's writer connections take (write-gate.ts); an offload thread's writes go through it too. */
+  writeGate: WriteGate | undefined;
 
   private async migrate(schema?: string): Promise<void> {
     const migrator = new Migrator({

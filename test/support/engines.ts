@@ -18,28 +18,39 @@ export interface TestEngine {
   schema?: string;
 }
 
-/** A fresh engine on its own SQLite file or PostgreSQL schema (pg-boss test/hooks.ts). */
-export async function openTestEngine(dialect: DialectName, publicUrl = 'http://ferry.test', catalogPath?: string): Promise<TestEngine> {
+/**
+ * A fresh engine on its own SQLite file or PostgreSQL schema (pg-boss
+ * test/hooks.ts). `offload`: with the worker thread a server runs the long
+ * use cases in (src/engine/offload.ts).
+ */
+export async function openTestEngine(
+  dialect: DialectName,
+  publicUrl = 'http://ferry.test',
+  catalogPath?: string,
+  opts: { offload?: boolean } = {},
+): Promise<TestEngine> {
   const dataDir = mkdtempSync(join(tmpdir(), 'ferry-test-'));
   if (dialect === 'sqlite') {
-    const engine = await openEngine({ dataDir, publicUrl, catalogPath });
+    const engine = await openEngine({ dataDir, publicUrl, catalogPath }, opts);
     return {
       engine,
       dataDir,
       cleanup: async () => {
+        await engine.offload?.close();
         await engine.store.close();
         rmSync(dataDir, { recursive: true, force: true });
       },
     };
   }
   const schema = `ferry_test_${randomBytes(6).toString('hex')}`;
-  const engine = await openEngine({ dataDir, databaseUrl: PG_URL, databaseSchema: schema, publicUrl, catalogPath });
+  const engine = await openEngine({ dataDir, databaseUrl: PG_URL, databaseSchema: schema, publicUrl, catalogPath }, opts);
   return {
     engine,
     dataDir,
     databaseUrl: PG_URL,
     schema,
     cleanup: async () => {
+      await engine.offload?.close();
       await engine.store.close();
       const client = new pg.Client({ connectionString: PG_URL });
       await client.connect();

@@ -34,7 +34,8 @@ export const systemRoutes: FastifyPluginAsync = async (app) => {
     },
     async (_request, reply) => {
       try {
-        await sql`select 1`.execute(engine.store.db);
+        // The read connection: on SQLite the writer is held by an install for as long as it runs.
+        await sql`select 1`.execute(engine.store.readDb);
       } catch {
         return reply.status(503).send({ status: 'unavailable', code: 'DATABASE_UNAVAILABLE', message: 'the database does not answer' });
       }
