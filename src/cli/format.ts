@@ -99,7 +99,13 @@ export function formatPlan(
   installation: Installation,
   entries: readonly PlanEntry[],
   blocker: string | null,
-  opts: { all?: boolean } = {},
+  opts: {
+    all?: boolean;
+    /** List at most this many entries, then count the rest by type (the demo's long plans). */
+    limit?: number;
+    /** End with how to apply the plan (false where the caller applies it itself). */
+    applyHint?: boolean;
+  } = {},
 ): string {
   const lines: string[] = [];
   lines.push(
@@ -111,7 +117,17 @@ export function formatPlan(
   const interesting = entries.filter(
     (e) => opts.all || e.action !== 'USEEXISTING' || !e.isValid || e.drift || e.reason || e.match === 'naturalKey' || e.match === 'user',
   );
-  for (const e of interesting) lines.push(formatPlanLine(e));
+  const listed = opts.limit !== undefined ? interesting.slice(0, opts.limit) : interesting;
+  for (const e of listed) lines.push(formatPlanLine(e));
+  const rest = interesting.slice(listed.length);
+  if (rest.length > 0) {
+    const byType = new Map<string, number>();
+    for (const e of rest) byType.set(e.type, (byType.get(e.type) ?? 0) + 1);
+    const sorted = [...byType].sort((a, b) => b[1] - a[1]);
+    const counts = sorted.slice(0, 8).map(([t, n]) => `${show(t)} ${n}`);
+    if (sorted.length > 8) counts.push(`${sorted.slice(8).reduce((k, [, n]) => k + n, 0)} of ${sorted.length - 8} other types`);
+    lines.push(pc.dim(`  ... ${rest.length} more: ${counts.join(', ')}`));
+  }
   const hidden = entries.length - interesting.length;
   if (hidden > 0) lines.push(pc.dim(`  = ${hidden} unchanged object${hidden > 1 ? 's' : ''} to use as they are (--all lists them)`));
   lines.push('');
@@ -120,7 +136,7 @@ export function formatPlan(
     lines.push(pc.red(`The plan cannot be installed until the invalid entries are fixed (ferry plan ... --set TYPE:id=ACTION).`));
   } else if (blocker) {
     lines.push(pc.yellow(`Install would be refused now: ${show(blocker)}.`));
-  } else {
+  } else if (opts.applyHint !== false) {
     lines.push(`Installation ${show(installation.id)} is prepared. Apply it with: ferry install ${show(installation.id)}`);
   }
   return lines.join('\n');

@@ -54,7 +54,6 @@ export async function startServer(config: ServerConfig, out: (line: string) => v
     const addr = app.server.address();
     const port = typeof addr === 'object' && addr ? addr.port : config.port;
     const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
-    out(`Ferry: listening on ${url} (API ${url}/api/v1, docs ${url}/docs)`);
     // Tells a CLI run on the same data directory that this server holds it (src/engine/server-marker.ts).
     const unmark = config.databaseUrl
       ? async () => {}
@@ -62,6 +61,8 @@ export async function startServer(config: ServerConfig, out: (line: string) => v
           app?.log.warn({ err: e }, 'could not mark the data directory as held by this server');
           return async () => {};
         });
+    // Said once the marker is written: whoever waits for this line finds it.
+    out(`Ferry: listening on ${url} (API ${url}/api/v1, docs ${url}/docs)`);
     const running = app;
     return {
       app: running,
