@@ -12,6 +12,7 @@ import { openFileStore } from '../store/database-file-store.js';
 import { OperationsStore } from '../store/operations-store.js';
 import { EmbeddedWorker, type EmbeddedWorkerOptions } from '../ops/embedded-worker.js';
 import { engineHandlers } from '../ops/handlers.js';
+import { PgBossRunner } from '../ops/pgboss-runner.js';
 import type { OperationRunner } from '../ops/types.js';
 import { Access, registerAuth } from './auth.js';
 import { registerErrorHandlers, sendError, toErrorResponse } from './errors.js';
@@ -53,6 +54,13 @@ export interface AppConfig {
   sessionTtlMs: number;
   /** Operations run at once by this process; 0 = none (API only). */
   workers: number;
+  /**
+   * Deliver operations through pg-boss on this PostgreSQL database (several
+   * server processes share the work); unset: the embedded worker.
+   */
+  pgBoss?: { connectionString: string; schema: string };
+  /** A running operation whose process has not beaten for this long (another host) is taken as dead (FERRY_OPERATION_STALE; default 30 s). */
+  operationStaleMs?: number;
   shutdownGraceMs: number;
   /** Failed logins per user name and per address within `loginWindowMs` before 429 (FERRY_LOGIN_RATE, default 10; 0 = no limit). */
   loginRate?: number;
@@ -148,22 +156,32 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     inDatabase: config.filesInDatabase,
   });
   const metrics = new ServerMetrics(operations, { processMetrics: options.processMetrics });
+  const workerOptions: EmbeddedWorkerOptions = {
+    store: engine.store,
+    handlers: engineHandlers(engine, files),
+    concurrency: config.workers,
+    ...(config.serverName ? { server: config.serverName } : {}),
+    ...(config.operationStaleMs ? { staleMs: config.operationStaleMs } : {}),
+    onError: (e, where) => app.log.error({ err: e, where }, 'operations worker error'),
+    ...options.worker,
+  };
+  // One interface, two deliveries: the engine and the routes never know which.
   const runner: OperationRunner =
     options.runner ??
-    new EmbeddedWorker({
-      store: engine.store,
-      handlers: engineHandlers(engine, files),
-      concurrency: config.workers,
-      ...(config.serverName ? { server: config.serverName } : {}),
-      onError: (e, where) => app.log.error({ err: e, where }, 'operations worker error'),
-      ...options.worker,
-    });
+    (config.pgBoss
+      ? new PgBossRunner({ ...workerOptions, connectionString: config.pgBoss.connectionString, bossSchema: config.pgBoss.schema })
+      : new EmbeddedWorker(workerOptions));
   runner.on('finished', (op) => {
     metrics.observeOperation(op);
     app.log.info({ operation: op.id, kind: op.kind, status: op.status, environment: op.environmentId }, 'operation finished');
   });
 
-  const loginThrottle = await registerLoginThrottle(app, { max: config.loginRate ?? 10, windowMs: config.loginWindowMs ?? 60_000 });
+  const loginThrottle = await registerLoginThrottle(app, {
+    max: config.loginRate ?? 10,
+    windowMs: config.loginWindowMs ?? 60_000,
+    // Several processes on one database count failures together.
+    ...(config.pgBoss ? { shared: engine.store } : {}),
+  });
   await registerSecurityHeaders(app, engine.publicUrl);
 
   app.decorate('ferry', {

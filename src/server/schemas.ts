@@ -268,7 +268,12 @@ export const operationSchema = {
     result: { description: 'Set when COMPLETED; its shape depends on the kind' },
     error: { type: ['object', 'null'], properties: { code: str, message: str } },
     createdBy: strOrNull,
-    server: { ...strOrNull, description: 'Host name of the server process running it' },
+    server: { ...strOrNull, description: 'Host name (FERRY_SERVER_NAME) of the server process running it' },
+    worker: {
+      ...strOrNull,
+      description:
+        'The server process that runs it, or ran its last attempt: `<server>:<pid>:<instance>` (several processes may share a host); null while it waits for one',
+    },
     attempts: int,
     cancelRequested: bool,
     createdAt: str,

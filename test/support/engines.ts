@@ -56,6 +56,8 @@ export async function openTestEngine(
       await client.connect();
       try {
         await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+        // pg-boss's tables, when a server on this schema delivered operations through it.
+        await client.query(`DROP SCHEMA IF EXISTS ${schema}_pgboss CASCADE`);
       } finally {
         await client.end();
       }
