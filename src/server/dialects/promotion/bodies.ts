@@ -94,6 +94,7 @@ export const createBody = {
 /** `name` is required too, as `name` or the later revision's `packageName` (checked by the route: a schema would word it worse). */
 export const replaceBody = {
   type: 'object',
+  description: 'Every editable attribute: `name` (or `packageName`), description, source, status, version, packageEntities; metadata is optional.',
   additionalProperties: false,
   required: ['description', 'source', 'status', 'version', 'packageEntities'],
   properties: { ...editable, packageName, ...readOnly },
