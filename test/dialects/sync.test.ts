@@ -266,6 +266,8 @@ eachServer(
         [{ projects: [{ id: 'p', name: 'P', dataSourceIds: 'not-a-list' }] }, /ref field dataSourceIds must be an array of ids/],
         [{ options: { projects: 'Sometimes' }, projects: [] }, /options.projects must be "Always" or "Never"/],
         [[1, 2], /a sync pack is a JSON object/],
+        [{ source: 'dev', roles: [{ id: 'r', name: 'R' }] }, /source must be an object/],
+        [{ source: { tier: 'staging' }, roles: [{ id: 'r', name: 'R' }] }, /source.tier must be one of development, testing, preview, production/],
       ];
       for (const [body, message] of cases) {
         const r = await test.post('projects/sync/import', body);
