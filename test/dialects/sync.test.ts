@@ -303,6 +303,11 @@ eachServer(
       const refused = await s.http('POST', '/sync/prod/api/v1/admin/projects/sync/import', { headers: h, body: nul });
       assert.equal(refused.status, 400);
       assert.match(refused.json.message, /file.roles\[0\].name contains a NUL character/);
+      const two = new FormData();
+      for (const name of ['a.json', 'b.json']) two.append('file', new Blob([JSON.stringify(pack)]), name);
+      const twoFiles = await s.http('POST', '/sync/prod/api/v1/admin/projects/sync/import', { headers: h, body: two });
+      assert.deepEqual([twoFiles.status, twoFiles.json.code], [400, 'INVALID_REQUEST'], twoFiles.text);
+      assert.match(twoFiles.json.message, /more file parts than this request takes/);
       await s.native('PATCH', '/environments/prod', { hosts: ['prod.sync.test'] });
       const byHost = await s.http('POST', '/projects/sync/import', { headers: { ...h, host: 'prod.sync.test' }, json: pack });
       assert.equal(byHost.json[0].result, 'unchanged');
