@@ -99,11 +99,13 @@ const importSchema = z.object({
 });
 
 const settingsSchema = z.object({ export: exportSchema.optional(), import: importSchema.optional() });
+/** The new project's name: it names an environment, whose names are at most 200 characters (as on the native API). */
+const projectName = text.max(200, 'must be at most 200 characters');
 const named = z.object({ id: text, name: text });
 
 const requestSchema = z.object({
   source: z.object({ environment: named, project: named }),
-  target: z.object({ environment: named, project: z.object({ id: text.optional(), name: text }) }),
+  target: z.object({ environment: named, project: z.object({ id: text.optional(), name: projectName }) }),
   settings: settingsSchema.optional(),
 });
 
@@ -112,14 +114,14 @@ const targetSchema = z.object({
   target: z
     .object({
       environment: z.object({ id: text.optional(), name: text.optional() }).optional(),
-      project: z.object({ id: text.optional(), name: text.optional() }).optional(),
+      project: z.object({ id: text.optional(), name: projectName.optional() }).optional(),
     })
     .optional(),
   settings: settingsSchema.optional(),
 });
 
 const restorationSchema = z.object({
-  target: z.object({ environment: named, project: z.object({ id: text.optional(), name: text }) }),
+  target: z.object({ environment: named, project: z.object({ id: text.optional(), name: projectName }) }),
   settings: z.object({ import: importSchema.optional() }).optional(),
 });
 

@@ -44,7 +44,8 @@ export interface PackSource {
   environment: string;
   uid: string;
   name: string;
-  tier: Tier;
+  /** Null when the pack does not say (then only an environment of this server with its uid gives one). */
+  tier: Tier | null;
   server: string;
 }
 
@@ -154,17 +155,29 @@ export function readPack(json: unknown, catalog: Catalog, skip: ReadonlySet<stri
       objects.push({ type: spec.code, id, name, fields });
     });
   }
+  const source = readSource(json.source, fail);
   if (errors.length > 0) return { errors };
-  return { value: { objects, source: readSource(json.source) } };
+  return { value: { objects, source } };
 }
 
-/** The `source` a Ferry export wrote, if it is well-formed; anything else is no source. */
-function readSource(v: unknown): PackSource | null {
-  if (!isPlainObject(v)) return null;
+/**
+ * The `source` a Ferry export wrote, read as data like the rest: absent (or
+ * null) is no source; present, it must be an object whose `tier`, when
+ * given, is a tier. Its other members are strings or left out. Dropping
+ * `tier` leaves the uid, so an environment of this server still decides.
+ */
+function readSource(v: unknown, fail: (msg: string) => void): PackSource | null {
+  if (v === undefined || v === null) return null;
+  if (!isPlainObject(v)) {
+    fail('source must be an object (where the pack was exported)');
+    return null;
+  }
   const { environment, uid, name, tier, server } = v;
-  if (typeof tier !== 'string' || !(TIERS as readonly string[]).includes(tier)) return null;
+  if (tier !== undefined && tier !== null && (typeof tier !== 'string' || !(TIERS as readonly string[]).includes(tier))) {
+    fail(`source.tier must be one of ${TIERS.join(', ')} (or left out)`);
+  }
   const s = (x: unknown) => (typeof x === 'string' ? x : '');
-  return { environment: s(environment), uid: s(uid), name: s(name), tier: tier as Tier, server: s(server) };
+  return { environment: s(environment), uid: s(uid), name: s(name), tier: typeof tier === 'string' ? (tier as Tier) : null, server: s(server) };
 }
 
 // ------------------------------------------------------------------ compare

@@ -156,6 +156,8 @@ export async function originOfPack(engine: Engine, source: PackSource | null): P
   if (!source) return null;
   const local = source.uid ? (await engine.listEnvironments()).find((e) => e.uid === source.uid) : undefined;
   if (local) return { envId: local.id, name: local.name, tier: local.tier };
+  // A pack from elsewhere that does not say its tier has nothing to compare.
+  if (!source.tier) return null;
   return { envId: null, name: source.name || source.environment || 'the pack', tier: source.tier };
 }
 

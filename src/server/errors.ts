@@ -25,6 +25,17 @@ const FRAMEWORK: Record<string, { status: number; code: string }> = {
   FST_ERR_BAD_URL: { status: 400, code: 'INVALID_REQUEST' },
   FST_ERR_MAX_PARAM_LENGTH: { status: 414, code: 'URI_TOO_LONG' },
   FST_ERR_ASYNC_CONSTRAINT: { status: 400, code: 'INVALID_REQUEST' },
+  // @fastify/multipart's part counts (it answers 413 "reach files limit"): a form with more parts than the route takes.
+  FST_FILES_LIMIT: { status: 400, code: 'INVALID_REQUEST' },
+  FST_FIELDS_LIMIT: { status: 400, code: 'INVALID_REQUEST' },
+  FST_PARTS_LIMIT: { status: 400, code: 'INVALID_REQUEST' },
+};
+
+/** What a multipart form with too many parts is told. */
+const TOO_MANY_PARTS: Record<string, string> = {
+  FST_FILES_LIMIT: 'the multipart form has more file parts than this request takes (one file)',
+  FST_FIELDS_LIMIT: 'the multipart form has more fields than this request takes',
+  FST_PARTS_LIMIT: 'the multipart form has more parts than this request takes',
 };
 
 /**
@@ -44,7 +55,7 @@ export function toErrorResponse(error: unknown, requestId: string): { status: nu
         ? 'the body is not valid JSON'
         : e.code === 'FST_ERR_CTP_BODY_TOO_LARGE'
           ? 'the request body is larger than the server accepts (FERRY_BODY_LIMIT); nothing was written'
-          : (e.message ?? m.code);
+          : (TOO_MANY_PARTS[e.code] ?? e.message ?? m.code);
     return { status: m.status, body: { code: m.code, message }, internal: false };
   }
   // A SyntaxError from a body parser is the client's malformed JSON.

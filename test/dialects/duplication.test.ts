@@ -208,6 +208,10 @@ eachServer('duplication face', (server) => {
     });
     assert.equal(rule.status, 400);
     assert.match(rule.json.message, /type 5 \(the default\) only supports rule 1/);
+    // A project is an environment: its name is at most 200 characters, here as on the native API (cross-server too).
+    const long = await s.http('POST', DUP, { headers: admin, json: duplicationBody(src, { url: 'http://elsewhere.test', name: 'n'.repeat(201) }) });
+    assert.equal(long.status, 400, long.text);
+    assert.equal(long.json.message, 'target.project.name must be at most 200 characters');
     // 403 FORBIDDEN: a viewer of the source; an environment admin who is not a server admin (a same-server duplication creates a project).
     const vic = await login(s, 'vic', 'vic password 1');
     const viewer = await s.http('POST', DUP, { headers: { ...vic, ...ASYNC }, json: body });
@@ -328,6 +332,15 @@ eachServer('duplication face', (server) => {
     const nulRes = await s.http('POST', `${DUP}/restoration`, { headers: admin, body: nul });
     assert.equal(nulRes.status, 400);
     assert.match(nulRes.json.message, /metadata\.target\.project\.name contains a NUL/);
+    // One package per restoration: a second file part is the client's mistake, named in the document's shape.
+    const two = new FormData();
+    two.append('metadata', JSON.stringify({ target: { environment: { id: s.base, name: 'x' }, project: { name: 'Two files' } } }));
+    two.append('file', new Blob([pkg.bytes]), 'p.projdup');
+    two.append('file', new Blob([pkg.bytes]), 'q.projdup');
+    const twoRes = await s.http('POST', `${DUP}/restoration`, { headers: admin, body: two });
+    assert.equal(twoRes.status, 400, twoRes.text);
+    assert.equal(twoRes.json.code, 'INVALID_REQUEST');
+    assert.match(twoRes.json.message, /more file parts than this request takes \(one file\)/);
   });
 
   it("restores as the document's sample curl does: PUT /{id} with the multipart form; its JSON content type over a form is named", async () => {

@@ -266,6 +266,8 @@ eachServer(
         [{ projects: [{ id: 'p', name: 'P', dataSourceIds: 'not-a-list' }] }, /ref field dataSourceIds must be an array of ids/],
         [{ options: { projects: 'Sometimes' }, projects: [] }, /options.projects must be "Always" or "Never"/],
         [[1, 2], /a sync pack is a JSON object/],
+        [{ source: 'dev', roles: [{ id: 'r', name: 'R' }] }, /source must be an object/],
+        [{ source: { tier: 'staging' }, roles: [{ id: 'r', name: 'R' }] }, /source.tier must be one of development, testing, preview, production/],
       ];
       for (const [body, message] of cases) {
         const r = await test.post('projects/sync/import', body);
@@ -301,6 +303,11 @@ eachServer(
       const refused = await s.http('POST', '/sync/prod/api/v1/admin/projects/sync/import', { headers: h, body: nul });
       assert.equal(refused.status, 400);
       assert.match(refused.json.message, /file.roles\[0\].name contains a NUL character/);
+      const two = new FormData();
+      for (const name of ['a.json', 'b.json']) two.append('file', new Blob([JSON.stringify(pack)]), name);
+      const twoFiles = await s.http('POST', '/sync/prod/api/v1/admin/projects/sync/import', { headers: h, body: two });
+      assert.deepEqual([twoFiles.status, twoFiles.json.code], [400, 'INVALID_REQUEST'], twoFiles.text);
+      assert.match(twoFiles.json.message, /more file parts than this request takes/);
       await s.native('PATCH', '/environments/prod', { hosts: ['prod.sync.test'] });
       const byHost = await s.http('POST', '/projects/sync/import', { headers: { ...h, host: 'prod.sync.test' }, json: pack });
       assert.equal(byHost.json[0].result, 'unchanged');

@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Engine, Progress } from '../../src/engine/engine.js';
 import { FerryError } from '../../src/core/errors.js';
-import { exportPack, importObjects, syncEnvironments, type SyncOutcome } from '../../src/engine/sync.js';
+import { exportPack, importObjects, originOfPack, syncEnvironments, type SyncOutcome } from '../../src/engine/sync.js';
 import { compareEnvironments } from '../../src/engine/compare.js';
 import { readPack } from '../../src/core/sync-pack.js';
 import { DIALECTS, openTestEngine, type TestEngine } from '../support/engines.js';
@@ -142,6 +142,20 @@ for (const dialect of DIALECTS) {
         importObjects(engine, 'dev', back.value.objects, { envId: 'prod', name: 'Production', tier: 'production' }),
         (e) => code(e) === '409 PUSH_ONE_WAY',
       );
+      // The pack's own word on its tier changes nothing when its uid names an environment here: dropping it does not
+      // slip a production pack past one-way push, and a tier that is not one is refused as data.
+      const noTier = structuredClone(fromProd) as { source: Record<string, unknown> };
+      delete noTier.source.tier;
+      const read2 = readPack(noTier, engine.catalog);
+      assert.ok('value' in read2);
+      await assert.rejects(
+        importObjects(engine, 'dev', read2.value.objects, await originOfPack(engine, read2.value.source)),
+        (e) => code(e) === '409 PUSH_ONE_WAY',
+      );
+      const badTier = structuredClone(fromProd) as { source: Record<string, unknown> };
+      badTier.source.tier = 'staging';
+      assert.deepEqual(readPack(badTier, engine.catalog), { errors: ['source.tier must be one of development, testing, preview, production (or left out)'] });
+      assert.deepEqual(readPack({ ...fromProd, source: 5 }, engine.catalog), { errors: ['source must be an object (where the pack was exported)'] });
       // Nothing to import: nothing written, no package.
       const none = await importObjects(engine, 'dev', [], null);
       assert.deepEqual([none.installation, none.results], [null, []]);
