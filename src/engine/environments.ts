@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Environment, Tier } from '../core/types.js';
-import { ConflictError, NotFoundError, ValidationError } from '../core/errors.js';
+import { ConflictError, LockedError, NotFoundError, ValidationError } from '../core/errors.js';
 import { parseTier } from '../core/rules.js';
 import { SERVER_SCOPE, type Store, type StoredEnvironment } from '../store/store.js';
 import { audit, now, type Actor, type EngineContext, type ProgressFn } from './context.js';
