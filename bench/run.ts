@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --large] [-- --postgres] [--sizes 10000,100000] [--no-http] [--markdown FILE]`
+ * `npm run bench [-- --large] [-- --postgres] [--sizes 10000,100000] [--no-http] [--no-cli | --cli-only] [--markdown FILE]`
  *
  * Prints ONE table, every row measured in this run: generate, assemble,
  * export, import, prepare (empty target; target holding 50% of the objects
@@ -7,7 +7,9 @@
  * and peak RSS, beside the floor (a raw bulk copy of the same rows, one
  * prepared INSERT per row in one transaction, on the same database, measured
  * in this process) and the ratio of each step to it. Then the HTTP status
- * endpoint under autocannon beside a bare Fastify route.
+ * endpoint under autocannon beside a bare Fastify route. Then the startup of
+ * the built CLI (`ferry --help`, `ferry env list`) beside `node -e 0`
+ * (`--no-cli` skips it, `--cli-only` runs only it).
  *
  * Each step runs in a child process of its own (bench/step.ts) so that its
  * peak RSS is its own. This is a script that reports figures; it never fails
@@ -21,6 +23,7 @@ import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { pgFloor, sqliteFloor, type FloorResult } from './floor.js';
 import { benchHttp, type HttpResult } from './http.js';
+import { benchCliStartup, startupTable, type StartupResult } from './cli-startup.js';
 import { formatSummary, summarizeProfile } from './profile-summary.js';
 import type { StepResult } from './step.js';
 
@@ -32,6 +35,9 @@ const { values } = parseArgs({
     'database-url': { type: 'string', default: process.env.FERRY_BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres' },
     'no-http': { type: 'boolean', default: false },
     'http-only': { type: 'boolean', default: false },
+    'no-cli': { type: 'boolean', default: false },
+    'cli-only': { type: 'boolean', default: false },
+    'cli-runs': { type: 'string', default: '15' },
     work: { type: 'string', default: '.bench/run' },
     markdown: { type: 'string' },
     keep: { type: 'boolean', default: false },
@@ -390,13 +396,15 @@ function httpTable(http: { results: HttpResult[]; unavailable: string[] }, o: { 
 async function main(): Promise<void> {
   mkdirSync(work, { recursive: true });
   const started = Date.now();
-  if (!values['http-only']) {
+  if (!values['http-only'] && !values['cli-only']) {
     for (const dialect of dialects) for (const n of sizes) await benchSize(dialect, n);
   }
   let http: { results: HttpResult[]; unavailable: string[] } | undefined;
   const httpOptions = { seconds: Number(values['http-seconds']), connections: Number(values['http-connections']) };
-  if (!values['no-http']) http = await benchHttp(httpOptions, log);
-  let md = [rows.length ? table() : '', http ? httpTable(http, httpOptions) : ''].filter(Boolean).join('\n\n');
+  if (!values['no-http'] && !values['cli-only']) http = await benchHttp(httpOptions, log);
+  let cli: StartupResult[] | undefined;
+  if (!values['no-cli']) cli = benchCliStartup(work, Number(values['cli-runs']), log);
+  let md = [rows.length ? table() : '', http ? httpTable(http, httpOptions) : '', cli ? startupTable(cli) : ''].filter(Boolean).join('\n\n');
   for (const p of profiles) {
     const summary = formatSummary(summarizeProfile(JSON.parse(readFileSync(p.file, 'utf8')) as Parameters<typeof summarizeProfile>[0]));
     md += `\n\nCPU profile of ${p.label} (${p.file}):\n\n\`\`\`\n${summary}\n\`\`\``;
@@ -404,7 +412,7 @@ async function main(): Promise<void> {
   const machine = `${cpus().length} x ${cpus()[0]?.model ?? '?'}, ${Math.round(totalmem() / 1024 ** 3)} GB, Node ${process.version}`;
   const text = `${md}\n\n${machine}; total ${((Date.now() - started) / 1000).toFixed(0)} s\n`;
   process.stdout.write(text);
-  writeFileSync(join(work, 'results.json'), JSON.stringify({ machine, rows, http }, null, 2));
+  writeFileSync(join(work, 'results.json'), JSON.stringify({ machine, rows, http, cli }, null, 2));
   if (values.markdown) writeFileSync(values.markdown, text);
 }
 
