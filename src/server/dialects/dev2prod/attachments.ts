@@ -8,7 +8,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import multipart from '@fastify/multipart';
 import type { Readable } from 'node:stream';
 import { FerryError, ValidationError } from '../../../core/errors.js';
-import { PayloadTooLargeError, receiveBundle } from '../../../engine/bundle-files.js';
+import { PayloadTooLargeError, receiveBundle, type StoredFile } from '../../../engine/bundle-files.js';
 import type { DialectContext } from '../types.js';
 import { documentErrors, errorSchema, idResponse, param, pathParams } from './schemas.js';
 
@@ -35,10 +35,11 @@ export async function attachmentRoutes(app: FastifyInstance, ctx: DialectContext
     async (request) => {
       const env = await ctx.environment(request, 'promoter', 'uploading a bundle');
       const access = ctx.ferry.access(request);
-      const declared = Number(request.headers['content-length']);
+      const store = (stream: Readable, name: string) =>
+        receiveBundle(engine, files, stream, { limit: config.uploadLimit, name, environmentId: env.id }, access.actor);
       try {
-        const { stream, name } = await uploadedFile(request, config.uploadLimit, declared);
-        const file = await receiveBundle(engine, files, stream, { limit: config.uploadLimit, name, environmentId: env.id }, access.actor);
+        const raw = rawBody(request, config.uploadLimit);
+        const file = raw ? await store(raw, 'upload.ferry') : await storeFirstFile(request, config.uploadLimit, store, (id) => files.remove(id));
         return { Id: file.id };
       } catch (e) {
         throw multipartError(e);
@@ -85,21 +86,67 @@ function multipartError(e: unknown): unknown {
   );
 }
 
-/** The uploaded bytes and a file name: the first file part of a multipart body, or a raw body. */
-async function uploadedFile(request: FastifyRequest, limit: number, declared: number): Promise<{ stream: Readable; name: string }> {
+/**
+ * A raw (application/octet-stream) body, or null for a multipart one;
+ * refused before a byte is read when its declared length is over the limit.
+ */
+function rawBody(request: FastifyRequest, limit: number): Readable | null {
   const raw = request.body as { pipe?: unknown } | undefined;
   const isRaw = !!raw && typeof raw.pipe === 'function';
   if (!isRaw && !request.isMultipart()) {
     throw new ValidationError('send the bundle as multipart/form-data in the field Files[] (or as application/octet-stream)');
   }
+  const declared = Number(request.headers['content-length']);
   if (Number.isFinite(declared) && declared > limit + (isRaw ? 0 : MULTIPART_SLACK)) {
     // Refuse before reading a byte; the rest is drained and the connection closed.
     request.raw.resume();
     throw new PayloadTooLargeError(limit);
   }
-  if (isRaw) return { stream: raw as Readable, name: 'upload.ferry' };
-  const part = await request.file();
-  if (!part) throw new ValidationError('the multipart body holds no file: send the bundle in the field Files[]');
+  return isRaw ? (raw as Readable) : null;
+}
+
+/**
+ * Store the first file part of a multipart body. The multipart reader may
+ * find the body malformed (a part cut short, no closing boundary) before
+ * this code holds the file's stream (the whole body may already be here),
+ * and then never ends that stream: waiting for it would hang the request.
+ * So what follows the file is asked for at once: the end of the body, or the
+ * reader's error, which stops the storing (nothing is kept) and is answered.
+ */
+async function storeFirstFile(
+  request: FastifyRequest,
+  limit: number,
+  store: (stream: Readable, name: string) => Promise<StoredFile>,
+  discard: (id: string) => Promise<unknown>,
+): Promise<StoredFile> {
+  const parts = request.files();
+  const first = await parts.next();
+  if (first.done) throw new ValidationError('the multipart body holds no file: send the bundle in the field Files[]');
+  const part = first.value;
   const name = (part.filename || 'upload.ferry').replace(/[^\w.-]+/g, '-').slice(0, 200);
-  return { stream: part.file, name };
+  const verdict = parts.next().then(
+    () => null,
+    (e: unknown) => {
+      const code = (e as { code?: unknown }).code;
+      // More files than one: the first is the one taken (as the README says), the others are not read.
+      if (code === 'FST_FILES_LIMIT') return null;
+      // The reader's own size limit (one byte past ours) is the repository's 413.
+      if (code === 'FST_REQ_FILE_TOO_LARGE') return new PayloadTooLargeError(limit);
+      return e instanceof Error ? e : new Error(String(e));
+    },
+  );
+  if (part.file.destroyed) throw (await verdict) ?? new ValidationError('the multipart body ended inside the file part');
+  const stored = store(part.file, name);
+  const bad = await Promise.race([
+    verdict,
+    stored.then(
+      () => null,
+      () => null,
+    ),
+  ]);
+  if (!bad) return stored;
+  part.file.destroy(bad);
+  const kept = await stored.catch(() => null);
+  if (kept) await discard(kept.id);
+  throw bad;
 }
