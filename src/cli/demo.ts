@@ -38,7 +38,7 @@ export async function runDemo(config: FerryConfig, io: { out: (s: string) => voi
     step(1, 'Three environments');
     const sample = await seedDemo(engine);
     say(`Development ${dev} holds ${sample.dev.length} objects of the default catalog (templates with tasks, groups, categories, reports, dashboards...).`);
-    say(`Testing ${test} starts as a clone of development: same ids, the recommended way to start a target (002).`);
+    say(`Testing ${test} starts as a clone of development: same ids, the recommended way to start a target.`);
     say(
       `Production ${prod} was built separately. It already has ${sample.prodExisting.length} objects with the same names as development's but other ids: ${sample.prodExisting.map((o) => `${o.type} "${o.name}"`).join(', ')}.`,
     );
@@ -61,7 +61,7 @@ export async function runDemo(config: FerryConfig, io: { out: (s: string) => voi
     step(2, 'Assemble a package in development');
     const selection = [...templates.slice(0, 2), ...dashboards.slice(0, 1)].map((o) => ({ type: o.type, id: o.id, name: o.name }));
     say(
-      `Selecting ${selection.map((s) => `${s.type} "${s.name}"`).join(', ')}. Ferry follows their refs and owned children and keeps what 003 says each type includes.`,
+      `Selecting ${selection.map((s) => `${s.type} "${s.name}"`).join(', ')}. Ferry follows their refs and owned children and keeps, for each type, the kinds of objects promoted with it.`,
     );
     let pkg = await engine.createPackage({ sourceEnvId: dev, name: 'Agency onboarding', description: 'Demo package', selection }, actor);
     say(formatPackage(pkg));
@@ -76,7 +76,7 @@ export async function runDemo(config: FerryConfig, io: { out: (s: string) => voi
     pkg = await engine.setPackageStatus(pkg.id, 'TESTING', actor);
     say('The package is TESTING: it may go to testing and preview environments, never to production.');
     let plan = await engine.prepare(pkg.id, test, {}, actor);
-    say(formatPlan(pkg, await engine.getEnvironment(test), plan.installation, plan.entries, plan.installBlocker));
+    say(formatPlan(pkg, await engine.getEnvironment(test), plan.installation, plan.entries, plan.installBlocker, PLAN_VIEW));
     let inst = await engine.install(plan.installation.id, {}, actor);
     say(formatInstallResult(inst, await engine.getEntries(inst.id)));
 
@@ -90,25 +90,38 @@ export async function runDemo(config: FerryConfig, io: { out: (s: string) => voi
     pkg = await engine.setPackageStatus(pkg.id, 'ACTIVE', actor);
     say('After setting the package ACTIVE:');
     plan = await engine.prepare(pkg.id, prod, {}, actor);
-    say(formatPlan(pkg, await engine.getEnvironment(prod), plan.installation, plan.entries, plan.installBlocker));
+    say(formatPlan(pkg, await engine.getEnvironment(prod), plan.installation, plan.entries, plan.installBlocker, PLAN_VIEW));
     say('Objects production already had were matched by their natural key (name): they are reused, and refs to them are rewritten to production ids.');
     const firstProd = await engine.install(plan.installation.id, {}, actor);
     const installed = await engine.getEntries(firstProd.id);
     say(formatInstallResult(firstProd, installed));
-    const sampleEntry = installed.find((e) => e.type === 'TTSK' && e.installationStatus === 'INSTALLED');
-    if (sampleEntry) {
-      const o = await engine.getObject(prod, 'TTSK', sampleEntry.targetId!);
-      say(`Task "${o.name}" is ${sampleEntry.sourceId} in development and ${o.id} in production; its templateID is now ${String(o.fields.templateID)}.`);
-    }
+    // The sample data reuses task names across templates ("Phase 1: Discovery" in each): the demo names
+    // a task with its template, and the tasks it talks about have names of their own.
+    const tasks = sample.dev.filter((o) => o.type === 'TTSK');
+    const sameName = (name: string) => tasks.filter((o) => o.name === name).length;
+    const taskLabel = (o: { name: string; fields: Record<string, unknown> }) => {
+      const t = sample.dev.find((x) => x.type === 'TMPL' && x.id === o.fields.templateID);
+      return `task "${o.name}"${t ? ` of template "${t.name}"` : ''}`;
+    };
+    const shown =
+      installed.find((e) => e.type === 'TTSK' && e.installationStatus === 'INSTALLED' && sameName(e.name) === 1) ??
+      installed.find((e) => e.type === 'TTSK' && e.installationStatus === 'INSTALLED')!;
+    const shownTask = tasks.find((o) => o.id === shown.sourceId)!;
+    const inProd = await engine.getObject(prod, 'TTSK', shown.targetId!);
+    say(
+      `The ${taskLabel(shownTask)} is ${shown.sourceId} in development and ${inProd.id} in production; its templateID is now ${String(inProd.fields.templateID)}, the template's production id.`,
+    );
 
     step(5, 'Edit in development, promote again: only the edit is an UPDATE');
-    const task = sample.dev.find((o) => o.type === 'TTSK' && o.fields.templateID === tmpl.id)!;
+    const task =
+      tasks.find((o) => o.fields.templateID === tmpl.id && o.id !== shownTask.id && sameName(o.name) === 1) ??
+      tasks.find((o) => o.fields.templateID === tmpl.id && o.id !== shownTask.id)!;
     await engine.loadObjects(dev, [{ ...task, name: `${task.name} (renamed)` }], actor);
-    say(`Renamed ${task.type} "${task.name}" in development.`);
+    say(`Renamed the ${taskLabel(task)} in development to "${task.name} (renamed)".`);
     let pkg2 = await engine.createPackage({ sourceEnvId: dev, name: 'Agency onboarding, second drop', selection }, actor);
     pkg2 = await engine.setPackageStatus(pkg2.id, 'ACTIVE', actor);
     plan = await engine.prepare(pkg2.id, prod, {}, actor);
-    say(formatPlan(pkg2, await engine.getEnvironment(prod), plan.installation, plan.entries, plan.installBlocker));
+    say(formatPlan(pkg2, await engine.getEnvironment(prod), plan.installation, plan.entries, plan.installBlocker, PLAN_VIEW));
     const before = await engine.listObjects(prod, { limit: 100_000 });
     inst = await engine.install(plan.installation.id, {}, actor);
     say(formatInstallResult(inst, await engine.getEntries(inst.id)));
@@ -120,9 +133,9 @@ export async function runDemo(config: FerryConfig, io: { out: (s: string) => voi
     say(`Rolled back ${inst.id}. Production content is ${same ? 'exactly' : pc.red('NOT')} what it was before the install (${after.total} objects compared).`);
 
     step(7, 'Someone edits production directly: drift');
-    const victim = installed.find((e) => e.type === 'TTSK' && e.installationStatus === 'INSTALLED')!;
-    const obj = await engine.getObject(prod, victim.type, victim.targetId!);
+    const obj = await engine.getObject(prod, 'TTSK', shown.targetId!);
     await engine.loadObjects(prod, [{ type: obj.type, id: obj.id, name: obj.name, fields: { ...obj.fields, description: 'hot-fixed in production' } }], actor);
+    say(`Someone edits the description of the ${taskLabel(shownTask)} in production (${obj.id}), outside Ferry.`);
     plan = await engine.prepare(pkg.id, prod, {}, actor);
     const drifted = plan.entries.filter((e: PlanEntry) => e.drift);
     say(
@@ -144,6 +157,9 @@ export async function runDemo(config: FerryConfig, io: { out: (s: string) => voi
     await engine.store.close();
   }
 }
+
+/** The demo's plans: the first lines and the rest counted by type (the full plan is one `ferry plan --all` away). */
+const PLAN_VIEW = { limit: 8, applyHint: false };
 
 function strip(o: { type: string; id: string; name: string; fields: Record<string, unknown> }) {
   return { type: o.type, id: o.id, name: o.name, fields: o.fields };

@@ -1,6 +1,7 @@
 import picocolors from 'picocolors';
-import type { Environment, Installation, Package, PlanEntry, PlanSummary, StoredObject } from '../core/types.js';
+import type { Environment, Installation, Package, PackageEntity, PlanEntry, PlanSummary, StoredObject } from '../core/types.js';
 import { printable as show, printableJson } from '../core/printable.js';
+import type { LockView } from '../engine/engine.js';
 
 /**
  * Human output of the CLI. `ferry plan` reads like `terraform plan`: one line
@@ -98,7 +99,13 @@ export function formatPlan(
   installation: Installation,
   entries: readonly PlanEntry[],
   blocker: string | null,
-  opts: { all?: boolean } = {},
+  opts: {
+    all?: boolean;
+    /** List at most this many entries, then count the rest by type (the demo's long plans). */
+    limit?: number;
+    /** End with how to apply the plan (false where the caller applies it itself). */
+    applyHint?: boolean;
+  } = {},
 ): string {
   const lines: string[] = [];
   lines.push(
@@ -110,7 +117,17 @@ export function formatPlan(
   const interesting = entries.filter(
     (e) => opts.all || e.action !== 'USEEXISTING' || !e.isValid || e.drift || e.reason || e.match === 'naturalKey' || e.match === 'user',
   );
-  for (const e of interesting) lines.push(formatPlanLine(e));
+  const listed = opts.limit !== undefined ? interesting.slice(0, opts.limit) : interesting;
+  for (const e of listed) lines.push(formatPlanLine(e));
+  const rest = interesting.slice(listed.length);
+  if (rest.length > 0) {
+    const byType = new Map<string, number>();
+    for (const e of rest) byType.set(e.type, (byType.get(e.type) ?? 0) + 1);
+    const sorted = [...byType].sort((a, b) => b[1] - a[1]);
+    const counts = sorted.slice(0, 8).map(([t, n]) => `${show(t)} ${n}`);
+    if (sorted.length > 8) counts.push(`${sorted.slice(8).reduce((k, [, n]) => k + n, 0)} of ${sorted.length - 8} other types`);
+    lines.push(pc.dim(`  ... ${rest.length} more: ${counts.join(', ')}`));
+  }
   const hidden = entries.length - interesting.length;
   if (hidden > 0) lines.push(pc.dim(`  = ${hidden} unchanged object${hidden > 1 ? 's' : ''} to use as they are (--all lists them)`));
   lines.push('');
@@ -119,7 +136,7 @@ export function formatPlan(
     lines.push(pc.red(`The plan cannot be installed until the invalid entries are fixed (ferry plan ... --set TYPE:id=ACTION).`));
   } else if (blocker) {
     lines.push(pc.yellow(`Install would be refused now: ${show(blocker)}.`));
-  } else {
+  } else if (opts.applyHint !== false) {
     lines.push(`Installation ${show(installation.id)} is prepared. Apply it with: ferry install ${show(installation.id)}`);
   }
   return lines.join('\n');
@@ -137,6 +154,22 @@ export function formatEnvironments(envs: readonly (Environment & { lockedBy?: st
     e.lockedBy ? 'LOCKED' : '',
   ]);
   return table(['ID', 'NAME', 'TIER', 'VERSION', 'HOSTS', '', ''], rows);
+}
+
+/** An environment's install lock, as `ferry env lock` and `ferry env unlock` show it. */
+export function formatLock(l: LockView, broken = false): string {
+  if (!l.locked) return `Environment ${show(l.environmentId)} is not locked.`;
+  const o = l.owner!;
+  return [
+    `${broken ? 'Broke the install lock of' : 'Install lock of'} environment ${show(l.environmentId)}`,
+    `  held by:     installation ${show(l.holder ?? '')} (${l.purpose ?? 'install'})`,
+    `  process:     ${show(o.host)} pid ${o.pid} (instance ${show(o.instance)})`,
+    `  taken:       ${l.acquiredAt ?? '-'}, last heartbeat ${l.heartbeatAt ?? '-'}`,
+    `  ${l.stale ? 'stale:       ' : 'live:        '}${show(l.reason ?? '')}`,
+    ...(broken
+      ? []
+      : [l.stale ? '  The next write releases it; `ferry env unlock` does it now.' : '  Break it only if that process is hung: ferry env unlock --force']),
+  ].join('\n');
 }
 
 export function formatObjects(res: { items: StoredObject[]; total: number }, offset: number): string {
@@ -162,6 +195,28 @@ export function formatPackage(p: Package): string {
   ];
   if (p.metadata.deferredRefs > 0) lines.push(`  cycles:      ${p.metadata.deferredRefs} ref(s) close reference cycles; installed in two phases`);
   return lines.join('\n');
+}
+
+export function formatPackages(list: readonly Package[]): string {
+  if (list.length === 0) return 'No packages yet. Create one with: ferry package create --source <env> --name <name> --select TYPE:id';
+  const rows = list.map((p) => [show(p.id), p.status, `v${p.version}`, String(p.entityCount), show(p.name)]);
+  const out = [table(['ID', 'STATUS', 'VER', 'OBJECTS', 'NAME'], rows)];
+  const failed = list.filter((p) => p.status === 'ASSEMBLING_FAILED');
+  if (failed.length > 0) {
+    out.push(
+      pc.red(
+        `${failed.length} package${failed.length > 1 ? 's' : ''} failed to assemble: ferry package show <id> says why, ferry package delete <id> removes ${failed.length > 1 ? 'one' : 'it'}.`,
+      ),
+    );
+  }
+  return out.join('\n');
+}
+
+export function formatEntities(list: readonly PackageEntity[]): string {
+  return table(
+    ['ORDER', 'TYPE', 'ID', 'NAME'],
+    list.map((e) => [String(e.ord), show(e.type), show(e.id), show(e.name)]),
+  );
 }
 
 export function formatHistory(list: readonly Installation[], packages: Map<string, Package>): string {

@@ -9,7 +9,7 @@ import type { Catalog, Environment, Installation, ObjectRef, Package, PackageEnt
 import { FerryError } from '../core/errors.js';
 import type { Override } from '../core/plan.js';
 import type { InstallStep } from '../core/install-plan.js';
-import type { Engine, PrepareOptions, PreparedPlan, ProgressFn } from '../engine/engine.js';
+import type { Engine, LockView, PrepareOptions, PreparedPlan, ProgressFn } from '../engine/engine.js';
 import type { ImportResult } from '../engine/bundles.js';
 import { readBundleEntities, verifyBundle, writeBundleDir } from '../engine/bundle-io.js';
 import type { Operation } from '../store/operations-store.js';
@@ -23,6 +23,8 @@ export type EngineApi = Pick<
   | 'listEnvironments'
   | 'getEnvironment'
   | 'updateEnvironment'
+  | 'getLock'
+  | 'breakLock'
   | 'loadObjects'
   | 'listObjects'
   | 'getObject'
@@ -170,6 +172,14 @@ export class RemoteEngine implements EngineApi {
 
   async updateEnvironment(id: string, patch: Parameters<Engine['updateEnvironment']>[1]): Promise<Environment> {
     return this.call<Environment>('PATCH', `/api/v1/environments/${enc(id)}`, { body: dropUndefined(patch) });
+  }
+
+  async getLock(envId: string): Promise<LockView> {
+    return this.call<LockView>('GET', `/api/v1/environments/${enc(envId)}/lock`);
+  }
+
+  async breakLock(envId: string, opts: { force?: boolean } = {}): Promise<LockView> {
+    return this.call<LockView>('DELETE', `/api/v1/environments/${enc(envId)}/lock`, { query: { force: opts.force || undefined } });
   }
 
   async history(envId: string): Promise<Installation[]> {

@@ -14,7 +14,8 @@ export function installRefusal(status: PackageStatus, tier: Tier): string | null
     case 'TESTING':
       return tier === 'production' ? 'package is TESTING: it cannot be installed into a production environment (set it ACTIVE)' : null;
     case 'DRAFT':
-      return 'package is DRAFT: it cannot be installed anywhere (set it TESTING or ACTIVE)';
+      // Name the status this target needs: TESTING would be refused again by a production target.
+      return `package is DRAFT: it cannot be installed anywhere (set it ${tier === 'production' ? 'ACTIVE, the status a production environment needs' : 'TESTING or ACTIVE'})`;
     case 'DISABLED':
       return 'package is DISABLED: it cannot be installed anywhere';
     case 'ASSEMBLING':
@@ -22,6 +23,14 @@ export function installRefusal(status: PackageStatus, tier: Tier): string | null
     case 'ASSEMBLING_FAILED':
       return 'package assembly failed: assemble it again';
   }
+}
+
+/**
+ * The least status a package needs to be installed into an environment of
+ * this tier: ACTIVE for production, TESTING elsewhere (ACTIVE works there too).
+ */
+export function statusNeededFor(tier: Tier): 'TESTING' | 'ACTIVE' {
+  return tier === 'production' ? 'ACTIVE' : 'TESTING';
 }
 
 /**

@@ -372,7 +372,13 @@ export class AuthService {
     if ((await this.users.countUsers()) > 0) return { created: false };
     const username = opts.username ?? 'admin';
     const actor = { actor: 'system', address: null };
-    await this.createUser({ username, password: opts.password ?? null, admin: true }, actor);
+    try {
+      await this.createUser({ username, password: opts.password ?? null, admin: true }, actor);
+    } catch (e) {
+      // Several server processes started at once on one new database: one of them creates the admin.
+      if ((await this.users.countUsers()) > 0) return { created: false };
+      throw e;
+    }
     const k = await this.createApiKey({ username, name: 'first admin key', key: opts.apiKey || undefined }, actor);
     return { created: true, username, key: k.key, generated: !opts.apiKey };
   }

@@ -46,8 +46,7 @@ export async function receiveBundle(
   }
   const file = await files.upload(body, opts.limit, { name: opts.name, createdBy: actor.actor, environmentId: opts.environmentId });
   try {
-    const path = files.pathOf(file.id);
-    await withFileName(path, opts.name, () => verifyBundle(path));
+    await files.withLocalFile(file.id, (path) => withFileName(path, opts.name, () => verifyBundle(path)));
   } catch (e) {
     await files.remove(file.id);
     throw e;

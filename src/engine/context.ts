@@ -1,5 +1,4 @@
 import type { Catalog, FerryObject, StoredObject, TypeCode } from '../core/types.js';
-import { LockedError } from '../core/errors.js';
 import { groupBy } from '../core/group.js';
 import { contentHashAndFields } from '../core/hash.js';
 import { key } from '../core/plan.js';
@@ -101,18 +100,4 @@ export async function loadTargets(
     for (const o of await store.objects.getMany(scope, list)) out.set(key(o.type, o.id), o);
   }
   return out;
-}
-
-/**
- * Run fn holding an environment's install lock (423 when another
- * installation holds it). The lock is taken outside any transaction, so
- * other writers see it at once, and released whatever fn does.
- */
-export async function withInstallLock<T>(ctx: EngineContext, envId: string, holder: string, fn: () => Promise<T>): Promise<T> {
-  if (!(await ctx.store.environments.lock(envId, holder))) throw new LockedError(envId);
-  try {
-    return await fn();
-  } finally {
-    await ctx.store.environments.unlock(envId, holder);
-  }
 }

@@ -231,32 +231,33 @@ export async function runImport(deps: WorkDeps, id: string, ctx: WorkContext): P
       await rec.flush();
       await updateDuplication(deps.engine, id, { fileId }, ['IMPORT_SYNCING']);
     }
-    const path = deps.files.pathOf(fileId);
-    const header = await readProjectPackageHeader(deps.engine, path);
-    await rec.flush();
-    if (!(await updateDuplication(deps.engine, id, { status: 'IMPORTING', progress: 25, message: 'verifying the package' }, ['IMPORT_SYNCING', 'IMPORTING'])))
-      throw cancelled();
-    ctx.progress(25, 'verifying the package');
-    const tier = (TIERS as readonly string[]).includes(header.source.tier) ? (header.source.tier as Tier) : 'development';
-    const target: ProjectTarget = { uid: r.target.project.id!, name: r.target.project.name, tier, properties: propertiesOf(r) };
-    const imp = r.settings.import;
-    const verify = rec.phase(25, 40, 'IMPORTING', 'verifying');
-    const load = rec.phase(40, 99, 'IMPORTING', 'importing');
-    const summary = await importProject(deps.engine, {
-      path,
-      target,
-      rules: {
-        conflictRules: imp.configurationObjects.conflictRules,
-        matchUsersByLogin: imp.configurationObjects.matchUsersByLogin,
-        typesMatchByName: imp.typesMatchByName ?? [],
-      },
-      actor: { actor: r.createdBy },
-      signal: ctx.signal,
-      onProgress: (p) => (p.phase === 'verify' ? verify(p) : load(p)),
-      finish: async (tx, env, s) => {
-        const done = { status: 'COMPLETED' as const, progress: 100, message: summaryMessage(env.name, s), targetEnvId: env.id, fileId: null };
-        if (!(await new DuplicationStore(tx).update(id, done, ['IMPORTING']))) throw cancelled();
-      },
+    const summary = await deps.files.withLocalFile(fileId, async (path) => {
+      const header = await readProjectPackageHeader(deps.engine, path);
+      await rec.flush();
+      if (!(await updateDuplication(deps.engine, id, { status: 'IMPORTING', progress: 25, message: 'verifying the package' }, ['IMPORT_SYNCING', 'IMPORTING'])))
+        throw cancelled();
+      ctx.progress(25, 'verifying the package');
+      const tier = (TIERS as readonly string[]).includes(header.source.tier) ? (header.source.tier as Tier) : 'development';
+      const target: ProjectTarget = { uid: r.target.project.id!, name: r.target.project.name, tier, properties: propertiesOf(r) };
+      const imp = r.settings.import;
+      const verify = rec.phase(25, 40, 'IMPORTING', 'verifying');
+      const load = rec.phase(40, 99, 'IMPORTING', 'importing');
+      return importProject(deps.engine, {
+        path,
+        target,
+        rules: {
+          conflictRules: imp.configurationObjects.conflictRules,
+          matchUsersByLogin: imp.configurationObjects.matchUsersByLogin,
+          typesMatchByName: imp.typesMatchByName ?? [],
+        },
+        actor: { actor: r.createdBy },
+        signal: ctx.signal,
+        onProgress: (p) => (p.phase === 'verify' ? verify(p) : load(p)),
+        finish: async (tx, env, s) => {
+          const done = { status: 'COMPLETED' as const, progress: 100, message: summaryMessage(env.name, s), targetEnvId: env.id, fileId: null };
+          if (!(await new DuplicationStore(tx).update(id, done, ['IMPORTING']))) throw cancelled();
+        },
+      });
     });
     // The project holds everything now; the package was only the way there.
     await deps.files.remove(fileId);

@@ -10,10 +10,13 @@ import * as plans from './plans.js';
 import * as installs from './installs.js';
 import * as rollback from './rollback.js';
 import * as history from './history.js';
+import * as locks from './locks.js';
+import type { Offload } from './offload.js';
 
 export type { Actor, EngineContext, Progress, ProgressFn } from './context.js';
 export type { EnvironmentInput, EnvironmentPatch } from './environments.js';
 export type { PackageInput } from './packages.js';
+export type { LockView } from './locks.js';
 export type { PrepareOptions, PreparedPlan } from './plans.js';
 export { fromCollections, toCollections } from './packages.js';
 
@@ -22,6 +25,12 @@ export interface EngineOptions {
   catalog: Catalog;
   /** Public base URL of this server (bundle headers, package `source`). */
   publicUrl: string;
+  /**
+   * Run assembly, prepare, re-validation, install and rollback in this
+   * worker thread (offload.ts says why): a server does; the CLI and tests
+   * in process run them here.
+   */
+  offload?: Offload;
 }
 
 /**
@@ -37,11 +46,14 @@ export class Engine implements EngineContext {
   readonly store: Store;
   readonly catalog: Catalog;
   readonly publicUrl: string;
+  /** Where the long use cases run, when not in this thread. */
+  readonly offload: Offload | undefined;
 
   constructor(options: EngineOptions) {
     this.store = options.store;
     this.catalog = options.catalog;
     this.publicUrl = options.publicUrl;
+    this.offload = options.offload;
   }
 
   // ------------------------------------------------------------ environments
@@ -64,6 +76,18 @@ export class Engine implements EngineContext {
 
   deleteEnvironment(id: string, actor?: Actor): Promise<void> {
     return environments.deleteEnvironment(this, id, actor);
+  }
+
+  /** The environment's install lock: who holds it, and whether its holder is gone (locks.ts). */
+  async getLock(envId: string): Promise<locks.LockView> {
+    const env = await environments.getEnvironment(this, envId);
+    return locks.getLock(this, env.id);
+  }
+
+  /** Break the environment's install lock: a stale one, or a live one with `force` (audited). */
+  async breakLock(envId: string, opts: { force?: boolean } = {}, actor?: Actor): Promise<locks.LockView> {
+    const env = await environments.getEnvironment(this, envId);
+    return locks.breakLock(this, env.id, opts, actor);
   }
 
   // ------------------------------------------------------------ objects
@@ -99,6 +123,7 @@ export class Engine implements EngineContext {
   }
 
   assemble(pkg: Package, selection: ObjectRef[], onProgress?: ProgressFn): Promise<Package> {
+    if (this.offload) return this.offload.run('assemble', [pkg, selection], { onProgress });
     return packages.assemble(this, pkg, selection, onProgress);
   }
 
@@ -145,10 +170,15 @@ export class Engine implements EngineContext {
   // ------------------------------------------------------------ plans
 
   prepare(packageId: string, targetEnvId: string, opts?: plans.PrepareOptions, actor?: Actor): Promise<plans.PreparedPlan> {
+    if (this.offload) {
+      const { onProgress, ...rest } = opts ?? {};
+      return this.offload.run('prepare', [packageId, targetEnvId, rest, actor], { onProgress });
+    }
     return plans.prepare(this, packageId, targetEnvId, opts, actor);
   }
 
   revalidate(installationId: string, overrides: Override[], opts?: { remember?: boolean }, actor?: Actor): Promise<plans.PreparedPlan> {
+    if (this.offload) return this.offload.run('revalidate', [installationId, overrides, opts, actor]);
     return plans.revalidate(this, installationId, overrides, opts, actor);
   }
 
@@ -163,10 +193,12 @@ export class Engine implements EngineContext {
   }
 
   install(installationId: string, opts?: { onProgress?: ProgressFn; signal?: AbortSignal }, actor?: Actor): Promise<Installation> {
+    if (this.offload) return this.offload.run('install', [installationId, actor], opts);
     return installs.install(this, installationId, opts, actor);
   }
 
   rollback(installationId: string, actor?: Actor): Promise<Installation> {
+    if (this.offload) return this.offload.run('rollback', [installationId, actor]);
     return rollback.rollback(this, installationId, actor);
   }
 
@@ -178,6 +210,12 @@ export class Engine implements EngineContext {
 
   getEntries(installationId: string): Promise<PlanEntry[]> {
     return history.getEntries(this, installationId);
+  }
+
+  /** Entries per per-object status; in the offload thread, as reading every entry of a big install takes a while. */
+  entryStatusCounts(installationId: string): Promise<Record<string, number>> {
+    if (this.offload) return this.offload.run('entryStatusCounts', [installationId]);
+    return history.entryStatusCounts(this, installationId);
   }
 
   listInstallations(opts?: { packageId?: string; targetEnvIds?: string[] }): Promise<Installation[]> {

@@ -2,9 +2,10 @@ import { randomBytes } from 'node:crypto';
 import type { Environment, Tier } from '../core/types.js';
 import { ConflictError, LockedError, NotFoundError, ValidationError } from '../core/errors.js';
 import { parseTier } from '../core/rules.js';
-import { SERVER_SCOPE, type StoredEnvironment } from '../store/store.js';
+import { SERVER_SCOPE, type Store, type StoredEnvironment } from '../store/store.js';
 import { audit, now, type Actor, type EngineContext, type ProgressFn } from './context.js';
 import { copyForClone } from './clone.js';
+import { assertUnlocked } from './locks.js';
 import { ENV_ID } from './validate-input.js';
 
 export interface EnvironmentInput {
@@ -101,9 +102,23 @@ export async function deleteEnvironment(ctx: EngineContext, id: string, actor?: 
   });
 }
 
+/**
+ * Inside a write's transaction: hold the environment's row (PostgreSQL
+ * `FOR UPDATE`; SQLite's one writer already serialises) and check its
+ * install lock again. The check before the transaction answers early; this
+ * one is the guard: a write from another server process never lands in the
+ * middle of an install (it waits for the install's transaction, then sees
+ * the lock, 423, or the install's result).
+ */
+export async function holdWritable(tx: Store, envId: string): Promise<void> {
+  await tx.environments.lockRow(envId);
+  const env = await tx.environments.get(envId);
+  if (env?.lockedBy) throw new LockedError(envId);
+}
+
 /** The environment, if no installation other than `holder` holds its install lock (423 otherwise). */
 export async function assertWritable(ctx: EngineContext, envId: string, holder?: string): Promise<Environment> {
   const env = await getEnvironment(ctx, envId);
-  if (env.lockedBy && env.lockedBy !== holder) throw new LockedError(envId);
+  await assertUnlocked(ctx, env, holder);
   return env;
 }

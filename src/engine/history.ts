@@ -16,6 +16,13 @@ export async function getEntries(ctx: EngineContext, installationId: string): Pr
   return ctx.store.installations.getEntries(installationId);
 }
 
+/** How many entries of an installation have each per-object status (INSTALLED, UPDATED, ...): an install operation's result. */
+export async function entryStatusCounts(ctx: EngineContext, installationId: string): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  for (const e of await getEntries(ctx, installationId)) out[e.installationStatus] = (out[e.installationStatus] ?? 0) + 1;
+  return out;
+}
+
 export async function listInstallations(ctx: EngineContext, opts: { packageId?: string; targetEnvIds?: string[] } = {}): Promise<Installation[]> {
   return ctx.store.installations.list(opts);
 }

@@ -4,7 +4,8 @@ import { KeyMap } from '../core/key-map.js';
 import { InstallPlanner, type InstallEntry, type InstallStep } from '../core/install-plan.js';
 import { installRefusal, pushRefusal } from '../core/rules.js';
 import type { Store, StoredEnvironment } from '../store/store.js';
-import { audit, bumpVersions, loadTargets, now, scopeOf, toRow, withInstallLock, type Actor, type EngineContext, type ProgressFn } from './context.js';
+import { audit, bumpVersions, loadTargets, now, scopeOf, toRow, type Actor, type EngineContext, type ProgressFn } from './context.js';
+import { withInstallLock } from './locks.js';
 import { getEnvironment } from './environments.js';
 import { getInstallation } from './history.js';
 import { ENTITY_BATCH, InstallRun } from './install-run.js';
@@ -111,7 +112,7 @@ export async function install(
   actor?: Actor,
 ): Promise<Installation> {
   const { installation: inst, pkg, target } = await checkInstall(ctx, installationId);
-  return withInstallLock(ctx, target.id, inst.id, async () => {
+  return withInstallLock(ctx, target.id, inst.id, 'install', async () => {
     let active: InstallRun | undefined;
     try {
       const result = await ctx.store.transaction(async (tx) => {

@@ -2,7 +2,7 @@ import type { StoredObject } from '../core/types.js';
 import { NotFoundError, ValidationError } from '../core/errors.js';
 import { SERVER_SCOPE } from '../store/store.js';
 import { audit, bumpVersions, scopeOf, toRow, type Actor, type EngineContext } from './context.js';
-import { assertWritable, getEnvironment } from './environments.js';
+import { assertWritable, getEnvironment, holdWritable } from './environments.js';
 import { validateObjects } from './validate-input.js';
 
 /** Upsert objects into an environment (one transaction, one version bump). */
@@ -11,6 +11,7 @@ export async function loadObjects(ctx: EngineContext, envId: string, input: unkn
   const objects = validateObjects(input, ctx.catalog);
   let version = 0;
   await ctx.store.transaction(async (tx) => {
+    await holdWritable(tx, envId);
     await tx.objects.upsert(objects.map((o) => toRow(ctx, envId, o)));
     version = await bumpVersions(
       ctx,
@@ -52,6 +53,7 @@ export async function deleteObject(ctx: EngineContext, envId: string, type: stri
   await assertWritable(ctx, envId);
   await getObject(ctx, envId, type, id);
   await ctx.store.transaction(async (tx) => {
+    await holdWritable(tx, envId);
     await tx.objects.delete(scopeOf(ctx, envId, type), [{ type, id }]);
     await bumpVersions(ctx, tx, envId, [type]);
     await audit(tx, actor, 'objects.delete', envId, `${type}:${id}`, 'ok', {});

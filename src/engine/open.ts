@@ -7,6 +7,7 @@ import { describeFsError } from '../store/fs-errors.js';
 import { Store } from '../store/store.js';
 import { readCatalog } from './catalog-file.js';
 import { Engine } from './engine.js';
+import { Offload } from './offload.js';
 
 /** Where Ferry keeps its data and which catalog it speaks; from flags, else environment variables. */
 export interface FerryConfig {
@@ -33,8 +34,12 @@ export function configFromEnv(flags: Partial<FerryConfig> = {}, env: NodeJS.Proc
   };
 }
 
-/** Open the store (running migrations) and load the catalog; a bad catalog is refused here, at start. */
-export async function openEngine(config: FerryConfig): Promise<Engine> {
+/**
+ * Open the store (running migrations) and load the catalog; a bad catalog is
+ * refused here, at start. `offload`: run the long use cases in a worker
+ * thread (offload.ts), as a server does; started here.
+ */
+export async function openEngine(config: FerryConfig, opts: { offload?: boolean } = {}): Promise<Engine> {
   const catalog: Catalog = config.catalogPath ? await readCatalog(config.catalogPath) : DEFAULT_CATALOG;
   let store: Store;
   try {
@@ -42,7 +47,15 @@ export async function openEngine(config: FerryConfig): Promise<Engine> {
   } catch (e) {
     throw config.databaseUrl ? e : (dataDirError(config.dataDir, e) ?? e);
   }
-  return new Engine({ store, catalog, publicUrl: config.publicUrl });
+  if (!opts.offload) return new Engine({ store, catalog, publicUrl: config.publicUrl });
+  const offload = new Offload({ ...config, catalog }, store.writeGate);
+  try {
+    await offload.start();
+  } catch (e) {
+    await store.close();
+    throw e;
+  }
+  return new Engine({ store, catalog, publicUrl: config.publicUrl, offload });
 }
 
 /**

@@ -1,7 +1,8 @@
 import type { Environment, Installation, Package } from '../core/types.js';
-import { ConflictError, LockedError } from '../core/errors.js';
+import { ConflictError } from '../core/errors.js';
 import type { Actor, Engine } from './engine.js';
 import { audit } from './context.js';
+import { assertUnlocked, releaseHeldBy } from './locks.js';
 
 /**
  * The refusals `Engine.install` would raise, checked without installing, so a
@@ -22,7 +23,7 @@ export async function checkInstallable(
       `target ${target.id} changed since the plan was prepared (version ${inst.preparedAtVersion} -> ${target.version}); prepare again`,
     );
   }
-  if (target.lockedBy) throw new LockedError(target.id);
+  await assertUnlocked(engine, target);
   return { installation: inst, pkg, target };
 }
 
@@ -47,8 +48,5 @@ export async function abandonAssembly(engine: Engine, packageId: string, reason:
  * writers see it at once) is left. Only that installation's lock is released.
  */
 export async function releaseAbandonedLock(engine: Engine, envId: string, installationId: string): Promise<boolean> {
-  const env = await engine.store.environments.get(envId);
-  if (env?.lockedBy !== installationId) return false;
-  await engine.store.environments.unlock(envId, installationId);
-  return true;
+  return releaseHeldBy(engine, envId, installationId);
 }

@@ -3,7 +3,8 @@ import { ConflictError } from '../core/errors.js';
 import { groupBy } from '../core/group.js';
 import { key } from '../core/plan.js';
 import type { ObjectRow, RestorePointRow } from '../store/store.js';
-import { audit, bumpVersions, toRow, withInstallLock, type Actor, type EngineContext } from './context.js';
+import { audit, bumpVersions, toRow, type Actor, type EngineContext } from './context.js';
+import { withInstallLock } from './locks.js';
 import { getEnvironment } from './environments.js';
 import { getInstallation } from './history.js';
 
@@ -17,7 +18,7 @@ export async function rollback(ctx: EngineContext, installationId: string, actor
   if (inst.status !== 'COMPLETED')
     throw new ConflictError('NOT_COMPLETED', `installation ${inst.id} is ${inst.status}; only a COMPLETED installation can be rolled back`);
   const target = await getEnvironment(ctx, inst.targetEnvId);
-  return withInstallLock(ctx, target.id, inst.id, () =>
+  return withInstallLock(ctx, target.id, inst.id, 'rollback', () =>
     ctx.store.transaction(async (tx) => {
       await tx.environments.lockRow(target.id);
       const points = await tx.restorePoints.get(inst.id);

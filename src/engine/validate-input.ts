@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { Catalog, FerryObject, ObjectRef } from '../core/types.js';
 import { ValidationError } from '../core/errors.js';
 import { fieldsTooDeep } from '../core/limits.js';
+import { parseJsonText } from '../core/json-syntax.js';
 
 /**
  * Shapes of user input the engine accepts from every face (CLI files, native
@@ -87,19 +88,21 @@ export const objectCollectionsSchema = z.array(
 
 /**
  * NDJSON: one JSON value per non-empty line. A bad line throws a SyntaxError
- * naming it (`line 3: ...`), which the server answers as malformed JSON and
+ * naming it (`line 3, column 7: ...`), which the server answers as malformed JSON and
  * the CLI as a bad file.
  */
 export function parseNdjson(text: string): unknown[] {
   const out: unknown[] = [];
   const lines = text.split('\n');
   for (let i = 0; i < lines.length; i++) {
-    const line = lines[i]!.trim();
-    if (!line) continue;
+    const line = lines[i]!;
+    if (!line.trim()) continue;
     try {
-      out.push(JSON.parse(line));
+      out.push(parseJsonText(line));
     } catch (e) {
-      throw new SyntaxError(`line ${i + 1}: ${(e as Error).message}`, { cause: e });
+      // parseJsonText says "line 1, column C: ..." of the one line: name the line in the file.
+      const where = /^line 1, (column \d+: .*)$/s.exec((e as Error).message);
+      throw new SyntaxError(where ? `line ${i + 1}, ${where[1]}` : `line ${i + 1}: ${(e as Error).message}`, { cause: e });
     }
   }
   return out;

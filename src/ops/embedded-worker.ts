@@ -36,6 +36,15 @@ export interface EmbeddedWorkerOptions {
   staleMs?: number;
   /** Runs after which a resumable operation whose worker keeps dying is failed instead of re-queued. */
   maxAttempts?: number;
+  /**
+   * Run again from its start an operation whose worker died when its handler
+   * reads that the work wrote nothing (an install whose one transaction never
+   * committed), instead of failing it: its clean-up (the install lock) runs
+   * first. On for the shared PostgreSQL delivery, where another process
+   * picks it up at once; off for the embedded server, whose restart is an
+   * operator's act (the user decides whether to install again).
+   */
+  retryUnwritten?: boolean;
   /** Host name recorded on the operations it runs. */
   server?: string;
   /** Where background errors are reported (the loop itself never throws). */
@@ -45,7 +54,7 @@ export interface EmbeddedWorkerOptions {
 /** Worker instances alive in this process (tests run several servers in one process). */
 const LIVE_INSTANCES = new Set<string>();
 
-interface Running {
+export interface Running {
   op: Operation;
   controller: AbortController;
   done: Promise<void>;
@@ -70,14 +79,15 @@ export class EmbeddedWorker extends EventEmitter implements OperationRunner {
   readonly ops: OperationsStore;
   readonly server: string;
   readonly workerId: string;
-  private readonly handlers: OperationHandlers;
-  private readonly concurrency: number;
+  protected readonly handlers: OperationHandlers;
+  protected readonly concurrency: number;
   private readonly pollMs: number;
   private readonly heartbeatMs: number;
   private readonly staleMs: number;
   private readonly maxAttempts: number;
-  private readonly onError: (e: unknown, where: string) => void;
-  private readonly running = new Map<string, Running>();
+  private readonly retryUnwritten: boolean;
+  protected readonly onError: (e: unknown, where: string) => void;
+  protected readonly running = new Map<string, Running>();
   private timers: NodeJS.Timeout[] = [];
   private started = false;
   private stopping = false;
@@ -93,6 +103,7 @@ export class EmbeddedWorker extends EventEmitter implements OperationRunner {
     this.heartbeatMs = opts.heartbeatMs ?? 5000;
     this.staleMs = opts.staleMs ?? 30_000;
     this.maxAttempts = opts.maxAttempts ?? 3;
+    this.retryUnwritten = opts.retryUnwritten ?? false;
     this.server = opts.server ?? hostname();
     this.workerId = `${this.server}:${process.pid}:${randomBytes(4).toString('hex')}`;
     this.onError = opts.onError ?? (() => {});
@@ -115,16 +126,31 @@ export class EmbeddedWorker extends EventEmitter implements OperationRunner {
     LIVE_INSTANCES.add(this.workerId);
     this.started = true;
     await this.recoverDead();
-    const every = (ms: number, fn: () => Promise<unknown>, where: string) => {
-      const t = setInterval(() => void fn().catch((e) => this.onError(e, where)), ms);
-      t.unref();
-      this.timers.push(t);
-    };
-    every(this.pollMs, () => this.tick(), 'poll');
-    every(this.heartbeatMs, () => this.heartbeat(), 'heartbeat');
-    every(Math.max(1000, Math.floor(this.staleMs / 2)), () => this.recoverDead(), 'recovery');
+    this.every(this.heartbeatMs, () => this.heartbeat(), 'heartbeat');
+    this.every(Math.max(1000, Math.floor(this.staleMs / 2)), () => this.recoverDead(), 'recovery');
+    await this.startDelivery();
+  }
+
+  /** Run fn every `ms` until stop (errors reported, never thrown). */
+  protected every(ms: number, fn: () => Promise<unknown>, where: string): void {
+    const t = setInterval(() => void fn().catch((e) => this.onError(e, where)), ms);
+    t.unref();
+    this.timers.push(t);
+  }
+
+  /** Start taking queued operations: the embedded delivery polls the operations table (and is woken by `deliver`). */
+  protected async startDelivery(): Promise<void> {
+    this.every(this.pollMs, () => this.tick(), 'poll');
     this.kick();
   }
+
+  /** An operation is QUEUED (new, or again after its worker died): see that some worker runs it. */
+  protected async deliver(_op: Operation): Promise<void> {
+    this.kick();
+  }
+
+  /** Stop taking queued operations (before running ones are drained). */
+  protected async stopDelivery(): Promise<void> {}
 
   async submit(input: NewOperation): Promise<Operation> {
     if (!this.accepting) throw new ShuttingDownError();
@@ -154,7 +180,7 @@ export class EmbeddedWorker extends EventEmitter implements OperationRunner {
     };
     if (!this.handlers[op.kind]) throw new FerryError('UNKNOWN_OPERATION', 500, `no handler for operations of kind ${op.kind}`);
     await this.ops.insert(op);
-    this.kick();
+    await this.deliver(op);
     return op;
   }
 
@@ -193,6 +219,7 @@ export class EmbeddedWorker extends EventEmitter implements OperationRunner {
     this.stopping = true;
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
+    await this.stopDelivery().catch((e) => this.onError(e, 'stop'));
     await this.ticking?.catch(() => {});
     const grace = opts.graceMs ?? 20_000;
     const all = () => Promise.all([...this.running.values()].map((r) => r.done));
@@ -211,7 +238,7 @@ export class EmbeddedWorker extends EventEmitter implements OperationRunner {
   }
 
   /** Wake the claim loop now (coalesced). */
-  private kick(): void {
+  protected kick(): void {
     if (!this.accepting || this.concurrency <= 0) return;
     setImmediate(() => void this.tick().catch((e) => this.onError(e, 'tick')));
   }
@@ -243,7 +270,8 @@ export class EmbeddedWorker extends EventEmitter implements OperationRunner {
     return this.ticking;
   }
 
-  private launch(op: Operation): void {
+  /** Run an operation this worker claimed; `running` holds it until it ends. */
+  protected launch(op: Operation): Running {
     const controller = new AbortController();
     const handler = this.handlers[op.kind]!;
     let last = op.progress;
@@ -297,9 +325,10 @@ export class EmbeddedWorker extends EventEmitter implements OperationRunner {
           await this.ops.finish(op.id, this.workerId, {
             status: 'QUEUED',
             progress: 0,
-            message: `the server (${this.server}) stopped while this ran; it runs again at the next start`,
+            message: `the server (${this.server}) stopped while this ran; it runs again ${this.requeuedWhere}`,
             at,
           });
+          await this.deliver(op);
         } else {
           const message = `the server (${this.server}) stopped while this ran: ${errorOf(failure).message}`;
           await this.ops.finish(op.id, this.workerId, { status: 'FAILED', message, error: { code: 'SERVER_STOPPED', message }, at });
@@ -320,7 +349,9 @@ export class EmbeddedWorker extends EventEmitter implements OperationRunner {
         if (final) this.emit('finished', final);
         this.kick();
       });
-    this.running.set(op.id, { op, controller, done });
+    const run = { op, controller, done };
+    this.running.set(op.id, run);
+    return run;
   }
 
   private async heartbeat(): Promise<void> {
@@ -328,6 +359,11 @@ export class EmbeddedWorker extends EventEmitter implements OperationRunner {
     const cancelled = await this.ops.heartbeat(this.workerId, ids, now());
     // A cancel requested through another server process reaches us here.
     for (const id of cancelled) this.running.get(id)?.controller.abort(new CancelledError('cancelled by a user'));
+  }
+
+  /** Where an operation re-queued by a stopping server runs, for its message. */
+  protected get requeuedWhere(): string {
+    return 'at the next start';
   }
 
   /** Whether the worker that claimed `op` is gone. */
@@ -375,12 +411,26 @@ export class EmbeddedWorker extends EventEmitter implements OperationRunner {
         const handler = this.handlers[op.kind];
         const who = op.server ?? 'unknown';
         const at = now();
+        const requeue = async (message: string) => {
+          if (await this.ops.recover(op.id, op.worker, { status: 'QUEUED', message, at })) {
+            const again = (await this.ops.get(op.id))!;
+            recovered.push(again);
+            await this.deliver(again);
+          }
+        };
         if (handler?.resumable(op) && op.attempts < this.maxAttempts) {
-          const message = `re-queued: the server (${who}) stopped while this ran (attempt ${op.attempts} of ${this.maxAttempts})`;
-          if (await this.ops.recover(op.id, op.worker, { status: 'QUEUED', message, at })) recovered.push((await this.ops.get(op.id))!);
+          await requeue(`re-queued: the server (${who}) stopped while this ran (attempt ${op.attempts} of ${this.maxAttempts})`);
         } else {
           // The run may have done its work and died before saying so: ask what it left.
-          const outcome = (await handler?.recover?.(op)) ?? this.diedWhileRunning(op, handler, who);
+          const found = (await handler?.recover?.(op)) ?? null;
+          if (found === null && handler?.recover && this.retryUnwritten && op.attempts < this.maxAttempts) {
+            // Nothing was written (the install's transaction never committed): clean up after the dead run, then run it again.
+            const message = `re-queued: the server (${who}) stopped while this ran, before anything was written (attempt ${op.attempts} of ${this.maxAttempts})`;
+            await handler.abandon?.(op, message);
+            await requeue(message);
+            continue;
+          }
+          const outcome = found ?? this.diedWhileRunning(op, handler, who);
           if (await this.ops.recover(op.id, op.worker, { ...outcome, at })) {
             const ended = (await this.ops.get(op.id))!;
             await handler?.abandon?.(ended, outcome.message);
@@ -392,7 +442,6 @@ export class EmbeddedWorker extends EventEmitter implements OperationRunner {
         this.onError(e, `recovery of ${op.id}`);
       }
     }
-    if (recovered.length) this.kick();
     return recovered;
   }
 }

@@ -1,5 +1,5 @@
 import { rm } from 'node:fs/promises';
-import type { Installation, ObjectRef, PlanEntry } from '../core/types.js';
+import type { Installation, ObjectRef } from '../core/types.js';
 import { FerryError, NotFoundError } from '../core/errors.js';
 import type { Override } from '../core/plan.js';
 import type { Actor, Engine, ProgressFn } from '../engine/engine.js';
@@ -60,13 +60,6 @@ function phased(ctx: OperationContext, slices: Record<string, [number, number]>)
 
 export { withFileName };
 
-/** Per-object outcome counts of an installation (`INSTALLED`, `UPDATED`, ...). */
-export function countStatuses(entries: readonly PlanEntry[]): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const e of entries) out[e.installationStatus] = (out[e.installationStatus] ?? 0) + 1;
-  return out;
-}
-
 /**
  * How an install whose server died really ended, from its installation: the
  * install writes COMPLETED in the same transaction as the objects, so a
@@ -94,7 +87,7 @@ async function recoverInstall(
       return {
         status: 'COMPLETED',
         message: `completed: the install committed before the server (${who}) stopped${since}; this result is read from installation ${inst.id}`,
-        result: result(inst, countStatuses(await engine.getEntries(inst.id))),
+        result: result(inst, await engine.entryStatusCounts(inst.id)),
       };
     }
     case 'FAILED': {
@@ -184,9 +177,10 @@ export function engineHandlers(engine: Engine, files: FileStore): OperationHandl
           ? { import: [0, 60], load: [60, 70], match: [70, 90], prepare: [90, 100] }
           : { import: [0, 30], load: [30, 35], match: [35, 45], prepare: [45, 50], install: [50, 100] };
         const progress = phased(ctx, slices);
-        const path = files.pathOf(file.id);
-        const r = await withFileName(path, file.name, () =>
-          importBundle(engine, path, p.targetEnvId, { dryRun: true, overrides: p.overrides, force: p.force, onProgress: progress }, actorOf(ctx.op)),
+        const r = await files.withLocalFile(file.id, (path) =>
+          withFileName(path, file.name, () =>
+            importBundle(engine, path, p.targetEnvId, { dryRun: true, overrides: p.overrides, force: p.force, onProgress: progress }, actorOf(ctx.op)),
+          ),
         );
         await ctx.setSubject(r.plan.installation.id);
         const base = {
@@ -198,7 +192,7 @@ export function engineHandlers(engine: Engine, files: FileStore): OperationHandl
         };
         if (p.dryRun) return { ...base, status: r.plan.installation.status };
         const inst = await engine.install(r.plan.installation.id, { signal: ctx.signal, onProgress: progress }, actorOf(ctx.op));
-        return { ...base, status: inst.status, counts: countStatuses(await engine.getEntries(inst.id)) };
+        return { ...base, status: inst.status, counts: await engine.entryStatusCounts(inst.id) };
       },
       async recover(op) {
         const p = op.params as unknown as ImportParams;
@@ -237,7 +231,7 @@ export function engineHandlers(engine: Engine, files: FileStore): OperationHandl
         const { installationId } = ctx.op.params as unknown as InstallParams;
         ctx.progress(0, 'installing');
         const inst = await engine.install(installationId, { signal: ctx.signal, onProgress: phased(ctx, { install: [0, 99] }) }, actorOf(ctx.op));
-        return { installationId, status: inst.status, summary: inst.summary, counts: countStatuses(await engine.getEntries(inst.id)) };
+        return { installationId, status: inst.status, summary: inst.summary, counts: await engine.entryStatusCounts(inst.id) };
       },
       async recover(op) {
         const { installationId } = op.params as unknown as InstallParams;

@@ -85,6 +85,8 @@ export interface OperationRunner {
   stop(opts?: { graceMs?: number }): Promise<void>;
   /** False once stop() began. */
   readonly accepting: boolean;
+  /** This process's worker, as operations it runs record it (`<server>:<pid>:<instance>`). */
+  readonly workerId: string;
   on(event: RunnerEvent, listener: (op: Operation) => void): this;
   off(event: RunnerEvent, listener: (op: Operation) => void): this;
 }

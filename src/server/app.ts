@@ -6,10 +6,13 @@ import swaggerUi from '@fastify/swagger-ui';
 import cookie from '@fastify/cookie';
 import type { Engine } from '../engine/engine.js';
 import { AuthService } from '../engine/auth.js';
-import { FileStore } from '../store/file-store.js';
+import { LOCK_SWEEP_MS, releaseStaleLocks } from '../engine/locks.js';
+import type { FileStore } from '../store/file-store.js';
+import { openFileStore } from '../store/database-file-store.js';
 import { OperationsStore } from '../store/operations-store.js';
 import { EmbeddedWorker, type EmbeddedWorkerOptions } from '../ops/embedded-worker.js';
 import { engineHandlers } from '../ops/handlers.js';
+import { PgBossRunner } from '../ops/pgboss-runner.js';
 import type { OperationRunner } from '../ops/types.js';
 import { Access, registerAuth } from './auth.js';
 import { registerErrorHandlers, sendError, toErrorResponse } from './errors.js';
@@ -22,6 +25,7 @@ import { DEFAULT_FILE_RETENTION_MS } from './config.js';
 import { VERSION } from './version.js';
 import { systemRoutes } from './routes/system.js';
 import { environmentRoutes } from './routes/environments.js';
+import { lockRoutes } from './routes/locks.js';
 import { objectRoutes } from './routes/objects.js';
 import { packageRoutes } from './routes/packages.js';
 import { installationRoutes } from './routes/installations.js';
@@ -35,8 +39,10 @@ import { mountDialect } from './dialects/mount.js';
 
 /** Settings of one app instance (the server reads them from the environment, tests pass them). */
 export interface AppConfig {
-  /** Where bundles are stored. */
+  /** Where bundles are stored (in the database: where they are written before they are committed). */
   filesDir: string;
+  /** Keep bundles in the database, in chunks (PostgreSQL without FERRY_FILES_DIR); default: in filesDir. */
+  filesInDatabase?: boolean;
   /** JSON / NDJSON request bodies, bytes. */
   bodyLimit: number;
   /** Bundle uploads, bytes. */
@@ -48,6 +54,13 @@ export interface AppConfig {
   sessionTtlMs: number;
   /** Operations run at once by this process; 0 = none (API only). */
   workers: number;
+  /**
+   * Deliver operations through pg-boss on this PostgreSQL database (several
+   * server processes share the work); unset: the embedded worker.
+   */
+  pgBoss?: { connectionString: string; schema: string };
+  /** A running operation whose process has not beaten for this long (another host) is taken as dead (FERRY_OPERATION_STALE; default 30 s). */
+  operationStaleMs?: number;
   shutdownGraceMs: number;
   /** Failed logins per user name and per address within `loginWindowMs` before 429 (FERRY_LOGIN_RATE, default 10; 0 = no limit). */
   loginRate?: number;
@@ -138,24 +151,37 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
 
   const auth = new AuthService(engine, { sessionTtlMs: config.sessionTtlMs });
   const operations = new OperationsStore(engine.store);
-  const files = new FileStore(engine.store, config.filesDir, { retentionMs: config.fileRetentionMs ?? DEFAULT_FILE_RETENTION_MS });
+  const files = openFileStore(engine.store, config.filesDir, {
+    retentionMs: config.fileRetentionMs ?? DEFAULT_FILE_RETENTION_MS,
+    inDatabase: config.filesInDatabase,
+  });
   const metrics = new ServerMetrics(operations, { processMetrics: options.processMetrics });
+  const workerOptions: EmbeddedWorkerOptions = {
+    store: engine.store,
+    handlers: engineHandlers(engine, files),
+    concurrency: config.workers,
+    ...(config.serverName ? { server: config.serverName } : {}),
+    ...(config.operationStaleMs ? { staleMs: config.operationStaleMs } : {}),
+    onError: (e, where) => app.log.error({ err: e, where }, 'operations worker error'),
+    ...options.worker,
+  };
+  // One interface, two deliveries: the engine and the routes never know which.
   const runner: OperationRunner =
     options.runner ??
-    new EmbeddedWorker({
-      store: engine.store,
-      handlers: engineHandlers(engine, files),
-      concurrency: config.workers,
-      ...(config.serverName ? { server: config.serverName } : {}),
-      onError: (e, where) => app.log.error({ err: e, where }, 'operations worker error'),
-      ...options.worker,
-    });
+    (config.pgBoss
+      ? new PgBossRunner({ ...workerOptions, connectionString: config.pgBoss.connectionString, bossSchema: config.pgBoss.schema })
+      : new EmbeddedWorker(workerOptions));
   runner.on('finished', (op) => {
     metrics.observeOperation(op);
     app.log.info({ operation: op.id, kind: op.kind, status: op.status, environment: op.environmentId }, 'operation finished');
   });
 
-  const loginThrottle = await registerLoginThrottle(app, { max: config.loginRate ?? 10, windowMs: config.loginWindowMs ?? 60_000 });
+  const loginThrottle = await registerLoginThrottle(app, {
+    max: config.loginRate ?? 10,
+    windowMs: config.loginWindowMs ?? 60_000,
+    // Several processes on one database count failures together.
+    ...(config.pgBoss ? { shared: engine.store } : {}),
+  });
   await registerSecurityHeaders(app, engine.publicUrl);
 
   app.decorate('ferry', {
@@ -274,6 +300,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   await app.register(systemRoutes);
   await app.register(userRoutes, { prefix: '/api/v1' });
   await app.register(environmentRoutes, { prefix: '/api/v1' });
+  await app.register(lockRoutes, { prefix: '/api/v1' });
   await app.register(objectRoutes, { prefix: '/api/v1' });
   await app.register(packageRoutes, { prefix: '/api/v1' });
   await app.register(installationRoutes, { prefix: '/api/v1' });
@@ -285,10 +312,18 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
 
   // Expired bundles are swept once a minute (and read as missing meanwhile, see FileStore.get).
   let sweep: NodeJS.Timeout | undefined;
+  let lockSweep: NodeJS.Timeout | undefined;
   app.addHook('onReady', async () => {
     // Before the worker starts: what a killed export or upload left half-written.
     const swept = await files.sweepPartials();
     if (swept.length) app.log.info({ files: swept.length }, 'removed partial files left by a process that stopped while writing them');
+    // Install locks whose holder died (a kill during an install or a rollback), now and every LOCK_SWEEP_MS.
+    const releaseStale = async () => {
+      for (const l of await releaseStaleLocks(engine))
+        app.log.warn({ environment: l.envId, holder: l.holder, purpose: l.purpose }, 'released an install lock whose holder is gone');
+    };
+    await releaseStale();
+    lockSweep = setInterval(() => void releaseStale().catch((e: unknown) => app.log.error({ err: e }, 'install lock sweep failed')), LOCK_SWEEP_MS).unref();
     await runner.start();
     if (files.retentionMs > 0) {
       sweep = setInterval(() => {
@@ -298,6 +333,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   });
   app.addHook('preClose', async () => {
     clearInterval(sweep);
+    clearInterval(lockSweep);
     // Stop taking operations first; running ones get the grace period. (The
     // server's own shutdown drains them before calling close, so the API
     // keeps answering meanwhile; this covers every other way of closing.)

@@ -81,6 +81,23 @@ export function credentialOf(
   return null;
 }
 
+/**
+ * The 401 message of a request without a credential, naming the sources a
+ * route takes, in their order.
+ *
+ * @example missingCredentialMessage(['bearer', { cookie: 'SMAX_AUTH_TOKEN' }])
+ * // 'missing credentials: send Authorization: Bearer <API key or session token>, or the SMAX_AUTH_TOKEN cookie (session token or API key)'
+ */
+export function missingCredentialMessage(sources: readonly CredentialSource[]): string {
+  const words = sources.map((source) => {
+    if (typeof source === 'object') return `the ${source.cookie} cookie (session token or API key)`;
+    if (source === 'bearer') return 'Authorization: Bearer <API key or session token>';
+    if (source === 'apikey') return 'an API key in the apikey header';
+    return `a session token in the ${source} header`;
+  });
+  return `missing credentials: send ${words.join(', or ')}`;
+}
+
 /** Resolve a credential to a principal, or throw 401. */
 export async function authenticate(auth: AuthService, cred: Credential | null): Promise<Principal> {
   if (!cred) throw new UnauthorizedError();
@@ -118,8 +135,10 @@ export function registerAuth(app: FastifyInstance, auth: AuthService): void {
       if (name) throw new CredentialsInQueryError(name);
     }
     if (request.is404 || request.routeOptions.config?.public || request.url === '/docs' || request.url.startsWith('/docs/')) return;
-    const sources = request.routeOptions.config?.credentials ?? NATIVE_CREDENTIALS;
-    request.credential = credentialOf(request.headers, request.cookies ?? {}, sources);
+    const faceSources = request.routeOptions.config?.credentials;
+    request.credential = credentialOf(request.headers, request.cookies ?? {}, faceSources ?? NATIVE_CREDENTIALS);
+    // A face's 401 names where its own clients send credentials, and nothing it does not take.
+    if (!request.credential && faceSources) throw new UnauthorizedError(missingCredentialMessage(faceSources));
     request.principal = await authenticate(auth, request.credential);
   });
 }

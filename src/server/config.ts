@@ -1,6 +1,8 @@
 import { join } from 'node:path';
 import { ValidationError } from '../core/errors.js';
 import { configFromEnv, type FerryConfig } from '../engine/open.js';
+import { isPostgresUrl } from '../store/dialect.js';
+import { bossSchemaFor } from '../ops/pgboss-runner.js';
 
 /** How long the file store keeps a bundle when nothing says otherwise (FERRY_FILE_RETENTION): 7 days. */
 export const DEFAULT_FILE_RETENTION_MS = 7 * 24 * 3600 * 1000;
@@ -11,8 +13,10 @@ export interface ServerConfig extends FerryConfig {
   host: string;
   /** FERRY_PORT, default 8080; 0 picks a free port (the listening URL is logged). */
   port: number;
-  /** Bundles live here: FERRY_FILES_DIR, default <FERRY_DATA_DIR>/files. */
+  /** Bundles live here: FERRY_FILES_DIR, default <FERRY_DATA_DIR>/files (on PostgreSQL without FERRY_FILES_DIR: only their temporary copies). */
   filesDir: string;
+  /** Bundles live in the database: on PostgreSQL unless FERRY_FILES_DIR names a directory the processes share. */
+  filesInDatabase: boolean;
   /** Seed the demo environments on a fresh data directory unless FERRY_DEMO=0. */
   demo: boolean;
   /** FERRY_ADMIN_API_KEY: the first admin's key, used at first start only. */
@@ -31,6 +35,10 @@ export interface ServerConfig extends FerryConfig {
   sessionTtlMs: number;
   /** Operations this process runs at once (FERRY_WORKERS, default 2; 0 = API only). */
   workers: number;
+  /** On PostgreSQL, operations are delivered by pg-boss in this schema (`<FERRY_DATABASE_SCHEMA>_pgboss`, or `ferry_pgboss`). */
+  pgBoss?: { connectionString: string; schema: string };
+  /** A running operation whose process has not beaten for this long is taken as dead (FERRY_OPERATION_STALE seconds, default 30). */
+  operationStaleMs: number;
   /** How long a stopping server lets running operations finish (FERRY_SHUTDOWN_GRACE seconds, default 20). */
   shutdownGraceMs: number;
   /** pino level (FERRY_LOG_LEVEL, default info). */
@@ -61,7 +69,8 @@ export function serverConfigFromEnv(flags: Partial<ServerConfig> = {}, env: Node
     ...base,
     host: flags.host ?? env.FERRY_HOST ?? '127.0.0.1',
     port,
-    filesDir: flags.filesDir ?? env.FERRY_FILES_DIR ?? join(base.dataDir, 'files'),
+    filesDir: flags.filesDir ?? (env.FERRY_FILES_DIR || join(base.dataDir, 'files')),
+    filesInDatabase: flags.filesInDatabase ?? (isPostgresUrl(base.databaseUrl) && !(flags.filesDir ?? env.FERRY_FILES_DIR)),
     demo: flags.demo ?? env.FERRY_DEMO !== '0',
     adminApiKey: flags.adminApiKey ?? (env.FERRY_ADMIN_API_KEY || undefined),
     adminPassword: flags.adminPassword ?? (env.FERRY_ADMIN_PASSWORD || undefined),
@@ -71,6 +80,8 @@ export function serverConfigFromEnv(flags: Partial<ServerConfig> = {}, env: Node
     serverName: flags.serverName ?? (env.FERRY_SERVER_NAME?.trim() || undefined),
     sessionTtlMs: flags.sessionTtlMs ?? intFrom(env.FERRY_SESSION_TTL, 'FERRY_SESSION_TTL', 8 * 3600, 1) * 1000,
     workers: flags.workers ?? intFrom(env.FERRY_WORKERS, 'FERRY_WORKERS', 2),
+    pgBoss: flags.pgBoss ?? (isPostgresUrl(base.databaseUrl) ? { connectionString: base.databaseUrl!, schema: bossSchemaFor(base.databaseSchema) } : undefined),
+    operationStaleMs: flags.operationStaleMs ?? intFrom(env.FERRY_OPERATION_STALE, 'FERRY_OPERATION_STALE', 30, 2) * 1000,
     shutdownGraceMs: flags.shutdownGraceMs ?? intFrom(env.FERRY_SHUTDOWN_GRACE, 'FERRY_SHUTDOWN_GRACE', 20) * 1000,
     logLevel: flags.logLevel ?? env.FERRY_LOG_LEVEL ?? 'info',
     loginRate: flags.loginRate ?? intFrom(env.FERRY_LOGIN_RATE, 'FERRY_LOGIN_RATE', 10),

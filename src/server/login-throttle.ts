@@ -1,6 +1,8 @@
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { FerryError } from '../core/errors.js';
+import { loginFailureStore } from '../store/login-failures.js';
+import type { Store } from '../store/store.js';
 
 /** Too many failed logins: try again after `retryAfter` seconds (also in the Retry-After header). */
 export class TooManyLoginsError extends FerryError {
@@ -17,8 +19,10 @@ export class TooManyLoginsError extends FerryError {
  * 429). Successful logins are not counted. Every login route of every API
  * face goes through the one throttle of the server (`app.ferry.loginThrottle`).
  *
- * Counters live in this process (@fastify/rate-limit's LRU store): several
- * processes behind one address each count on their own.
+ * Counters live in this process (@fastify/rate-limit's LRU store) on an
+ * embedded server, and in the database (`login_failures`) when several
+ * server processes share one (`shared`): then a guesser spreading attempts
+ * over the processes behind a load balancer gets the same `max` in all.
  *
  * @example
  * await loginThrottle.check(request, reply, username);
@@ -36,9 +40,9 @@ export interface LoginThrottle {
 const USERNAME = new WeakMap<FastifyRequest, string>();
 
 /** Register @fastify/rate-limit (no global limit) and build the login throttle on it. `max` 0 turns it off. */
-export async function registerLoginThrottle(app: FastifyInstance, opts: { max: number; windowMs: number }): Promise<LoginThrottle> {
+export async function registerLoginThrottle(app: FastifyInstance, opts: { max: number; windowMs: number; shared?: Store }): Promise<LoginThrottle> {
   if (opts.max <= 0) return { check: async () => {}, failed: async () => {} };
-  await app.register(rateLimit, { global: false });
+  await app.register(rateLimit, { global: false, ...(opts.shared ? { store: loginFailureStore(opts.shared) } : {}) });
   const limit = { max: opts.max, timeWindow: opts.windowMs };
   const byUser = app.createRateLimit({ ...limit, keyGenerator: (req) => `user:${USERNAME.get(req) ?? ''}` });
   const byAddress = app.createRateLimit({ ...limit, keyGenerator: (req) => `address:${req.ip}` });

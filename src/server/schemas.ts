@@ -58,6 +58,26 @@ export const environmentSchema = {
   },
 } as const;
 
+export const lockSchema = {
+  type: 'object',
+  description: "An environment's install lock: held by an installation while it installs or rolls back; writes get 423 meanwhile.",
+  properties: {
+    environmentId: str,
+    locked: bool,
+    holder: { ...strOrNull, description: 'Installation holding it' },
+    purpose: { type: ['string', 'null'], enum: ['install', 'rollback', null] },
+    owner: {
+      type: ['object', 'null'],
+      description: 'The process holding it',
+      properties: { host: str, pid: int, instance: str },
+    },
+    acquiredAt: strOrNull,
+    heartbeatAt: { ...strOrNull, description: 'Last time the holder said it is alive' },
+    stale: { ...bool, description: 'Its holder is gone (process exited, or silent past the bound): the next writer releases it; an admin may break it' },
+    reason: { ...strOrNull, description: 'Why it is or is not stale' },
+  },
+} as const;
+
 export const createEnvironmentBody = {
   type: 'object',
   additionalProperties: false,
@@ -248,7 +268,12 @@ export const operationSchema = {
     result: { description: 'Set when COMPLETED; its shape depends on the kind' },
     error: { type: ['object', 'null'], properties: { code: str, message: str } },
     createdBy: strOrNull,
-    server: { ...strOrNull, description: 'Host name of the server process running it' },
+    server: { ...strOrNull, description: 'Host name (FERRY_SERVER_NAME) of the server process running it' },
+    worker: {
+      ...strOrNull,
+      description:
+        'The server process that runs it, or ran its last attempt: `<server>:<pid>:<instance>` (several processes may share a host); null while it waits for one',
+    },
     attempts: int,
     cancelRequested: bool,
     createdAt: str,

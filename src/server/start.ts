@@ -4,6 +4,7 @@ import { FerryError } from '../core/errors.js';
 import { openEngine } from '../engine/open.js';
 import type { Engine } from '../engine/engine.js';
 import { seedDemo, DEMO_ENVIRONMENTS } from '../engine/demo-seed.js';
+import { markDataDir } from '../engine/server-marker.js';
 import { buildApp } from './app.js';
 import { serverConfigFromEnv, type ServerConfig } from './config.js';
 
@@ -23,7 +24,7 @@ export interface RunningServer {
  * it is stored hashed, so it cannot be shown again.
  */
 export async function startServer(config: ServerConfig, out: (line: string) => void = (s) => process.stdout.write(s + '\n')): Promise<RunningServer> {
-  const engine = await openEngine(config);
+  const engine = await openEngine(config, { offload: true });
   let app: FastifyInstance | undefined;
   try {
     app = await buildApp({ engine, config, logger: { level: config.logLevel }, processMetrics: true });
@@ -53,6 +54,14 @@ export async function startServer(config: ServerConfig, out: (line: string) => v
     const addr = app.server.address();
     const port = typeof addr === 'object' && addr ? addr.port : config.port;
     const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+    // Tells a CLI run on the same data directory that this server holds it (src/engine/server-marker.ts).
+    const unmark = config.databaseUrl
+      ? async () => {}
+      : await markDataDir(config.dataDir, url).catch((e: unknown) => {
+          app?.log.warn({ err: e }, 'could not mark the data directory as held by this server');
+          return async () => {};
+        });
+    // Said once the marker is written: whoever waits for this line finds it.
     out(`Ferry: listening on ${url} (API ${url}/api/v1, docs ${url}/docs)`);
     const running = app;
     return {
@@ -64,11 +73,14 @@ export async function startServer(config: ServerConfig, out: (line: string) => v
         // them to the end and get 503 SHUTTING_DOWN for new ones), then close.
         await running.ferry.runner.stop({ graceMs: config.shutdownGraceMs });
         await running.close();
+        await engine.offload?.close();
         await engine.store.close();
+        await unmark();
       },
     };
   } catch (e) {
     await app?.close().catch(() => {});
+    await engine.offload?.close().catch(() => {});
     await engine.store.close().catch(() => {});
     throw e;
   }

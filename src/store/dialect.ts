@@ -1,5 +1,6 @@
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import type { Database } from './schema.js';
+import { LocalWriteGate, gatedDialect, type WriteGate } from './write-gate.js';
 
 /**
  * What differs between the two databases, as named flags (Kysely
@@ -38,6 +39,8 @@ export interface DialectCapabilities {
    * on id, 5x slower at 10k objects; keyed IN lists always use the key.
    */
   joinLookups: boolean;
+  /** Column type of raw bytes (file chunks). */
+  binaryType: string;
 }
 
 export const SQLITE: DialectCapabilities = {
@@ -48,6 +51,7 @@ export const SQLITE: DialectCapabilities = {
   supportsForUpdate: false,
   preparedRowWrites: true,
   joinLookups: true,
+  binaryType: 'blob',
 };
 
 export const POSTGRES: DialectCapabilities = {
@@ -58,6 +62,7 @@ export const POSTGRES: DialectCapabilities = {
   supportsForUpdate: true,
   preparedRowWrites: false,
   joinLookups: false,
+  binaryType: 'bytea',
 };
 
 export interface Connection {
@@ -81,6 +86,8 @@ export interface Connection {
   schema?: string;
   /** Prepared statements of an in-process database (SQLite), for `preparedRowWrites`. */
   native?: NativeHandles;
+  /** The gate every SQLite writer connection of this process takes (write-gate.ts); none on PostgreSQL, whose pool waits without sleeping. */
+  writeGate?: WriteGate;
 }
 
 /**
@@ -110,12 +117,17 @@ export interface ConnectOptions {
   dataDir?: string;
   /** PostgreSQL schema to use (tests give each run its own). Created if missing. */
   schema?: string;
+  /** SQLite: the process's write gate, when this connection is not the first (an offload thread's); by default a new one. */
+  writeGate?: WriteGate;
 }
+
+/** Whether a database URL names PostgreSQL (else Ferry runs on its embedded SQLite). */
+export const isPostgresUrl = (url: string | undefined): boolean => !!url && /^postgres(ql)?:\/\//.test(url);
 
 /** Open the database named by the options: PostgreSQL for a postgres:// URL, else SQLite under dataDir. */
 export async function openConnection(options: ConnectOptions): Promise<Connection> {
   const url = options.databaseUrl;
-  if (url && /^postgres(ql)?:\/\//.test(url)) {
+  if (url && isPostgresUrl(url)) {
     const pg = await import('pg');
     // bigint counts (COUNT(*)) come back as strings by default; our counts fit a JS number.
     pg.default.types.setTypeParser(20, (v: string) => Number(v));
@@ -159,7 +171,8 @@ export async function openConnection(options: ConnectOptions): Promise<Connectio
   sqlite.pragma('busy_timeout = 10000');
   sqlite.pragma('cache_size = -65536');
   const writer = new StatementCache(sqlite);
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: writer }) });
+  const writeGate = options.writeGate ?? new LocalWriteGate();
+  const db = new Kysely<Database>({ dialect: gatedDialect(new SqliteDialect({ database: writer }), writeGate) });
   // Opened lazily: the file and its schema must exist before a read-only handle can use them.
   let readerStatements: StatementCache | undefined;
   const reader = new Kysely<Database>({
@@ -179,7 +192,7 @@ export async function openConnection(options: ConnectOptions): Promise<Connectio
       return readerStatements;
     },
   };
-  return { db, reader, caps: SQLITE, location: file, native };
+  return { db, reader, caps: SQLITE, location: file, native, writeGate };
 }
 
 type BetterSqlite = import('better-sqlite3').Database;

@@ -6,7 +6,7 @@ import type { Database } from './schema.js';
 /** An environment as stored, with the installation holding its install lock (null when free). */
 export type StoredEnvironment = Environment & { lockedBy: string | null };
 
-/** Environments, their versions and their install locks. */
+/** Environments and their versions (their install locks: locks.ts). */
 export class EnvironmentsRepository extends Repository {
   async create(env: Environment): Promise<void> {
     try {
@@ -22,7 +22,6 @@ export class EnvironmentsRepository extends Repository {
           parameters: json(env.parameters),
           target_owned: json(env.targetOwned),
           cloned_from: env.clonedFrom,
-          locked_by: null,
           created_at: env.createdAt,
           updated_at: env.updatedAt,
         })
@@ -33,13 +32,22 @@ export class EnvironmentsRepository extends Repository {
   }
 
   async get(id: string): Promise<StoredEnvironment | undefined> {
-    const row = await this.read.selectFrom('environments').selectAll().where('id', '=', id).executeTakeFirst();
+    const row = await this.withLock().where('environments.id', '=', id).executeTakeFirst();
     return row ? toEnvironment(row) : undefined;
   }
 
   async list(): Promise<StoredEnvironment[]> {
-    const rows = await this.read.selectFrom('environments').selectAll().orderBy('id').execute();
+    const rows = await this.withLock().orderBy('environments.id').execute();
     return rows.map(toEnvironment);
+  }
+
+  /** Environments with the installation holding each one's install lock (locks.ts). */
+  private withLock() {
+    return this.read
+      .selectFrom('environments')
+      .leftJoin('environment_locks', 'environment_locks.env_id', 'environments.id')
+      .selectAll('environments')
+      .select('environment_locks.holder as locked_by');
   }
 
   async update(id: string, patch: Partial<Pick<Environment, 'name' | 'tier' | 'hosts' | 'parameters' | 'targetOwned'>>): Promise<void> {
@@ -72,16 +80,6 @@ export class EnvironmentsRepository extends Repository {
       .execute();
   }
 
-  /** Take the install lock; false when another installation holds it. */
-  async lock(id: string, holder: string): Promise<boolean> {
-    const res = await this.db.updateTable('environments').set({ locked_by: holder }).where('id', '=', id).where('locked_by', 'is', null).executeTakeFirst();
-    return Number(res.numUpdatedRows) === 1;
-  }
-
-  async unlock(id: string, holder: string): Promise<void> {
-    await this.db.updateTable('environments').set({ locked_by: null }).where('id', '=', id).where('locked_by', '=', holder).execute();
-  }
-
   /** Row lock on the environment for the length of the transaction (PostgreSQL); SQLite's writer lock covers it. */
   async lockRow(id: string): Promise<void> {
     if (!this.caps.supportsForUpdate) return;
@@ -90,10 +88,11 @@ export class EnvironmentsRepository extends Repository {
 
   async delete(id: string): Promise<void> {
     await this.db.deleteFrom('environments').where('id', '=', id).execute();
+    await this.db.deleteFrom('environment_locks').where('env_id', '=', id).execute();
   }
 }
 
-function toEnvironment(r: Database['environments']): StoredEnvironment {
+function toEnvironment(r: Database['environments'] & { locked_by: string | null }): StoredEnvironment {
   return {
     id: r.id,
     uid: r.uid,

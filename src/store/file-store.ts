@@ -9,6 +9,7 @@ import type { Store } from './store.js';
 import { serverDb, serverReadDb } from './server-schema.js';
 import type { FilesTable } from './server-schema.js';
 import { describeFsError, fileStoreWriteError } from './fs-errors.js';
+import { processRuns } from './processes.js';
 
 /** Who writes a partial file, in its name: `.<id>~<host>~<pid>.part`. */
 const OWNER = `${hostname()
@@ -55,17 +56,22 @@ export class PayloadTooLargeError extends FerryError {
 }
 
 /**
- * Files (bundles) in a directory (DESIGN.md "Storage and scale": a directory
- * by default), indexed in the database so every server process sharing the
- * database (and the directory) sees the same list. A file is written under a
- * temporary name and renamed only when complete, so a reader never sees a
- * partial bundle and an aborted upload leaves nothing behind.
+ * The file store (DESIGN.md "Storage and scale"): bundles and backups,
+ * indexed in the database so every server process sharing the database sees
+ * the same list. Two implementations of this one interface: a directory
+ * (DirectoryFileStore: the default, and on PostgreSQL when FERRY_FILES_DIR
+ * names a directory the processes share) and the database itself, in chunks
+ * (DatabaseFileStore: PostgreSQL without FERRY_FILES_DIR). Either way a file
+ * is written under a temporary name in `dir` and made visible only when
+ * complete, so a reader never sees a partial bundle and an aborted upload
+ * leaves nothing behind; bytes stream in and out, never whole in memory.
  */
-export class FileStore {
+export abstract class FileStore {
   readonly retentionMs: number;
 
   constructor(
-    private readonly store: Store,
+    protected readonly store: Store,
+    /** Where files are written until committed (and, in a directory store, kept). */
     readonly dir: string,
     opts: FileStoreOptions = {},
   ) {
@@ -80,17 +86,38 @@ export class FileStore {
     this.retentionMs = opts.retentionMs ?? 0;
   }
 
-  private get db() {
+  /** Where the bytes live: `directory` or `database`. */
+  abstract readonly kind: 'directory' | 'database';
+
+  /** Index a file written at `tmp` (moved into the store); it expires after the retention. */
+  abstract commit(tmp: string, meta: Omit<StoredFile, 'bytes' | 'sha256' | 'createdAt' | 'expiresAt'> & { sha256?: string }): Promise<StoredFile>;
+
+  /** A stored file's bytes, streamed. */
+  abstract open(id: string): Readable;
+
+  /** Remove a file, index row and bytes; removing a missing file is no error. */
+  abstract remove(id: string): Promise<void>;
+
+  /**
+   * Run `fn` with the file at a local path (readers that need a file:
+   * bundle verification, import). The directory store hands its own file;
+   * the database store streams it to a temporary file, removed after `fn`.
+   */
+  abstract withLocalFile<T>(id: string, fn: (path: string) => Promise<T>): Promise<T>;
+
+  protected get db() {
     return serverDb(this.store);
   }
 
-  private get rdb() {
+  protected get rdb() {
     return serverReadDb(this.store);
   }
 
-  /** Where a file's bytes live. Ids are UUIDs we made, never user input, so no path can escape `dir`. */
-  pathOf(id: string): string {
-    return join(this.dir, `${id}.ferry`);
+  /** The index entry of a complete file, with its expiry. */
+  protected indexed(meta: Omit<StoredFile, 'bytes' | 'sha256' | 'createdAt' | 'expiresAt'>, bytes: number, sha256: string): StoredFile {
+    const at = Date.now();
+    const expiresAt = this.retentionMs > 0 ? new Date(at + this.retentionMs).toISOString() : null;
+    return { ...meta, bytes, sha256, createdAt: new Date(at).toISOString(), expiresAt };
   }
 
   /** A fresh id and a temporary path to write it to; `commit` makes it visible. */
@@ -131,28 +158,6 @@ export class FileStore {
       }
     }
     return removed;
-  }
-
-  /** Index a file written at `tmp` (renamed to its final place); it expires after the retention. */
-  async commit(tmp: string, meta: Omit<StoredFile, 'bytes' | 'sha256' | 'createdAt' | 'expiresAt'> & { sha256?: string }): Promise<StoredFile> {
-    const final = this.pathOf(meta.id);
-    try {
-      await rename(tmp, final);
-    } catch (e) {
-      throw fileStoreWriteError(e);
-    }
-    const bytes = (await stat(final)).size;
-    const sha256 = meta.sha256 ?? (await hashFile(final));
-    const at = Date.now();
-    const expiresAt = this.retentionMs > 0 ? new Date(at + this.retentionMs).toISOString() : null;
-    const file: StoredFile = { ...meta, bytes, sha256, createdAt: new Date(at).toISOString(), expiresAt };
-    try {
-      await this.db.insertInto('files').values(toRow(file)).execute();
-    } catch (e) {
-      await rm(final, { force: true });
-      throw e;
-    }
-    return file;
   }
 
   /**
@@ -205,15 +210,6 @@ export class FileStore {
     return rows.map(toFile);
   }
 
-  open(id: string): Readable {
-    return createReadStream(this.pathOf(id));
-  }
-
-  async remove(id: string): Promise<void> {
-    await this.db.deleteFrom('files').where('id', '=', id).execute();
-    await rm(this.pathOf(id), { force: true });
-  }
-
   /**
    * Remove the files whose retention has passed (index row, then bytes) and
    * return their ids. Every server process sweeps; removing is idempotent, so
@@ -231,20 +227,52 @@ export class FileStore {
   }
 }
 
-/** Whether a process of this host runs under that pid (EPERM: it does, as another user). */
-function processRuns(pid: number): boolean {
-  if (!Number.isSafeInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
+/** Files as `<id>.ferry` in a directory (FERRY_FILES_DIR; default <FERRY_DATA_DIR>/files). */
+export class DirectoryFileStore extends FileStore {
+  override readonly kind = 'directory';
+
+  /** Where a file's bytes live. Ids are UUIDs we made, never user input, so no path can escape `dir`. */
+  pathOf(id: string): string {
+    return join(this.dir, `${id}.ferry`);
+  }
+
+  /** Index a file written at `tmp` (renamed to its final place); it expires after the retention. */
+  override async commit(tmp: string, meta: Omit<StoredFile, 'bytes' | 'sha256' | 'createdAt' | 'expiresAt'> & { sha256?: string }): Promise<StoredFile> {
+    const final = this.pathOf(meta.id);
+    try {
+      await rename(tmp, final);
+    } catch (e) {
+      throw fileStoreWriteError(e);
+    }
+    const bytes = (await stat(final)).size;
+    const sha256 = meta.sha256 ?? (await hashFile(final));
+    const file = this.indexed(meta, bytes, sha256);
+    try {
+      await this.db.insertInto('files').values(toRow(file)).execute();
+    } catch (e) {
+      await rm(final, { force: true });
+      throw e;
+    }
+    return file;
+  }
+
+  override open(id: string): Readable {
+    return createReadStream(this.pathOf(id));
+  }
+
+  override async remove(id: string): Promise<void> {
+    await this.db.deleteFrom('files').where('id', '=', id).execute();
+    await rm(this.pathOf(id), { force: true });
+  }
+
+  override withLocalFile<T>(id: string, fn: (path: string) => Promise<T>): Promise<T> {
+    return fn(this.pathOf(id));
   }
 }
 
 const isExpired = (f: StoredFile, now: number): boolean => f.expiresAt !== null && Date.parse(f.expiresAt) <= now;
 
-async function hashFile(path: string): Promise<string> {
+export async function hashFile(path: string): Promise<string> {
   const h = createHash('sha256');
   for await (const chunk of createReadStream(path)) h.update(chunk as Buffer);
   return h.digest('hex');
@@ -290,7 +318,7 @@ function receive(body: Readable, path: string, limit: number, hash: Hash): Promi
   });
 }
 
-function toRow(f: StoredFile): FilesTable {
+export function toRow(f: StoredFile): FilesTable {
   return {
     id: f.id,
     name: f.name,

@@ -329,6 +329,71 @@ function migrations(caps: DialectCapabilities): Record<string, Migration> {
           .execute();
       },
     },
+    // The install lock names its owner (issue 9): a lock left by a process
+    // that died (a kill during a rollback) is recognised and released, at
+    // start or by any process that meets it. It moves out of `environments`
+    // into its own table (see schema.ts EnvironmentLocksTable). A lock taken
+    // before this migration has no owner to ask; its heartbeat is set to the
+    // epoch so it counts as stale at once (an upgrade restarts every process).
+    '0007_lock_owner': {
+      async up(db: Kysely<any>) {
+        await db.schema
+          .createTable('environment_locks')
+          .addColumn('env_id', 'text', (c) => c.primaryKey())
+          .addColumn('holder', 'text', (c) => c.notNull())
+          .addColumn('purpose', 'text', (c) => c.notNull())
+          .addColumn('owner_host', 'text', (c) => c.notNull())
+          .addColumn('owner_pid', 'integer', (c) => c.notNull())
+          .addColumn('owner_instance', 'text', (c) => c.notNull())
+          .addColumn('owner_started', 'text')
+          .addColumn('acquired_at', 'text', (c) => c.notNull())
+          .addColumn('heartbeat_at', 'text', (c) => c.notNull())
+          .execute();
+        const epoch = new Date(0).toISOString();
+        await db
+          .insertInto('environment_locks')
+          .columns(['env_id', 'holder', 'purpose', 'owner_host', 'owner_pid', 'owner_instance', 'owner_started', 'acquired_at', 'heartbeat_at'])
+          .expression(
+            db
+              .selectFrom('environments')
+              .select([
+                'id',
+                'locked_by',
+                sql<string>`'install'`.as('purpose'),
+                sql<string>`''`.as('owner_host'),
+                sql<number>`0`.as('owner_pid'),
+                sql<string>`'before-0007'`.as('owner_instance'),
+                sql<null>`null`.as('owner_started'),
+                sql<string>`${sql.lit(epoch)}`.as('acquired_at'),
+                sql<string>`${sql.lit(epoch)}`.as('heartbeat_at'),
+              ])
+              .where('locked_by', 'is not', null),
+          )
+          .execute();
+        await db.schema.alterTable('environments').dropColumn('locked_by').execute();
+      },
+    },
+    // Scale out (issue 15): on PostgreSQL the file store keeps its files in
+    // the database, in chunks, so processes on several machines share them
+    // without a shared disk; failed logins are counted in the database, so
+    // every server process sees the same count.
+    '0008_scale_out': {
+      async up(db: Kysely<any>) {
+        await db.schema
+          .createTable('file_chunks')
+          .addColumn('file_id', 'text', (c) => c.notNull())
+          .addColumn('seq', 'integer', (c) => c.notNull())
+          .addColumn('data', sql.raw(caps.binaryType), (c) => c.notNull())
+          .addPrimaryKeyConstraint('file_chunks_pk', ['file_id', 'seq'])
+          .execute();
+        await db.schema
+          .createTable('login_failures')
+          .addColumn('key', 'text', (c) => c.primaryKey())
+          .addColumn('count', 'integer', (c) => c.notNull())
+          .addColumn('expires_at', 'bigint', (c) => c.notNull())
+          .execute();
+      },
+    },
   };
 }
 

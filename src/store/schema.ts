@@ -16,8 +16,6 @@ export interface EnvironmentsTable {
   parameters: string;
   target_owned: string;
   cloned_from: string | null;
-  /** Installation holding the write lock, null when free. */
-  locked_by: string | null;
   created_at: string;
   updated_at: string;
 }
@@ -175,8 +173,34 @@ export interface AuditTable {
   detail: string;
 }
 
+/**
+ * The install lock of an environment (0007_lock_owner): at most one row per
+ * environment, held by an installation (its install or its rollback) and
+ * owned by one process, which refreshes `heartbeat_at` while it works. Kept
+ * apart from `environments` so the heartbeat never waits on the row lock an
+ * install's transaction holds there (PostgreSQL `FOR UPDATE`). See
+ * engine/locks.ts for when a lock is stale.
+ */
+export interface EnvironmentLocksTable {
+  env_id: string;
+  /** Installation holding the lock. */
+  holder: string;
+  /** `install` or `rollback`. */
+  purpose: string;
+  /** Host name of the owning process. */
+  owner_host: string;
+  owner_pid: number;
+  /** Random id of the owning process instance (a pid reused after a restart is another instance). */
+  owner_instance: string;
+  /** When the owning process started, as the kernel counts it (/proc/<pid>/stat), null where unknown: tells a reused pid apart. */
+  owner_started: string | null;
+  acquired_at: string;
+  heartbeat_at: string;
+}
+
 export interface Database {
   environments: EnvironmentsTable;
+  environment_locks: EnvironmentLocksTable;
   objects: ObjectsTable;
   packages: PackagesTable;
   package_entities: PackageEntitiesTable;

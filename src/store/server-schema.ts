@@ -92,6 +92,22 @@ export interface FilesTable {
   expires_at: string | null;
 }
 
+/** A file's bytes in the database (migration 0008; PostgreSQL without FERRY_FILES_DIR): `seq` 0, 1, ... in order. */
+export interface FileChunksTable {
+  file_id: string;
+  seq: number;
+  data: Buffer;
+}
+
+/** Failed logins of one user name or address within a window (migration 0008), shared by every server process. */
+export interface LoginFailuresTable {
+  /** `user:<name>` or `address:<ip>`. */
+  key: string;
+  count: number;
+  /** When the window ends, epoch milliseconds. */
+  expires_at: number;
+}
+
 export interface ServerDatabase extends Database {
   users: UsersTable;
   user_roles: UserRolesTable;
@@ -99,6 +115,8 @@ export interface ServerDatabase extends Database {
   sessions: SessionsTable;
   operations: OperationsTable;
   files: FilesTable;
+  file_chunks: FileChunksTable;
+  login_failures: LoginFailuresTable;
 }
 
 /**

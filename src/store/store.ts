@@ -4,6 +4,7 @@ import type { Connection, ConnectOptions, DialectCapabilities } from './dialect.
 import { openConnection } from './dialect.js';
 import { migrationProvider } from './migrations.js';
 import type { Database } from './schema.js';
+import type { WriteGate } from './write-gate.js';
 import type { Db, DbHandle } from './repository.js';
 import { EnvironmentsRepository } from './environments.js';
 import { ObjectsRepository } from './objects.js';
@@ -13,6 +14,7 @@ import { IdMapRepository } from './id-map.js';
 import { RestorePointsRepository } from './restore-points.js';
 import { DecisionsRepository } from './decisions.js';
 import { AuditRepository } from './audit.js';
+import { EnvironmentLocksRepository } from './locks.js';
 
 export { SERVER_SCOPE } from './schema.js';
 export { groupByType, type KeyRef } from './repository.js';
@@ -21,6 +23,7 @@ export type { ObjectRow } from './objects.js';
 export type { EntryOutcome } from './installations.js';
 export type { RestorePointRow } from './restore-points.js';
 export type { AuditEntry } from './audit.js';
+export type { EnvironmentLock, LockOwner } from './locks.js';
 
 /**
  * The repositories, one per aggregate, over one Kysely handle:
@@ -31,6 +34,8 @@ export type { AuditEntry } from './audit.js';
  */
 export class Store {
   readonly environments: EnvironmentsRepository;
+  /** Install locks of environments, with their owners (engine/locks.ts). */
+  readonly locks: EnvironmentLocksRepository;
   readonly objects: ObjectsRepository;
   /** Packages and their entities. */
   readonly packages: PackagesRepository;
@@ -47,6 +52,7 @@ export class Store {
     private readonly root: Kysely<Database>,
   ) {
     this.environments = new EnvironmentsRepository(handle);
+    this.locks = new EnvironmentLocksRepository(handle);
     this.objects = new ObjectsRepository(handle);
     this.packages = new PackagesRepository(handle);
     this.installations = new InstallationsRepository(handle);
@@ -70,13 +76,17 @@ export class Store {
     return this.handle.db.isTransaction ? this.handle.db : this.handle.reader;
   }
 
-  /** Open a connection and bring the schema up to date. */
-  static async open(options: ConnectOptions): Promise<Store> {
+  /** Open a connection and bring the schema up to date (`migrate: false`: a second connection of a process that has). */
+  static async open(options: ConnectOptions & { migrate?: boolean }): Promise<Store> {
     const conn: Connection = await openConnection(options);
     const store = new Store({ db: conn.db, reader: conn.reader, caps: conn.caps, native: conn.native }, conn.location, conn.db);
-    await store.migrate(conn.schema);
+    store.writeGate = conn.writeGate;
+    if (options.migrate !== false) await store.migrate(conn.schema);
     return store;
   }
+
+  /** SQLite: the gate this process's writer connections take (write-gate.ts); an offload thread's writes go through it too. */
+  writeGate: WriteGate | undefined;
 
   private async migrate(schema?: string): Promise<void> {
     const migrator = new Migrator({

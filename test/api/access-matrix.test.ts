@@ -116,6 +116,11 @@ for (const db of DIALECTS) {
     it("answers another tenant's ids exactly as missing ones, for every role on the caller's own environment", async () => {
       const probed = routes.filter((r) => !r.public && r.params.some((p) => p.in === 'path' && theirs[p.name] !== undefined && p.name !== 'type'));
       assert.ok(probed.length >= 20, `only ${probed.length} routes take an id`);
+      for (const method of ['GET', 'DELETE'])
+        assert.ok(
+          probed.some((r) => r.method === method && r.path === '/api/v1/environments/{envId}/lock'),
+          `${method} /api/v1/environments/{envId}/lock is probed`,
+        );
       for (const [role, key] of Object.entries(roleKeys)) {
         for (const route of probed) {
           const body = route.method === 'GET' ? undefined : {};

@@ -195,7 +195,11 @@ describe('the real server, started as a separate process and driven over HTTP', 
     const ex = await json('export', pkg.id, '-o', bundle, '--dir', join(dir, 'cli-tree'));
     assert.equal(ex.file.count, pkg.entityCount);
     assert.equal(ex.dir.count, pkg.entityCount);
-    const imp = await json('import', bundle, '--target', '100000003', '--dry-run');
+    // A TESTING package into production: the dry run stores the plan, and says (exit 1, stderr) that its install would be refused.
+    const dry = await cli('--json', 'import', bundle, '--target', '100000003', '--dry-run');
+    assert.equal(dry.code, 1, dry.err);
+    assert.match(dry.err, /the install would be refused: package is TESTING/);
+    const imp = JSON.parse(dry.out);
     assert.equal(imp.installation.status, 'PREPARED');
     const refused = await cli('install', imp.installation.id);
     assert.equal(refused.code, 1);

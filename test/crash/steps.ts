@@ -78,7 +78,6 @@ export const STEPS: Step[] = [
   {
     name: 'rollback',
     rollsBack: INSTALLED,
-    knownIssue: 'issue 9: a kill during a rollback leaves its lock (lockedBy) for good; release at start and a break-lock API are not built yet',
     async run(s, f) {
       await s.api('POST', `/installations/${f.installedId}/rollback`);
     },

@@ -82,7 +82,12 @@ eachServer('dev2prod: errors, credentials, refused imports', (server) => {
     });
     assert.equal(r.status, 200);
     assert.match(r.headers.get('set-cookie') ?? '', new RegExp(`^SMAX_AUTH_TOKEN=${r.text};.*HttpOnly`));
-    const variants: Record<string, string>[] = [{ cookie: `SMAX_AUTH_TOKEN=${r.text}` }, { authorization: `Bearer ${r.text}` }];
+    const variants: Record<string, string>[] = [
+      { cookie: `SMAX_AUTH_TOKEN=${r.text}` },
+      // As a browser or a cookie jar sends it: among the product's other cookies.
+      { cookie: `JSESSIONID=abc123; SMAX_AUTH_TOKEN=${r.text}; TENANTID=123456789` },
+      { authorization: `Bearer ${r.text}` },
+    ];
     for (const headers of variants) {
       assert.equal((await s.http('GET', `/rest/${SOURCE}/dev2prod/export/${'0'.repeat(24)}`, { headers })).status, 404, JSON.stringify(headers));
     }
@@ -92,6 +97,16 @@ eachServer('dev2prod: errors, credentials, refused imports', (server) => {
     const missing = await s.http('POST', '/auth/authentication-endpoint/authenticate/token', { json: { login: 'release' } });
     assert.equal(missing.status, 400);
     assert.match(missing.json.message, /password/);
+    // The product's other spelling of the same login, which many of its scripts call.
+    const other = await s.http('POST', '/auth/authentication-endpoint/authenticate/login?TENANTID=123456789', {
+      json: { login: 'release', password: PASSWORD },
+    });
+    assert.equal(other.status, 200, other.text);
+    assert.match(other.headers.get('content-type') ?? '', /^text\/plain/);
+    assert.equal(
+      (await s.http('GET', `/rest/${SOURCE}/dev2prod/export/${'0'.repeat(24)}`, { headers: { cookie: `SMAX_AUTH_TOKEN=${other.text}` } })).status,
+      404,
+    );
   });
 
   it("401 without a credential or with an unknown one; a Ferry API key works as Bearer and as the cookie; `apikey` is not this face's", async () => {
@@ -104,6 +119,10 @@ eachServer('dev2prod: errors, credentials, refused imports', (server) => {
     const noAuth = await s.http('POST', `/rest/${TARGET}/dev2prod/import`, { json: { FileId: fileId } });
     assert.equal(noAuth.status, 401);
     assert.equal(noAuth.json.code, 'UNAUTHORIZED');
+    // The message names where this face takes credentials, and nothing it does not take.
+    assert.match(noAuth.json.message, /SMAX_AUTH_TOKEN/);
+    assert.match(noAuth.json.message, /Bearer/);
+    assert.doesNotMatch(noAuth.json.message, /apikey|sessionID/);
   });
 
   it('a tenant the caller cannot see reads exactly like one that does not exist (404); a viewer may read, not write (403)', async () => {
@@ -228,7 +247,9 @@ eachServer('dev2prod: errors, credentials, refused imports', (server) => {
       assert.equal(r.Totals.Skipped, SOURCE_OBJECTS.length);
       assert.equal(r.Totals.Added, 0);
       const wf = r.Results.find((p: { PackageName: string }) => p.PackageName === 'workflow');
-      assert.deepEqual(wf.Errors, ['the import is refused: package is DRAFT: it cannot be installed anywhere (set it TESTING or ACTIVE); nothing is written']);
+      assert.deepEqual(wf.Errors, [
+        'the import is refused: package is DRAFT: it cannot be installed anywhere (set it ACTIVE, the status a production environment needs); nothing is written',
+      ]);
     }
     assert.deepEqual(real.Results, dry.Results);
     assert.deepEqual(await presentByPart(s, TARGET), before);
@@ -267,6 +288,30 @@ eachServer('dev2prod: errors, credentials, refused imports', (server) => {
       const r = await release.call(method, path);
       assert.ok(r.status >= 400 && r.status < 500, `${method} ${path}: ${r.status} ${r.text}`);
     }
+  });
+
+  it('a malformed multipart upload (no boundary, a part cut short, no closing boundary) is a 400 and nothing is kept', async () => {
+    const bundle = await release.download(SOURCE, fileId);
+    const head = Buffer.from(
+      '--xx\r\nContent-Disposition: form-data; name="Files[]"; filename="package.ferry"\r\nContent-Type: application/octet-stream\r\n\r\n',
+    );
+    const bodies: [string, string, Buffer][] = [
+      ['no boundary', 'multipart/form-data', Buffer.from('garbage')],
+      ['a part cut short', 'multipart/form-data; boundary=xx', Buffer.concat([head, bundle.subarray(0, 100)])],
+      ['no closing boundary', 'multipart/form-data; boundary=xx', Buffer.concat([head, bundle])],
+    ];
+    const before = (await s.native('GET', '/files')).items.length;
+    for (const [what, type, body] of bodies) {
+      const r = await release.call('POST', `/rest/${TARGET}/ces/attachment`, { body, headers: { 'content-type': type } });
+      assert.equal(r.status, 400, `${what}: ${r.status} ${r.text}`);
+      assert.deepEqual(Object.keys(r.json), ['code', 'message']);
+      assert.match(r.json.message, /multipart/i, what);
+    }
+    assert.equal((await s.native('GET', '/files')).items.length, before);
+    // The whole body, closed as multipart should be, is taken.
+    const whole = Buffer.concat([head, bundle, Buffer.from('\r\n--xx--\r\n')]);
+    const ok = await release.call('POST', `/rest/${TARGET}/ces/attachment`, { body: whole, headers: { 'content-type': 'multipart/form-data; boundary=xx' } });
+    assert.equal(ok.status, 200, ok.text);
   });
 
   // Last: it leaves this address throttled for a minute.

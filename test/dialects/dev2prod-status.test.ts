@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { FastifyInstance } from 'fastify';
 import { DIALECTS } from '../support/engines.js';
+import { holdLock } from '../support/locks.js';
 import { startDialectServer, type DialectServer } from './harness.js';
 import { Dev2Prod, PASSWORD, SOURCE, SOURCE_OBJECTS, sourcePackage } from './dev2prod-client.js';
 
@@ -40,14 +41,14 @@ for (const db of DIALECTS) {
       const path = `/rest/${TARGET}/dev2prod/import/${status.id}`;
       assert.equal(status.SystemLocked, false);
       const store = app.ferry.engine.store;
-      assert.ok(await store.environments.lock(TARGET, 'an-install'));
+      assert.ok(await holdLock(store, TARGET, 'an-install'));
       try {
         const locked = (await client.call('GET', path)).json;
         assert.equal(locked.SystemLocked, true);
         assert.equal(locked.StudioLocked, true);
         assert.deepEqual(locked.Results, status.Results);
       } finally {
-        await store.environments.unlock(TARGET, 'an-install');
+        await store.locks.releaseHeldBy(TARGET, 'an-install');
       }
       assert.equal((await client.call('GET', path)).json.SystemLocked, false);
     });

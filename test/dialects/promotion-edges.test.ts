@@ -269,6 +269,45 @@ eachServer('promotion face: the edge cases 003 warns about', (server) => {
     assertError(await vic('POST', `/packages/${pkgId}/prepare-installation`, { json: {}, env: PREVIEW }), 403);
   });
 
+  it('a USEEXISTING record set to IGNORE is left as it is, and the records that refer to it still point at it', async () => {
+    const s = server();
+    // A second preview holding the objects production has (the group, the roles, the hour type), under production's ids.
+    const other = '100000009';
+    await s.environment({ id: other, name: 'Preview 2', tier: 'preview' });
+    await s.objects(other, w.existing);
+    await s.native('PATCH', '/users/pat', { roles: { [DEV]: 'promoter', [PREVIEW]: 'promoter', [PROD]: 'promoter', [other]: 'promoter' } });
+    const pre = await call('POST', `/packages/${pkgId}/prepare-installation`, { json: {}, env: other });
+    assert.equal(pre.status, 200, pre.text);
+    const map = pre.json.translationMap as Record<string, Record<string, { action: string; targetId?: string }>>;
+    const existing = Object.entries(map).flatMap(([type, recs]) =>
+      Object.entries(recs)
+        .filter(([, r]) => r.action === 'USEEXISTING')
+        .map(([id, r]) => ({ type, id, targetId: r.targetId! })),
+    );
+    const roles = existing.filter((e) => e.type === 'ROLE');
+    assert.ok(roles.length > 0, 'the template uses roles production has');
+    for (const e of existing) map[e.type]![e.id]!.action = 'IGNORE';
+    const ins = await call('POST', `/installations/${pre.json.id}/install`, { json: { translationMap: map }, env: other });
+    assert.equal(ins.status, 200, ins.text);
+    const done = (await call('GET', `/installations/${pre.json.id}`)).json;
+    assert.equal(done.status, 'COMPLETED', JSON.stringify(done.reason));
+    for (const e of existing) {
+      assert.deepEqual([done.translationMap[e.type][e.id].action, done.translationMap[e.type][e.id].installationStatus], ['IGNORE', 'SKIPPED']);
+      // Left as it was.
+      const before = w.existing.find((o) => o.id === e.targetId)!;
+      assert.deepEqual((await s.native('GET', `/environments/${other}/objects/${e.type}/${e.targetId}`)).fields, before.fields);
+    }
+    // The created tasks point at the existing roles, not at nothing.
+    const byRole = new Map(roles.map((r) => [r.id, r.targetId]));
+    const tasks = Object.entries(map.TTSK ?? {}).filter(([id]) => byRole.has(w.dev.find((o) => o.type === 'TTSK' && o.id === id)?.fields.roleID as string));
+    assert.ok(tasks.length > 0, 'some task of the template has one of those roles');
+    for (const [id] of tasks) {
+      const created = done.translationMap.TTSK[id].targetId as string;
+      const sourceRole = w.dev.find((o) => o.type === 'TTSK' && o.id === id)!.fields.roleID as string;
+      assert.equal((await s.native('GET', `/environments/${other}/objects/TTSK/${created}`)).fields.roleID, byRole.get(sourceRole));
+    }
+  });
+
   it('answers malformed requests with 4xx in the error shape, never 500', async () => {
     const cases: [string, string, unknown, number][] = [
       ['POST', '/packages', { objectCollections: [] }, 400],

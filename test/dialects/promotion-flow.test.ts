@@ -218,4 +218,28 @@ eachServer('promotion face: a package of every promotable object, into preview a
     });
     assert.equal((await objectOf(s, PROD, 'ROLE', target.id)).fields.billingPerHour, role.fields.billingPerHour);
   });
+
+  it("the later revision's PUT and PATCH name the package `packageName`: accepted as `name`; without either, PUT is refused", async () => {
+    const role = first(w.dev, 'ROLE', (o) => o.name === 'Project Manager');
+    const made = await call('POST', '/packages', {
+      json: { name: 'Renamed later', objectCollections: [{ objCode: 'ROLE', entities: [{ ID: role.id }] }] },
+      env: DEV,
+    });
+    const id = made.json.data.id;
+    const read = await untilAssembled(call, id);
+    const definition = (await call('GET', `/packages/${id}/definition`)).json.packageEntities;
+    const body = { description: 'd', source: `https://${HOSTS[DEV]}`, status: 'TESTING', version: read.version, packageEntities: definition };
+    assertError(await call('PUT', `/packages/${id}`, { json: body }), 400, /body\.name is required/);
+    assert.equal((await call('GET', `/packages/${id}`)).json.data.status, 'DRAFT');
+    const put = await call('PUT', `/packages/${id}`, { json: { packageName: 'Put by the later revision', ...body } });
+    assert.equal(put.status, 200, put.text);
+    assert.equal(put.json.data.name, 'Put by the later revision');
+    assert.equal(put.json.data.status, 'TESTING');
+    // `name` wins when both are given, as on create.
+    const both = await call('PATCH', `/packages/${id}`, { json: { name: 'By name', packageName: 'By packageName' } });
+    assert.equal(both.json.data.name, 'By name');
+    const patched = await call('PATCH', `/packages/${id}`, { json: { packageName: 'Patched by the later revision' } });
+    assert.equal(patched.status, 200, patched.text);
+    assert.equal(patched.json.data.name, 'Patched by the later revision');
+  });
 });

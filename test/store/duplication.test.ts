@@ -17,7 +17,7 @@ import {
 import { abandonDuplication, runExport, runImport, type WorkContext } from '../../src/engine/duplication-work.js';
 import { readProjectPackageHeader } from '../../src/engine/duplication-package.js';
 import type { NewOperation, OperationRunner } from '../../src/ops/types.js';
-import { FileStore } from '../../src/store/file-store.js';
+import { DirectoryFileStore } from '../../src/store/file-store.js';
 import { DIALECTS, openTestEngine, type TestEngine } from '../support/engines.js';
 
 /** A runner that only records what it is asked: the tests run the work themselves. */
@@ -58,13 +58,15 @@ for (const db of DIALECTS) {
   describe(`project duplication in the engine [${db}]`, () => {
     let t: TestEngine;
     let deps: DuplicationDeps;
+    let files: DirectoryFileStore;
     const cancelled: string[] = [];
     const actor = { actor: 'ops' };
     const creator = { id: 'OPS', name: 'ops' };
 
     before(async () => {
       t = await openTestEngine(db);
-      deps = { engine: t.engine, files: new FileStore(t.engine.store, join(t.dataDir, 'files')), runner: fakeRunner(cancelled) };
+      files = new DirectoryFileStore(t.engine.store, join(t.dataDir, 'files'));
+      deps = { engine: t.engine, files, runner: fakeRunner(cancelled) };
       await t.engine.createEnvironment({ id: 'src', name: 'Source', tier: 'development' });
       await t.engine.loadObjects('src', OBJECTS);
     });
@@ -112,11 +114,11 @@ for (const db of DIALECTS) {
       const done = await runExport(deps, r.id, context());
       assert.equal((done as { status: string }).status, 'EXPORTED');
       const fileId = (await findDuplication(t.engine, r.id))!.fileId!;
-      const header = await readProjectPackageHeader(t.engine, deps.files.pathOf(fileId));
+      const header = await readProjectPackageHeader(t.engine, files.pathOf(fileId));
       // Restore it on this server after the source's configuration objects are gone (so the import would create them).
       await t.engine.deleteObject('src', 'USER', 'u1');
       const serverBefore = (await t.engine.listObjects('src', { type: 'USER' })).total;
-      const copy = await deps.files.upload((await import('node:fs')).createReadStream(deps.files.pathOf(fileId)), 1e9, { name: 'p.projdup', createdBy: 'ops' });
+      const copy = await deps.files.upload((await import('node:fs')).createReadStream(files.pathOf(fileId)), 1e9, { name: 'p.projdup', createdBy: 'ops' });
       const metadata = parseRestorationMetadata(JSON.stringify({ target: { environment: { id: 'http://b', name: 'B' }, project: { name: 'Restored' } } }));
       const rec = await startRestoration(deps, { fileId: copy.id, info: header.duplication, metadata, creator, actor });
       const ctx = context(45);
@@ -131,8 +133,7 @@ for (const db of DIALECTS) {
 
       // The same package imports fine when nobody cancels; the user is back.
       const again = await startRestoration(deps, {
-        fileId: (await deps.files.upload((await import('node:fs')).createReadStream(deps.files.pathOf(fileId)), 1e9, { name: 'p.projdup', createdBy: 'ops' }))
-          .id,
+        fileId: (await deps.files.upload((await import('node:fs')).createReadStream(files.pathOf(fileId)), 1e9, { name: 'p.projdup', createdBy: 'ops' })).id,
         info: header.duplication,
         metadata,
         creator,

@@ -6,21 +6,33 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { FileStore } from '../../src/store/file-store.js';
+import { text } from 'node:stream/consumers';
+import { DirectoryFileStore, type FileStore, type FileStoreOptions } from '../../src/store/file-store.js';
+import { CHUNK_BYTES, openFileStore } from '../../src/store/database-file-store.js';
+import { serverDb } from '../../src/store/server-schema.js';
 import { DIALECTS, openTestEngine, type TestEngine } from '../support/engines.js';
 
 const bytes = (n: number, fill = 7) => Buffer.alloc(n, fill);
 
-for (const dialect of DIALECTS) {
-  describe(`file store on ${dialect}`, () => {
+/** The directory store on both databases; the database store where the server uses it (PostgreSQL). */
+const STORES = DIALECTS.flatMap((dialect) => [{ dialect, inDatabase: false }, ...(dialect === 'postgres' ? [{ dialect, inDatabase: true }] : [])]);
+
+for (const { dialect, inDatabase } of STORES) {
+  describe(`file store (${inDatabase ? 'in the database' : 'directory'}) on ${dialect}`, () => {
     let t: TestEngine;
     before(async () => {
       t = await openTestEngine(dialect);
     });
     after(async () => t.cleanup());
+    const open = (dir: string, opts: FileStoreOptions = {}) => openFileStore(t.engine.store, join(t.dataDir, dir), { ...opts, inDatabase });
+    /** Whether the file's bytes are still stored (its file, or its chunks). */
+    const hasBytes = async (files: FileStore, id: string) =>
+      files instanceof DirectoryFileStore
+        ? existsSync(files.pathOf(id))
+        : (await serverDb(t.engine.store).selectFrom('file_chunks').select('seq').where('file_id', '=', id).execute()).length > 0;
 
     it('stores an upload by id with its size, checksum, environment and expiry', async () => {
-      const files = new FileStore(t.engine.store, join(t.dataDir, 'files-a'), { retentionMs: 3_600_000 });
+      const files = open('files-a', { retentionMs: 3_600_000 });
       const body = bytes(1000);
       const before = Date.now();
       const f = await files.upload(Readable.from([body]), 10_000, { name: 'a.ferry', createdBy: 'pat', environmentId: 'dev' });
@@ -30,7 +42,7 @@ for (const dialect of DIALECTS) {
       const ttl = Date.parse(f.expiresAt!) - before;
       assert.ok(ttl >= 3_600_000 && ttl < 3_600_000 + 5_000, `expires in ${ttl} ms`);
       assert.deepEqual(await files.get(f.id), f);
-      assert.ok(existsSync(files.pathOf(f.id)));
+      assert.ok(await hasBytes(files, f.id));
       assert.deepEqual(
         (await files.list({ envIds: ['dev'] })).map((x) => x.id),
         [f.id],
@@ -39,7 +51,7 @@ for (const dialect of DIALECTS) {
     });
 
     it('without a retention a file never expires', async () => {
-      const files = new FileStore(t.engine.store, join(t.dataDir, 'files-b'));
+      const files = open('files-b');
       const f = await files.upload(Readable.from([bytes(10)]), 100, { name: 'b.ferry', createdBy: null });
       assert.equal(f.expiresAt, null);
       assert.ok(!(await files.removeExpired(Date.now() + 10 * 365 * 86_400_000)).includes(f.id));
@@ -47,19 +59,19 @@ for (const dialect of DIALECTS) {
     });
 
     it('an expired file reads as missing at once and the sweep removes its row and bytes', async () => {
-      const files = new FileStore(t.engine.store, join(t.dataDir, 'files-c'), { retentionMs: 50 });
+      const files = open('files-c', { retentionMs: 50 });
       const f = await files.upload(Readable.from([bytes(10)]), 100, { name: 'c.ferry', createdBy: 'pat' });
       await new Promise((r) => setTimeout(r, 80));
       assert.equal(await files.get(f.id), undefined);
       assert.ok(!(await files.list()).some((x) => x.id === f.id));
-      assert.ok(existsSync(files.pathOf(f.id)));
+      assert.ok(await hasBytes(files, f.id));
       assert.ok((await files.removeExpired()).includes(f.id));
-      assert.ok(!existsSync(files.pathOf(f.id)));
+      assert.ok(!(await hasBytes(files, f.id)));
       assert.deepEqual(await files.removeExpired(), []);
     });
 
     it('refuses a body over the limit with a 413 and keeps nothing', async () => {
-      const files = new FileStore(t.engine.store, join(t.dataDir, 'files-d'), { retentionMs: 60_000 });
+      const files = open('files-d', { retentionMs: 60_000 });
       await assert.rejects(
         files.upload(Readable.from([bytes(600), bytes(600)]), 1000, { name: 'd.ferry', createdBy: 'pat' }),
         (e: { status?: number; code?: string }) => e.status === 413 && e.code === 'PAYLOAD_TOO_LARGE',
@@ -68,6 +80,36 @@ for (const dialect of DIALECTS) {
         (await files.list()).filter((x) => x.name === 'd.ferry'),
         [],
       );
+    });
+
+    it('streams a file of several chunks in and out unchanged, and removing it removes every byte', async () => {
+      const files = open('files-e');
+      const size = Math.floor(CHUNK_BYTES * 3.5);
+      const body = Buffer.alloc(size);
+      for (let i = 0; i < size; i++) body[i] = (i * 31) % 251;
+      const parts = [body.subarray(0, 100_000), body.subarray(100_000, 2_500_000), body.subarray(2_500_000)];
+      const f = await files.upload(Readable.from(parts), size, { name: 'e.ferry', createdBy: 'pat' });
+      assert.equal(f.sha256, createHash('sha256').update(body).digest('hex'));
+      const back: Buffer[] = [];
+      for await (const c of files.open(f.id)) back.push(c as Buffer);
+      assert.ok(Buffer.concat(back).equals(body));
+      const local = await files.withLocalFile(f.id, async (path) =>
+        createHash('sha256')
+          .update((await import('node:fs')).readFileSync(path))
+          .digest('hex'),
+      );
+      assert.equal(local, f.sha256);
+      if (inDatabase) {
+        const chunks = await serverDb(t.engine.store).selectFrom('file_chunks').select('seq').where('file_id', '=', f.id).orderBy('seq').execute();
+        assert.deepEqual(
+          chunks.map((c) => c.seq),
+          [0, 1, 2, 3],
+        );
+      }
+      await files.remove(f.id);
+      assert.equal(await files.get(f.id), undefined);
+      assert.ok(!(await hasBytes(files, f.id)));
+      await assert.rejects(text(files.open(f.id)));
     });
   });
 }

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import type { Store, ObjectRow } from '../../src/store/store.js';
 import type { Environment } from '../../src/core/types.js';
 import { DIALECTS, openTestEngine, type TestEngine } from '../support/engines.js';
+import { holdLock } from '../support/locks.js';
 
 const env = (id: string): Environment => ({
   id,
@@ -110,14 +111,23 @@ for (const dialect of DIALECTS) {
       assert.equal((await store.environments.get('b'))!.version, 1);
     });
 
-    it('takes the install lock once', async () => {
-      assert.equal(await store.environments.lock('a', 'i1'), true);
-      assert.equal(await store.environments.lock('a', 'i2'), false);
+    it('takes the install lock once, and releases only the lock it names', async () => {
+      const me = { host: 'h', pid: 1, instance: 'me', started: null };
+      assert.equal(await holdLock(store, 'a', 'i1', { owner: me }), true);
+      assert.equal(await holdLock(store, 'a', 'i2', { owner: me }), false);
       assert.equal((await store.environments.get('a'))!.lockedBy, 'i1');
-      await store.environments.unlock('a', 'i2');
+      assert.equal((await store.environments.list()).find((e) => e.id === 'a')!.lockedBy, 'i1');
+      const held = (await store.locks.get('a'))!;
+      assert.deepEqual(held.owner, me);
+      assert.equal(await store.locks.release({ envId: 'a', holder: 'i2', owner: me }), false);
+      assert.equal(await store.locks.release({ envId: 'a', holder: 'i1', owner: { instance: 'other' } }), false);
+      assert.equal(await store.locks.heartbeat('a', 'i1', 'me', '2030-01-01T00:00:00.000Z'), true);
+      // Compare-and-delete: a lock refreshed since it was read stays.
+      assert.equal(await store.locks.release(held), false);
       assert.equal((await store.environments.get('a'))!.lockedBy, 'i1');
-      await store.environments.unlock('a', 'i1');
+      assert.equal(await store.locks.release({ envId: 'a', holder: 'i1', owner: me }), true);
       assert.equal((await store.environments.get('a'))!.lockedBy, null);
+      assert.equal(await store.locks.heartbeat('a', 'i1', 'me', '2030-01-01T00:00:00.000Z'), false);
     });
 
     it('upserts ID map rows and decisions by their keys', async () => {

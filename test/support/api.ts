@@ -3,6 +3,7 @@ import type { FastifyInstance, InjectOptions } from 'fastify';
 import { buildApp, type AppConfig, type BuildAppOptions } from '../../src/server/app.js';
 import type { Operation } from '../../src/store/operations-store.js';
 import { openTestEngine, type DialectName, type TestEngine } from './engines.js';
+import { bossSchemaFor } from '../../src/ops/pgboss-runner.js';
 
 export const ADMIN_KEY = 'test-admin-key-0123456789';
 
@@ -37,6 +38,10 @@ export async function openTestServer(
   const t = opts.engine ?? (await openTestEngine(dialect));
   const config: AppConfig = {
     filesDir: join(t.dataDir, 'files'),
+    // As the server does: on PostgreSQL files live in the database unless a directory is named.
+    filesInDatabase: dialect === 'postgres' && !opts.config?.filesDir,
+    // And operations travel through pg-boss, in the test schema's own pg-boss schema (dropped with it).
+    ...(t.databaseUrl ? { pgBoss: { connectionString: t.databaseUrl, schema: bossSchemaFor(t.schema) } } : {}),
     bodyLimit: 1024 * 1024,
     uploadLimit: 256 * 1024,
     sessionTtlMs: 3600_000,

@@ -5,20 +5,9 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { openEngine } from '../../src/engine/open.js';
 import type { Engine } from '../../src/engine/engine.js';
+import { DIALECTS, PG_URL, type DialectName } from './dialects.js';
 
-export type DialectName = 'sqlite' | 'postgres';
-
-/**
- * The databases store and engine tests run on (Kysely's DIALECTS loop).
- * FERRY_TEST_DIALECTS=sqlite limits the run; PostgreSQL comes from
- * FERRY_TEST_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres).
- */
-export const DIALECTS: DialectName[] = (process.env.FERRY_TEST_DIALECTS ?? 'sqlite,postgres')
-  .split(',')
-  .map((s) => s.trim())
-  .filter((s): s is DialectName => s === 'sqlite' || s === 'postgres');
-
-export const PG_URL = process.env.FERRY_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+export { DIALECTS, PG_URL, type DialectName };
 
 export interface TestEngine {
   engine: Engine;
@@ -29,33 +18,46 @@ export interface TestEngine {
   schema?: string;
 }
 
-/** A fresh engine on its own SQLite file or PostgreSQL schema (pg-boss test/hooks.ts). */
-export async function openTestEngine(dialect: DialectName, publicUrl = 'http://ferry.test', catalogPath?: string): Promise<TestEngine> {
+/**
+ * A fresh engine on its own SQLite file or PostgreSQL schema (pg-boss
+ * test/hooks.ts). `offload`: with the worker thread a server runs the long
+ * use cases in (src/engine/offload.ts).
+ */
+export async function openTestEngine(
+  dialect: DialectName,
+  publicUrl = 'http://ferry.test',
+  catalogPath?: string,
+  opts: { offload?: boolean } = {},
+): Promise<TestEngine> {
   const dataDir = mkdtempSync(join(tmpdir(), 'ferry-test-'));
   if (dialect === 'sqlite') {
-    const engine = await openEngine({ dataDir, publicUrl, catalogPath });
+    const engine = await openEngine({ dataDir, publicUrl, catalogPath }, opts);
     return {
       engine,
       dataDir,
       cleanup: async () => {
+        await engine.offload?.close();
         await engine.store.close();
         rmSync(dataDir, { recursive: true, force: true });
       },
     };
   }
   const schema = `ferry_test_${randomBytes(6).toString('hex')}`;
-  const engine = await openEngine({ dataDir, databaseUrl: PG_URL, databaseSchema: schema, publicUrl, catalogPath });
+  const engine = await openEngine({ dataDir, databaseUrl: PG_URL, databaseSchema: schema, publicUrl, catalogPath }, opts);
   return {
     engine,
     dataDir,
     databaseUrl: PG_URL,
     schema,
     cleanup: async () => {
+      await engine.offload?.close();
       await engine.store.close();
       const client = new pg.Client({ connectionString: PG_URL });
       await client.connect();
       try {
         await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+        // pg-boss's tables, when a server on this schema delivered operations through it.
+        await client.query(`DROP SCHEMA IF EXISTS ${schema}_pgboss CASCADE`);
       } finally {
         await client.end();
       }

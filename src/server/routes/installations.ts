@@ -3,6 +3,7 @@ import type { EntryStatus, InstallationStatus } from '../../core/types.js';
 import type { Override } from '../../core/plan.js';
 import { checkInstallable } from '../../engine/preflight.js';
 import { submitInstall } from '../../ops/submit.js';
+import { jsonWithArray } from '../json-stream.js';
 import {
   accepted,
   conflict,
@@ -124,11 +125,13 @@ export const installationRoutes: FastifyPluginAsync = async (app) => {
         response: { 200: planSchema, ...errors, ...conflict },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const access = app.ferry.access(request);
       const inst = await access.installation(request.params.installationId, 'promoter', 'changing a plan');
       const plan = await engine.revalidate(inst.id, request.body.overrides, { remember: request.body.remember }, access.actor);
-      return { installation: plan.installation, installBlocker: plan.installBlocker, entries: plan.entries };
+      return reply
+        .type('application/json; charset=utf-8')
+        .send(jsonWithArray({ installation: plan.installation, installBlocker: plan.installBlocker }, 'entries', plan.entries));
     },
   );
 

@@ -8,6 +8,7 @@ import { fromCollections } from '../../engine/engine.js';
 import { abandonAssembly } from '../../engine/preflight.js';
 import { ShuttingDownError } from '../../ops/embedded-worker.js';
 import { submitAssembly } from '../../ops/submit.js';
+import { jsonWithArray } from '../json-stream.js';
 import {
   accepted,
   conflict,
@@ -358,7 +359,10 @@ export const packageRoutes: FastifyPluginAsync = async (app) => {
         { overrides: b.overrides, force: b.force, remember: b.remember, policy: b.policy },
         access.actor,
       );
-      return reply.status(201).send({ installation: plan.installation, installBlocker: plan.installBlocker, entries: plan.entries });
+      return reply
+        .status(201)
+        .type('application/json; charset=utf-8')
+        .send(jsonWithArray({ installation: plan.installation, installBlocker: plan.installBlocker }, 'entries', plan.entries));
     },
   );
 };

@@ -34,7 +34,8 @@ export const systemRoutes: FastifyPluginAsync = async (app) => {
     },
     async (_request, reply) => {
       try {
-        await sql`select 1`.execute(engine.store.db);
+        // The read connection: on SQLite the writer is held by an install for as long as it runs.
+        await sql`select 1`.execute(engine.store.readDb);
       } catch {
         return reply.status(503).send({ status: 'unavailable', code: 'DATABASE_UNAVAILABLE', message: 'the database does not answer' });
       }
@@ -46,6 +47,34 @@ export const systemRoutes: FastifyPluginAsync = async (app) => {
         acceptingOperations: runner.accepting,
         time: new Date().toISOString(),
       };
+    },
+  );
+
+  app.get(
+    '/api/v1/ready',
+    {
+      config: { public: true },
+      schema: {
+        tags: ['system'],
+        summary:
+          'Should a load balancer send requests here? 200 while the database answers and this process takes work; 503 while it shuts down (no credential needed)',
+        description:
+          'For a load balancer in front of several server processes: a process answers 503 from the moment it begins to shut down (it still finishes the requests and operations it has), so new requests go to the others.',
+        security: [],
+        response: {
+          200: { type: 'object', properties: { status: { type: 'string', enum: ['ready'] }, server: { type: 'string' }, worker: { type: 'string' } } },
+          503: { type: 'object', properties: { status: { type: 'string' }, code: { type: 'string' }, message: { type: 'string' } } },
+        },
+      },
+    },
+    async (_request, reply) => {
+      if (!runner.accepting) return reply.status(503).send({ status: 'unavailable', code: 'SHUTTING_DOWN', message: 'this server process is shutting down' });
+      try {
+        await sql`select 1`.execute(engine.store.db);
+      } catch {
+        return reply.status(503).send({ status: 'unavailable', code: 'DATABASE_UNAVAILABLE', message: 'the database does not answer' });
+      }
+      return { status: 'ready', server: app.ferry.config.serverName ?? hostname(), worker: runner.workerId };
     },
   );
 

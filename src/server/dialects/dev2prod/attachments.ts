@@ -7,7 +7,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import multipart from '@fastify/multipart';
 import type { Readable } from 'node:stream';
-import { ValidationError } from '../../../core/errors.js';
+import { FerryError, ValidationError } from '../../../core/errors.js';
 import { PayloadTooLargeError, receiveBundle } from '../../../engine/bundle-files.js';
 import type { DialectContext } from '../types.js';
 import { documentErrors, errorSchema, idResponse, param, pathParams } from './schemas.js';
@@ -36,9 +36,13 @@ export async function attachmentRoutes(app: FastifyInstance, ctx: DialectContext
       const env = await ctx.environment(request, 'promoter', 'uploading a bundle');
       const access = ctx.ferry.access(request);
       const declared = Number(request.headers['content-length']);
-      const { stream, name } = await uploadedFile(request, config.uploadLimit, declared);
-      const file = await receiveBundle(engine, files, stream, { limit: config.uploadLimit, name, environmentId: env.id }, access.actor);
-      return { Id: file.id };
+      try {
+        const { stream, name } = await uploadedFile(request, config.uploadLimit, declared);
+        const file = await receiveBundle(engine, files, stream, { limit: config.uploadLimit, name, environmentId: env.id }, access.actor);
+        return { Id: file.id };
+      } catch (e) {
+        throw multipartError(e);
+      }
     },
   );
 
@@ -60,6 +64,25 @@ export async function attachmentRoutes(app: FastifyInstance, ctx: DialectContext
   } as const;
   app.get('/:tenant_id/ces/attachment/:attachment_id', { schema: downloadSchema }, download);
   app.get('/:tenant_id/dev2prod/ces/attachment/:attachment_id', { schema: downloadSchema }, download);
+}
+
+/**
+ * The multipart reader's own errors (no boundary, a part cut short, no
+ * closing boundary) carry no status and no system error code: they are the
+ * client's, a 400. Anything else passes as it is. The file store has already
+ * removed what a broken stream left.
+ */
+function multipartError(e: unknown): unknown {
+  if (!(e instanceof Error) || e instanceof FerryError) return e;
+  // A status (the reader's limits) or a system error code (the disk): not the body's fault, or said already.
+  const { statusCode, code } = e as { statusCode?: unknown; code?: unknown };
+  if (typeof statusCode === 'number' || typeof code === 'string') return e;
+  return new ValidationError(
+    `the multipart body could not be read (${e.message}): send the bundle in the field Files[] of a well-formed multipart/form-data body`,
+    {
+      cause: e,
+    },
+  );
 }
 
 /** The uploaded bytes and a file name: the first file part of a multipart body, or a raw body. */

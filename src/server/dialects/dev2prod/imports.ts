@@ -57,9 +57,8 @@ export function importRoutes(app: FastifyInstance, ctx: DialectContext): void {
         // 001's 400 "Invalid Request": the body names a file that is not there (or not the caller's to read).
         throw new ValidationError(`body.FileId ${fileId} names no file of the repository (unknown, expired, or not visible to you)`);
       }
-      const path = files.pathOf(file.id);
       // Answered now rather than by a failed operation: not a bundle, or not one this catalog can hold.
-      await withFileName(path, file.name, () => readImportableHeader(engine, path));
+      await files.withLocalFile(file.id, (path) => withFileName(path, file.name, () => readImportableHeader(engine, path)));
       const dryRun = request.query.dryRun;
       const params: ImportParams = { fileId: file.id, targetEnvId: env.id, dryRun, overrides: [], force: false };
       const op = await runner.submit({

@@ -146,7 +146,7 @@ export function duplicationRoutes(app: FastifyInstance, ctx: DialectContext): vo
       const meta = parseRestorationMetadata(metadata);
       const problem = findUnacceptable(meta, 'metadata');
       if (problem) throw new ValidationError(problem);
-      const header = await readProjectPackageHeader(engine, files.pathOf(fileId), name);
+      const header = await files.withLocalFile(fileId, (path) => readProjectPackageHeader(engine, path, name));
       const r = await startRestoration(deps, { fileId, info: header.duplication, metadata: meta, creator: creatorOf(access.principal), actor: actor(request) });
       fileId = null;
       return await created(ctx, request, reply, r);

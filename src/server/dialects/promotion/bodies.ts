@@ -76,30 +76,35 @@ const editable = {
   metadata,
 } as const;
 
+/** The later revision's name for `name` (create, PUT and PATCH). */
+const packageName = { ...editable.name, description: "The later revision's name for `name`; `name` wins when both are given" } as const;
+
 export const createBody = {
   type: 'object',
   additionalProperties: false,
   properties: {
     name: editable.name,
-    packageName: { ...editable.name, description: "The later revision's name for `name`; `name` wins when both are given" },
+    packageName,
     description: { type: ['string', 'null'], maxLength: 10000 },
     source: editable.source,
     objectCollections,
   },
 } as const;
 
+/** `name` is required too, as `name` or the later revision's `packageName` (checked by the route: a schema would word it worse). */
 export const replaceBody = {
   type: 'object',
+  description: 'Every editable attribute: `name` (or `packageName`), description, source, status, version, packageEntities; metadata is optional.',
   additionalProperties: false,
-  required: ['name', 'description', 'source', 'status', 'version', 'packageEntities'],
-  properties: { ...editable, ...readOnly },
+  required: ['description', 'source', 'status', 'version', 'packageEntities'],
+  properties: { ...editable, packageName, ...readOnly },
 } as const;
 
 export const updateBody = {
   type: 'object',
   additionalProperties: false,
   minProperties: 1,
-  properties: { ...editable, objectCollections, ...readOnly },
+  properties: { ...editable, packageName, objectCollections, ...readOnly },
 } as const;
 
 export const prepareBody = {
@@ -145,6 +150,7 @@ export interface CreateBody {
 
 export interface EditBody {
   name?: string;
+  packageName?: string;
   description?: string;
   source?: string;
   status?: PackageStatus;

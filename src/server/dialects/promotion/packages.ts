@@ -120,6 +120,7 @@ export async function packageRoutes(app: FastifyInstance, ctx: DialectContext): 
       },
     },
     async (request, reply) => {
+      if (request.body.name === undefined && request.body.packageName === undefined) throw new ValidationError('body.name is required');
       const { access, pkg } = await packageToEdit(ctx, request);
       const next = await editPackage(engine, pkg.id, editOf(request.body), access.actor);
       return sendJson(reply, await new Views(ctx, request).packageJson(next));
@@ -150,7 +151,8 @@ export async function packageRoutes(app: FastifyInstance, ctx: DialectContext): 
       const selection = selectionOf(b.objectCollections, engine.catalog);
       if (pkg.status === 'ASSEMBLING') throw new ConflictError('PACKAGE_ASSEMBLING', `package ${pkg.id} is still ASSEMBLING; wait for it to end`);
       if (!runner.accepting) throw new ShuttingDownError();
-      if (b.name !== undefined || b.description !== undefined) await editPackage(engine, pkg.id, { name: b.name, description: b.description }, access.actor);
+      const name = b.name ?? b.packageName;
+      if (name !== undefined || b.description !== undefined) await editPackage(engine, pkg.id, { name, description: b.description }, access.actor);
       const next = await restartAssembly(engine, pkg.id, selection, access.actor);
       try {
         await queueAssembly(ctx, access, next, selection);
@@ -190,5 +192,5 @@ async function packageToEdit(ctx: DialectContext, request: FastifyRequest<{ Para
 
 /** The engine's edit of a PUT or PATCH body. */
 function editOf(b: EditBody): PackageEdit {
-  return { name: b.name, description: b.description, status: b.status, entities: b.packageEntities && objectsOf(b.packageEntities) };
+  return { name: b.name ?? b.packageName, description: b.description, status: b.status, entities: b.packageEntities && objectsOf(b.packageEntities) };
 }

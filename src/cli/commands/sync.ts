@@ -1,27 +1,16 @@
 import type { Command } from 'commander';
-import { ValidationError } from '../core/errors.js';
-import type { Engine, ProgressFn } from '../engine/engine.js';
-import { syncEnvironments, type SyncOutcome, type SyncResult } from '../engine/sync.js';
-import { compareEnvironments, type CompareItem, type Comparison } from '../engine/compare.js';
-import { parseSelection } from '../engine/validate-input.js';
-import { colors } from './format.js';
-import { RemoteEngine, type EngineApi } from './remote.js';
-
-/** What the sync commands need of `main`: the engine (local or a server), output, progress. */
-export interface SyncCommandDeps {
-  getEngine(): Promise<EngineApi>;
-  getLocalEngine(): Promise<Engine>;
-  print(human: string, data: unknown): void;
-  actor(): { actor: string; address: null };
-  progress(label: string): { fn: ProgressFn; stop: () => void };
-  setExitCode(code: number): void;
-}
+import type { SyncOutcome, SyncResult } from '../../engine/sync.js';
+import type { CompareItem, Comparison } from '../../engine/compare.js';
+import { positiveInt, usage } from '../args.js';
+import type { Cli } from '../context.js';
+import { colors } from '../format.js';
 
 /**
- * `ferry sync <source> <target>` and `ferry compare <a> <b>` (002), locally
- * or against a server (`--server`: the native API's sync and compare routes).
+ * `ferry sync <source> <target>` and `ferry compare <a> <b>` (environment
+ * sync), locally or against a server (`--server`: the native API's sync and
+ * compare routes).
  */
-export function registerSyncCommands(program: Command, deps: SyncCommandDeps): void {
+export function registerSyncCommands(program: Command, cli: Cli): void {
   program
     .command('sync <source-env> <target-env>')
     .description(
@@ -33,30 +22,26 @@ export function registerSyncCommands(program: Command, deps: SyncCommandDeps): v
     .option('--force', 'sync to a lower tier anyway (one-way push)')
     .option('--all', 'also list unchanged objects')
     .action(async (source: string, target: string, o: { select?: string[]; dryRun?: boolean; overwriteDrift?: boolean; force?: boolean; all?: boolean }) => {
-      const eng = await deps.getEngine();
-      const selection = parseSelection(o.select ?? [], eng.catalog);
+      const eng = await cli.engineApi();
+      const { parseSelection } = await import('../../engine/validate-input.js');
+      const selection = usage(() => parseSelection(o.select ?? [], eng.catalog));
       const opts = { dryRun: !!o.dryRun, overwriteDrift: !!o.overwriteDrift, force: !!o.force };
+      const remote = await cli.remote();
       let outcome: SyncOutcome;
-      if (eng instanceof RemoteEngine) {
-        outcome = await eng.call<SyncOutcome>('POST', `/api/v1/environments/${enc(source)}/sync/${enc(target)}`, { body: { selection, ...opts } });
+      if (remote) {
+        outcome = await remote.call<SyncOutcome>('POST', `/api/v1/environments/${enc(source)}/sync/${enc(target)}`, { body: { selection, ...opts } });
       } else {
-        const bar = deps.progress('syncing');
+        const { syncEnvironments } = await import('../../engine/sync.js');
+        const bar = await cli.progress('syncing');
         try {
           // Locally there is no one to ask: whoever runs the CLI on the data directory may force.
-          outcome = await syncEnvironments(
-            await deps.getLocalEngine(),
-            source,
-            target,
-            selection,
-            { ...opts, mayForce: true, onProgress: bar.fn },
-            deps.actor(),
-          );
+          outcome = await syncEnvironments(await cli.local(), source, target, selection, { ...opts, mayForce: true, onProgress: bar.fn }, cli.actor());
         } finally {
           bar.stop();
         }
       }
-      deps.print(formatSync(source, target, outcome, !!o.all), outcome);
-      if (outcome.summary.conflict + outcome.summary.drift > 0) deps.setExitCode(1);
+      cli.print(formatSync(source, target, outcome, !!o.all), outcome);
+      if (outcome.summary.conflict + outcome.summary.drift > 0) cli.exitCode = 1;
     });
 
   program
@@ -66,15 +51,16 @@ export function registerSyncCommands(program: Command, deps: SyncCommandDeps): v
     .option('--all', 'also list objects that are the same')
     .option('--limit <n>', 'list at most this many', '1000')
     .action(async (a: string, b: string, o: { type?: string; all?: boolean; limit: string }) => {
-      const eng = await deps.getEngine();
-      const limit = Number(o.limit);
-      if (!Number.isInteger(limit) || limit < 1) throw new ValidationError('--limit must be a positive integer');
+      const limit = positiveInt(o.limit, '--limit');
       const q = { type: o.type?.toUpperCase(), all: !!o.all, limit };
-      const c =
-        eng instanceof RemoteEngine
-          ? await eng.call<Comparison>('GET', `/api/v1/environments/${enc(a)}/compare/${enc(b)}`, { query: q })
-          : await compareEnvironments(await deps.getLocalEngine(), a, b, q);
-      deps.print(formatComparison(c), c);
+      const remote = await cli.remote();
+      let c: Comparison;
+      if (remote) c = await remote.call<Comparison>('GET', `/api/v1/environments/${enc(a)}/compare/${enc(b)}`, { query: q });
+      else {
+        const { compareEnvironments } = await import('../../engine/compare.js');
+        c = await compareEnvironments(await cli.local(), a, b, q);
+      }
+      cli.print(formatComparison(c), c);
     });
 }
 
