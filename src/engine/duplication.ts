@@ -184,6 +184,8 @@ async function insertAndSubmit(
     if (await ds.get(row.id)) throw new ConflictError('DUPLICATION_EXISTS', `duplication ${row.id} already exists on this server`);
     throw e;
   }
+  // The answer shows the record as it starts (the document's samples: `exporting`, progress 0), whatever a fast worker does next.
+  const created = (await findDuplication(deps.engine, row.id))!;
   try {
     const operation = await deps.runner.submit({
       kind: op.kind,
@@ -195,11 +197,11 @@ async function insertAndSubmit(
       message: op.message,
     });
     await ds.update(row.id, { operationId: operation.id });
+    created.operationId = operation.id;
   } catch (e) {
     await ds.delete(row.id);
     throw e;
   }
-  const created = (await findDuplication(deps.engine, row.id))!;
   await audit(deps.engine, op.actor, 'duplication.start', created, { source: created.source.project, target: created.target.project });
   return created;
 }
