@@ -14,6 +14,7 @@ import { formatEnvironments, formatHistory, formatInstallResult, formatObjects, 
 import { runDemo } from './demo.js';
 import { RemoteEngine, type EngineApi } from './remote.js';
 import { registerSyncCommands } from './sync.js';
+import { registerVerifyCommand } from './verify.js';
 
 /** Bad command-line usage: exit code 2. */
 class UsageError extends Error {}
@@ -180,28 +181,37 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
     });
   env
     .command('set <id>')
-    .description('change an environment: name, tier, hosts, parameters, target-owned fields')
+    .description('change an environment: name, tier, hosts, parameters, target-owned fields, trusted signing keys')
     .option('--name <name>')
     .addOption(new Option('--tier <tier>').choices(['development', 'testing', 'preview', 'production']))
     .option('--host <host...>', 'replace the host names')
     .option('--param <name=value...>', 'set parameters (merged into the existing ones)')
     .option('--target-owned <TYPE:field...>', 'replace the target-owned fields')
-    .action(async (id: string, o: { name?: string; tier?: string; host?: string[]; param?: string[]; targetOwned?: string[] }) => {
-      const eng = await getEngine();
-      const cur = await eng.getEnvironment(id);
-      const e = await eng.updateEnvironment(
-        id,
-        {
-          name: o.name,
-          tier: o.tier,
-          hosts: o.host,
-          parameters: o.param ? { ...cur.parameters, ...parseParams(o.param) } : undefined,
-          targetOwned: o.targetOwned ? parseTargetOwned(o.targetOwned) : undefined,
-        },
-        actor(),
-      );
-      print(`Updated environment ${show(e.id)} (version ${e.version}).`, e);
-    });
+    .option('--trust-key <key...>', 'accept only bundles signed by these keys (fingerprint SHA256:..., base64 key or PEM file text); replaces the list')
+    .option('--trust-any', 'accept any intact bundle again, signed or not (clears the trusted keys)')
+    .action(
+      async (
+        id: string,
+        o: { name?: string; tier?: string; host?: string[]; param?: string[]; targetOwned?: string[]; trustKey?: string[]; trustAny?: boolean },
+      ) => {
+        if (o.trustKey && o.trustAny) throw new UsageError('give --trust-key or --trust-any, not both');
+        const eng = await getEngine();
+        const cur = await eng.getEnvironment(id);
+        const e = await eng.updateEnvironment(
+          id,
+          {
+            name: o.name,
+            tier: o.tier,
+            hosts: o.host,
+            parameters: o.param ? { ...cur.parameters, ...parseParams(o.param) } : undefined,
+            targetOwned: o.targetOwned ? parseTargetOwned(o.targetOwned) : undefined,
+            trustedSigningKeys: o.trustAny ? [] : o.trustKey,
+          },
+          actor(),
+        );
+        print(`Updated environment ${show(e.id)} (version ${e.version}).`, e);
+      },
+    );
 
   // ------------------------------------------------------------------ objects
   const objects = program.command('objects').description('configuration objects of an environment');
@@ -392,7 +402,10 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
           : await exportPackage(await getLocalEngine(), id, { file: o.output, dir: o.dir }, actor(), bar.fn);
       bar.stop();
       const lines: string[] = [];
-      if (r.file) lines.push(`Wrote ${show(r.file.path)}: ${r.file.count} objects, ${r.file.bytes} bytes, sha256 ${r.file.sha256}.`);
+      if (r.file) {
+        const signed = r.file.signedBy ? `, signed by ${r.file.signedBy}` : '';
+        lines.push(`Wrote ${show(r.file.path)}: ${r.file.count} objects, ${r.file.bytes} bytes, sha256 ${r.file.sha256}${signed}.`);
+      }
       if (r.dir) lines.push(`Wrote ${show(r.dir.path)}/: ${r.dir.count} objects.`);
       print(lines.join('\n'), r);
     });
@@ -426,6 +439,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
     });
 
   registerSyncCommands(program, { getEngine, getLocalEngine, print, actor, progress, setExitCode: (code) => (exitCode = code) });
+  registerVerifyCommand(program, { getEngine, getLocalEngine, print, setExitCode: (code) => (exitCode = code) });
 
   program
     .command('demo')

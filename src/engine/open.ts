@@ -42,7 +42,15 @@ export async function openEngine(config: FerryConfig): Promise<Engine> {
   } catch (e) {
     throw config.databaseUrl ? e : (dataDirError(config.dataDir, e) ?? e);
   }
-  return new Engine({ store, catalog, publicUrl: config.publicUrl });
+  const engine = new Engine({ store, catalog, publicUrl: config.publicUrl });
+  // Made at first start (and read at every start), so a server never exports unsigned.
+  try {
+    await engine.signingKey();
+  } catch (e) {
+    await store.close();
+    throw e;
+  }
+  return engine;
 }
 
 /**

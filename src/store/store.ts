@@ -13,6 +13,7 @@ import { IdMapRepository } from './id-map.js';
 import { RestorePointsRepository } from './restore-points.js';
 import { DecisionsRepository } from './decisions.js';
 import { AuditRepository } from './audit.js';
+import { ServerKeysRepository } from './server-keys.js';
 
 export { SERVER_SCOPE } from './schema.js';
 export { groupByType, type KeyRef } from './repository.js';
@@ -21,6 +22,7 @@ export type { ObjectRow } from './objects.js';
 export type { EntryOutcome } from './installations.js';
 export type { RestorePointRow } from './restore-points.js';
 export type { AuditEntry } from './audit.js';
+export type { ServerKeyRow } from './server-keys.js';
 
 /**
  * The repositories, one per aggregate, over one Kysely handle:
@@ -40,6 +42,7 @@ export class Store {
   readonly restorePoints: RestorePointsRepository;
   readonly decisions: DecisionsRepository;
   readonly audit: AuditRepository;
+  readonly serverKeys: ServerKeysRepository;
 
   private constructor(
     private readonly handle: DbHandle,
@@ -54,6 +57,7 @@ export class Store {
     this.restorePoints = new RestorePointsRepository(handle);
     this.decisions = new DecisionsRepository(handle);
     this.audit = new AuditRepository(handle);
+    this.serverKeys = new ServerKeysRepository(handle);
   }
 
   /** The Kysely handle: the root, or the transaction this Store is bound to. */
