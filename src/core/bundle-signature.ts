@@ -116,6 +116,13 @@ export function normaliseTrustedKey(input: string): string {
   );
 }
 
+/**
+ * Canonical base64 of exactly `bytes` bytes: re-encoding gives the same
+ * text, so the unused low bits of the last character cannot vary (one key,
+ * one signature, one spelling).
+ */
 function isBase64Of(v: unknown, bytes: number): boolean {
-  return typeof v === 'string' && v.length === Math.ceil(bytes / 3) * 4 && BASE64.test(v) && Buffer.from(v, 'base64').length === bytes;
+  if (typeof v !== 'string' || v.length !== Math.ceil(bytes / 3) * 4 || !BASE64.test(v)) return false;
+  const decoded = Buffer.from(v, 'base64');
+  return decoded.length === bytes && decoded.toString('base64') === v;
 }
