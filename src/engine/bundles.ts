@@ -133,8 +133,15 @@ export async function importBundle(
 export async function loadBundle(engine: Engine, path: string, actor?: Actor, onProgress?: ProgressFn, trust?: SigningTrust): Promise<Package> {
   const header = await readBundleHeader(path);
   const existing = await engine.store.packages.get(header.package.id);
-  if (existing && existing.version === header.package.version && existing.sourceEnvUid === header.source.uid && existing.entityCount === header.entityCount) {
-    await verifyBundle(path, undefined, trust);
+  // The package already here is taken for the file's only by its id, version
+  // and source: an import that must be signed by a trusted key stores the
+  // signed content itself, since an earlier unchecked import (into an
+  // environment without trusted keys) may have stored other content under
+  // that id.
+  const reusable =
+    existing && existing.version === header.package.version && existing.sourceEnvUid === header.source.uid && existing.entityCount === header.entityCount;
+  if (reusable && trust === undefined) {
+    await verifyBundle(path);
     refuseUnknownTypes(engine, path, header);
     return existing;
   }

@@ -5,6 +5,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
+import { encodeTrailer, EntityDigest } from '../../src/core/bundle.js';
 import { exportPackage, importBundle } from '../../src/engine/bundles.js';
 import { verifyBundle } from '../../src/engine/bundle-io.js';
 import { openEngine } from '../../src/engine/open.js';
@@ -168,6 +169,26 @@ for (const dialect of DIALECTS) {
       assert.equal(r.package.entityCount, pkg.entityCount);
       await rejectsWith(target.engine.updateEnvironment('strict', { trustedSigningKeys: ['SHA256:not-a-key'] }), '400 INVALID_REQUEST', /is not a key/);
       await target.engine.updateEnvironment('strict', { trustedSigningKeys: [sourceKey] });
+    });
+
+    it('a trusted import never reuses a package an earlier, unchecked import stored under the same id (it could hold other content)', async () => {
+      const pkg = await source.engine.createPackage({ sourceEnvId: 'dev', name: 'Reused?', selection: [{ type: 'GROUP', id: 'g2' }] });
+      await source.engine.setPackageStatus(pkg.id, 'ACTIVE');
+      const genuine = join(dir, 'genuine.ferry');
+      await exportPackage(source.engine, pkg.id, { file: genuine });
+      // The same package id and version, other content, digest made again, no signature: an open environment takes it.
+      const forged = join(dir, 'same-id-other-content.ferry');
+      rewrite(genuine, forged, (lines) => {
+        const entities = lines.slice(1, trailerIndex(lines)).map((l) => l.replace('"designers"', '"hacked"'));
+        const digest = new EntityDigest();
+        for (const l of entities) digest.add(l);
+        lines.splice(1, lines.length - 1, ...entities, encodeTrailer(digest.count, digest.digest()), '');
+      });
+      const first = await importBundle(target.engine, forged, 'open', { dryRun: true });
+      assert.equal(first.package.id, pkg.id);
+      const trusted = await importBundle(target.engine, genuine, 'strict', { dryRun: true });
+      const fields = (await target.engine.getPackageEntities(trusted.package.id)).map((e) => e.fields.description);
+      assert.ok(fields.includes('designers') && !fields.includes('hacked'), JSON.stringify(fields));
     });
 
     it('keeps its key through a restart, and another process on the same database signs with it (ferry verify says so)', async () => {
