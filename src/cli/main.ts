@@ -12,6 +12,7 @@ import { registerObjectCommands } from './commands/objects.js';
 import { registerPackageCommands } from './commands/packages.js';
 import { registerPlanCommands } from './commands/plans.js';
 import { registerSyncCommands } from './commands/sync.js';
+import { registerVerifyCommand } from './commands/verify.js';
 
 export type { Io } from './context.js';
 export { parseOverrides } from './args.js';
@@ -76,6 +77,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
   registerPlanCommands(program, cli);
   registerBundleCommands(program, cli);
   registerSyncCommands(program, cli);
+  registerVerifyCommand(program, cli);
   registerLocalCommands(program, cli);
 
   try {

@@ -44,7 +44,7 @@ export type EngineApi = Pick<
   | 'listInstallations'
 >;
 
-type EnvWithLock = Environment & { lockedBy: string | null };
+type EnvWithLock = Environment & { lockedBy: string | null; trustedSigningKeys: string[] };
 type Query = Record<string, string | number | boolean | undefined>;
 
 const MAX_PAGE = 10_000;
@@ -182,6 +182,11 @@ export class RemoteEngine implements EngineApi {
     return this.call<LockView>('DELETE', `/api/v1/environments/${enc(envId)}/lock`, { query: { force: opts.force || undefined } });
   }
 
+  /** The server's bundle signing key (GET /api/v1/signing-key). */
+  async signingKey(): Promise<{ algorithm: string; fingerprint: string; publicKey: string; publicKeyPem: string; createdAt: string }> {
+    return this.call('GET', '/api/v1/signing-key');
+  }
+
   async history(envId: string): Promise<Installation[]> {
     return (await this.call<{ items: Installation[] }>('GET', `/api/v1/environments/${enc(envId)}/history`)).items;
   }
@@ -310,20 +315,28 @@ export class RemoteEngine implements EngineApi {
     packageId: string,
     out: { file?: string; dir?: string },
     onProgress?: ProgressFn,
-  ): Promise<{ file?: { path: string; count: number; sha256: string; bytes: number }; dir?: { path: string; count: number } }> {
+  ): Promise<{ file?: { path: string; count: number; sha256: string; bytes: number; signedBy: string | null }; dir?: { path: string; count: number } }> {
     const r = await this.call<{ operation: Operation }>('POST', `/api/v1/packages/${enc(packageId)}/export`);
     const done = await this.waitFor(r.operation, onProgress);
-    const result = done.result as { file: StoredFile; entityCount: number; entitiesSha256: string | null };
+    const result = done.result as { file: StoredFile; entityCount: number; entitiesSha256: string | null; signedBy?: string | null };
     const scratch = out.file ? null : await mkdtemp(join(tmpdir(), 'ferry-export-'));
     const path = out.file ? resolve(out.file) : join(scratch!, result.file.name);
     try {
       await this.download(result.file.id, path);
       const answer: Awaited<ReturnType<RemoteEngine['exportPackage']>> = {};
       if (out.file)
-        answer.file = { path: out.file, count: result.entityCount, sha256: result.entitiesSha256 ?? result.file.sha256, bytes: (await stat(path)).size };
+        answer.file = {
+          path: out.file,
+          count: result.entityCount,
+          sha256: result.entitiesSha256 ?? result.file.sha256,
+          bytes: (await stat(path)).size,
+          signedBy: result.signedBy ?? null,
+        };
       if (out.dir) {
-        const { header } = await verifyBundle(path);
-        const w = await writeBundleDir(out.dir, header, readBundleEntities(path));
+        const { header, signedBy } = await verifyBundle(path);
+        // The tree carries the server's signature over the same header and entities (the CLI holds no key).
+        const signer = signedBy === null ? undefined : { fingerprint: signedBy.fingerprint, sign: () => signedBy.signature };
+        const w = await writeBundleDir(out.dir, header, readBundleEntities(path), signer);
         answer.dir = { path: out.dir, count: w.count };
       }
       return answer;

@@ -11,6 +11,7 @@
  */
 import { createHash, type Hash } from 'node:crypto';
 import { z } from 'zod';
+import { parseSignature, type BundleSignature } from './bundle-signature.js';
 import { ValidationError } from './errors.js';
 import { canonicalJson, sha256 as sha256Hex } from './hash.js';
 import { fieldsTooDeep } from './limits.js';
@@ -52,6 +53,8 @@ export interface BundleEntity {
 export interface BundleTrailer {
   count: number;
   sha256: string;
+  /** The exporting server's signature (src/core/bundle-signature.ts); absent in an unsigned bundle. */
+  signature?: BundleSignature;
 }
 
 const count = z.number().int().nonnegative();
@@ -112,10 +115,11 @@ export function encodeEntity(entity: BundleEntity): string {
 
 /**
  * The trailer line. Its key order is fixed by the format
- * (`trailer`, `count`, `sha256`), not sorted: it is written, never hashed.
+ * (`trailer`, `count`, `sha256`, then `signature` when signed), not sorted:
+ * it is written, never hashed.
  */
-export function encodeTrailer(count: number, sha256: string): string {
-  return JSON.stringify({ trailer: true, count, sha256 });
+export function encodeTrailer(count: number, sha256: string, signature?: BundleSignature): string {
+  return JSON.stringify(signature === undefined ? { trailer: true, count, sha256 } : { trailer: true, count, sha256, signature });
 }
 
 /**
@@ -212,7 +216,7 @@ export function checkEntity(value: unknown, where: string): BundleEntity {
 
 function checkTrailer(json: Record<string, unknown>, lineNo: number): BundleTrailer {
   const { trailer, count: n, sha256 } = json;
-  const extra = Object.keys(json).find((k) => k !== 'trailer' && k !== 'count' && k !== 'sha256');
+  const extra = Object.keys(json).find((k) => k !== 'trailer' && k !== 'count' && k !== 'sha256' && k !== 'signature');
   if (
     trailer !== true ||
     extra !== undefined ||
@@ -224,7 +228,14 @@ function checkTrailer(json: Record<string, unknown>, lineNo: number): BundleTrai
   ) {
     throw new ValidationError(`line ${lineNo} is a malformed trailer`);
   }
-  return { count: n, sha256 };
+  if (!Object.hasOwn(json, 'signature')) return { count: n, sha256 };
+  const signature = parseSignature(json.signature);
+  if (signature === null) {
+    throw new ValidationError(
+      `line ${lineNo} is a malformed trailer: its signature is not {"alg":"ed25519","key":<32 bytes base64>,"value":<64 bytes base64>}`,
+    );
+  }
+  return { count: n, sha256, signature };
 }
 
 /**

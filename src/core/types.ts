@@ -105,6 +105,12 @@ export interface Environment {
   clonedFrom: string | null;
   createdAt: string;
   updatedAt: string;
+  /**
+   * Fingerprints (`SHA256:...`) of the keys whose signed bundles an import
+   * into this environment accepts; empty (or absent, when an environment is
+   * created): any intact bundle, signed or not.
+   */
+  trustedSigningKeys?: string[];
 }
 
 export const PACKAGE_STATUSES = ['ASSEMBLING', 'DRAFT', 'TESTING', 'ACTIVE', 'DISABLED', 'ASSEMBLING_FAILED'] as const;

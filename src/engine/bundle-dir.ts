@@ -8,6 +8,7 @@ import type { Dirent } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { BUNDLE_FORMAT, encodeEntity, EntityDigest, prettyJson, safeFileName } from '../core/bundle.js';
+import { headerDigest, signedMessage, type BundleSigner } from '../core/bundle-signature.js';
 import type { BundleHeader, BundleTrailer } from '../core/bundle.js';
 import { ValidationError } from '../core/errors.js';
 import { checkedHeaderLine, errorCode, normaliseEntity, TypeTally } from './bundle-checks.js';
@@ -19,7 +20,8 @@ const DIR_WRITE_CONCURRENCY = 16;
 /**
  * Write the bundle's content as a directory tree for review in Git:
  * `<dir>/bundle.json` (the header, pretty-printed, plus
- * `trailer: {count, sha256}` computed exactly as in a `.ferry` file) and one
+ * `trailer: {count, sha256, signature?}` computed exactly as in a `.ferry`
+ * file, the signature by `signer` when given) and one
  * `<dir>/<type>/<id>.json` per entity, pretty-printed with sorted keys,
  * 2-space indent and a trailing newline. Type codes and ids are spelled with
  * safeFileName (src/core/bundle.ts: `%XX` for anything outside
@@ -31,8 +33,8 @@ const DIR_WRITE_CONCURRENCY = 16;
  * repository root with `.git` or a README is never wiped). Entity files are not
  * fsynced one by one: a crash leaves the temp sibling, never a partial `dir`.
  */
-export async function writeBundleDir(dir: string, header: BundleHeader, entities: EntitySource): Promise<{ count: number }> {
-  checkedHeaderLine(header, dir);
+export async function writeBundleDir(dir: string, header: BundleHeader, entities: EntitySource, signer?: BundleSigner): Promise<{ count: number }> {
+  const headerLine = checkedHeaderLine(header, dir);
   const target = resolve(dir);
   const existing = await inspectDirTarget(target, dir);
   const tmp = tempSibling(target);
@@ -79,6 +81,7 @@ export async function writeBundleDir(dir: string, header: BundleHeader, entities
     const mismatch = tally.mismatch(digest.count, header.entityCount);
     if (mismatch !== undefined) throw new ValidationError(`cannot write bundle directory ${dir}: ${mismatch}`);
     const trailer: BundleTrailer = { count: digest.count, sha256: digest.digest() };
+    if (signer !== undefined) trailer.signature = signer.sign(signedMessage(headerDigest(headerLine), trailer.count, trailer.sha256));
     await writeFile(join(tmp, 'bundle.json'), prettyJson({ ...header, trailer }));
     await moveDirIntoPlace(tmp, target, existing, dir);
     return { count: digest.count };

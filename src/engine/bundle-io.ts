@@ -10,5 +10,6 @@
  * bundle-dir.ts (the reviewable tree). This module is their public face.
  */
 export { MAX_LINE_BYTES, readBundleEntities, readBundleEntityBatches, readBundleHeader, verifyBundle } from './bundle-read.js';
+export type { BundleSigned, SigningTrust, VerifiedBundle } from './bundle-read.js';
 export { writeBundle } from './bundle-write.js';
 export { writeBundleDir } from './bundle-dir.js';

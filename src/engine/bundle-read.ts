@@ -10,12 +10,39 @@ import { pipeline } from 'node:stream';
 import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { EntityDigest, parseBundleLine, parseHeader } from '../core/bundle.js';
+import { headerDigest, signatureFingerprint, signatureHolds, signedMessage, type BundleSignature } from '../core/bundle-signature.js';
 import type { BundleEntity, BundleHeader, BundleTrailer } from '../core/bundle.js';
 import { FerryError, ValidationError } from '../core/errors.js';
 import { FingerprintSet } from '../core/fingerprint-set.js';
 import { errorCode, TypeTally } from './bundle-checks.js';
 
 type Progress = (n: number) => void;
+
+/** Who signed a bundle: null when it is unsigned. */
+export interface BundleSigned {
+  /** The fingerprint of the key that signed it (its signature verified). */
+  fingerprint: string;
+  /** The trailer's signature, as it is in the file. */
+  signature: BundleSignature;
+}
+
+/** What verifyBundle found: the header, the entity count and digest, and who signed it. */
+export interface VerifiedBundle {
+  header: BundleHeader;
+  count: number;
+  sha256: string;
+  signedBy: BundleSigned | null;
+}
+
+/**
+ * An environment that accepts only bundles signed by keys it trusts
+ * (`trustedSigningKeys`, fingerprints). Checked by the same pass that checks
+ * the digest, so an unsigned or foreign bundle is refused like a damaged one.
+ */
+export interface SigningTrust {
+  envId: string;
+  fingerprints: readonly string[];
+}
 
 /**
  * Longest line the reader accepts. Without a cap, a gzip bomb with no newline
@@ -32,7 +59,10 @@ const GZIP_MAGIC = [0x1f, 0x8b] as const;
  * against the header, and the trailer (present, last, count and SHA-256 of the
  * entity lines). Throws a ValidationError naming the file and the problem:
  * not found, not a Ferry bundle, unsupported version, truncated, failed its
- * integrity check, count mismatch, content after the trailer.
+ * integrity check, count mismatch, content after the trailer, a signature
+ * that does not match (the trailer names a key, but the header or entities
+ * were changed after signing), and, given `trust`, a bundle not signed by
+ * one of its keys.
  *
  * A malformed entity line is reported only once the digest is known to
  * match, so a damaged file reads as "failed its integrity check" rather than
@@ -41,8 +71,8 @@ const GZIP_MAGIC = [0x1f, 0x8b] as const;
  * `onProgress` is called with the number of entity lines read every 1000
  * lines and once at the end.
  */
-export async function verifyBundle(path: string, onProgress?: Progress): Promise<{ header: BundleHeader; count: number; sha256: string }> {
-  const scan = scanBundle(path, { deferLineErrors: true, onProgress });
+export async function verifyBundle(path: string, onProgress?: Progress, trust?: SigningTrust): Promise<VerifiedBundle> {
+  const scan = scanBundle(path, { deferLineErrors: true, onProgress, trust });
   for (;;) {
     const step = await scan.next();
     if (step.done === true) return step.value;
@@ -68,8 +98,8 @@ export async function* readBundleEntities(path: string): AsyncGenerator<BundleEn
  * entity: a 100k-entity import spent more time in promise hand-offs through
  * the nested generators than in parsing.
  */
-export async function* readBundleEntityBatches(path: string): AsyncGenerator<BundleEntity[], void, undefined> {
-  yield* scanBundle(path, { deferLineErrors: false });
+export async function* readBundleEntityBatches(path: string, trust?: SigningTrust): AsyncGenerator<BundleEntity[], void, undefined> {
+  yield* scanBundle(path, { deferLineErrors: false, trust });
 }
 
 /** Read and validate only the header line of a bundle (decompresses just the first chunk). */
@@ -84,18 +114,17 @@ interface ScanOptions {
   /** verify: keep reading after a malformed line, report it only if the digest matches. */
   deferLineErrors: boolean;
   onProgress?: Progress | undefined;
+  trust?: SigningTrust | undefined;
 }
 
 /**
  * The one reading loop behind verifyBundle and readBundleEntities: yields
  * entities, returns the summary once the trailer has been checked.
  */
-async function* scanBundle(
-  path: string,
-  options: ScanOptions,
-): AsyncGenerator<BundleEntity[], { header: BundleHeader; count: number; sha256: string }, undefined> {
-  const { deferLineErrors, onProgress } = options;
+async function* scanBundle(path: string, options: ScanOptions): AsyncGenerator<BundleEntity[], VerifiedBundle, undefined> {
+  const { deferLineErrors, onProgress, trust } = options;
   let header: BundleHeader | undefined;
+  let headerSha256 = '';
   let tally: TypeTally | undefined;
   let trailer: BundleTrailer | undefined;
   let deferred: string | undefined;
@@ -114,6 +143,7 @@ async function* scanBundle(
       lineNo++;
       if (header === undefined || tally === undefined) {
         header = headerFrom(bytes, path);
+        headerSha256 = headerDigest(bytes);
         tally = new TypeTally(header.counts);
         continue;
       }
@@ -160,10 +190,15 @@ async function* scanBundle(
   }
   const count = digest.count;
   const sha256 = digest.digest();
+  // A damaged file's trailer is only a claim, but naming the key it claims
+  // tells an operator whose export was changed.
+  const named = trailer.signature === undefined ? '' : `; its trailer names signing key ${signatureFingerprint(trailer.signature)}`;
   if (trailer.count !== count) {
-    throw new ValidationError(`bundle ${path} failed its integrity check: its trailer counts ${trailer.count} entities but it holds ${count}`);
+    throw new ValidationError(`bundle ${path} failed its integrity check: its trailer counts ${trailer.count} entities but it holds ${count}${named}`);
   }
-  if (trailer.sha256 !== sha256) throw new ValidationError(`bundle ${path} failed its integrity check: sha256 mismatch`);
+  if (trailer.sha256 !== sha256) throw new ValidationError(`bundle ${path} failed its integrity check: sha256 mismatch${named}`);
+  const signedBy = checkSignature(path, trailer, signedMessage(headerSha256, count, sha256));
+  if (trust !== undefined) checkTrust(path, signedBy, trust);
   if (deferred !== undefined) throw new ValidationError(`bundle ${path}: ${deferred}`);
   if (maybeRepeated !== undefined) {
     const repeat = await findRepeat(path, maybeRepeated);
@@ -176,7 +211,31 @@ async function* scanBundle(
   const mismatch = tally.mismatch(count, header.entityCount);
   if (mismatch !== undefined) throw new ValidationError(`bundle ${path}: ${mismatch}`);
   onProgress?.(count);
-  return { header, count, sha256 };
+  return { header, count, sha256, signedBy };
+}
+
+/** Who signed the bundle, if anyone; a signature that does not hold is a refusal. */
+function checkSignature(path: string, trailer: BundleTrailer, message: Buffer): BundleSigned | null {
+  if (trailer.signature === undefined) return null;
+  const fingerprint = signatureFingerprint(trailer.signature);
+  if (!signatureHolds(trailer.signature, message)) {
+    throw new ValidationError(
+      `bundle ${path} failed its signature check: it names signing key ${fingerprint}, but its signature does not match its content (changed after it was signed, or not signed by that key)`,
+    );
+  }
+  return { fingerprint, signature: trailer.signature };
+}
+
+function checkTrust(path: string, signedBy: BundleSigned | null, trust: SigningTrust): void {
+  const trusted = trust.fingerprints.join(', ');
+  if (signedBy === null) {
+    throw new ValidationError(`bundle ${path} is not signed; environment ${trust.envId} accepts only bundles signed by a key it trusts (${trusted})`);
+  }
+  if (!trust.fingerprints.includes(signedBy.fingerprint)) {
+    throw new ValidationError(
+      `bundle ${path} is signed by key ${signedBy.fingerprint}, which environment ${trust.envId} does not trust (it trusts ${trusted})`,
+    );
+  }
 }
 
 const entityKey = (e: BundleEntity) => `${e.type}\u0000${e.id}`;

@@ -13,6 +13,7 @@ import { pipeline as pipelineAsync } from 'node:stream/promises';
 import type { Writable } from 'node:stream';
 import { createGzip } from 'node:zlib';
 import { encodeEntity, encodeTrailer, EntityDigest } from '../core/bundle.js';
+import { headerDigest, signedMessage, type BundleSigner } from '../core/bundle-signature.js';
 import type { BundleEntity, BundleHeader } from '../core/bundle.js';
 import { FerryError, ValidationError } from '../core/errors.js';
 import { checkedHeaderLine, errorCode, normaliseEntity, TypeTally } from './bundle-checks.js';
@@ -35,7 +36,8 @@ const PROGRESS_EVERY = 1000;
  * otherwise nothing is written and a ValidationError is thrown.
  *
  * `onProgress` is called with the number of entities written every 1000
- * entities and once at the end.
+ * entities and once at the end. Given a `signer`, the trailer carries its
+ * signature over the header and the entities (src/core/bundle-signature.ts).
  *
  * @example
  * const { count, sha256, bytes } = await writeBundle('pkg.ferry', header, store.streamEntities(pkgId));
@@ -45,7 +47,8 @@ export async function writeBundle(
   header: BundleHeader,
   entities: EntitySource,
   onProgress?: Progress,
-): Promise<{ count: number; sha256: string; bytes: number }> {
+  signer?: BundleSigner,
+): Promise<{ count: number; sha256: string; bytes: number; signedBy: string | null }> {
   const headerLine = checkedHeaderLine(header, path);
   const target = resolve(path);
   const tmp = tempSibling(target);
@@ -72,14 +75,14 @@ export async function writeBundle(
     const mismatch = tally.mismatch(digest.count, header.entityCount);
     if (mismatch !== undefined) throw new ValidationError(`cannot write bundle ${path}: ${mismatch}`);
     const sha256 = digest.digest();
-    batch.push(encodeTrailer(digest.count, sha256));
+    batch.push(encodeTrailer(digest.count, sha256, signer?.sign(signedMessage(headerDigest(headerLine), digest.count, sha256))));
     await writeChunk(gzip, batch.take(), done);
     gzip.end();
     await done;
     await fsyncFile(tmp);
     await rename(tmp, target);
     onProgress?.(digest.count);
-    return { count: digest.count, sha256, bytes: file.bytesWritten };
+    return { count: digest.count, sha256, bytes: file.bytesWritten, signedBy: signer?.fingerprint ?? null };
   } catch (error) {
     gzip.destroy();
     await done.catch(() => {});

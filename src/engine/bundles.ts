@@ -6,6 +6,7 @@ import { contentHashAndFields } from '../core/hash.js';
 import { ConflictError, ValidationError } from '../core/errors.js';
 import type { Override } from '../core/plan.js';
 import { readBundleEntityBatches, readBundleHeader, verifyBundle, writeBundle, writeBundleDir } from './bundle-io.js';
+import type { SigningTrust } from './bundle-read.js';
 import type { Actor, Engine, PreparedPlan, ProgressFn } from './engine.js';
 import { audit } from './context.js';
 
@@ -53,7 +54,8 @@ async function* entitiesOf(engine: Engine, pkg: Package, onProgress?: ProgressFn
 
 /**
  * Write a package as a `.ferry` bundle (streamed: memory does not grow with
- * the package), and optionally as a reviewable directory tree.
+ * the package), and optionally as a reviewable directory tree; both signed
+ * with the server's key.
  */
 export async function exportPackage(
   engine: Engine,
@@ -61,20 +63,21 @@ export async function exportPackage(
   out: { file?: string; dir?: string },
   actor?: Actor,
   onProgress?: ProgressFn,
-): Promise<{ file?: { path: string; count: number; sha256: string; bytes: number }; dir?: { path: string; count: number } }> {
+): Promise<{ file?: { path: string; count: number; sha256: string; bytes: number; signedBy: string | null }; dir?: { path: string; count: number } }> {
   const pkg = await engine.getPackage(packageId);
   if (pkg.status === 'ASSEMBLING' || pkg.status === 'ASSEMBLING_FAILED') {
     throw new ConflictError('PACKAGE_NOT_ASSEMBLED', `package ${pkg.id} is ${pkg.status}: nothing to export`);
   }
   if (!out.file && !out.dir) throw new ValidationError('export needs an output file (-o) or a directory (--dir)');
   const header = await bundleHeader(engine, pkg);
+  const signer = await engine.signingKey();
   const result: Awaited<ReturnType<typeof exportPackage>> = {};
   if (out.file) {
-    const r = await writeBundle(out.file, header, entitiesOf(engine, pkg, onProgress));
+    const r = await writeBundle(out.file, header, entitiesOf(engine, pkg, onProgress), undefined, signer);
     result.file = { path: out.file, ...r };
   }
   if (out.dir) {
-    const r = await writeBundleDir(out.dir, header, entitiesOf(engine, pkg));
+    const r = await writeBundleDir(out.dir, header, entitiesOf(engine, pkg), signer);
     result.dir = { path: out.dir, count: r.count };
   }
   await audit(engine.store, actor, 'package.export', pkg.sourceEnvId, pkg.id, 'ok', { file: out.file ?? null, dir: out.dir ?? null, count: pkg.entityCount });
@@ -93,6 +96,11 @@ export interface ImportResult {
  * Import a bundle into a target: verify the whole file first (nothing is
  * touched if it is truncated, tampered or of another format), store it as a
  * package, prepare against the target, and install unless `dryRun`.
+ *
+ * A target with `trustedSigningKeys` takes only bundles signed by one of
+ * them: the whole file is verified against them before anything is read
+ * into the store, and checked again as it is stored (the file could change
+ * between the two reads).
  */
 export async function importBundle(
   engine: Engine,
@@ -101,8 +109,9 @@ export async function importBundle(
   opts: { dryRun?: boolean; overrides?: Override[]; force?: boolean; onProgress?: ProgressFn } = {},
   actor?: Actor,
 ): Promise<ImportResult> {
-  await engine.getEnvironment(targetEnvId);
-  const pkg = await loadBundle(engine, path, actor, opts.onProgress);
+  const trust = signingTrustOf(await engine.getEnvironment(targetEnvId));
+  if (trust !== undefined) await verifyBundle(path, undefined, trust);
+  const pkg = await loadBundle(engine, path, actor, opts.onProgress, trust);
   const plan = await engine.prepare(pkg.id, targetEnvId, { overrides: opts.overrides, force: opts.force, onProgress: opts.onProgress }, actor);
   if (opts.dryRun) return { package: pkg, plan, installation: null, entries: plan.entries };
   const installation = await engine.install(plan.installation.id, { onProgress: opts.onProgress }, actor);
@@ -121,21 +130,28 @@ export async function importBundle(
  * of twice is most of what an import costs. A failure is worded exactly as
  * verifyBundle words it (which is run then, on the failure path only).
  */
-export async function loadBundle(engine: Engine, path: string, actor?: Actor, onProgress?: ProgressFn): Promise<Package> {
+export async function loadBundle(engine: Engine, path: string, actor?: Actor, onProgress?: ProgressFn, trust?: SigningTrust): Promise<Package> {
   const header = await readBundleHeader(path);
   const existing = await engine.store.packages.get(header.package.id);
-  if (existing && existing.version === header.package.version && existing.sourceEnvUid === header.source.uid && existing.entityCount === header.entityCount) {
+  // The package already here is taken for the file's only by its id, version
+  // and source: an import that must be signed by a trusted key stores the
+  // signed content itself, since an earlier unchecked import (into an
+  // environment without trusted keys) may have stored other content under
+  // that id.
+  const reusable =
+    existing && existing.version === header.package.version && existing.sourceEnvUid === header.source.uid && existing.entityCount === header.entityCount;
+  if (reusable && trust === undefined) {
     await verifyBundle(path);
     refuseUnknownTypes(engine, path, header);
     return existing;
   }
   try {
-    return await storeBundlePackage(engine, path, header, existing !== undefined, actor, onProgress);
+    return await storeBundlePackage(engine, path, header, existing !== undefined, { actor, onProgress, trust });
   } catch (error) {
     // Word a refusal as verify words it, whatever found it first: a bad line,
     // or the store refusing an object the file holds twice (its primary key).
     // Verify passes only when the file is sound; then the error is the store's.
-    await verifyBundle(path);
+    await verifyBundle(path, undefined, trust);
     throw error;
   }
 }
@@ -150,6 +166,12 @@ export async function readImportableHeader(engine: Engine, path: string): Promis
   const header = await readBundleHeader(path);
   refuseUnknownTypes(engine, path, header);
   return header;
+}
+
+/** The keys an environment's imports must be signed with; undefined when it takes any intact bundle. */
+export function signingTrustOf(env: { id: string; trustedSigningKeys?: string[] }): SigningTrust | undefined {
+  const fingerprints = env.trustedSigningKeys ?? [];
+  return fingerprints.length > 0 ? { envId: env.id, fingerprints } : undefined;
 }
 
 function refuseUnknownTypes(engine: Engine, path: string, header: BundleHeader): void {
@@ -170,9 +192,9 @@ async function storeBundlePackage(
   path: string,
   header: BundleHeader,
   idTaken: boolean,
-  actor?: Actor,
-  onProgress?: ProgressFn,
+  opts: { actor?: Actor | undefined; onProgress?: ProgressFn | undefined; trust?: SigningTrust | undefined },
 ): Promise<Package> {
+  const { actor, onProgress } = opts;
   const ts = new Date().toISOString();
   const status =
     (PACKAGE_STATUSES as readonly string[]).includes(header.package.status) && !header.package.status.startsWith('ASSEMBLING')
@@ -204,7 +226,7 @@ async function storeBundlePackage(
     await tx.packages.create(pkg);
     let batch: (PackageEntity & { fieldsJson: string })[] = [];
     let ord = 0;
-    for await (const read of readBundleEntityBatches(path)) {
+    for await (const read of readBundleEntityBatches(path, opts.trust)) {
       for (const e of read) {
         // The fields are stored as their canonical text, serialized once for
         // the hash anyway: the same object once parsed back (and, bundle lines

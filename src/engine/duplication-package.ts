@@ -132,7 +132,7 @@ export async function exportProject(
     progress();
   }
   try {
-    const r = await writeBundle(opts.path, header, entities());
+    const r = await writeBundle(opts.path, header, entities(), undefined, await engine.signingKey());
     return { ...r, configurationObjects: config.length };
   } catch (e) {
     // The counts were taken before the pages were read: an object written meanwhile shows as a count mismatch.

@@ -12,12 +12,14 @@ import * as rollback from './rollback.js';
 import * as history from './history.js';
 import * as locks from './locks.js';
 import type { Offload } from './offload.js';
+import { loadSigningKey, type ServerSigningKey } from './signing-key.js';
 
 export type { Actor, EngineContext, Progress, ProgressFn } from './context.js';
 export type { EnvironmentInput, EnvironmentPatch } from './environments.js';
 export type { PackageInput } from './packages.js';
 export type { LockView } from './locks.js';
 export type { PrepareOptions, PreparedPlan } from './plans.js';
+export type { ServerSigningKey } from './signing-key.js';
 export { fromCollections, toCollections } from './packages.js';
 
 export interface EngineOptions {
@@ -224,5 +226,18 @@ export class Engine implements EngineContext {
 
   history(envId: string): Promise<Installation[]> {
     return history.history(this, envId);
+  }
+
+  // ------------------------------------------------------------ signing
+
+  #signingKey: Promise<ServerSigningKey> | undefined;
+
+  /** The server's bundle signing key, read (or made, on a new database) once per process. */
+  signingKey(): Promise<ServerSigningKey> {
+    this.#signingKey ??= loadSigningKey(this.store).catch((e: unknown) => {
+      this.#signingKey = undefined;
+      throw e;
+    });
+    return this.#signingKey;
   }
 }

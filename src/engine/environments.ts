@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Environment, Tier } from '../core/types.js';
 import { ConflictError, LockedError, NotFoundError, ValidationError } from '../core/errors.js';
 import { parseTier } from '../core/rules.js';
+import { normaliseTrustedKey } from '../core/bundle-signature.js';
 import { SERVER_SCOPE, type Store, type StoredEnvironment } from '../store/store.js';
 import { audit, now, type Actor, type EngineContext, type ProgressFn } from './context.js';
 import { copyForClone } from './clone.js';
@@ -16,6 +17,8 @@ export interface EnvironmentInput {
   cloneFrom?: string | null;
   parameters?: Record<string, string>;
   targetOwned?: Record<string, string[]>;
+  /** Keys (fingerprints, raw base64 or PEM) whose signed bundles an import here accepts; stored as fingerprints. */
+  trustedSigningKeys?: string[];
 }
 
 export interface EnvironmentPatch {
@@ -24,6 +27,8 @@ export interface EnvironmentPatch {
   hosts?: string[];
   parameters?: Record<string, string>;
   targetOwned?: Record<string, string[]>;
+  /** Replaces the list; [] accepts any intact bundle again. */
+  trustedSigningKeys?: string[];
 }
 
 /** Create an environment, optionally as a clone of another (same ids, 002 "start from a clone"). */
@@ -42,6 +47,7 @@ export async function createEnvironment(ctx: EngineContext, input: EnvironmentIn
     version: 1,
     parameters: input.parameters ?? {},
     targetOwned: input.targetOwned ?? {},
+    trustedSigningKeys: trustedKeys(input.trustedSigningKeys),
     clonedFrom: input.cloneFrom ?? null,
     createdAt: ts,
     updatedAt: ts,
@@ -84,12 +90,18 @@ export async function listEnvironments(ctx: EngineContext): Promise<StoredEnviro
 export async function updateEnvironment(ctx: EngineContext, id: string, patch: EnvironmentPatch, actor?: Actor): Promise<Environment> {
   const env = await assertWritable(ctx, id);
   const tier: Tier | undefined = patch.tier !== undefined ? parseTier(patch.tier) : undefined;
+  const trustedSigningKeys = patch.trustedSigningKeys === undefined ? undefined : trustedKeys(patch.trustedSigningKeys);
   await ctx.store.transaction(async (tx) => {
-    await tx.environments.update(env.id, { ...patch, tier });
+    await tx.environments.update(env.id, { ...patch, tier, trustedSigningKeys });
     await tx.environments.bumpVersion(env.id);
     await audit(tx, actor, 'environment.update', env.id, env.id, 'ok', { fields: Object.keys(patch) });
   });
   return getEnvironment(ctx, id);
+}
+
+/** Trusted keys as fingerprints, each once, in the order given (a key that is not one is refused, 400). */
+function trustedKeys(keys: readonly string[] | undefined): string[] {
+  return [...new Set((keys ?? []).map(normaliseTrustedKey))];
 }
 
 /** Delete an environment that holds no objects and no installation history. */

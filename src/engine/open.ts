@@ -47,15 +47,21 @@ export async function openEngine(config: FerryConfig, opts: { offload?: boolean 
   } catch (e) {
     throw config.databaseUrl ? e : (dataDirError(config.dataDir, e) ?? e);
   }
-  if (!opts.offload) return new Engine({ store, catalog, publicUrl: config.publicUrl });
-  const offload = new Offload({ ...config, catalog }, store.writeGate);
+  let offload: Offload | undefined;
   try {
-    await offload.start();
+    if (opts.offload) {
+      offload = new Offload({ ...config, catalog }, store.writeGate);
+      await offload.start();
+    }
+    const engine = new Engine({ store, catalog, publicUrl: config.publicUrl, offload });
+    // The signing key is made at first start (and read at every start), so a server never exports unsigned.
+    await engine.signingKey();
+    return engine;
   } catch (e) {
+    await offload?.close();
     await store.close();
     throw e;
   }
-  return new Engine({ store, catalog, publicUrl: config.publicUrl, offload });
 }
 
 /**

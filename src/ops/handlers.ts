@@ -156,6 +156,7 @@ export function engineHandlers(engine: Engine, files: FileStore): OperationHandl
             entityCount: r.file?.count ?? 0,
             countsByType: pkg.countsByType,
             entitiesSha256: r.file?.sha256 ?? null,
+            signedBy: r.file?.signedBy ?? null,
             downloadUrl: `/api/v1/files/${file.id}/content`,
           };
         } catch (e) {

@@ -40,6 +40,15 @@ const targetOwnedSchema = {
   description: 'Per type, fields an UPDATE never overwrites here',
 } as const;
 
+const trustedSigningKeysSchema = {
+  type: 'array',
+  maxItems: 100,
+  items: { type: 'string', minLength: 1, maxLength: 1000 },
+  description:
+    'Keys whose signed bundles an import into this environment accepts (GET /api/v1/signing-key of the exporting server): fingerprints ' +
+    '(SHA256:...), raw keys (base64) or PEM public keys, stored as fingerprints. Empty: any intact bundle, signed or not.',
+} as const;
+
 export const environmentSchema = {
   type: 'object',
   properties: {
@@ -52,6 +61,11 @@ export const environmentSchema = {
     parameters: stringMap,
     targetOwned: targetOwnedSchema,
     clonedFrom: strOrNull,
+    trustedSigningKeys: {
+      type: 'array',
+      items: str,
+      description: 'Fingerprints of the keys whose signed bundles an import here accepts; empty: any intact bundle',
+    },
     lockedBy: { ...strOrNull, description: 'Installation holding the install lock' },
     createdAt: str,
     updatedAt: str,
@@ -90,6 +104,7 @@ export const createEnvironmentBody = {
     cloneFrom: { type: ['string', 'null'], description: 'Copy every object of this environment, ids unchanged' },
     parameters: stringMap,
     targetOwned: targetOwnedSchema,
+    trustedSigningKeys: trustedSigningKeysSchema,
   },
 } as const;
 
@@ -104,6 +119,7 @@ export const updateEnvironmentBody = {
     parameters: { ...stringMap, description: 'Replaces every parameter' },
     mergeParameters: { ...stringMap, description: 'Set these parameters, keep the others' },
     targetOwned: targetOwnedSchema,
+    trustedSigningKeys: { ...trustedSigningKeysSchema, description: `${trustedSigningKeysSchema.description} Replaces the list; [] accepts any bundle again.` },
   },
 } as const;
 

@@ -4,7 +4,7 @@ import { Repository, json, now, parse, storeError } from './repository.js';
 import type { Database } from './schema.js';
 
 /** An environment as stored, with the installation holding its install lock (null when free). */
-export type StoredEnvironment = Environment & { lockedBy: string | null };
+export type StoredEnvironment = Environment & { lockedBy: string | null; trustedSigningKeys: string[] };
 
 /** Environments and their versions (their install locks: locks.ts). */
 export class EnvironmentsRepository extends Repository {
@@ -24,6 +24,7 @@ export class EnvironmentsRepository extends Repository {
           cloned_from: env.clonedFrom,
           created_at: env.createdAt,
           updated_at: env.updatedAt,
+          trusted_signing_keys: env.trustedSigningKeys?.length ? json(env.trustedSigningKeys) : null,
         })
         .execute();
     } catch (e) {
@@ -50,13 +51,14 @@ export class EnvironmentsRepository extends Repository {
       .select('environment_locks.holder as locked_by');
   }
 
-  async update(id: string, patch: Partial<Pick<Environment, 'name' | 'tier' | 'hosts' | 'parameters' | 'targetOwned'>>): Promise<void> {
+  async update(id: string, patch: Partial<Pick<Environment, 'name' | 'tier' | 'hosts' | 'parameters' | 'targetOwned' | 'trustedSigningKeys'>>): Promise<void> {
     const values: Partial<Record<string, unknown>> = { updated_at: now() };
     if (patch.name !== undefined) values.name = patch.name;
     if (patch.tier !== undefined) values.tier = patch.tier;
     if (patch.hosts !== undefined) values.hosts = json(patch.hosts);
     if (patch.parameters !== undefined) values.parameters = json(patch.parameters);
     if (patch.targetOwned !== undefined) values.target_owned = json(patch.targetOwned);
+    if (patch.trustedSigningKeys !== undefined) values.trusted_signing_keys = patch.trustedSigningKeys.length > 0 ? json(patch.trustedSigningKeys) : null;
     await this.db.updateTable('environments').set(values).where('id', '=', id).execute();
   }
 
@@ -105,6 +107,7 @@ function toEnvironment(r: Database['environments'] & { locked_by: string | null 
     clonedFrom: r.cloned_from,
     createdAt: r.created_at,
     updatedAt: r.updated_at,
+    trustedSigningKeys: parse<string[] | null>(r.trusted_signing_keys) ?? [],
     lockedBy: r.locked_by,
   };
 }

@@ -394,6 +394,22 @@ function migrations(caps: DialectCapabilities): Record<string, Migration> {
           .execute();
       },
     },
+    // Signed bundles (issue 9): the server's signing key, one row that every
+    // server process on this database shares, and the keys an environment
+    // trusts (a JSON array of fingerprints; null for none).
+    '0009_signing_keys': {
+      async up(db: Kysely<any>) {
+        await db.schema
+          .createTable('server_keys')
+          .addColumn('name', 'text', (c) => c.primaryKey())
+          .addColumn('algorithm', 'text', (c) => c.notNull())
+          .addColumn('public_key', 'text', (c) => c.notNull())
+          .addColumn('private_key', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .execute();
+        await db.schema.alterTable('environments').addColumn('trusted_signing_keys', 'text').execute();
+      },
+    },
   };
 }
 

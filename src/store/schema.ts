@@ -18,6 +18,19 @@ export interface EnvironmentsTable {
   cloned_from: string | null;
   created_at: string;
   updated_at: string;
+  /** JSON array of key fingerprints whose bundles this environment accepts; null: any bundle (0009). */
+  trusted_signing_keys: string | null;
+}
+
+/** Keys of the server itself (0009): the bundle signing key, shared by every process on the database. */
+export interface ServerKeysTable {
+  name: string;
+  algorithm: string;
+  /** Raw public key, base64. */
+  public_key: string;
+  /** PKCS#8 DER, base64. */
+  private_key: string;
+  created_at: string;
 }
 
 export interface ObjectsTable {
@@ -212,6 +225,7 @@ export interface Database {
   restore_chunks: RestoreChunksTable;
   decisions: DecisionsTable;
   audit: AuditTable;
+  server_keys: ServerKeysTable;
 }
 
 /** Pseudo environment id under which server-scoped objects (users, groups, roles) live. */

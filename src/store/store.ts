@@ -15,6 +15,7 @@ import { RestorePointsRepository } from './restore-points.js';
 import { DecisionsRepository } from './decisions.js';
 import { AuditRepository } from './audit.js';
 import { EnvironmentLocksRepository } from './locks.js';
+import { ServerKeysRepository } from './server-keys.js';
 
 export { SERVER_SCOPE } from './schema.js';
 export { groupByType, type KeyRef } from './repository.js';
@@ -24,6 +25,7 @@ export type { EntryOutcome } from './installations.js';
 export type { RestorePointRow } from './restore-points.js';
 export type { AuditEntry } from './audit.js';
 export type { EnvironmentLock, LockOwner } from './locks.js';
+export type { ServerKeyRow } from './server-keys.js';
 
 /**
  * The repositories, one per aggregate, over one Kysely handle:
@@ -45,6 +47,7 @@ export class Store {
   readonly restorePoints: RestorePointsRepository;
   readonly decisions: DecisionsRepository;
   readonly audit: AuditRepository;
+  readonly serverKeys: ServerKeysRepository;
 
   private constructor(
     private readonly handle: DbHandle,
@@ -60,6 +63,7 @@ export class Store {
     this.restorePoints = new RestorePointsRepository(handle);
     this.decisions = new DecisionsRepository(handle);
     this.audit = new AuditRepository(handle);
+    this.serverKeys = new ServerKeysRepository(handle);
   }
 
   /** The Kysely handle: the root, or the transaction this Store is bound to. */

@@ -7,6 +7,7 @@ import { before, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
+import { gunzipSync } from 'node:zlib';
 import { eachServer, type DialectServer } from './harness.js';
 import { Dev2Prod, PASSWORD, SOURCE, SOURCE_OBJECTS, partsByType, presentByPart, resultCounts, sourcePackage } from './dev2prod-client.js';
 
@@ -90,6 +91,9 @@ eachServer('dev2prod: the seven steps of 000 between two tenants of one server',
     const spelled = await client.download(SOURCE, exported.FileId, 'dev2prod/ces');
     assert.deepEqual(spelled, bundle);
     assert.deepEqual([...bundle.subarray(0, 2)], [0x1f, 0x8b], 'a gzip-compressed .ferry bundle');
+    // Exported through the engine: signed with the server's key.
+    const trailer = JSON.parse(gunzipSync(bundle).toString('utf8').trim().split('\n').at(-1)!) as { signature?: { key: string } };
+    assert.equal(trailer.signature?.key, (await s.native('GET', '/signing-key')).publicKey);
     const details = await s.native('GET', `/files/${exported.FileId}`);
     assert.equal(details.bytes, bundle.length);
     assert.equal(details.sha256, createHash('sha256').update(bundle).digest('hex'));

@@ -255,6 +255,9 @@ eachServer('duplication face', (server) => {
     assert.equal(pkg.status, 200);
     assert.equal(pkg.headers.get('content-disposition'), `attachment; filename="${r.json.id}.projdup"`);
     assert.equal(pkg.bytes[0], 0x1f);
+    // The backup went through the engine's bundle writer: signed with the server's key.
+    const trailer = JSON.parse(gunzipSync(pkg.bytes).toString('utf8').trim().split('\n').at(-1)!) as { signature?: { key: string } };
+    assert.equal(trailer.signature?.key, (await s.native('GET', '/signing-key')).publicKey);
 
     const form = new FormData();
     // As the SDK sends it: metadata first (a JSON string), then the file.

@@ -209,7 +209,7 @@ describe('writeBundle / verifyBundle / readBundleEntities', () => {
     assert.equal(written.sha256, sha);
     assert.deepEqual(JSON.parse(lines[1001] ?? ''), { trailer: true, count: 1000, sha256: sha });
 
-    assert.deepEqual(await verifyBundle(path), { header, count: 1000, sha256: sha });
+    assert.deepEqual(await verifyBundle(path), { header, count: 1000, sha256: sha, signedBy: null }); // written without a signer
     assert.deepEqual(await readBundleHeader(path), header);
     const read: BundleEntity[] = [];
     for await (const e of readBundleEntities(path)) read.push(e);

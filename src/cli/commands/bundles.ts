@@ -28,7 +28,10 @@ export function registerBundleCommands(program: Command, cli: Cli): void {
         bar.stop();
       }
       const lines: string[] = [];
-      if (r.file) lines.push(`Wrote ${show(r.file.path)}: ${r.file.count} objects, ${r.file.bytes} bytes, sha256 ${r.file.sha256}.`);
+      if (r.file) {
+        const signed = r.file.signedBy ? `, signed by ${r.file.signedBy}` : '';
+        lines.push(`Wrote ${show(r.file.path)}: ${r.file.count} objects, ${r.file.bytes} bytes, sha256 ${r.file.sha256}${signed}.`);
+      }
       if (r.dir) lines.push(`Wrote ${show(r.dir.path)}/: ${r.dir.count} objects.`);
       cli.print(lines.join('\n'), r);
     });

@@ -1,6 +1,6 @@
 import { Option, type Command } from 'commander';
 import { printable as show } from '../../core/printable.js';
-import { parseParams, parseTargetOwned } from '../args.js';
+import { parseParams, parseTargetOwned, UsageError } from '../args.js';
 import type { Cli } from '../context.js';
 import { formatEnvironments, formatLock } from '../format.js';
 
@@ -54,28 +54,37 @@ export function registerEnvCommands(program: Command, cli: Cli): void {
     });
   env
     .command('set <id>')
-    .description('change an environment: name, tier, hosts, parameters, target-owned fields')
+    .description('change an environment: name, tier, hosts, parameters, target-owned fields, trusted signing keys')
     .option('--name <name>', 'display name')
     .addOption(new Option('--tier <tier>', 'tier').choices(TIERS))
     .option('--host <host...>', 'replace the host names')
     .option('--param <name=value...>', 'set parameters (merged into the existing ones)')
     .option('--target-owned <TYPE:field...>', 'replace the target-owned fields')
-    .action(async (id: string, o: { name?: string; tier?: string; host?: string[]; param?: string[]; targetOwned?: string[] }) => {
-      const eng = await cli.engineApi();
-      const cur = await eng.getEnvironment(id);
-      const e = await eng.updateEnvironment(
-        id,
-        {
-          name: o.name,
-          tier: o.tier,
-          hosts: o.host,
-          parameters: o.param ? { ...cur.parameters, ...parseParams(o.param) } : undefined,
-          targetOwned: o.targetOwned ? parseTargetOwned(o.targetOwned) : undefined,
-        },
-        cli.actor(),
-      );
-      cli.print(`Updated environment ${show(e.id)} (version ${e.version}).`, e);
-    });
+    .option('--trust-key <key...>', 'accept only bundles signed by these keys (fingerprint SHA256:..., base64 key or PEM file text); replaces the list')
+    .option('--trust-any', 'accept any intact bundle again, signed or not (clears the trusted keys)')
+    .action(
+      async (
+        id: string,
+        o: { name?: string; tier?: string; host?: string[]; param?: string[]; targetOwned?: string[]; trustKey?: string[]; trustAny?: boolean },
+      ) => {
+        if (o.trustKey && o.trustAny) throw new UsageError('give --trust-key or --trust-any, not both');
+        const eng = await cli.engineApi();
+        const cur = await eng.getEnvironment(id);
+        const e = await eng.updateEnvironment(
+          id,
+          {
+            name: o.name,
+            tier: o.tier,
+            hosts: o.host,
+            parameters: o.param ? { ...cur.parameters, ...parseParams(o.param) } : undefined,
+            targetOwned: o.targetOwned ? parseTargetOwned(o.targetOwned) : undefined,
+            trustedSigningKeys: o.trustAny ? [] : o.trustKey,
+          },
+          cli.actor(),
+        );
+        cli.print(`Updated environment ${show(e.id)} (version ${e.version}).`, e);
+      },
+    );
   env
     .command('lock <id>')
     .description("show an environment's install lock: which installation holds it, its process, and whether that process is gone")

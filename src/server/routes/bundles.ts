@@ -44,6 +44,37 @@ export const bundleRoutes: FastifyPluginAsync = async (app) => {
   );
 
   app.get(
+    '/signing-key',
+    {
+      schema: {
+        tags: ['bundles'],
+        summary: "This server's bundle signing key: every bundle it exports is signed with it",
+        description:
+          'Ed25519. Give the fingerprint (or the key) to `trustedSigningKeys` of an environment, on this server or another, ' +
+          'to have it accept only bundles this server signed. The key is made at first start and shared by every server process on the database.',
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              algorithm: { type: 'string', enum: ['ed25519'] },
+              fingerprint: { type: 'string', description: 'SHA256:<base64 of the SHA-256 of the raw key>, as `ferry verify` prints it' },
+              publicKey: { type: 'string', description: 'The 32 raw bytes of the public key, base64 (as a signed trailer names it)' },
+              publicKeyPem: { type: 'string', description: 'The same key as a PEM (SPKI) document' },
+              createdAt: { type: 'string' },
+            },
+          },
+          401: errors[401],
+        },
+      },
+    },
+    async (request) => {
+      app.ferry.access(request);
+      const key = await engine.signingKey();
+      return { algorithm: key.algorithm, fingerprint: key.fingerprint, publicKey: key.publicKey, publicKeyPem: key.publicKeyPem, createdAt: key.createdAt };
+    },
+  );
+
+  app.get(
     '/files',
     {
       schema: {

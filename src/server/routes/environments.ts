@@ -72,7 +72,7 @@ export const environmentRoutes: FastifyPluginAsync = async (app) => {
     {
       schema: {
         tags: ['environments'],
-        summary: 'Change name, hosts, parameters, target-owned fields (environment admin) or tier (server admin)',
+        summary: 'Change name, hosts, parameters, target-owned fields, trusted signing keys (environment admin) or tier (server admin)',
         description: 'Every change bumps the environment version, so plans prepared before it must be prepared again.',
         params: envParams,
         body: updateEnvironmentBody,
@@ -93,7 +93,11 @@ export const environmentRoutes: FastifyPluginAsync = async (app) => {
         if (taken) throw new ConflictError('HOST_TAKEN', `host ${taken} already selects another environment`);
       }
       const parameters = b.parameters || b.mergeParameters ? { ...(b.parameters ?? env.parameters), ...(b.mergeParameters ?? {}) } : undefined;
-      return engine.updateEnvironment(env.id, { name: b.name, tier: b.tier, hosts, parameters, targetOwned: b.targetOwned }, access.actor);
+      return engine.updateEnvironment(
+        env.id,
+        { name: b.name, tier: b.tier, hosts, parameters, targetOwned: b.targetOwned, trustedSigningKeys: b.trustedSigningKeys },
+        access.actor,
+      );
     },
   );
 
