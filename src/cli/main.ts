@@ -458,6 +458,39 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
       exitCode = await serve(cfg);
     });
 
+  program
+    .command('db')
+    .description('the database itself')
+    .command('copy')
+    .description(
+      'copy an embedded installation (SQLite) into an empty PostgreSQL database, keeping every id, package, history entry, ID map, restore point, file, user and key',
+    )
+    .requiredOption('--from <file>', 'the embedded ferry.sqlite, or the data directory holding it')
+    .requiredOption('--to <url>', 'postgres://... (an empty database or schema; it is created and migrated)')
+    .option('--schema <name>', 'PostgreSQL schema (env FERRY_DATABASE_SCHEMA, default public)')
+    .option('--from-files <dir>', "the embedded installation's bundles (default: files beside the SQLite file)")
+    .option('--files-dir <dir>', 'put the bundles in this directory the server processes share (FERRY_FILES_DIR) instead of the database')
+    .action(async (o: { from: string; to: string; schema?: string; fromFiles?: string; filesDir?: string }) => {
+      if (serverUrl()) throw new UsageError('db copy works on the databases themselves; it does not take --server');
+      const { copyDatabase } = await import('../store/copy.js');
+      const r = await copyDatabase({
+        from: o.from,
+        to: o.to,
+        schema: o.schema ?? (process.env.FERRY_DATABASE_SCHEMA || undefined),
+        fromFilesDir: o.fromFiles,
+        toFilesDir: o.filesDir,
+        onProgress: (line) => {
+          if (!json()) err(line);
+        },
+      });
+      const rows = Object.values(r.tables).reduce((a, b) => a + b, 0);
+      print(
+        `copied ${rows} rows in ${Object.keys(r.tables).length} tables and ${r.files} files into ${o.to.replace(/:[^:@/]*@/, ':***@')}` +
+          (r.missingFiles.length ? `; left out ${r.missingFiles.length} files whose bytes were gone` : ''),
+        r,
+      );
+    });
+
   try {
     await program.parseAsync(argv);
     return exitCode;
