@@ -100,8 +100,9 @@ export class EmbeddedWorker extends EventEmitter implements OperationRunner {
     this.handlers = opts.handlers;
     this.concurrency = opts.concurrency ?? 2;
     this.pollMs = opts.pollMs ?? 1000;
-    this.heartbeatMs = opts.heartbeatMs ?? 5000;
     this.staleMs = opts.staleMs ?? 30_000;
+    // Several beats within the stale time: a beat delayed by a busy event loop is not a death.
+    this.heartbeatMs = opts.heartbeatMs ?? Math.min(5000, Math.max(250, Math.floor(this.staleMs / 4)));
     this.maxAttempts = opts.maxAttempts ?? 3;
     this.retryUnwritten = opts.retryUnwritten ?? false;
     this.server = opts.server ?? hostname();
@@ -356,9 +357,11 @@ export class EmbeddedWorker extends EventEmitter implements OperationRunner {
 
   private async heartbeat(): Promise<void> {
     const ids = [...this.running.keys()];
-    const cancelled = await this.ops.heartbeat(this.workerId, ids, now());
+    const { cancelled, lost } = await this.ops.heartbeat(this.workerId, ids, now());
     // A cancel requested through another server process reaches us here.
     for (const id of cancelled) this.running.get(id)?.controller.abort(new CancelledError('cancelled by a user'));
+    // Taken for dead (this process stalled past staleMs) and recovered elsewhere: stop, so two runs never race (an install rolls back).
+    for (const id of lost) this.running.get(id)?.controller.abort(new CancelledError('another server process took this operation over'));
   }
 
   /** Where an operation re-queued by a stopping server runs, for its message. */

@@ -29,27 +29,24 @@ export class DatabaseFileStore extends FileStore {
 
   override async commit(tmp: string, meta: Omit<StoredFile, 'bytes' | 'sha256' | 'createdAt' | 'expiresAt'> & { sha256?: string }): Promise<StoredFile> {
     try {
-      const hash = createHash('sha256');
-      let bytes = 0;
-      const file = await this.store.transaction(async (tx) => {
-        const db = serverDb(tx);
-        let seq = 0;
-        for await (const chunk of createReadStream(tmp, { highWaterMark: CHUNK_BYTES })) {
-          const data = chunk as Buffer;
-          hash.update(data);
-          bytes += data.length;
-          await db.insertInto('file_chunks').values({ file_id: meta.id, seq: seq++, data }).execute();
-        }
-        const f = this.indexed(meta, bytes, meta.sha256 ?? hash.digest('hex'));
-        await db.insertInto('files').values(toRow(f)).execute();
+      return await this.store.transaction(async (tx) => {
+        const { bytes, sha256 } = await writeChunks(tx, meta.id, tmp);
+        const f = this.indexed(meta, bytes, meta.sha256 ?? sha256);
+        await serverDb(tx).insertInto('files').values(toRow(f)).execute();
         return f;
       });
-      return file;
     } catch (e) {
       throw fileStoreWriteError(e);
     } finally {
       await rm(tmp, { force: true }).catch(() => {});
     }
+  }
+
+  override async importBytes(id: string, path: string): Promise<void> {
+    await this.store.transaction(async (tx) => {
+      await serverDb(tx).deleteFrom('file_chunks').where('file_id', '=', id).execute();
+      await writeChunks(tx, id, path);
+    });
   }
 
   override open(id: string): Readable {
@@ -102,6 +99,20 @@ export class DatabaseFileStore extends FileStore {
       await rm(tmp, { force: true }).catch(() => {});
     }
   }
+}
+
+/** A file's bytes as chunk rows, read from `path` a chunk at a time. */
+async function writeChunks(tx: Store, id: string, path: string): Promise<{ bytes: number; sha256: string }> {
+  const hash = createHash('sha256');
+  let bytes = 0;
+  let seq = 0;
+  for await (const chunk of createReadStream(path, { highWaterMark: CHUNK_BYTES })) {
+    const data = chunk as Buffer;
+    hash.update(data);
+    bytes += data.length;
+    await serverDb(tx).insertInto('file_chunks').values({ file_id: id, seq: seq++, data }).execute();
+  }
+  return { bytes, sha256: hash.digest('hex') };
 }
 
 /**

@@ -1,6 +1,6 @@
 import { createHash, randomUUID, type Hash } from 'node:crypto';
 import { createReadStream, createWriteStream, mkdirSync } from 'node:fs';
-import { readdir, rename, rm, stat } from 'node:fs/promises';
+import { copyFile, readdir, rename, rm, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -94,6 +94,9 @@ export abstract class FileStore {
 
   /** A stored file's bytes, streamed. */
   abstract open(id: string): Readable;
+
+  /** Store the bytes of a file already indexed (a copy from another installation, `ferry db copy`) from a local file. */
+  abstract importBytes(id: string, path: string): Promise<void>;
 
   /** Remove a file, index row and bytes; removing a missing file is no error. */
   abstract remove(id: string): Promise<void>;
@@ -267,6 +270,14 @@ export class DirectoryFileStore extends FileStore {
 
   override withLocalFile<T>(id: string, fn: (path: string) => Promise<T>): Promise<T> {
     return fn(this.pathOf(id));
+  }
+
+  override async importBytes(id: string, path: string): Promise<void> {
+    try {
+      await copyFile(path, this.pathOf(id));
+    } catch (e) {
+      throw fileStoreWriteError(e);
+    }
   }
 }
 

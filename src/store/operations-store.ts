@@ -188,9 +188,13 @@ export class OperationsStore {
     this.forget([id]);
   }
 
-  /** Heartbeat of every operation a worker runs; returns the ids whose cancel was requested. */
-  async heartbeat(worker: string, ids: readonly string[], at: string): Promise<string[]> {
-    if (ids.length === 0) return [];
+  /**
+   * Heartbeat of every operation a worker runs; returns the ids whose cancel
+   * was requested, and those it no longer holds (another process took it for
+   * dead and recovered it: the run must stop).
+   */
+  async heartbeat(worker: string, ids: readonly string[], at: string): Promise<{ cancelled: string[]; lost: string[] }> {
+    if (ids.length === 0) return { cancelled: [], lost: [] };
     await this.db
       .updateTable('operations')
       .set({ heartbeat_at: at })
@@ -201,11 +205,13 @@ export class OperationsStore {
     this.forget(ids);
     const rows = await this.rdb
       .selectFrom('operations')
-      .select('id')
+      .select(['id', 'cancel_requested', 'worker', 'status'])
       .where('id', 'in', [...ids])
-      .where('cancel_requested', '=', 1)
       .execute();
-    return rows.map((r) => r.id);
+    return {
+      cancelled: rows.filter((r) => Number(r.cancel_requested) === 1).map((r) => r.id),
+      lost: rows.filter((r) => r.worker !== worker || r.status !== 'RUNNING').map((r) => r.id),
+    };
   }
 
   /** RUNNING -> a final status (or back to QUEUED), only if `worker` still holds it. */

@@ -31,13 +31,13 @@ export interface Proc {
 export const BUILT_BIN = [join(ROOT, 'bin/ferry.js')];
 
 /** `ferry serve` as a user would run it, in its own process; resolves once it listens. */
-export async function startServer(env: Record<string, string>, bin: readonly string[] = BIN): Promise<Proc> {
+export async function startServer(env: Record<string, string>, bin: readonly string[] = BIN, timeoutMs = 60_000): Promise<Proc> {
   const child = spawn(process.execPath, [...bin, 'serve'], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr.on('data', (d: Buffer) => (out += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  const until = Date.now() + 60_000;
+  const until = Date.now() + timeoutMs;
   while (!/listening on http/.test(out)) {
     if (child.exitCode !== null) throw new Error(`the server exited (${child.exitCode}):\n${out}`);
     if (Date.now() > until) throw new Error(`the server did not start:\n${out}`);

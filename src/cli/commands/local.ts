@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { UsageError, positiveInt } from '../args.js';
 import type { Cli } from '../context.js';
 
-/** `ferry demo` and `ferry serve`: the commands that run here by nature, never against --server. */
+/** `ferry demo`, `ferry serve` and `ferry db copy`: the commands that run here by nature, never against --server. */
 export function registerLocalCommands(program: Command, cli: Cli): void {
   program
     .command('demo')
@@ -36,5 +36,38 @@ export function registerLocalCommands(program: Command, cli: Cli): void {
         ...(o.demo === false ? { demo: false } : {}),
       });
       cli.exitCode = await serve(cfg);
+    });
+
+  program
+    .command('db')
+    .description('the database itself')
+    .command('copy')
+    .description(
+      'copy an embedded installation (SQLite) into an empty PostgreSQL database, keeping every id, package, history entry, ID map, restore point, file, user and key',
+    )
+    .requiredOption('--from <file>', 'the embedded ferry.sqlite, or the data directory holding it')
+    .requiredOption('--to <url>', 'postgres://... (an empty database or schema; it is created and migrated)')
+    .option('--schema <name>', 'PostgreSQL schema (env FERRY_DATABASE_SCHEMA, default public)')
+    .option('--from-files <dir>', "the embedded installation's bundles (default: files beside the SQLite file)")
+    .option('--files-dir <dir>', 'put the bundles in this directory the server processes share (FERRY_FILES_DIR) instead of the database')
+    .action(async (o: { from: string; to: string; schema?: string; fromFiles?: string; filesDir?: string }) => {
+      if (cli.serverUrl()) throw new UsageError('db copy works on the databases themselves; it does not take --server');
+      const { copyDatabase } = await import('../../store/copy.js');
+      const r = await copyDatabase({
+        from: o.from,
+        to: o.to,
+        schema: o.schema ?? (process.env.FERRY_DATABASE_SCHEMA || undefined),
+        fromFilesDir: o.fromFiles,
+        toFilesDir: o.filesDir,
+        onProgress: (line) => {
+          if (!cli.json()) cli.err(line);
+        },
+      });
+      const rows = Object.values(r.tables).reduce((a, b) => a + b, 0);
+      cli.print(
+        `copied ${rows} rows in ${Object.keys(r.tables).length} tables and ${r.files} files into ${o.to.replace(/:[^:@/]*@/, ':***@')}` +
+          (r.missingFiles.length ? `; left out ${r.missingFiles.length} files whose bytes were gone` : ''),
+        r,
+      );
     });
 }
