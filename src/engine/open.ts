@@ -37,7 +37,7 @@ export function configFromEnv(flags: Partial<FerryConfig> = {}, env: NodeJS.Proc
 /**
  * Open the store (running migrations) and load the catalog; a bad catalog is
  * refused here, at start. `offload`: run the long use cases in a worker
- * thread (offload.ts), as a server does; started here.
+ * thread (offload.ts), as a server does; its start begins here.
  */
 export async function openEngine(config: FerryConfig, opts: { offload?: boolean } = {}): Promise<Engine> {
   const catalog: Catalog = config.catalogPath ? await readCatalog(config.catalogPath) : DEFAULT_CATALOG;
@@ -49,12 +49,9 @@ export async function openEngine(config: FerryConfig, opts: { offload?: boolean 
   }
   if (!opts.offload) return new Engine({ store, catalog, publicUrl: config.publicUrl });
   const offload = new Offload({ ...config, catalog }, store.writeGate);
-  try {
-    await offload.start();
-  } catch (e) {
-    await store.close();
-    throw e;
-  }
+  // Started now, not waited for: the server listens meanwhile, and the first
+  // offloaded call waits for the thread (or fails with why it could not start).
+  offload.start().catch(() => {});
   return new Engine({ store, catalog, publicUrl: config.publicUrl, offload });
 }
 
