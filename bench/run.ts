@@ -407,6 +407,7 @@ function lagTable(lags: (LagResult & { dialect: string })[], failures: string[])
     'polls > 100 ms',
     'loop delay max ms',
     'loop delay p99 ms',
+    'load avg',
     'target',
     '',
   ];
@@ -422,6 +423,7 @@ function lagTable(lags: (LagResult & { dialect: string })[], failures: string[])
     String(r.pollsOver100),
     ms(r.loopMaxMs),
     ms(r.loopP99Ms),
+    r.loadAvg.toFixed(1),
     `loop delay max < ${MAX_LAG_MS} ms`,
     r.loopMaxMs === null ? '' : r.loopMaxMs < MAX_LAG_MS ? 'met' : 'NOT met',
   ]);
