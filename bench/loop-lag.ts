@@ -18,6 +18,7 @@
  * reports figures, never fails because the machine is slow.
  */
 import { mkdirSync, rmSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Worker } from 'node:worker_threads';
@@ -39,6 +40,8 @@ export interface LagResult {
   /** The server's event-loop delay over the phase (ms), from its /metrics; null when not exposed. */
   loopMaxMs: number | null;
   loopP99Ms: number | null;
+  /** The machine's 1-minute load average at the end of the phase: on a shared machine, lag is also waiting for a CPU. */
+  loadAvg: number;
 }
 
 const API_KEY = 'ferry-bench-admin-key-0123456789abcdef';
@@ -164,11 +167,12 @@ export async function measureLoopLag(opts: {
       pollsOver100: mine.filter((x) => x > 100).length,
       loopMaxMs: lagMax === null ? null : lagMax * 1000,
       loopP99Ms: lagP99 === null ? null : lagP99 * 1000,
+      loadAvg: loadavg()[0]!,
     };
     results.push(r);
     log(
       `  loop lag ${opts.objects} ${name}: ${(ms / 1000).toFixed(2)} s; health polls ${r.polls}, max ${r.pollMaxMs.toFixed(0)} ms, p99 ${r.pollP99Ms.toFixed(0)} ms, ` +
-        `${r.pollsOver100} over 100 ms; server loop delay max ${r.loopMaxMs?.toFixed(0) ?? '-'} ms, p99 ${r.loopP99Ms?.toFixed(0) ?? '-'} ms`,
+        `${r.pollsOver100} over 100 ms; server loop delay max ${r.loopMaxMs?.toFixed(0) ?? '-'} ms, p99 ${r.loopP99Ms?.toFixed(0) ?? '-'} ms; load average ${r.loadAvg.toFixed(1)}`,
     );
     return out;
   };

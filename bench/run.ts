@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --large] [-- --postgres] [--sizes 10000,100000] [--no-http] [--no-cli | --cli-only] [--markdown FILE]`
+ * `npm run bench [-- --large] [-- --postgres] [--sizes 10000,100000] [--no-http] [--no-loop-lag] [--no-cli | --cli-only] [--markdown FILE]`
  *
  * Prints ONE table, every row measured in this run: generate, assemble,
  * export, import, prepare (empty target; target holding 50% of the objects
@@ -7,9 +7,11 @@
  * and peak RSS, beside the floor (a raw bulk copy of the same rows, one
  * prepared INSERT per row in one transaction, on the same database, measured
  * in this process) and the ratio of each step to it. Then the HTTP status
- * endpoint under autocannon beside a bare Fastify route. Then the startup of
- * the built CLI (`ferry --help`, `ferry env list`) beside `node -e 0`
- * (`--no-cli` skips it, `--cli-only` runs only it).
+ * endpoint under autocannon beside a bare Fastify route. Between them, the
+ * event-loop lag of a real server process while it assembles, prepares,
+ * installs and rolls back each N up to 100k (bench/loop-lag.ts). Then the
+ * startup of the built CLI (`ferry --help`, `ferry env list`) beside
+ * `node -e 0` (`--no-cli` skips it, `--cli-only` runs only it).
  *
  * Each step runs in a child process of its own (bench/step.ts) so that its
  * peak RSS is its own. This is a script that reports figures; it never fails
@@ -26,6 +28,7 @@ import { benchHttp, type HttpResult } from './http.js';
 import { benchCliStartup, startupTable, type StartupResult } from './cli-startup.js';
 import { formatSummary, summarizeProfile } from './profile-summary.js';
 import type { StepResult } from './step.js';
+import { measureLoopLag, type LagResult } from './loop-lag.js';
 
 const { values } = parseArgs({
   options: {
@@ -34,6 +37,8 @@ const { values } = parseArgs({
     postgres: { type: 'boolean', default: false },
     'database-url': { type: 'string', default: process.env.FERRY_BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres' },
     'no-http': { type: 'boolean', default: false },
+    /** Skip the event-loop lag of a server during assembly, prepare, install and rollback (bench/loop-lag.ts). */
+    'no-loop-lag': { type: 'boolean', default: false },
     'http-only': { type: 'boolean', default: false },
     'no-cli': { type: 'boolean', default: false },
     'cli-only': { type: 'boolean', default: false },
@@ -393,18 +398,89 @@ function httpTable(http: { results: HttpResult[]; unavailable: string[] }, o: { 
   return `HTTP on loopback: autocannon, ${o.connections} connections, ${o.seconds} s after a 2 s warm-up, one run each\n\n${lines.join('\n')}`;
 }
 
+/** The issue's bound: no request waits longer than this for the event loop while a long step runs. */
+const MAX_LAG_MS = 100;
+
+function lagTable(lags: (LagResult & { dialect: string })[], failures: string[]): string {
+  const header = [
+    'db',
+    'N',
+    'phase',
+    'seconds',
+    'health polls',
+    'worst poll ms',
+    'p99 poll ms',
+    'polls > 100 ms',
+    'loop delay max ms',
+    'loop delay p99 ms',
+    'load avg',
+    'target',
+    '',
+  ];
+  const ms = (x: number | null) => (x === null ? '-' : x.toFixed(0));
+  const body = lags.map((r) => [
+    r.dialect,
+    r.objects.toLocaleString('en-US'),
+    r.phase,
+    (r.ms / 1000).toFixed(2),
+    String(r.polls),
+    ms(r.pollMaxMs),
+    ms(r.pollP99Ms),
+    String(r.pollsOver100),
+    ms(r.loopMaxMs),
+    ms(r.loopP99Ms),
+    r.loadAvg.toFixed(1),
+    `loop delay max < ${MAX_LAG_MS} ms`,
+    r.loopMaxMs === null ? '' : r.loopMaxMs < MAX_LAG_MS ? 'met' : 'NOT met',
+  ]);
+  const lines = [header, header.map(() => '---'), ...body].map((c) => `| ${c.join(' | ')} |`);
+  for (const f of failures) lines.push(`\n${f}`);
+  return (
+    'Event loop during long steps: a real server process (`ferry serve`), assembly, prepare, install and rollback of the whole sample through the native API; ' +
+    "`GET /api/v1/health` polled every 20 ms from another thread, and the server's own event-loop delay (monitorEventLoopDelay, from /metrics) over each phase\n\n" +
+    lines.join('\n')
+  );
+}
+
 async function main(): Promise<void> {
   mkdirSync(work, { recursive: true });
   const started = Date.now();
   if (!values['http-only'] && !values['cli-only']) {
     for (const dialect of dialects) for (const n of sizes) await benchSize(dialect, n);
   }
+  const lags: (LagResult & { dialect: string })[] = [];
+  const lagFailures: string[] = [];
+  if (!values['no-loop-lag'] && !values['http-only'] && !values['cli-only']) {
+    for (const dialect of dialects) {
+      for (const n of sizes.filter((x) => x <= 100_000)) {
+        const schema = dialect === 'postgres' ? `ferry_bench_lag_${n}` : undefined;
+        try {
+          if (schema) await resetPgSchema(schema, false);
+          const r = await measureLoopLag({ objects: n, work: join(work, `lag-${dialect}-${n}`), databaseUrl: schema ? PG_URL : undefined, schema, log });
+          for (const x of r) lags.push({ ...x, dialect });
+        } catch (e) {
+          lagFailures.push(`${dialect} ${n}: FAILED ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`);
+          log(`  loop lag ${dialect} ${n}: FAILED ${String(e)}`);
+        } finally {
+          if (!values.keep) rmSync(join(work, `lag-${dialect}-${n}`), { recursive: true, force: true });
+          if (schema && !values.keep) await resetPgSchema(schema, false);
+        }
+      }
+    }
+  }
   let http: { results: HttpResult[]; unavailable: string[] } | undefined;
   const httpOptions = { seconds: Number(values['http-seconds']), connections: Number(values['http-connections']) };
   if (!values['no-http'] && !values['cli-only']) http = await benchHttp(httpOptions, log);
   let cli: StartupResult[] | undefined;
   if (!values['no-cli']) cli = benchCliStartup(work, Number(values['cli-runs']), log);
-  let md = [rows.length ? table() : '', http ? httpTable(http, httpOptions) : '', cli ? startupTable(cli) : ''].filter(Boolean).join('\n\n');
+  let md = [
+    rows.length ? table() : '',
+    lags.length || lagFailures.length ? lagTable(lags, lagFailures) : '',
+    http ? httpTable(http, httpOptions) : '',
+    cli ? startupTable(cli) : '',
+  ]
+    .filter(Boolean)
+    .join('\n\n');
   for (const p of profiles) {
     const summary = formatSummary(summarizeProfile(JSON.parse(readFileSync(p.file, 'utf8')) as Parameters<typeof summarizeProfile>[0]));
     md += `\n\nCPU profile of ${p.label} (${p.file}):\n\n\`\`\`\n${summary}\n\`\`\``;
@@ -412,7 +488,7 @@ async function main(): Promise<void> {
   const machine = `${cpus().length} x ${cpus()[0]?.model ?? '?'}, ${Math.round(totalmem() / 1024 ** 3)} GB, Node ${process.version}`;
   const text = `${md}\n\n${machine}; total ${((Date.now() - started) / 1000).toFixed(0)} s\n`;
   process.stdout.write(text);
-  writeFileSync(join(work, 'results.json'), JSON.stringify({ machine, rows, http, cli }, null, 2));
+  writeFileSync(join(work, 'results.json'), JSON.stringify({ machine, rows, loopLag: lags, http, cli }, null, 2));
   if (values.markdown) writeFileSync(values.markdown, text);
 }
 

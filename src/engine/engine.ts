@@ -28,7 +28,7 @@ export interface EngineOptions {
   /** Public base URL of this server (bundle headers, package `source`). */
   publicUrl: string;
   /**
-   * Run assembly, prepare, re-validation, install and rollback in this
+   * Run assembly, prepare, re-validation, install and rollback in a
    * worker thread (offload.ts says why): a server does; the CLI and tests
    * in process run them here.
    */

@@ -37,7 +37,7 @@ export function configFromEnv(flags: Partial<FerryConfig> = {}, env: NodeJS.Proc
 /**
  * Open the store (running migrations) and load the catalog; a bad catalog is
  * refused here, at start. `offload`: run the long use cases in a worker
- * thread (offload.ts), as a server does; started here.
+ * thread (offload.ts), as a server does; its start begins here.
  */
 export async function openEngine(config: FerryConfig, opts: { offload?: boolean } = {}): Promise<Engine> {
   const catalog: Catalog = config.catalogPath ? await readCatalog(config.catalogPath) : DEFAULT_CATALOG;
@@ -51,7 +51,9 @@ export async function openEngine(config: FerryConfig, opts: { offload?: boolean 
   try {
     if (opts.offload) {
       offload = new Offload({ ...config, catalog }, store.writeGate);
-      await offload.start();
+      // Started now, not waited for: the server listens meanwhile, and the first
+      // offloaded call waits for the thread (or fails with why it could not start).
+      offload.start().catch(() => {});
     }
     const engine = new Engine({ store, catalog, publicUrl: config.publicUrl, offload });
     // The signing key is made at first start (and read at every start), so a server never exports unsigned.
