@@ -15,6 +15,7 @@ import { Access, registerAuth } from './auth.js';
 import { registerErrorHandlers, sendError, toErrorResponse } from './errors.js';
 import { ServerMetrics } from './metrics.js';
 import { registerValidation } from './validation.js';
+import { registerJsonParser } from './json-body.js';
 import { registerLoginThrottle, type LoginThrottle } from './login-throttle.js';
 import { printableLogStream, redactUrl } from './redact.js';
 import { registerSecurityHeaders } from './security-headers.js';
@@ -186,6 +187,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   });
   registerAuth(app, auth);
 
+  registerJsonParser(app);
   app.addContentTypeParser('application/x-ndjson', { parseAs: 'string' }, (_req, body, done) => {
     try {
       done(null, parseNdjson(body as string));

@@ -113,9 +113,11 @@ describe('the real server, started as a separate process and driven over HTTP', 
     assert.match(typed.body.message, /body\.name/);
     const huge = await api('POST', '/api/v1/environments/100000001/objects', 'x'.repeat(200_000), { 'content-type': 'application/json' });
     assert.equal(huge.status, 413);
+    assert.match(huge.body.message, /larger than the 64 KiB limit \(FERRY_BODY_LIMIT\)/);
     const upload = await api('POST', '/api/v1/files', Buffer.alloc(150_000, 1), { 'content-type': 'application/octet-stream' });
     assert.equal(upload.status, 413);
     assert.equal(upload.body.code, 'PAYLOAD_TOO_LARGE');
+    assert.match(upload.body.message, /larger than the 97.7 KiB limit \(FERRY_UPLOAD_LIMIT\)/);
     assert.deepEqual((await api('GET', '/api/v1/files')).body.items, []);
     const unknown = await api('GET', '/api/v1/does-not-exist');
     assert.equal(unknown.status, 404);

@@ -77,7 +77,7 @@ export const packageRoutes: FastifyPluginAsync = async (app) => {
     async (request, reply) => {
       const access = app.ferry.access(request);
       const b = request.body;
-      await access.env(b.sourceEnvId, 'promoter', 'creating a package');
+      await access.envIn('sourceEnvId', b.sourceEnvId, 'promoter', 'creating a package');
       if (!runner.accepting) throw new ShuttingDownError();
       const selection = fromCollections(b.objectCollections).map((s) => ({ ...s, type: s.type.toUpperCase() }));
       const removals = (b.removals ?? []).map((r) => ({ ...r, type: r.type.toUpperCase() }));
@@ -349,7 +349,7 @@ export const packageRoutes: FastifyPluginAsync = async (app) => {
       const access = app.ferry.access(request);
       const pkg = await access.package(request.params.packageId);
       const b = request.body;
-      const target = await access.env(b.targetEnvId, 'promoter', 'preparing an installation');
+      const target = await access.envIn('targetEnvId', b.targetEnvId, 'promoter', 'preparing an installation');
       // One-way push (002): only an admin of the target may force a package down to a lower tier.
       if (b.force && pushRefusal(pkg.sourceTier, target.tier, false)) await access.env(target.id, 'admin', 'forcing a push to a lower tier');
       const plan = await engine.prepare(

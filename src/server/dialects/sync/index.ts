@@ -1,3 +1,4 @@
+import { locatingJsonParser } from '../../json-body.js';
 import type { DialectSpec } from '../types.js';
 import { adminRoutes } from './admin-routes.js';
 import { packRoutes } from './pack-routes.js';
@@ -21,7 +22,7 @@ export const syncDialect: DialectSpec = {
   async routes(app, ctx) {
     // The Postman collection sends `Content-Type: application/json` on POSTs
     // without a body (logoff): an empty JSON body is no body here, not a 400.
-    const json = app.getDefaultJsonParser('error', 'error');
+    const json = locatingJsonParser(app, 'error', 'error');
     app.removeContentTypeParser('application/json');
     app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
       if (body === '') done(null, undefined);
