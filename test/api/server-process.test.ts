@@ -137,6 +137,32 @@ describe('the real server, started as a separate process and driven over HTTP', 
     assert.match(m, /ferry_objects_installed_total\{status="INSTALLED"\}/);
   });
 
+  it("names the address it listens on in the OpenAPI document, and answers the docs' CORS preflight from its own origins only", async () => {
+    const doc = (await (await fetch(`${base}/docs/json`)).json()) as { servers: { url: string }[] };
+    // No FERRY_PUBLIC_URL: the listening address, not the default public URL (localhost).
+    assert.deepEqual(doc.servers, [{ url: base }]);
+    // /docs opened as http://localhost:<port> calls the API at http://127.0.0.1:<port>: a cross-origin call.
+    const origin = `http://localhost:${port}`;
+    const preflight = await fetch(`${base}/api/v1/environments`, {
+      method: 'OPTIONS',
+      headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization,content-type' },
+    });
+    assert.equal(preflight.status, 204, await preflight.text());
+    assert.equal(preflight.headers.get('access-control-allow-origin'), origin);
+    assert.match(preflight.headers.get('access-control-allow-methods') ?? '', /POST/);
+    assert.match(preflight.headers.get('access-control-allow-headers') ?? '', /authorization/i);
+    const call = await api('GET', '/api/v1/environments', undefined, { origin });
+    assert.equal(call.status, 200);
+    assert.equal(call.headers.get('access-control-allow-origin'), origin);
+    assert.match(call.headers.get('content-security-policy') ?? '', new RegExp(`connect-src 'self' [^;]*${base.replace(/[.]/g, '\\.')}`));
+    // Another site gets no CORS grant: the browser keeps it out.
+    const foreign = await fetch(`${base}/api/v1/environments`, {
+      method: 'OPTIONS',
+      headers: { origin: 'http://evil.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization' },
+    });
+    assert.equal(foreign.headers.get('access-control-allow-origin'), null);
+  });
+
   it('logs one JSON line per request with its id, method, route, status and time', () => {
     const lines = server
       .out()
