@@ -20,6 +20,7 @@ import { registerLoginThrottle, type LoginThrottle } from './login-throttle.js';
 import { printableLogStream, redactUrl } from './redact.js';
 import { registerSecurityHeaders } from './security-headers.js';
 import { documentedServer, ownOrigins, registerCors } from './origins.js';
+import { documentRoute } from './openapi-examples.js';
 import { DEFAULT_FILE_RETENTION_MS } from './config.js';
 import { VERSION } from './version.js';
 import { systemRoutes } from './routes/system.js';
@@ -241,6 +242,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   });
 
   await app.register(swagger, {
+    transform: documentRoute,
     transformObject: (doc) =>
       'openapiObject' in doc ? { ...doc.openapiObject, servers: [{ url: documentedServer(app, engine.publicUrl, !!config.publicUrlSet) }] } : doc.swaggerObject,
     openapi: {

@@ -132,7 +132,7 @@ export const packageRoutes: FastifyPluginAsync = async (app) => {
         tags: ['packages'],
         summary: 'Edit name and description, or set the status (promoter on the source)',
         description:
-          'Statuses (003): DRAFT and DISABLED install nowhere, TESTING everywhere but production, ACTIVE anywhere (sets publishedAt); DISABLED sets retiredAt.',
+          'Statuses: DRAFT and DISABLED install nowhere, TESTING everywhere but production, ACTIVE anywhere (sets publishedAt); DISABLED sets retiredAt.',
         params: pkgParams,
         body: {
           type: 'object',

@@ -27,7 +27,7 @@ function acceptEmptyJson(app: FastifyInstance): void {
 export const dev2prod: DialectSpec = {
   name: 'dev2prod',
   prefix: '/rest',
-  description: 'Dev2Prod REST API (000, 001): export, import and dry run per tenant, with the file repository (ces/attachment)',
+  description: 'Dev2Prod REST API: export, import and dry run per tenant, with the file repository (ces/attachment)',
   environmentFrom: ['path'],
   envParam: 'tenant_id',
   credentials: ['bearer', { cookie: SESSION_COOKIE }],

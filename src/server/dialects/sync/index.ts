@@ -12,7 +12,7 @@ import { packRoutes } from './pack-routes.js';
 export const syncDialect: DialectSpec = {
   name: 'sync',
   prefix: '',
-  description: "Environment sync (002): the product's Admin API at each environment's Manage root /sync/{env}/api/v1/admin/, and /projects/sync/*",
+  description: "Environment sync: the product's Admin API at each environment's Manage root /sync/{env}/api/v1/admin/, and /projects/sync/*",
   environmentFrom: ['path', 'host', 'header', 'home'],
   envParam: 'envId',
   // The samples send `Authorization: Bearer <authorizationToken>`; a Ferry API key works there too.
