@@ -169,3 +169,10 @@ function scan(text: string): { offset: number; message: string } | null {
     }
   }
 }
+
+/** `line 3, column 7: expected ...` for a text JSON.parse refused (its own message when the scanner finds nothing). */
+export function describeJsonSyntaxError(text: string, parseError: unknown): string {
+  const p = findJsonSyntaxError(text);
+  if (p) return `line ${p.line}, column ${p.column}: ${p.message}`;
+  return parseError instanceof Error ? parseError.message : String(parseError);
+}

@@ -67,3 +67,22 @@ export function fieldsTooDeep(fields: unknown): string | null {
   if (!path) return null;
   return `fields are nested deeper than ${MAX_FIELD_DEPTH} levels (at ${describePath('fields', path)}); Ferry accepts at most ${MAX_FIELD_DEPTH}`;
 }
+
+/**
+ * A byte count as a person reads a limit: `32 MiB`, `1 GiB`, `1.5 KiB`, `900 bytes`.
+ *
+ * @example
+ * formatBytes(32 * 1024 * 1024) // '32 MiB'
+ */
+export function formatBytes(n: number): string {
+  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
+  if (n < 1024) return `${n} bytes`;
+  let v = n;
+  let unit = 'bytes';
+  for (const u of units) {
+    if (v < 1024) break;
+    v /= 1024;
+    unit = u;
+  }
+  return `${Number.isInteger(v) ? v : v.toFixed(1).replace(/\.0$/, '')} ${unit}`;
+}

@@ -1,3 +1,4 @@
+import { didYouMean } from './suggest.js';
 import type { Catalog, FerryObject, RefSpec, TypeCode, TypeSpec } from './types.js';
 import { ValidationError } from './errors.js';
 
@@ -12,8 +13,13 @@ export interface RefValue {
 /** The type spec for a code, or a ValidationError naming the unknown type. */
 export function typeSpec(catalog: Catalog, type: TypeCode): TypeSpec {
   const spec = catalog.types[type];
-  if (!spec) throw new ValidationError(`unknown type ${type} (not in catalog ${catalog.version})`);
+  if (!spec) throw new ValidationError(unknownType(catalog, type));
   return spec;
+}
+
+/** `unknown type TMPX (did you mean TMPL?); ...`: the closest codes, and where the list of types is. */
+export function unknownType(catalog: Catalog, type: string): string {
+  return `unknown type ${type}${didYouMean(type, Object.keys(catalog.types))}; \`ferry catalog\` or GET /api/v1/catalog lists the types of catalog ${catalog.version}`;
 }
 
 /** Ids held by one ref field: none, one, or (for `many`) several. Empty strings count as none. */

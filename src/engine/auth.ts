@@ -1,5 +1,6 @@
 import { createHash, randomBytes, randomUUID, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
 import { FerryError, NotFoundError, ValidationError, ConflictError } from '../core/errors.js';
+import { unknownEnvironment } from './environments.js';
 import { AuthStore, ROLES, type ApiKeyRecord, type Role, type UserRecord } from '../store/auth-store.js';
 import type { Actor, Engine } from './engine.js';
 import { audit as writeAudit } from './context.js';
@@ -156,9 +157,10 @@ export class AuthService {
     if (typeof roles !== 'object' || Array.isArray(roles))
       throw new ValidationError('roles: expected an object {"<environment id>": "admin" | "promoter" | "viewer"}');
     const out: Record<string, Role> = {};
+    const all = await this.engine.listEnvironments();
     for (const [envId, role] of Object.entries(roles as Record<string, unknown>)) {
       out[envId] = parseRole(role, `roles.${envId}`);
-      if (!(await this.engine.store.environments.get(envId))) throw new ValidationError(`roles.${envId}: no environment ${envId}`);
+      if (!all.some((e) => e.id === envId)) throw unknownEnvironment(`roles.${envId}`, envId, all);
     }
     return out;
   }

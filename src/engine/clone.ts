@@ -1,5 +1,6 @@
 import { SYNC_SOURCE_UID } from '../core/sync-pack.js';
-import { ConflictError, NotFoundError } from '../core/errors.js';
+import { ConflictError } from '../core/errors.js';
+import { unknownEnvironment } from './environments.js';
 import type { Environment } from '../core/types.js';
 import type { Store } from '../store/store.js';
 import type { NewOperation, Operation } from '../ops/types.js';
@@ -43,9 +44,9 @@ export async function copyForClone(tx: Store, from: string, to: string, onProgre
  * refused at once instead of queueing an operation that fails.
  */
 export async function planClone(engine: Engine, input: { id: string; cloneFrom: string; hosts?: string[] }): Promise<{ objects: number; operation: boolean }> {
-  const source = await engine.store.environments.get(input.cloneFrom);
-  if (!source) throw new NotFoundError('environment', input.cloneFrom);
   const all = await engine.listEnvironments();
+  const source = all.find((e) => e.id === input.cloneFrom);
+  if (!source) throw unknownEnvironment('cloneFrom', input.cloneFrom, all);
   if (all.some((e) => e.id === input.id)) throw new ConflictError('ENVIRONMENT_EXISTS', `environment ${input.id} already exists`);
   for (const h of input.hosts ?? []) {
     const other = all.find((e) => e.hosts.includes(h.toLowerCase()));

@@ -4,6 +4,7 @@
  * which exist on one side only. Objects are matched by id, as sync matches
  * them (clones share ids). Read only.
  */
+import { unknownType } from '../core/refs.js';
 import type { Environment, TypeCode } from '../core/types.js';
 import { ValidationError } from '../core/errors.js';
 import { changedFields, key } from '../core/plan.js';
@@ -61,7 +62,7 @@ export async function compareEnvironments(
 ): Promise<Comparison> {
   const a = await engine.getEnvironment(aId);
   const b = await engine.getEnvironment(bId);
-  if (opts.type && !engine.catalog.types[opts.type]) throw new ValidationError(`unknown type ${opts.type}`);
+  if (opts.type && !engine.catalog.types[opts.type]) throw new ValidationError(unknownType(engine.catalog, opts.type));
   const types = Object.values(engine.catalog.types)
     .filter((t) => t.scope !== 'server' && (!opts.type || t.code === opts.type))
     .map((t) => t.code);

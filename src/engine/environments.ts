@@ -3,6 +3,7 @@ import type { Environment, Tier } from '../core/types.js';
 import { ConflictError, LockedError, NotFoundError, ValidationError } from '../core/errors.js';
 import { parseTier } from '../core/rules.js';
 import { normaliseTrustedKey } from '../core/bundle-signature.js';
+import { didYouMean } from '../core/suggest.js';
 import { SERVER_SCOPE, type Store, type StoredEnvironment } from '../store/store.js';
 import { audit, now, type Actor, type EngineContext, type ProgressFn } from './context.js';
 import { copyForClone } from './clone.js';
@@ -61,7 +62,7 @@ export async function createEnvironment(ctx: EngineContext, input: EnvironmentIn
     }
     if (input.cloneFrom) {
       const src = await tx.environments.get(input.cloneFrom);
-      if (!src) throw new NotFoundError('environment', input.cloneFrom);
+      if (!src) throw unknownEnvironment('cloneFrom', input.cloneFrom, all);
       await tx.environments.create(env);
       await copyForClone(tx, src.id, env.id, onProgress);
       // Parameters and target-owned fields belong to each environment; a
@@ -81,6 +82,20 @@ export async function getEnvironment(ctx: EngineContext, id: string): Promise<St
   const env = await ctx.store.environments.get(id);
   if (!env) throw new NotFoundError('environment', id);
   return env;
+}
+
+/**
+ * A request names, in `field`, an environment the caller cannot see: a 400
+ * naming the field, with the closest ids among those they can see. An
+ * environment that exists but is not theirs reads exactly the same.
+ */
+export function unknownEnvironment(field: string, id: string, visible: readonly Environment[]): ValidationError {
+  return new ValidationError(
+    `${field}: no environment ${id}${didYouMean(
+      id,
+      visible.map((e) => e.id),
+    )}; GET /api/v1/environments (\`ferry env list\`) lists the environments you can see`,
+  );
 }
 
 export async function listEnvironments(ctx: EngineContext): Promise<StoredEnvironment[]> {

@@ -1,3 +1,4 @@
+import { unknownType } from '../core/refs.js';
 import type { StoredObject } from '../core/types.js';
 import { NotFoundError, ValidationError } from '../core/errors.js';
 import { SERVER_SCOPE } from '../store/store.js';
@@ -30,7 +31,7 @@ export async function listObjects(
   opts: { type?: string; limit?: number; offset?: number } = {},
 ): Promise<{ items: StoredObject[]; total: number }> {
   await getEnvironment(ctx, envId);
-  if (opts.type && !ctx.catalog.types[opts.type]) throw new ValidationError(`unknown type ${opts.type}`);
+  if (opts.type && !ctx.catalog.types[opts.type]) throw new ValidationError(unknownType(ctx.catalog, opts.type));
   const scopes = opts.type ? [scopeOf(ctx, envId, opts.type)] : [envId, SERVER_SCOPE];
   return ctx.store.objects.list(scopes, opts);
 }

@@ -6,7 +6,7 @@ import { assemblePackage, explainPath, type SourceReader } from '../core/assembl
 import { orderForInstall } from '../core/order.js';
 import { key } from '../core/plan.js';
 import { changeStatus } from '../core/rules.js';
-import { typeSpec } from '../core/refs.js';
+import { typeSpec, unknownType } from '../core/refs.js';
 import { audit, now, splitByScope, type Actor, type EngineContext, type ProgressFn } from './context.js';
 import { getEnvironment } from './environments.js';
 import { ENTITY_BATCH } from './install-run.js';
@@ -40,7 +40,7 @@ export async function startPackage(ctx: EngineContext, input: PackageInput, acto
   const env = await getEnvironment(ctx, input.sourceEnvId);
   if (!input.name?.trim()) throw new ValidationError('a package needs a name');
   for (const s of [...input.selection, ...(input.removals ?? [])]) {
-    if (!ctx.catalog.types[s.type]) throw new ValidationError(`unknown type ${s.type} in the selection`);
+    if (!ctx.catalog.types[s.type]) throw new ValidationError(`selection: ${unknownType(ctx.catalog, s.type)}`);
   }
   const ts = now();
   const pkg: Package = {

@@ -1,3 +1,4 @@
+import { unknownType } from '../core/refs.js';
 import { z } from 'zod';
 import type { Catalog, FerryObject, ObjectRef } from '../core/types.js';
 import { ValidationError } from '../core/errors.js';
@@ -40,7 +41,7 @@ export function validateObjects(input: unknown, catalog: Catalog): FerryObject[]
     const deep = fieldsTooDeep(o.fields);
     if (deep) throw new ValidationError(`${label}: ${deep}`);
     const spec = catalog.types[o.type];
-    if (!spec) throw new ValidationError(`${label}: unknown type ${o.type}`);
+    if (!spec) throw new ValidationError(`${label}: ${unknownType(catalog, o.type)}`);
     for (const [field, ref] of Object.entries(spec.refs)) {
       const v = o.fields[field];
       if (v === undefined || v === null) continue;
@@ -70,7 +71,7 @@ export function parseSelection(specs: readonly string[], catalog: Catalog): Obje
     const m = /^([A-Za-z][A-Za-z0-9_]*):(.+)$/.exec(s.trim());
     if (!m) throw new ValidationError(`bad selection "${s}": expected TYPE:id[,id...]`);
     const type = m[1]!.toUpperCase();
-    if (!catalog.types[type]) throw new ValidationError(`bad selection "${s}": unknown type ${type}`);
+    if (!catalog.types[type]) throw new ValidationError(`bad selection "${s}": ${unknownType(catalog, type)}`);
     for (const id of m[2]!.split(',')) {
       const t = id.trim();
       if (t) out.push({ type, id: t });

@@ -18,9 +18,12 @@ import { Access, registerAuth } from './auth.js';
 import { registerErrorHandlers, sendError, toErrorResponse } from './errors.js';
 import { ServerMetrics } from './metrics.js';
 import { registerValidation } from './validation.js';
+import { registerJsonParser } from './json-body.js';
 import { registerLoginThrottle, type LoginThrottle } from './login-throttle.js';
 import { printableLogStream, redactUrl } from './redact.js';
 import { registerSecurityHeaders } from './security-headers.js';
+import { documentedServer, ownOrigins, registerCors } from './origins.js';
+import { documentRoute } from './openapi-examples.js';
 import { DEFAULT_FILE_RETENTION_MS } from './config.js';
 import { VERSION } from './version.js';
 import { systemRoutes } from './routes/system.js';
@@ -66,6 +69,8 @@ export interface AppConfig {
   loginRate?: number;
   /** FERRY_LOGIN_WINDOW, default one minute. */
   loginWindowMs?: number;
+  /** FERRY_PUBLIC_URL was given: the OpenAPI document names it rather than the listening address. */
+  publicUrlSet?: boolean;
 }
 
 export interface BuildAppOptions {
@@ -182,7 +187,8 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     // Several processes on one database count failures together.
     ...(config.pgBoss ? { shared: engine.store } : {}),
   });
-  await registerSecurityHeaders(app, engine.publicUrl);
+  await registerSecurityHeaders(app, () => ownOrigins(app, engine.publicUrl));
+  await registerCors(app, engine.publicUrl);
 
   app.decorate('ferry', {
     engine,
@@ -212,6 +218,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   });
   registerAuth(app, auth);
 
+  registerJsonParser(app);
   app.addContentTypeParser('application/x-ndjson', { parseAs: 'string' }, (_req, body, done) => {
     try {
       done(null, parseNdjson(body as string));
@@ -261,6 +268,9 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   });
 
   await app.register(swagger, {
+    transform: documentRoute,
+    transformObject: (doc) =>
+      'openapiObject' in doc ? { ...doc.openapiObject, servers: [{ url: documentedServer(app, engine.publicUrl, !!config.publicUrlSet) }] } : doc.swaggerObject,
     openapi: {
       openapi: '3.0.3',
       info: {
@@ -271,6 +281,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
           'Send an API key as `Authorization: Bearer <key>` or `apikey: <key>`, or a session token from POST /api/v1/auth/login as `Authorization: Bearer <token>` or `sessionID: <token>`. ' +
           'Errors are `{"code","message"}`. Long actions return 202 with an operation; poll GET /api/v1/operations/{id}.',
       },
+      // Replaced when the document is first built (the server listens by then): see transformObject.
       servers: [{ url: engine.publicUrl }],
       components: {
         securitySchemes: {

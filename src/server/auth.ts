@@ -4,6 +4,7 @@ import { FerryError, NotFoundError, ValidationError } from '../core/errors.js';
 import { credentialParamIn } from './redact.js';
 import type { Actor, Engine } from '../engine/engine.js';
 import { ForbiddenError, UnauthorizedError, hasRole, roleOn, type AuthService, type Principal, type Role } from '../engine/auth.js';
+import { unknownEnvironment } from '../engine/environments.js';
 import type { Operation } from '../ops/types.js';
 import type { StoredFile } from '../store/file-store.js';
 
@@ -196,6 +197,19 @@ export class Access {
     const env = await this.engine.getEnvironment(envId);
     if (!this.can(envId, need)) this.forbid(envId, need, what);
     return env;
+  }
+
+  /**
+   * An environment a request body names in `field`, with at least `need` on
+   * it. One the caller cannot see, or that does not exist, is a 400 naming
+   * the field and the closest ids they can see (not a 404: the URL was
+   * right, the body was not).
+   */
+  async envIn(field: string, envId: string, need: Role, what: string): Promise<Environment & { lockedBy: string | null }> {
+    this.concerns(envId);
+    const visible = (await this.engine.listEnvironments()).filter((e) => roleOn(this.principal, e.id));
+    if (!visible.some((e) => e.id === envId)) throw unknownEnvironment(field, envId, visible);
+    return this.env(envId, need, what);
   }
 
   /**

@@ -19,6 +19,8 @@ export interface ServerConfig extends FerryConfig {
   filesInDatabase: boolean;
   /** Seed the demo environments on a fresh data directory unless FERRY_DEMO=0. */
   demo: boolean;
+  /** FERRY_PUBLIC_URL (or --public-url) was given, not defaulted. */
+  publicUrlSet: boolean;
   /** FERRY_ADMIN_API_KEY: the first admin's key, used at first start only. */
   adminApiKey?: string;
   /** FERRY_ADMIN_PASSWORD: optional password of the first admin (login with `admin`). */
@@ -67,6 +69,7 @@ export function serverConfigFromEnv(flags: Partial<ServerConfig> = {}, env: Node
   const base = configFromEnv({ ...flags, publicUrl: flags.publicUrl ?? env.FERRY_PUBLIC_URL ?? `http://localhost:${port}` }, env);
   return {
     ...base,
+    publicUrlSet: !!(flags.publicUrl ?? env.FERRY_PUBLIC_URL),
     host: flags.host ?? env.FERRY_HOST ?? '127.0.0.1',
     port,
     filesDir: flags.filesDir ?? (env.FERRY_FILES_DIR || join(base.dataDir, 'files')),

@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { FerryError } from '../core/errors.js';
+import { formatBytes } from '../core/limits.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -44,7 +45,7 @@ const TOO_MANY_PARTS: Record<string, string> = {
  * errors get stable codes, anything else is a 500 whose message carries the
  * request id and never a stack trace (the log has it).
  */
-export function toErrorResponse(error: unknown, requestId: string): { status: number; body: ErrorBody; internal: boolean } {
+export function toErrorResponse(error: unknown, requestId: string, bodyLimit?: number): { status: number; body: ErrorBody; internal: boolean } {
   if (error instanceof FerryError) return { status: error.status, body: { code: error.code, message: error.message }, internal: error.status >= 500 };
   const e = error as Partial<FastifyError> & { validation?: unknown };
   if (e.validation) return { status: 400, body: { code: 'INVALID_REQUEST', message: e.message ?? 'invalid request' }, internal: false };
@@ -54,7 +55,7 @@ export function toErrorResponse(error: unknown, requestId: string): { status: nu
       e.code === 'FST_ERR_CTP_INVALID_JSON_BODY'
         ? 'the body is not valid JSON'
         : e.code === 'FST_ERR_CTP_BODY_TOO_LARGE'
-          ? 'the request body is larger than the server accepts (FERRY_BODY_LIMIT); nothing was written'
+          ? `the request body is larger than the ${bodyLimit ? `${formatBytes(bodyLimit)} ` : ''}limit (FERRY_BODY_LIMIT); nothing was written`
           : (TOO_MANY_PARTS[e.code] ?? e.message ?? m.code);
     return { status: m.status, body: { code: m.code, message }, internal: false };
   }
@@ -65,6 +66,11 @@ export function toErrorResponse(error: unknown, requestId: string): { status: nu
     return { status: e.statusCode, body: { code: e.code ?? 'INVALID_REQUEST', message: e.message ?? 'bad request' }, internal: false };
   }
   return { status: 500, body: { code: 'INTERNAL', message: `internal error (request ${requestId}); the server log has the details` }, internal: true };
+}
+
+/** The body limit of the request's route (FERRY_BODY_LIMIT unless the route sets its own); none before routing. */
+export function bodyLimitOf(request: FastifyRequest): number | undefined {
+  return request.routeOptions?.bodyLimit;
 }
 
 /** The one place errors become responses, plus the JSON 404 for unknown routes. */
@@ -83,7 +89,7 @@ export function registerErrorHandlers(app: FastifyInstance): void {
  * answers before any route or error handler is involved.
  */
 export function sendError(error: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
-  const { status, body, internal } = toErrorResponse(error, request.id);
+  const { status, body, internal } = toErrorResponse(error, request.id, bodyLimitOf(request));
   request.errorCode = body.code;
   if (internal) request.log.error({ err: error }, 'request failed');
   if (status === 413) reply.header('connection', 'close');

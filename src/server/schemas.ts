@@ -166,7 +166,7 @@ export const objectRefSchema = {
 export const objectCollectionsSchema = {
   type: 'array',
   minItems: 1,
-  description: '003 objectCollections: the selected objects by type',
+  description: 'objectCollections (as in the Environment Promotion API): the selected objects by type',
   items: {
     type: 'object',
     required: ['objCode', 'entities'],

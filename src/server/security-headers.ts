@@ -9,19 +9,13 @@ import type { FastifyInstance } from 'fastify';
  * is enough, no inline script), it sets inline style attributes
  * (style-src 'unsafe-inline'), draws icons as data: images, and its "Try it
  * out" calls the API at the server's public URL (connect-src), which may
- * differ from the address the page was loaded from.
+ * differ from the address the page was loaded from (see origins.ts).
  *
  * No `upgrade-insecure-requests`: Ferry serves plain HTTP unless a proxy in
  * front terminates TLS, and that directive would send the browser to https
  * URLs that do not exist.
  */
-export async function registerSecurityHeaders(app: FastifyInstance, publicUrl: string): Promise<void> {
-  let origin: string[] = [];
-  try {
-    origin = [new URL(publicUrl).origin];
-  } catch {
-    // A public URL that does not parse: same origin only.
-  }
+export async function registerSecurityHeaders(app: FastifyInstance, ownOrigins: () => string[]): Promise<void> {
   await app.register(helmet, {
     global: true,
     contentSecurityPolicy: {
@@ -29,7 +23,8 @@ export async function registerSecurityHeaders(app: FastifyInstance, publicUrl: s
       directives: {
         'default-src': ["'self'"],
         'base-uri': ["'self'"],
-        'connect-src': ["'self'", ...origin],
+        // The server's own addresses, known once it listens: read per response.
+        'connect-src': ["'self'", () => ownOrigins().join(' ')],
         'font-src': ["'self'", 'data:'],
         'form-action': ["'self'"],
         'frame-ancestors': ["'none'"],

@@ -5,6 +5,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { FerryError } from '../core/errors.js';
+import { formatBytes } from '../core/limits.js';
 import type { Store } from './store.js';
 import { serverDb, serverReadDb } from './server-schema.js';
 import type { FilesTable } from './server-schema.js';
@@ -50,8 +51,8 @@ export interface FileStoreOptions {
 
 /** The body was larger than the limit: nothing was stored. */
 export class PayloadTooLargeError extends FerryError {
-  constructor(limit: number) {
-    super('PAYLOAD_TOO_LARGE', 413, `the upload is larger than the limit of ${limit} bytes; nothing was stored`);
+  constructor(limit: number, setting = 'FERRY_UPLOAD_LIMIT') {
+    super('PAYLOAD_TOO_LARGE', 413, `the upload is larger than the ${formatBytes(limit)} limit (${setting}); nothing was stored`);
   }
 }
 

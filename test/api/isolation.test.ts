@@ -15,7 +15,7 @@ for (const dialect of DIALECTS) {
     let s: TestServer;
     let alice: string;
     const b = { pkg: '', inst: '', op: '', file: '', objId: 'b-secret-tmpl', objName: 'Bravo Secret Template' };
-    const a = { pkg: '' };
+    const a = { pkg: '', file: '' };
 
     before(async () => {
       s = await openTestServer(dialect);
@@ -64,6 +64,9 @@ for (const dialect of DIALECTS) {
       });
       a.pkg = pa.body.package.id;
       await s.waitOp(alice, pa.body.operation.id);
+      // And her own bundle, to import into tenant B.
+      const ax = await s.call(alice, 'POST', `/api/v1/packages/${a.pkg}/export`);
+      a.file = ((await s.waitOp(alice, ax.body.operation.id)).result as { file: { id: string } }).file.id;
     });
     after(async () => s.cleanup());
 
@@ -108,6 +111,14 @@ for (const dialect of DIALECTS) {
       ['package export', 'POST', `/api/v1/packages/${b.pkg}/export`, `/api/v1/packages/${GHOST}/export`],
       ['package assemble', 'POST', `/api/v1/packages/${b.pkg}/assemble`, `/api/v1/packages/${GHOST}/assemble`],
       ['plan into tenant B', 'POST', `/api/v1/packages/${a.pkg}/plans`, `/api/v1/packages/${a.pkg}/plans`, { targetEnvId: 'tenant-b' }],
+      [
+        'package from tenant B',
+        'POST',
+        '/api/v1/packages',
+        '/api/v1/packages',
+        { sourceEnvId: 'tenant-b', name: 'x', objectCollections: [{ objCode: 'TMPL', entities: [{ ID: 'x' }] }] },
+      ],
+      ['import into tenant B', 'POST', '/api/v1/imports', '/api/v1/imports', { fileId: a.file, targetEnvId: 'tenant-b', dryRun: true }],
       ['installation', 'GET', `/api/v1/installations/${b.inst}`, `/api/v1/installations/${GHOST}`],
       ['installation entries', 'GET', `/api/v1/installations/${b.inst}/entries`, `/api/v1/installations/${GHOST}/entries`],
       ['installation steps', 'GET', `/api/v1/installations/${b.inst}/steps`, `/api/v1/installations/${GHOST}/steps`],
@@ -123,12 +134,22 @@ for (const dialect of DIALECTS) {
       ['audit of B', 'GET', '/api/v1/audit?environmentId=tenant-b', '/api/v1/audit?environmentId=tenant-z'],
     ];
 
-    it('every probe of tenant B answers 404, exactly like a probe of something that does not exist', async () => {
+    // An environment named in a body (not the URL) that the caller cannot see is a 400 naming the field, as if it did not exist.
+    const ghostBodies = (): Record<string, unknown> => ({
+      'import a B file': { fileId: GHOST, targetEnvId: 'tenant-a', dryRun: true },
+      'plan into tenant B': { targetEnvId: 'tenant-z' },
+      'package from tenant B': { sourceEnvId: 'tenant-z', name: 'x', objectCollections: [{ objCode: 'TMPL', entities: [{ ID: 'x' }] }] },
+      'import into tenant B': { fileId: a.file, targetEnvId: 'tenant-z', dryRun: true },
+    });
+    const inBody = new Set(['plan into tenant B', 'package from tenant B', 'import into tenant B']);
+
+    it('every probe of tenant B answers 404 (400 for an environment named in a body), exactly like a probe of something that does not exist', async () => {
       for (const [what, method, real, ghost, body] of probes()) {
         const r = await s.call(alice, method, real, body);
-        const g = await s.call(alice, method, ghost, what === 'import a B file' ? { fileId: GHOST, targetEnvId: 'tenant-a', dryRun: true } : body);
-        assert.equal(r.status, 404, `${what}: ${method} ${real} -> ${r.status} ${r.text}`);
-        assert.equal(g.status, 404, `${what} (ghost): ${method} ${ghost} -> ${g.status} ${g.text}`);
+        const g = await s.call(alice, method, ghost, ghostBodies()[what] ?? body);
+        const expected = inBody.has(what) ? 400 : 404;
+        assert.equal(r.status, expected, `${what}: ${method} ${real} -> ${r.status} ${r.text}`);
+        assert.equal(g.status, expected, `${what} (ghost): ${method} ${ghost} -> ${g.status} ${g.text}`);
         const norm = (m: string) =>
           m
             .replace(/tenant-[bz]/g, 'ENV')

@@ -49,6 +49,74 @@ for (const dialect of DIALECTS) {
       isError(await s.call(ADMIN_KEY, 'POST', '/api/v1/environments', '', JSON_TYPE), 400, 'INVALID_JSON');
     });
 
+    it('a JSON syntax error names its line and column, and what was expected there', async () => {
+      const cases: [string, RegExp][] = [
+        ['{\n  "id": "x",\n  "name": "X"\n  "tier": "testing"\n}', /line 4, column 3: expected ',' or '}' after a property value/],
+        ['{\n  "id": "x",\n}', /line 3, column 1: expected a property name in double quotes, found '}'/],
+        ["{'id': 'x'}", /line 1, column 2: expected a property name in double quotes, found '''/],
+        ['{"id": "x", "name": undefined}', /line 1, column 21: expected a value, found 'u'/],
+        ['{"id": "x"', /line 1, column 11: .*found the end of the input/],
+      ];
+      for (const [body, message] of cases) {
+        isError(await s.call(ADMIN_KEY, 'POST', '/api/v1/environments', body, JSON_TYPE), 400, 'INVALID_JSON', message);
+      }
+      // The faces that parse JSON themselves say the same.
+      const face = await s.call(ADMIN_KEY, 'POST', '/rest/dev/dev2prod/export/types/1', '{\n  "x": ,\n}', JSON_TYPE);
+      assert.equal(face.status, 400, face.text);
+      assert.match(face.text, /line 2, column 8: expected a value/);
+      assert.equal((await s.call(ADMIN_KEY, 'GET', '/api/v1/environments')).body.total, 1, 'nothing was created');
+    });
+
+    it('an unknown type says where the list of types is, with the closest codes', async () => {
+      for (const r of [
+        await s.call(ADMIN_KEY, 'GET', '/api/v1/environments/dev/objects?type=TMPX'),
+        await s.call(ADMIN_KEY, 'POST', '/api/v1/packages', {
+          sourceEnvId: 'dev',
+          name: 'p',
+          objectCollections: [{ objCode: 'TMPX', entities: [{ ID: 'x' }] }],
+        }),
+      ]) {
+        isError(r, 400, 'INVALID_REQUEST', /unknown type TMPX \(did you mean TMPL\?\); `ferry catalog` or GET \/api\/v1\/catalog lists the types/);
+      }
+    });
+
+    it('a mistyped environment id in a body is a 400 naming the field, with the closest ids the caller may see; an unseen one reads the same', async () => {
+      for (const id of ['dev-a', 'dev-b', 'secret-dev']) {
+        assert.equal((await s.call(ADMIN_KEY, 'POST', '/api/v1/environments', { id, name: id, tier: 'development' })).status, 201);
+      }
+      const kim = await s.user('kim', { dev: 'promoter', 'dev-a': 'viewer' });
+      const pkg = (sourceEnvId: string) => ({ sourceEnvId, name: 'p', objectCollections: [{ objCode: 'TMPL', entities: [{ ID: 'x' }] }] });
+      const typo = await s.call(kim, 'POST', '/api/v1/packages', pkg('deb'));
+      isError(typo, 400, 'INVALID_REQUEST', /^sourceEnvId: no environment deb \(did you mean dev\?\); GET \/api\/v1\/environments/);
+      // Closest among those kim sees: dev and dev-a, never dev-b or secret-dev.
+      const near = await s.call(kim, 'POST', '/api/v1/packages', pkg('dev-c'));
+      isError(near, 400, 'INVALID_REQUEST', /did you mean dev-a\?/);
+      assert.ok(!near.text.includes('dev-b'), near.text);
+      const hidden = await s.call(kim, 'POST', '/api/v1/packages', pkg('secret-dev'));
+      const ghost = await s.call(kim, 'POST', '/api/v1/packages', pkg('secret-dew'));
+      isError(hidden, 400, 'INVALID_REQUEST');
+      assert.equal(
+        hidden.body.message.replace('secret-dev', 'X'),
+        ghost.body.message.replace('secret-dew', 'X'),
+        'an unseen environment reads like a missing one',
+      );
+      assert.ok(!hidden.text.includes('dev-b'), hidden.text);
+      // The server admin sees every environment; the fields of other bodies are named too.
+      isError(
+        await s.call(ADMIN_KEY, 'POST', '/api/v1/environments', { id: 'copy', name: 'Copy', tier: 'testing', cloneFrom: 'dev-bb' }),
+        400,
+        'INVALID_REQUEST',
+        /^cloneFrom: no environment dev-bb \(did you mean dev-b\?\)/,
+      );
+      isError(
+        await s.call(ADMIN_KEY, 'POST', '/api/v1/users', { username: 'lee', roles: { 'dev-z': 'viewer' } }),
+        400,
+        'INVALID_REQUEST',
+        /^roles\.dev-z: no environment dev-z \(did you mean/,
+      );
+      for (const id of ['dev-a', 'dev-b', 'secret-dev']) assert.equal((await s.call(ADMIN_KEY, 'DELETE', `/api/v1/environments/${id}`)).status, 204);
+    });
+
     it('wrong types, missing and unknown fields are 400s that name the field', async () => {
       const cases: [unknown, RegExp][] = [
         [{ id: 'x', name: 5, tier: 'development' }, /body\.name must be string/],
@@ -116,7 +184,7 @@ for (const dialect of DIALECTS) {
         fields: { description: 'x'.repeat(20) },
       }));
       const r = await s.call(ADMIN_KEY, 'POST', '/api/v1/environments/dev/objects', many);
-      isError(r, 413, 'PAYLOAD_TOO_LARGE', /nothing was written/);
+      isError(r, 413, 'PAYLOAD_TOO_LARGE', /^the request body is larger than the 64 KiB limit \(FERRY_BODY_LIMIT\); nothing was written$/);
       const ndjson = many.map((o) => JSON.stringify(o)).join('\n');
       isError(
         await s.call(ADMIN_KEY, 'POST', '/api/v1/environments/dev/objects', ndjson, { 'content-type': 'application/x-ndjson' }),
@@ -134,7 +202,7 @@ for (const dialect of DIALECTS) {
         await s.call(ADMIN_KEY, 'POST', '/api/v1/files', big, { 'content-type': 'application/octet-stream' }),
         413,
         'PAYLOAD_TOO_LARGE',
-        /nothing was stored/,
+        /^the upload is larger than the 32 KiB limit \(FERRY_UPLOAD_LIMIT\); nothing was stored$/,
       );
       // Without a Content-Length (chunked), the stream is cut at the limit instead.
       const chunked = await s.app.inject({

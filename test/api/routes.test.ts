@@ -39,7 +39,7 @@ for (const dialect of DIALECTS) {
       const objs = await s.call(ADMIN_KEY, 'GET', '/api/v1/environments/test/objects?limit=10');
       assert.deepEqual(objs.body.items.map((o: { id: string }) => o.id).sort(), ['g1', 'k1', 'k2', 'r1', 't1']);
       assert.equal((await s.call(ADMIN_KEY, 'POST', '/api/v1/environments', { id: 'dev', name: 'Again', tier: 'development' })).status, 409);
-      assert.equal((await s.call(ADMIN_KEY, 'POST', '/api/v1/environments', { id: 'x', name: 'X', tier: 'testing', cloneFrom: 'nope' })).status, 404);
+      assert.equal((await s.call(ADMIN_KEY, 'POST', '/api/v1/environments', { id: 'x', name: 'X', tier: 'testing', cloneFrom: 'nope' })).status, 400);
 
       const prod = await s.call(ADMIN_KEY, 'POST', '/api/v1/environments', { id: 'prod', name: 'Prod', tier: 'production' });
       assert.equal(prod.status, 201);

@@ -113,9 +113,11 @@ describe('the real server, started as a separate process and driven over HTTP', 
     assert.match(typed.body.message, /body\.name/);
     const huge = await api('POST', '/api/v1/environments/100000001/objects', 'x'.repeat(200_000), { 'content-type': 'application/json' });
     assert.equal(huge.status, 413);
+    assert.match(huge.body.message, /larger than the 64 KiB limit \(FERRY_BODY_LIMIT\)/);
     const upload = await api('POST', '/api/v1/files', Buffer.alloc(150_000, 1), { 'content-type': 'application/octet-stream' });
     assert.equal(upload.status, 413);
     assert.equal(upload.body.code, 'PAYLOAD_TOO_LARGE');
+    assert.match(upload.body.message, /larger than the 97.7 KiB limit \(FERRY_UPLOAD_LIMIT\)/);
     assert.deepEqual((await api('GET', '/api/v1/files')).body.items, []);
     const unknown = await api('GET', '/api/v1/does-not-exist');
     assert.equal(unknown.status, 404);
@@ -133,6 +135,32 @@ describe('the real server, started as a separate process and driven over HTTP', 
     const m = await (await fetch(`${base}/metrics`)).text();
     assert.match(m, /ferry_http_requests_total/);
     assert.match(m, /ferry_objects_installed_total\{status="INSTALLED"\}/);
+  });
+
+  it("names the address it listens on in the OpenAPI document, and answers the docs' CORS preflight from its own origins only", async () => {
+    const doc = (await (await fetch(`${base}/docs/json`)).json()) as { servers: { url: string }[] };
+    // No FERRY_PUBLIC_URL: the listening address, not the default public URL (localhost).
+    assert.deepEqual(doc.servers, [{ url: base }]);
+    // /docs opened as http://localhost:<port> calls the API at http://127.0.0.1:<port>: a cross-origin call.
+    const origin = `http://localhost:${port}`;
+    const preflight = await fetch(`${base}/api/v1/environments`, {
+      method: 'OPTIONS',
+      headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization,content-type' },
+    });
+    assert.equal(preflight.status, 204, await preflight.text());
+    assert.equal(preflight.headers.get('access-control-allow-origin'), origin);
+    assert.match(preflight.headers.get('access-control-allow-methods') ?? '', /POST/);
+    assert.match(preflight.headers.get('access-control-allow-headers') ?? '', /authorization/i);
+    const call = await api('GET', '/api/v1/environments', undefined, { origin });
+    assert.equal(call.status, 200);
+    assert.equal(call.headers.get('access-control-allow-origin'), origin);
+    assert.match(call.headers.get('content-security-policy') ?? '', new RegExp(`connect-src 'self' [^;]*${base.replace(/[.]/g, '\\.')}`));
+    // Another site gets no CORS grant: the browser keeps it out.
+    const foreign = await fetch(`${base}/api/v1/environments`, {
+      method: 'OPTIONS',
+      headers: { origin: 'http://evil.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization' },
+    });
+    assert.equal(foreign.headers.get('access-control-allow-origin'), null);
   });
 
   it('logs one JSON line per request with its id, method, route, status and time', () => {

@@ -1,11 +1,11 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { toErrorResponse } from '../errors.js';
+import { bodyLimitOf, toErrorResponse } from '../errors.js';
 import { resolveEnvironment } from './environment.js';
 import type { DialectContext, DialectSpec } from './types.js';
 
 /** Send any error in the face's own shape (the native `{code, message}` mapping decides status and words). */
 function sendDialectError(spec: DialectSpec, error: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
-  const { status, body, internal } = toErrorResponse(error, request.id);
+  const { status, body, internal } = toErrorResponse(error, request.id, bodyLimitOf(request));
   request.errorCode = body.code;
   if (internal) request.log.error({ err: error }, 'request failed');
   if (status === 413) reply.header('connection', 'close');

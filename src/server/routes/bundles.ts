@@ -208,7 +208,7 @@ export const bundleRoutes: FastifyPluginAsync = async (app) => {
       const access = app.ferry.access(request);
       const b = request.body;
       const f = access.file(await files.get(b.fileId), b.fileId);
-      await access.env(b.targetEnvId, b.force ? 'admin' : 'promoter', b.force ? 'forcing an import to a lower tier' : 'importing');
+      await access.envIn('targetEnvId', b.targetEnvId, b.force ? 'admin' : 'promoter', b.force ? 'forcing an import to a lower tier' : 'importing');
       const operation = await runner.submit({
         kind: OP.import,
         environmentId: b.targetEnvId,

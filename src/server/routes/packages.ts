@@ -78,7 +78,7 @@ export const packageRoutes: FastifyPluginAsync = async (app) => {
     async (request, reply) => {
       const access = app.ferry.access(request);
       const b = request.body;
-      await access.env(b.sourceEnvId, 'promoter', 'creating a package');
+      await access.envIn('sourceEnvId', b.sourceEnvId, 'promoter', 'creating a package');
       if (!runner.accepting) throw new ShuttingDownError();
       const selection = fromCollections(b.objectCollections).map((s) => ({ ...s, type: s.type.toUpperCase() }));
       const removals = (b.removals ?? []).map((r) => ({ ...r, type: r.type.toUpperCase() }));
@@ -133,7 +133,7 @@ export const packageRoutes: FastifyPluginAsync = async (app) => {
         tags: ['packages'],
         summary: 'Edit name and description, or set the status (promoter on the source)',
         description:
-          'Statuses (003): DRAFT and DISABLED install nowhere, TESTING everywhere but production, ACTIVE anywhere (sets publishedAt); DISABLED sets retiredAt.',
+          'Statuses: DRAFT and DISABLED install nowhere, TESTING everywhere but production, ACTIVE anywhere (sets publishedAt); DISABLED sets retiredAt.',
         params: pkgParams,
         body: {
           type: 'object',
@@ -350,7 +350,7 @@ export const packageRoutes: FastifyPluginAsync = async (app) => {
       const access = app.ferry.access(request);
       const pkg = await access.package(request.params.packageId);
       const b = request.body;
-      const target = await access.env(b.targetEnvId, 'promoter', 'preparing an installation');
+      const target = await access.envIn('targetEnvId', b.targetEnvId, 'promoter', 'preparing an installation');
       // One-way push (002): only an admin of the target may force a package down to a lower tier.
       if (b.force && pushRefusal(pkg.sourceTier, target.tier, false)) await access.env(target.id, 'admin', 'forcing a push to a lower tier');
       const plan = await engine.prepare(

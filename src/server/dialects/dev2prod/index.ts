@@ -6,6 +6,7 @@
  * session) or the `SMAX_AUTH_TOKEN` cookie from the login in login.ts.
  * README.md beside this file lists what is implemented and every decision.
  */
+import { locatingJsonParser } from '../../json-body.js';
 import type { FastifyInstance } from 'fastify';
 import type { DialectContext, DialectSpec } from '../types.js';
 import { attachmentRoutes } from './attachments.js';
@@ -15,7 +16,7 @@ import { SESSION_COOKIE, dev2prodLogin } from './login.js';
 
 /** A JSON body may be empty (`POST .../export/types/{id}` with no `{}`): read as `{}`. */
 function acceptEmptyJson(app: FastifyInstance): void {
-  const json = app.getDefaultJsonParser('error', 'ignore');
+  const json = locatingJsonParser(app, 'error', 'ignore');
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
     if (body === '') done(null, {});
@@ -26,7 +27,7 @@ function acceptEmptyJson(app: FastifyInstance): void {
 export const dev2prod: DialectSpec = {
   name: 'dev2prod',
   prefix: '/rest',
-  description: 'Dev2Prod REST API (000, 001): export, import and dry run per tenant, with the file repository (ces/attachment)',
+  description: 'Dev2Prod REST API: export, import and dry run per tenant, with the file repository (ces/attachment)',
   environmentFrom: ['path'],
   envParam: 'tenant_id',
   credentials: ['bearer', { cookie: SESSION_COOKIE }],

@@ -16,7 +16,7 @@ const LOGIN_PATH = '/auth/authentication-endpoint/authenticate/token';
 export const dev2prodLogin: DialectSpec = {
   name: 'dev2prod-login',
   prefix: '',
-  description: 'Dev2Prod (000, 001): the login its clients call first; the token goes in the SMAX_AUTH_TOKEN cookie',
+  description: 'Dev2Prod: the login its clients call first; the token goes in the SMAX_AUTH_TOKEN cookie',
   environmentFrom: [],
   credentials: [],
   errorBody: (_status, e) => ({ code: e.code, message: e.message }),

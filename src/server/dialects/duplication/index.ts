@@ -47,7 +47,7 @@ function productCode(status: number, e: ErrorBody, request: FastifyRequest): str
 export const duplication: DialectSpec = {
   name: 'duplication',
   prefix: '',
-  description: 'Project duplication within and across servers (004), drop-in for the vendor SDK mstrio-py',
+  description: 'Project duplication within and across servers, drop-in for the vendor SDK mstrio-py',
   // Projects are named by id in bodies and headers, not by the plumbing's sources.
   environmentFrom: [],
   credentials: ['X-MSTR-AuthToken', 'bearer', { cookie: SESSION_COOKIE }],

@@ -113,7 +113,7 @@ export const prepareBody = {
   properties: {
     allowUpdate: {
       type: 'boolean',
-      description: 'Ferry: a matched record whose content differs is UPDATEd (replaced) instead of used as it is (003 has no UPDATE)',
+      description: 'Ferry: a matched record whose content differs is UPDATEd (replaced) instead of used as it is (the Environment Promotion API has no UPDATE)',
     },
     force: { type: 'boolean', description: 'Ferry: allow a promotion from a higher tier to a lower one (refused otherwise: one-way push)' },
   },

@@ -12,7 +12,7 @@ import { packageRoutes } from './packages.js';
 export const promotion: DialectSpec = {
   name: 'promotion',
   prefix: '/environment-promotion/api/v1',
-  description: 'Drop-in compatible with the Environment Promotion API (reference 003): packages, pre-run, install, installations',
+  description: 'Drop-in compatible with the Environment Promotion API: packages, pre-run, install, installations',
   environmentFrom: ['host', 'header', 'home'],
   credentials: ['apikey', 'sessionID', 'bearer'],
   errorBody: (status, e) => promotionErrorBody(status, e),

@@ -116,7 +116,7 @@ export async function adminRoutes(app: FastifyInstance, ctx: DialectContext): Pr
       `${root}/clone`,
       {
         schema: {
-          summary: "Ferry: create an environment as a clone of this one, same ids (002 'start from a clone'); server admin",
+          summary: "Ferry: create an environment as a clone of this one, same ids ('start from a clone'); server admin",
           description: 'A big environment (or `Prefer: respond-async`) is cloned by an operation: 202, poll operations/{id}.',
           body: {
             type: 'object',

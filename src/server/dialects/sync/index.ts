@@ -1,3 +1,4 @@
+import { locatingJsonParser } from '../../json-body.js';
 import type { DialectSpec } from '../types.js';
 import { adminRoutes } from './admin-routes.js';
 import { packRoutes } from './pack-routes.js';
@@ -11,7 +12,7 @@ import { packRoutes } from './pack-routes.js';
 export const syncDialect: DialectSpec = {
   name: 'sync',
   prefix: '',
-  description: "Environment sync (002): the product's Admin API at each environment's Manage root /sync/{env}/api/v1/admin/, and /projects/sync/*",
+  description: "Environment sync: the product's Admin API at each environment's Manage root /sync/{env}/api/v1/admin/, and /projects/sync/*",
   environmentFrom: ['path', 'host', 'header', 'home'],
   envParam: 'envId',
   // The samples send `Authorization: Bearer <authorizationToken>`; a Ferry API key works there too.
@@ -21,7 +22,7 @@ export const syncDialect: DialectSpec = {
   async routes(app, ctx) {
     // The Postman collection sends `Content-Type: application/json` on POSTs
     // without a body (logoff): an empty JSON body is no body here, not a 400.
-    const json = app.getDefaultJsonParser('error', 'error');
+    const json = locatingJsonParser(app, 'error', 'error');
     app.removeContentTypeParser('application/json');
     app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
       if (body === '') done(null, undefined);
