@@ -73,6 +73,10 @@ function processInstance(): string {
 
 const SELF: LockOwner = { host: hostname(), pid: process.pid, instance: processInstance(), started: processStarted(process.pid) };
 
+/** Locks this process holds right now (`envId\u0000holder`): one of ours that is not here is left over (its release failed). */
+const HELD = new Set<string>();
+const heldKey = (envId: string, holder: string) => `${envId}\u0000${holder}`;
+
 /** This process as a lock owner. */
 export function processOwner(): LockOwner {
   return SELF;
@@ -91,9 +95,10 @@ export function judgeLock(lock: EnvironmentLock, now = Date.now(), self: LockOwn
   if (!o.host) return { stale: true, reason: 'the lock was taken before locks recorded their owner' };
   if (o.host === self.host) {
     if (o.pid === self.pid) {
-      return o.instance === self.instance
+      if (o.instance !== self.instance) return { stale: true, reason: `${who} has restarted since it took the lock` };
+      return self !== SELF || HELD.has(heldKey(lock.envId, lock.holder))
         ? { stale: false, reason: `held by this process (${o.pid})` }
-        : { stale: true, reason: `${who} has restarted since it took the lock` };
+        : { stale: true, reason: `${who} finished with it but could not release it (the database was unavailable)` };
     }
     if (!processRuns(o.pid)) return { stale: true, reason: `${who} is gone` };
     const started = o.started === null ? null : processStarted(o.pid);
@@ -193,7 +198,14 @@ export async function withInstallLock<T>(
     const at = new Date().toISOString();
     return ctx.store.locks.acquire({ envId, holder, purpose, owner, acquiredAt: at, heartbeatAt: at });
   };
-  if (!(await take()) && !((await freeIfStale(ctx, envId)) && (await take()))) throw new LockedError(envId);
+  // Marked held before the row exists, so no judge in this process ever sees the row without the mark.
+  HELD.add(heldKey(envId, holder));
+  try {
+    if (!(await take()) && !((await freeIfStale(ctx, envId)) && (await take()))) throw new LockedError(envId);
+  } catch (e) {
+    HELD.delete(heldKey(envId, holder));
+    throw e;
+  }
   const beat = setInterval(() => {
     ctx.store.locks.heartbeat(envId, holder, owner.instance, new Date().toISOString()).catch(() => {
       // The next beat tries again; a lock that misses beats for LOCK_STALE_MS is only stale to other hosts.
@@ -204,8 +216,18 @@ export async function withInstallLock<T>(
     return await fn();
   } finally {
     clearInterval(beat);
-    await ctx.store.locks.release({ envId, holder, owner });
+    HELD.delete(heldKey(envId, holder));
+    // The database may be gone (that may be why fn failed): then keep trying
+    // in the background; meanwhile any writer in this process sees the lock
+    // as left over, and other processes once this one stops.
+    await ctx.store.locks.release({ envId, holder, owner }).catch(() => retryRelease(ctx, envId, holder));
   }
+}
+
+function retryRelease(ctx: EngineContext, envId: string, holder: string, wait = 1000): void {
+  setTimeout(() => {
+    ctx.store.locks.release({ envId, holder, owner: SELF }).catch(() => retryRelease(ctx, envId, holder, Math.min(wait * 2, 60_000)));
+  }, wait).unref();
 }
 
 /** The environment's install lock, judged. */

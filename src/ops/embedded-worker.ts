@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { ConflictError, FerryError, NotFoundError } from '../core/errors.js';
 import type { Store } from '../store/store.js';
+import { databaseFault } from '../store/db-errors.js';
 import { OperationsStore, isFinished, type Operation } from '../store/operations-store.js';
 import type { NewOperation, OperationContext, OperationHandler, OperationHandlers, OperationRunner, RecoveredOutcome, RunnerEvent } from './types.js';
 
@@ -319,11 +320,15 @@ export class EmbeddedWorker extends EventEmitter implements OperationRunner {
       await writes;
       const at = now();
       const reason: unknown = controller.signal.reason;
+      // Recording the end waits for the database when it is gone (stopped,
+      // unreachable): the outcome is known here, and a later recovery could
+      // only guess it.
+      const finish = (outcome: Parameters<OperationsStore['finish']>[2]) => this.untilDatabase(() => this.ops.finish(op.id, this.workerId, outcome));
       if (failure === undefined) {
-        await this.ops.finish(op.id, this.workerId, { status: 'COMPLETED', progress: 100, message: 'completed', result: result ?? null, error: null, at });
+        await finish({ status: 'COMPLETED', progress: 100, message: 'completed', result: result ?? null, error: null, at });
       } else if (controller.signal.aborted && reason instanceof ShutdownReason) {
         if (handler.resumable(op)) {
-          await this.ops.finish(op.id, this.workerId, {
+          await finish({
             status: 'QUEUED',
             progress: 0,
             message: `the server (${this.server}) stopped while this ran; it runs again ${this.requeuedWhere}`,
@@ -332,14 +337,17 @@ export class EmbeddedWorker extends EventEmitter implements OperationRunner {
           await this.deliver(op);
         } else {
           const message = `the server (${this.server}) stopped while this ran: ${errorOf(failure).message}`;
-          await this.ops.finish(op.id, this.workerId, { status: 'FAILED', message, error: { code: 'SERVER_STOPPED', message }, at });
+          await finish({ status: 'FAILED', message, error: { code: 'SERVER_STOPPED', message }, at });
         }
       } else if (controller.signal.aborted) {
         const e = errorOf(failure);
-        await this.ops.finish(op.id, this.workerId, { status: 'CANCELLED', message: e.message, error: { code: 'CANCELLED', message: e.message }, at });
+        await finish({ status: 'CANCELLED', message: e.message, error: { code: 'CANCELLED', message: e.message }, at });
       } else {
         const e = errorOf(failure);
-        await this.ops.finish(op.id, this.workerId, { status: 'FAILED', message: e.message, error: e, at });
+        // The database went away while this ran: once it is back, read what
+        // really happened (an install may have committed just before).
+        const read = databaseFault(failure) && handler.recover ? await this.untilDatabase(() => handler.recover!(op)) : null;
+        await finish(read ? { ...read, at } : { status: 'FAILED', message: e.message, error: e, at });
         if (!(failure instanceof FerryError) || failure.status >= 500) this.onError(failure, `operation ${op.kind} ${op.id}`);
       }
     })()
@@ -353,6 +361,23 @@ export class EmbeddedWorker extends EventEmitter implements OperationRunner {
     const run = { op, controller, done };
     this.running.set(op.id, run);
     return run;
+  }
+
+  /**
+   * Run fn, again and again while the database is unavailable (backing off
+   * up to 10 s), until it works or this worker stops; any other error is
+   * thrown at once.
+   */
+  private async untilDatabase<T>(fn: () => Promise<T>): Promise<T> {
+    for (let wait = 250; ; wait = Math.min(wait * 2, 10_000)) {
+      try {
+        return await fn();
+      } catch (e) {
+        if (!databaseFault(e) || this.stopping) throw e;
+        this.onError(e, 'waiting for the database');
+        await new Promise((r) => setTimeout(r, wait));
+      }
+    }
   }
 
   private async heartbeat(): Promise<void> {
@@ -456,6 +481,8 @@ function toCancelled(reason: unknown): Error {
 }
 
 function errorOf(e: unknown): { code: string; message: string } {
+  const db = databaseFault(e);
+  if (db) return { code: db.code, message: db.message };
   if (e instanceof FerryError) return { code: e.code, message: e.message };
   // Never a stack trace, nor the raw message (a Node error names server paths)
   // in a user-visible record; the log has both.

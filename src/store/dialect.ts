@@ -137,6 +137,15 @@ export async function openConnection(options: ConnectOptions): Promise<Connectio
       max: 10,
       ...(schema ? { options: `-c search_path=${schema}` } : {}),
     });
+    // A connection whose server went away (stopped, restarted) is an 'error'
+    // event, of the pool when the connection is idle, of the connection
+    // itself when it is checked out (inside a transaction, between two
+    // queries): unheard, either ends the process. The pool drops that
+    // connection, the work on it fails (the transaction rolls back), and the
+    // next query opens a new one; while the server is down, queries fail
+    // and are answered 503 (db-errors.ts).
+    pool.on('error', () => {});
+    pool.on('connect', (client) => client.on('error', () => {}));
     if (schema) {
       if (!/^[a-z_][a-z0-9_]*$/.test(schema)) throw new Error(`bad schema name ${schema}`);
       const client = await pool.connect();
@@ -215,6 +224,10 @@ class StatementCache implements NativeStatements {
   }
 
   prepare(sql: string): BetterStatement {
+    // SQLite ends a transaction by itself on some failures (a full disk, an
+    // I/O error); Kysely's ROLLBACK then fails ("no transaction is active")
+    // and would hide the failure that ended it: there is nothing to roll back.
+    if (!this.#db.inTransaction && /^\s*rollback\s*$/i.test(sql)) return this.prepare('select 1');
     const hit = this.#cache.get(sql);
     if (hit !== undefined && !hit.busy) {
       // Re-insert: the Map's order is the eviction order, least recently used first.

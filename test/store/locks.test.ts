@@ -16,7 +16,7 @@ import { openEngine } from '../../src/engine/open.js';
 import { migrationProvider } from '../../src/store/migrations.js';
 import { SQLITE } from '../../src/store/dialect.js';
 import type { Engine } from '../../src/engine/engine.js';
-import { breakLock, getLock, judgeLock, processOwner, processStarted, releaseStaleLocks, LOCK_STALE_MS } from '../../src/engine/locks.js';
+import { breakLock, getLock, judgeLock, processOwner, processStarted, releaseStaleLocks, withInstallLock, LOCK_STALE_MS } from '../../src/engine/locks.js';
 import { DIALECTS, openTestEngine, type TestEngine } from '../support/engines.js';
 import { rejectsWith } from '../support/assert.js';
 import { deadOwner, holdLock } from '../support/locks.js';
@@ -110,9 +110,21 @@ for (const dialect of DIALECTS) {
       assert.equal((await engine.rollback(plan.installation.id)).status, 'ROLLED_BACK');
     });
 
+    it('a lock this process holds is live while its install or rollback works, and free after', async () => {
+      let seen: Awaited<ReturnType<typeof getLock>> | undefined;
+      await withInstallLock(engine, 'prod', 'working', 'rollback', async () => {
+        seen = await getLock(engine, 'prod');
+        await rejectsWith(engine.loadObjects('prod', [{ type: 'GROUP', id: 'x', name: 'x', fields: {} }]), '423 ENVIRONMENT_LOCKED');
+        assert.deepEqual(await releaseStaleLocks(engine), []);
+      });
+      assert.equal(seen?.stale, false);
+      assert.match(seen.reason!, /held by this process/);
+      assert.equal((await engine.getEnvironment('prod')).lockedBy, null);
+    });
+
     it('an admin breaks a stale lock, and a live one only with force, each audited', async () => {
       await rejectsWith(breakLock(engine, 'prod', {}), '409 NOT_LOCKED');
-      assert.ok(await holdLock(engine.store, 'prod', 'live-here', { owner: processOwner() }));
+      assert.ok(await holdLock(engine.store, 'prod', 'live-here'));
       await rejectsWith(breakLock(engine, 'prod', {}, { actor: 'ann' }), '409 LOCK_HELD', /alive/);
       const forced = await breakLock(engine, 'prod', { force: true }, { actor: 'ann' });
       assert.equal(forced.holder, 'live-here');
@@ -187,7 +199,9 @@ describe('when a lock is stale', () => {
   const self = processOwner();
 
   it('on this host: by whether its process still runs, whatever its heartbeat', () => {
-    assert.equal(judgeLock(lock(self, ago(3600_000))).stale, false);
+    const ours = judgeLock(lock(self, ago(3600_000)));
+    assert.equal(ours.stale, true, 'ours, but no install or rollback of this process holds it: its release failed');
+    assert.match(ours.reason, /could not release it/);
     assert.equal(judgeLock(lock({ ...self, instance: 'earlier' })).stale, true, 'our pid, another instance: the process restarted');
     assert.equal(judgeLock(lock(deadOwner())).stale, true);
     const sleeper = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'], { stdio: 'ignore' });

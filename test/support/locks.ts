@@ -1,9 +1,11 @@
 import { spawnSync } from 'node:child_process';
 import { hostname } from 'node:os';
-import { processOwner } from '../../src/engine/locks.js';
 import type { EnvironmentLock, LockOwner, Store } from '../../src/store/store.js';
 
-/** Take an environment's install lock as `owner` (this process by default), as an install or rollback would. */
+/** A holder alive on another host: its heartbeat (now) is fresh for LOCK_STALE_MS. */
+export const LIVE_ELSEWHERE: LockOwner = { host: 'another-host.test', pid: 4242, instance: 'alive', started: null };
+
+/** Take an environment's install lock as `owner` (by default a live holder on another host), as an install or rollback would. */
 export async function holdLock(
   store: Store,
   envId: string,
@@ -15,7 +17,7 @@ export async function holdLock(
     envId,
     holder,
     purpose: opts.purpose ?? 'install',
-    owner: opts.owner ?? processOwner(),
+    owner: opts.owner ?? LIVE_ELSEWHERE,
     acquiredAt: at,
     heartbeatAt: opts.heartbeatAt ?? at,
   });
