@@ -218,11 +218,22 @@ export async function replacePackageEntities(ctx: EngineContext, id: string, inp
   return next;
 }
 
+/**
+ * Delete a package. Its PREPARED installations (plans never installed) go
+ * with it: they can only be installed from the package, so kept they would
+ * fail later with "package not found". An install still running refuses the
+ * delete (409). Installed history (COMPLETED, FAILED, ROLLED_BACK) stays.
+ */
 export async function deletePackage(ctx: EngineContext, id: string, actor?: Actor): Promise<void> {
   const pkg = await getPackage(ctx, id);
   await ctx.store.transaction(async (tx) => {
+    const running = await tx.installations.list({ packageId: id, status: 'INSTALLING' });
+    if (running.length > 0) {
+      throw new ConflictError('PACKAGE_INSTALLING', `package ${id} is being installed (installation ${running[0]!.id}); delete it when the install has ended`);
+    }
+    const discarded = await tx.installations.deletePrepared(id);
     await tx.packages.delete(id);
-    await audit(tx, actor, 'package.delete', pkg.sourceEnvId, id, 'ok', {});
+    await audit(tx, actor, 'package.delete', pkg.sourceEnvId, id, 'ok', { discardedPlans: discarded });
   });
 }
 

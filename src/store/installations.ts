@@ -54,6 +54,18 @@ export class InstallationsRepository extends Repository {
     return rows.map(toInstallation);
   }
 
+  /** Remove the PREPARED (never installed) installations of a package and their plans; answers how many. */
+  async deletePrepared(packageId: string): Promise<number> {
+    const ids = (await this.db.selectFrom('installations').select('id').where('package_id', '=', packageId).where('status', '=', 'PREPARED').execute()).map(
+      (r) => r.id,
+    );
+    for (const chunk of this.chunks(ids, 1)) {
+      await this.db.deleteFrom('installation_entries').where('installation_id', 'in', chunk).execute();
+      await this.db.deleteFrom('installations').where('id', 'in', chunk).execute();
+    }
+    return ids.length;
+  }
+
   /** Store a plan's entries; `newId` gives the id an entry's object will get if the install creates it (minted at prepare). */
   async insertEntries(installationId: string, entries: readonly PlanEntry[], newId: (e: PlanEntry) => string | null = () => null): Promise<void> {
     try {

@@ -198,6 +198,36 @@ for (const dialect of DIALECTS) {
       assert.equal(r.body.code, 'STALE_PLAN');
     });
 
+    it('deleting a package discards its prepared plans, keeps its installed history', async () => {
+      const made = await s.call(ADMIN_KEY, 'POST', '/api/v1/packages', {
+        sourceEnvId: 'dev',
+        name: 'Short-lived',
+        objectCollections: [{ objCode: 'GROUP', entities: [{ ID: 'g1' }] }],
+      });
+      assert.equal(made.status, 202, made.text);
+      assert.equal((await s.waitOp(ADMIN_KEY, made.body.operation.id)).status, 'COMPLETED');
+      const id = made.body.package.id;
+      assert.equal((await s.call(ADMIN_KEY, 'PATCH', `/api/v1/packages/${id}`, { status: 'TESTING' })).status, 200);
+      assert.equal((await s.call(ADMIN_KEY, 'PATCH', `/api/v1/packages/${id}`, { status: 'ACTIVE' })).status, 200);
+      const installed = await s.call(ADMIN_KEY, 'POST', `/api/v1/packages/${id}/plans`, { targetEnvId: 'test' });
+      assert.equal(installed.status, 201, installed.text);
+      const run = await s.call(ADMIN_KEY, 'POST', `/api/v1/installations/${installed.body.installation.id}/install`);
+      assert.equal(run.status, 202, run.text);
+      assert.equal((await s.waitOp(ADMIN_KEY, run.body.operation.id)).status, 'COMPLETED');
+      const prepared = await s.call(ADMIN_KEY, 'POST', `/api/v1/packages/${id}/plans`, { targetEnvId: 'prod' });
+      assert.equal(prepared.status, 201, prepared.text);
+      assert.equal((await s.call(ADMIN_KEY, 'DELETE', `/api/v1/packages/${id}`)).status, 204);
+      // The plan is gone with its package: no install of it can fail later on "package not found".
+      assert.equal((await s.call(ADMIN_KEY, 'GET', `/api/v1/installations/${prepared.body.installation.id}`)).status, 404);
+      const late = await s.call(ADMIN_KEY, 'POST', `/api/v1/installations/${prepared.body.installation.id}/install`);
+      assert.equal(late.status, 404);
+      assert.doesNotMatch(late.body.message, /package/i);
+      // What was installed stays on record.
+      const kept = await s.call(ADMIN_KEY, 'GET', `/api/v1/installations/${installed.body.installation.id}`);
+      assert.equal(kept.status, 200);
+      assert.equal(kept.body.installation.status, 'COMPLETED');
+    });
+
     it('files: list, details, delete', async () => {
       const ex = await s.call(ADMIN_KEY, 'POST', `/api/v1/packages/${pkg}/export`);
       const op = await s.waitOp(ADMIN_KEY, ex.body.operation.id);

@@ -322,6 +322,24 @@ eachServer('dev2prod: errors, credentials, refused imports', (server) => {
     assert.deepEqual(await release.download(TARGET, two.json.Id), bundle);
   });
 
+  it('dryRun is read whatever its case (TRUE, True, false); a value that is not a boolean is a 400', async () => {
+    const before = (await s.native('GET', `/environments/${QA}/objects?limit=500`)).items.length;
+    for (const [value, dry] of [
+      ['TRUE', true],
+      ['True', true],
+      ['FALSE', false],
+    ] as const) {
+      const r = await release.call('POST', `/rest/${QA}/dev2prod/import?dryRun=${value}`, { json: { FileId: fileId } });
+      assert.equal(r.status, 200, `${value}: ${r.text}`);
+      const done = await release.waitImport(QA, r.json.Id);
+      assert.equal(done.DryRun, dry, value);
+      if (dry) assert.equal((await s.native('GET', `/environments/${QA}/objects?limit=500`)).items.length, before, `${value} changed nothing`);
+    }
+    const bad = await release.call('POST', `/rest/${QA}/dev2prod/import?dryRun=yes`, { json: { FileId: fileId } });
+    assert.equal(bad.status, 400, bad.text);
+    assert.match(bad.json.message, /dryRun/);
+  });
+
   // Last: it leaves this address throttled for a minute.
   it("the login goes through the server's login throttle: 429 with Retry-After after repeated failures", async () => {
     let last = await s.http('POST', '/auth/authentication-endpoint/authenticate/token', { json: { login: 'release', password: 'wrong' } });

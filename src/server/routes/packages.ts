@@ -163,7 +163,8 @@ export const packageRoutes: FastifyPluginAsync = async (app) => {
     {
       schema: {
         tags: ['packages'],
-        summary: 'Delete a package (promoter on the source); DISABLED keeps history and is usually better',
+        summary:
+          'Delete a package (promoter on the source); its PREPARED installations go with it, installed ones stay on record; 409 while one of its installs runs. DISABLED keeps history and is usually better',
         params: pkgParams,
         response: { 204: { type: 'null' }, ...errors },
       },

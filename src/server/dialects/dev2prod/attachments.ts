@@ -7,8 +7,9 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import multipart from '@fastify/multipart';
 import type { Readable } from 'node:stream';
-import { FerryError, ValidationError } from '../../../core/errors.js';
+import { ValidationError } from '../../../core/errors.js';
 import { PayloadTooLargeError, receiveBundle, type StoredFile } from '../../../engine/bundle-files.js';
+import { multipartReadError } from '../../multipart.js';
 import type { DialectContext } from '../types.js';
 import { documentErrors, errorSchema, idResponse, param, pathParams } from './schemas.js';
 
@@ -42,7 +43,7 @@ export async function attachmentRoutes(app: FastifyInstance, ctx: DialectContext
         const file = raw ? await store(raw, 'upload.ferry') : await storeFirstFile(request, config.uploadLimit, store, (id) => files.remove(id));
         return { Id: file.id };
       } catch (e) {
-        throw multipartError(e);
+        throw multipartReadError(e, 'send the bundle in the field Files[] of a well-formed multipart/form-data body');
       }
     },
   );
@@ -65,25 +66,6 @@ export async function attachmentRoutes(app: FastifyInstance, ctx: DialectContext
   } as const;
   app.get('/:tenant_id/ces/attachment/:attachment_id', { schema: downloadSchema }, download);
   app.get('/:tenant_id/dev2prod/ces/attachment/:attachment_id', { schema: downloadSchema }, download);
-}
-
-/**
- * The multipart reader's own errors (no boundary, a part cut short, no
- * closing boundary) carry no status and no system error code: they are the
- * client's, a 400. Anything else passes as it is. The file store has already
- * removed what a broken stream left.
- */
-function multipartError(e: unknown): unknown {
-  if (!(e instanceof Error) || e instanceof FerryError) return e;
-  // A status (the reader's limits) or a system error code (the disk): not the body's fault, or said already.
-  const { statusCode, code } = e as { statusCode?: unknown; code?: unknown };
-  if (typeof statusCode === 'number' || typeof code === 'string') return e;
-  return new ValidationError(
-    `the multipart body could not be read (${e.message}): send the bundle in the field Files[] of a well-formed multipart/form-data body`,
-    {
-      cause: e,
-    },
-  );
 }
 
 /**

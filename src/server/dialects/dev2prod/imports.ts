@@ -22,7 +22,7 @@ export function importRoutes(app: FastifyInstance, ctx: DialectContext): void {
   const { engine, runner, operations, files } = ctx.ferry;
   const finished = new FinishedCache<KeptStatus>();
 
-  app.post<{ Params: { tenant_id: string }; Querystring: { dryRun: boolean }; Body: { FileId: string } }>(
+  app.post<{ Params: { tenant_id: string }; Querystring: { dryRun?: string }; Body: { FileId: string } }>(
     '/:tenant_id/dev2prod/import',
     {
       schema: {
@@ -32,7 +32,15 @@ export function importRoutes(app: FastifyInstance, ctx: DialectContext): void {
         params: pathParams(),
         querystring: {
           type: 'object',
-          properties: { dryRun: { type: 'boolean', default: false, description: 'Simulate: find conflicts and errors without committing any change' } },
+          properties: {
+            // 001 writes `dryRun=true`; clients that print booleans their own way send True or TRUE: any case is read.
+            dryRun: {
+              type: 'string',
+              pattern: '^([Tt][Rr][Uu][Ee]|[Ff][Aa][Ll][Ss][Ee])$',
+              default: 'false',
+              description: 'true (any case) to simulate: find conflicts and errors without committing any change',
+            },
+          },
         },
         body: {
           type: 'object',
@@ -59,7 +67,7 @@ export function importRoutes(app: FastifyInstance, ctx: DialectContext): void {
       }
       // Answered now rather than by a failed operation: not a bundle, or not one this catalog can hold.
       await files.withLocalFile(file.id, (path) => withFileName(path, file.name, () => readImportableHeader(engine, path)));
-      const dryRun = request.query.dryRun;
+      const dryRun = request.query.dryRun?.toLowerCase() === 'true';
       const params: ImportParams = { fileId: file.id, targetEnvId: env.id, dryRun, overrides: [], force: false };
       const op = await runner.submit({
         kind: OP.import,

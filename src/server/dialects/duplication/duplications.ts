@@ -21,6 +21,7 @@ import {
 } from '../../../engine/duplication.js';
 import { readProjectPackageHeader } from '../../../engine/duplication-package.js';
 import { normalizeServerUrl, SourceServer } from '../../../engine/duplication-remote.js';
+import { multipartReadError } from '../../multipart.js';
 import { findUnacceptable } from '../../validation.js';
 import type { DialectContext } from '../types.js';
 import { findProject } from './projects.js';
@@ -138,9 +139,8 @@ export function duplicationRoutes(app: FastifyInstance, ctx: DialectContext): vo
           }
         }
       } catch (e) {
-        // The multipart reader's own errors (a truncated or malformed body) carry no status: they are the client's.
-        if (e instanceof FerryError || typeof (e as { statusCode?: unknown }).statusCode === 'number') throw e;
-        throw new ValidationError(`the multipart body could not be read: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+        // The multipart reader's own errors (a truncated or malformed body) are the client's: a 400.
+        throw multipartReadError(e, 'send the restoration as a well-formed multipart/form-data body with a "file" part and a "metadata" part');
       }
       if (!fileId) throw new ValidationError('file is required: the .projdup package to restore');
       const meta = parseRestorationMetadata(metadata);
