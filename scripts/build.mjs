@@ -2,8 +2,9 @@
 // Compile src/ into dist/ (tsconfig.build.json), then bundle the CLI into
 // dist/bundle/ (bin/ferry.js loads it). `npm install` builds through
 // `prepare`; `npm start` runs this with --if-stale and builds only when a
-// source (a file or folder under src/, or a tsconfig) changed after the last
-// successful build, so that a start does not wait for the compiler.
+// source (a file or folder under src/, a tsconfig or this script) changed
+// after the last successful build, or there is no bundle yet, so that a
+// start does not wait for the compiler.
 //
 // Why a bundle: `ferry env list` spent most of its start resolving and
 // loading Kysely's ESM build (262 files) and Ferry's own modules one file at
@@ -20,7 +21,7 @@
 // package.json; offload-thread.js is an entry of its own because
 // src/engine/offload.ts starts the worker from `./offload-thread.js` beside it.
 import { spawnSync } from 'node:child_process';
-import { readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -42,7 +43,9 @@ function stale() {
   } catch {
     return 'no build yet';
   }
-  const changed = ['src', 'tsconfig.json', 'tsconfig.build.json'].find((p) => newest(join(root, p)) > built);
+  // A build from before the bundle existed has no dist/bundle/; this script changing changes the output too.
+  if (!existsSync(join(root, 'dist', 'bundle', 'main.js'))) return 'no bundle yet';
+  const changed = ['src', 'tsconfig.json', 'tsconfig.build.json', 'scripts/build.mjs'].find((p) => newest(join(root, p)) > built);
   return changed && `${changed} changed since the last build`;
 }
 
