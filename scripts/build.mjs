@@ -21,7 +21,7 @@
 // package.json; offload-thread.js is an entry of its own because
 // src/engine/offload.ts starts the worker from `./offload-thread.js` beside it.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -60,7 +60,8 @@ if (r.status !== 0) process.exit(r.status ?? 1);
 
 const { build } = await import('esbuild');
 const bundleDir = join(root, 'dist', 'bundle');
-rmSync(bundleDir, { recursive: true, force: true });
+// Not emptied first: a process started from the previous build (a server)
+// may still import() one of its chunks (hashed names) after this build.
 const INSIDE = ['kysely', 'zod', 'commander', 'picocolors', 'safe-stable-stringify'];
 const inside = (path) => INSIDE.some((p) => path === p || path.startsWith(`${p}/`));
 await build({
