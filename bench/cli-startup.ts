@@ -41,7 +41,7 @@ function time(argv: string[]): { ms: number; cpuMs: number | null } {
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 export function benchCliStartup(work: string, runs: number, log: (s: string) => void): StartupResult[] {
-  if (!existsSync(join(ROOT, 'dist/cli/main.js'))) {
+  if (!existsSync(join(ROOT, 'dist/bundle/main.js'))) {
     log('cli startup: building the CLI first (npm run build)');
     const b = spawnSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'inherit' });
     if (b.status !== 0) throw new Error('npm run build failed');

@@ -1,4 +1,4 @@
-import { Migrator, type Kysely } from 'kysely';
+import { DEFAULT_MIGRATION_TABLE, Migrator, sql, type Kysely } from 'kysely';
 import { FerryError } from '../core/errors.js';
 import type { Connection, ConnectOptions, DialectCapabilities } from './dialect.js';
 import { openConnection } from './dialect.js';
@@ -93,6 +93,7 @@ export class Store {
   writeGate: WriteGate | undefined;
 
   private async migrate(schema?: string): Promise<void> {
+    if (await this.schemaIsCurrent(schema)) return;
     const migrator = new Migrator({
       db: this.root,
       provider: migrationProvider(this.caps),
@@ -109,6 +110,25 @@ export class Store {
           cause: error,
         },
       );
+    }
+  }
+
+  /**
+   * True when the applied migrations are exactly the known ones: one query
+   * instead of the Migrator's introspection of every table, which a short CLI
+   * command paid at every start. Anything else (no table yet, a migration
+   * behind, an unknown one applied by a newer Ferry, a failed read) runs the
+   * Migrator, which takes its lock, so two processes starting at once still
+   * migrate once, and reports a mismatch as before.
+   */
+  private async schemaIsCurrent(schema?: string): Promise<boolean> {
+    const known = Object.keys(await migrationProvider(this.caps).getMigrations()).sort();
+    const table = schema ? sql.table(`${schema}.${DEFAULT_MIGRATION_TABLE}`) : sql.table(DEFAULT_MIGRATION_TABLE);
+    try {
+      const { rows } = await sql<{ name: string }>`select name from ${table} order by name`.execute(this.root);
+      return rows.length === known.length && rows.every((r, i) => r.name === known[i]);
+    } catch {
+      return false;
     }
   }
 
