@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
-import { isMainThread } from 'node:worker_threads';
+import { isMainThread, threadId } from 'node:worker_threads';
 import { ConflictError, LockedError } from '../core/errors.js';
 import type { EnvironmentLock, LockOwner } from '../store/store.js';
 import { processRuns } from '../store/processes.js';
@@ -57,11 +57,12 @@ export function processStarted(pid: number): string | null {
 }
 
 /**
- * One instance id per process, shared with its worker threads: an install
- * runs in a worker thread (offload.ts) and takes the lock there, while the
- * main thread's sweep judges it; with an id per thread, the sweep would take
- * its own process's live install for a restarted one. A worker thread gets
- * a copy of its parent's environment, so the main thread publishes the id there.
+ * The instance id: one random id per process, published to its worker
+ * threads (a worker thread gets a copy of its parent's environment), plus
+ * the thread: `<process id>.<threadId>`. An install runs in a worker thread
+ * (offload.ts) and takes the lock there, while the main thread's sweep
+ * judges it: a lock of another thread of this process is live (the thread
+ * ends with the process), never taken for a restarted process's.
  */
 const INSTANCE_VAR = 'FERRY_PROCESS_INSTANCE';
 function processInstance(): string {
@@ -70,8 +71,9 @@ function processInstance(): string {
   if (isMainThread) process.env[INSTANCE_VAR] = id;
   return id;
 }
+const PROCESS_INSTANCE = processInstance();
 
-const SELF: LockOwner = { host: hostname(), pid: process.pid, instance: processInstance(), started: processStarted(process.pid) };
+const SELF: LockOwner = { host: hostname(), pid: process.pid, instance: `${PROCESS_INSTANCE}.${threadId}`, started: processStarted(process.pid) };
 
 /** Locks this process holds right now (`envId\u0000holder`): one of ours that is not here is left over (its release failed). */
 const HELD = new Set<string>();
@@ -95,6 +97,8 @@ export function judgeLock(lock: EnvironmentLock, now = Date.now(), self: LockOwn
   if (!o.host) return { stale: true, reason: 'the lock was taken before locks recorded their owner' };
   if (o.host === self.host) {
     if (o.pid === self.pid) {
+      if (self === SELF && o.instance !== self.instance && o.instance.startsWith(`${PROCESS_INSTANCE}.`))
+        return { stale: false, reason: `held by a worker thread of this process (${o.pid})` };
       if (o.instance !== self.instance) return { stale: true, reason: `${who} has restarted since it took the lock` };
       return self !== SELF || HELD.has(heldKey(lock.envId, lock.holder))
         ? { stale: false, reason: `held by this process (${o.pid})` }

@@ -203,6 +203,10 @@ describe('when a lock is stale', () => {
     assert.equal(ours.stale, true, 'ours, but no install or rollback of this process holds it: its release failed');
     assert.match(ours.reason, /could not release it/);
     assert.equal(judgeLock(lock({ ...self, instance: 'earlier' })).stale, true, 'our pid, another instance: the process restarted');
+    // An install runs in a worker thread of this process (engine/offload.ts) and takes the lock there: the main thread's sweep must see it live.
+    const thread = judgeLock(lock({ ...self, instance: self.instance.replace(/\.\d+$/, '.7') }, ago(3600_000)));
+    assert.equal(thread.stale, false, 'held by another thread of this process');
+    assert.match(thread.reason, /worker thread of this process/);
     assert.equal(judgeLock(lock(deadOwner())).stale, true);
     const sleeper = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'], { stdio: 'ignore' });
     try {
