@@ -59,10 +59,7 @@ export class PgBossRunner extends EmbeddedWorker {
   protected override async startDelivery(): Promise<void> {
     await this.boss.start();
     this.bossStarted = true;
-    // Several processes may create it at once; pg-boss makes that harmless.
-    await this.boss.createQueue(OPERATIONS_QUEUE).catch(async (e: unknown) => {
-      if (!(await this.boss.getQueue(OPERATIONS_QUEUE))) throw e;
-    });
+    await this.createQueue();
     // Each work() is one operation at a time: `concurrency` of them run at once (0: an API-only process).
     for (let i = 0; i < this.concurrency; i++) {
       this.workIds.push(
@@ -73,6 +70,25 @@ export class PgBossRunner extends EmbeddedWorker {
     }
     // Operations left QUEUED with no job (a send that failed, a database copied from SQLite): sent again; a duplicate is harmless.
     for (const id of await this.ops.queued(1000)) await this.send(id);
+  }
+
+  /**
+   * Several processes starting at once on a new database all create the
+   * queue: one wins; another may fail (seen: PostgreSQL's "deadlock
+   * detected" while the winner has not committed yet, so the queue is not
+   * visible either). Then try again, a few times, before giving up.
+   */
+  private async createQueue(): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.boss.createQueue(OPERATIONS_QUEUE);
+        return;
+      } catch (e) {
+        if (await this.boss.getQueue(OPERATIONS_QUEUE)) return;
+        if (attempt >= 5) throw e;
+        await new Promise((r) => setTimeout(r, 100 * attempt));
+      }
+    }
   }
 
   /** The table is never polled: pg-boss delivers. */
