@@ -221,10 +221,29 @@ export async function withInstallLock<T>(
   } finally {
     clearInterval(beat);
     HELD.delete(heldKey(envId, holder));
-    // The database may be gone (that may be why fn failed): then keep trying
-    // in the background; meanwhile any writer in this process sees the lock
-    // as left over, and other processes once this one stops.
-    await ctx.store.locks.release({ envId, holder, owner }).catch(() => retryRelease(ctx, envId, holder));
+    // The database may be gone (that may be why fn failed): keep trying for
+    // a while before this install or rollback reports its end, so that an
+    // operation seen ended has left its environment unlocked whenever the
+    // database came back in time; past that, keep trying in the background.
+    // Meanwhile any writer in this process sees the lock as left over, and
+    // other processes once this one stops.
+    if (!(await releaseWithin(ctx, envId, holder, LOCK_RELEASE_WAIT_MS))) retryRelease(ctx, envId, holder);
+  }
+}
+
+/** How long an install or rollback that cannot release its lock (database gone) waits for it before reporting its end. */
+export const LOCK_RELEASE_WAIT_MS = 30_000;
+
+async function releaseWithin(ctx: EngineContext, envId: string, holder: string, waitMs: number): Promise<boolean> {
+  const until = Date.now() + waitMs;
+  for (let pause = 100; ; pause = Math.min(pause * 2, 2000)) {
+    try {
+      await ctx.store.locks.release({ envId, holder, owner: SELF });
+      return true;
+    } catch {
+      if (Date.now() + pause > until) return false;
+      await new Promise((res) => setTimeout(res, pause));
+    }
   }
 }
 
