@@ -3,7 +3,7 @@ import { ConflictError } from '../core/errors.js';
 import { unknownEnvironment } from './environments.js';
 import type { Environment } from '../core/types.js';
 import type { Store } from '../store/store.js';
-import type { NewOperation, Operation } from '../ops/types.js';
+import type { NewOperation, Operation } from './operations-port.js';
 import type { Actor, Engine, ProgressFn } from './engine.js';
 
 /** The operation kind of a clone run in the background (src/ops/handlers.ts runs it). */

@@ -18,7 +18,7 @@ import { normalizeStoredSettings } from '../core/duplication-settings.js';
 import type { Environment } from '../core/types.js';
 import { DuplicationStore, type DuplicationPatch, type DuplicationRow, type ProjectProperties } from '../store/duplication-store.js';
 import type { FileStore } from '../store/file-store.js';
-import type { OperationRunner } from '../ops/types.js';
+import type { OperationRunner } from './operations-port.js';
 import { roleOn, type Principal } from './auth.js';
 import type { Actor, Engine } from './engine.js';
 import { checkProjectFree } from './duplication-package.js';
