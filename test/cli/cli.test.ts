@@ -95,7 +95,9 @@ describe('ferry CLI', () => {
 
     // Export, then import the bundle into a second data directory (another server).
     const bundle = join(dir, 'onboarding.ferry');
-    assert.equal((await ferry(data, 'export', pkg.id, '-o', bundle, '--dir', join(dir, 'review'))).code, 0);
+    const exported = await ferry(data, 'export', pkg.id, '-o', bundle, '--dir', join(dir, 'review') + '/');
+    assert.equal(exported.code, 0, exported.err);
+    assert.ok(exported.out.includes(`Wrote ${join(dir, 'review')}/: `), `one slash after the folder given as review/: ${exported.out}`);
     assert.ok(existsSync(join(dir, 'review', 'TTSK')));
     assert.deepEqual(readdirSync(join(dir, 'review', 'TTSK')).sort(), ['k1.json', 'k2.json']);
     const other = join(dir, 'other');

@@ -32,7 +32,7 @@ export function registerBundleCommands(program: Command, cli: Cli): void {
         const signed = r.file.signedBy ? `, signed by ${r.file.signedBy}` : '';
         lines.push(`Wrote ${show(r.file.path)}: ${r.file.count} objects, ${r.file.bytes} bytes, sha256 ${r.file.sha256}${signed}.`);
       }
-      if (r.dir) lines.push(`Wrote ${show(r.dir.path)}/: ${r.dir.count} objects.`);
+      if (r.dir) lines.push(`Wrote ${show(r.dir.path.replace(/\/+$/, ''))}/: ${r.dir.count} objects.`);
       cli.print(lines.join('\n'), r);
     });
   program
