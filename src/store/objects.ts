@@ -49,10 +49,32 @@ export class ObjectsRepository extends Repository {
     }
   }
 
-  /** Plain inserts of objects known not to exist (created by an install): cheaper than an upsert. */
+  /**
+   * Plain inserts of objects known not to exist (created by an install):
+   * cheaper than an upsert. On the per-row path each row is bound straight
+   * from the ObjectRow (no column object built per row and flattened again:
+   * an install creates ~100k of them).
+   */
   async insert(rows: readonly ObjectRow[]): Promise<void> {
     const ts = now();
     try {
+      const fast = await this.runPerRow(
+        rows,
+        (r) => [r.envId, r.type, r.id, r.name, r.fieldsJson ?? json(r.fields), r.hash, r.nkey, r.ownerId, ts],
+        (at) =>
+          this.db.insertInto('objects').values({
+            env_id: at(0),
+            type: at(1),
+            id: at(2),
+            name: at(3),
+            fields: at(4),
+            hash: at(5),
+            nkey: at(6),
+            owner_id: at(7),
+            updated_at: at(8),
+          }),
+      );
+      if (fast !== undefined) return;
       await this.insertValues(
         rows.map((r) => objectValues(r, ts)),
         (values) => this.db.insertInto('objects').values(values),
