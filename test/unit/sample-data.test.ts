@@ -175,11 +175,12 @@ describe('demoSample', () => {
 });
 
 describe('generateSample at scale', () => {
-  it('streams 200k objects', () => {
-    const started = Date.now();
+  // How fast it goes is the benchmarks' business (npm run bench), never a test's: these machines are shared.
+  it('streams 200k objects, one at a time', () => {
+    const objects = generateSample({ objects: 200_000, seed: 'bench' });
+    assert.ok(!Array.isArray(objects) && typeof objects[Symbol.iterator] === 'function', 'an iterable, not a list built first');
     let count = 0;
-    for (const o of generateSample({ objects: 200_000, seed: 'bench' })) if (o.id) count++;
+    for (const o of objects) if (o.id) count++;
     assert.equal(count, 200_000);
-    assert.ok(Date.now() - started < 8000, `took ${Date.now() - started} ms`);
   });
 });
