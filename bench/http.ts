@@ -143,3 +143,29 @@ export async function benchHttp(o: HttpOptions, log: (s: string) => void): Promi
   }
   return { results, unavailable };
 }
+
+/** The markdown table of benchHttp's results. */
+export function httpTable(http: { results: HttpResult[]; unavailable: string[] }, o: { seconds: number; connections: number }): string {
+  const firstBare = http.results.find((r) => r.name.startsWith('bare'));
+  const header = ['endpoint', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'vs bare', 'target', ''];
+  const body = http.results.map((r) => {
+    // Each call against the bare route serving its own body (older results name none: the first bare route).
+    const bare = (r.baseline ? http.results.find((b) => b.name === r.baseline) : undefined) ?? firstBare;
+    const isBare = r.name.startsWith('bare');
+    const ratio = bare && !isBare ? r.rps / bare.rps : null;
+    const met = ratio === null ? '' : ratio >= 0.5 && r.p99 < 20 && r.errors === 0 ? 'met' : 'NOT met';
+    return [
+      r.name,
+      Math.round(r.rps).toLocaleString('en-US'),
+      String(r.p50),
+      String(r.p99),
+      String(r.errors),
+      isBare ? '1.00' : ratio === null ? '-' : ratio.toFixed(2),
+      isBare ? '' : '>= 0.5 x bare, p99 < 20 ms',
+      met,
+    ];
+  });
+  for (const u of http.unavailable) body.push([u, '-', '-', '-', '-', '-', '', 'not measured']);
+  const lines = [header, header.map(() => '---'), ...body].map((c) => `| ${c.join(' | ')} |`);
+  return `HTTP on loopback: autocannon, ${o.connections} connections, ${o.seconds} s after a 2 s warm-up, one run each\n\n${lines.join('\n')}`;
+}

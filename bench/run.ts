@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --large] [-- --postgres] [--sizes 10000,100000] [--no-http] [--no-loop-lag] [--no-cli | --cli-only] [--markdown FILE]`
+ * `npm run bench [-- --large] [-- --postgres] [--sizes 10000,100000] [--no-http] [--no-loop-lag] [--no-cli | --cli-only | --multi-only] [--markdown FILE]`
  *
  * Prints ONE table, every row measured in this run: generate, assemble,
  * export, import, prepare (empty target; target holding 50% of the objects
@@ -11,7 +11,9 @@
  * event-loop lag of a real server process while it assembles, prepares,
  * installs and rolls back each N up to 100k (bench/loop-lag.ts). Then the
  * startup of the built CLI (`ferry --help`, `ferry env list`) beside
- * `node -e 0` (`--no-cli` skips it, `--cli-only` runs only it).
+ * `node -e 0` (`--no-cli` skips it, `--cli-only` runs only it). With
+ * `--postgres`, last, the multi-process server (bench/multi-process.ts;
+ * `--multi-only` runs only it, `--multi-objects`, `--multi-targets`).
  *
  * Each step runs in a child process of its own (bench/step.ts) so that its
  * peak RSS is its own. This is a script that reports figures; it never fails
@@ -24,11 +26,12 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { pgFloor, sqliteFloor, type FloorResult } from './floor.js';
-import { benchHttp, type HttpResult } from './http.js';
+import { benchHttp, httpTable, type HttpResult } from './http.js';
 import { benchCliStartup, startupTable, type StartupResult } from './cli-startup.js';
 import { formatSummary, summarizeProfile } from './profile-summary.js';
 import type { StepResult } from './step.js';
 import { measureLoopLag, type LagResult } from './loop-lag.js';
+import { benchMultiProcess, multiTable } from './multi-process.js';
 
 const { values } = parseArgs({
   options: {
@@ -42,6 +45,9 @@ const { values } = parseArgs({
     'http-only': { type: 'boolean', default: false },
     'no-cli': { type: 'boolean', default: false },
     'cli-only': { type: 'boolean', default: false },
+    'multi-only': { type: 'boolean', default: false },
+    'multi-objects': { type: 'string', default: '4000' },
+    'multi-targets': { type: 'string', default: '6' },
     'cli-runs': { type: 'string', default: '15' },
     work: { type: 'string', default: '.bench/run' },
     markdown: { type: 'string' },
@@ -66,6 +72,8 @@ if (values.large && !sizes.includes(1_000_000)) sizes.push(1_000_000);
 const dialects: ('sqlite' | 'postgres')[] = values.postgres ? ['sqlite', 'postgres'] : ['sqlite'];
 const work = resolve(values.work);
 const PG_URL = values['database-url'];
+/** Only one part: the HTTP status endpoints, the CLI's startup, or the multi-process server. */
+const only = values['http-only'] || values['cli-only'] || values['multi-only'];
 
 interface Row {
   dialect: string;
@@ -373,31 +381,6 @@ function table(): string {
   return [header, header.map(() => '---'), ...body].map((cells) => `| ${cells.join(' | ')} |`).join('\n');
 }
 
-function httpTable(http: { results: HttpResult[]; unavailable: string[] }, o: { seconds: number; connections: number }): string {
-  const firstBare = http.results.find((r) => r.name.startsWith('bare'));
-  const header = ['endpoint', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'vs bare', 'target', ''];
-  const body = http.results.map((r) => {
-    // Each call against the bare route serving its own body (older results name none: the first bare route).
-    const bare = (r.baseline ? http.results.find((b) => b.name === r.baseline) : undefined) ?? firstBare;
-    const isBare = r.name.startsWith('bare');
-    const ratio = bare && !isBare ? r.rps / bare.rps : null;
-    const met = ratio === null ? '' : ratio >= 0.5 && r.p99 < 20 && r.errors === 0 ? 'met' : 'NOT met';
-    return [
-      r.name,
-      Math.round(r.rps).toLocaleString('en-US'),
-      String(r.p50),
-      String(r.p99),
-      String(r.errors),
-      isBare ? '1.00' : ratio === null ? '-' : ratio.toFixed(2),
-      isBare ? '' : '>= 0.5 x bare, p99 < 20 ms',
-      met,
-    ];
-  });
-  for (const u of http.unavailable) body.push([u, '-', '-', '-', '-', '-', '', 'not measured']);
-  const lines = [header, header.map(() => '---'), ...body].map((c) => `| ${c.join(' | ')} |`);
-  return `HTTP on loopback: autocannon, ${o.connections} connections, ${o.seconds} s after a 2 s warm-up, one run each\n\n${lines.join('\n')}`;
-}
-
 /** The issue's bound: no request waits longer than this for the event loop while a long step runs. */
 const MAX_LAG_MS = 100;
 
@@ -445,12 +428,12 @@ function lagTable(lags: (LagResult & { dialect: string })[], failures: string[])
 async function main(): Promise<void> {
   mkdirSync(work, { recursive: true });
   const started = Date.now();
-  if (!values['http-only'] && !values['cli-only']) {
+  if (!only) {
     for (const dialect of dialects) for (const n of sizes) await benchSize(dialect, n);
   }
   const lags: (LagResult & { dialect: string })[] = [];
   const lagFailures: string[] = [];
-  if (!values['no-loop-lag'] && !values['http-only'] && !values['cli-only']) {
+  if (!values['no-loop-lag'] && !only) {
     for (const dialect of dialects) {
       for (const n of sizes.filter((x) => x <= 100_000)) {
         const schema = dialect === 'postgres' ? `ferry_bench_lag_${n}` : undefined;
@@ -470,14 +453,23 @@ async function main(): Promise<void> {
   }
   let http: { results: HttpResult[]; unavailable: string[] } | undefined;
   const httpOptions = { seconds: Number(values['http-seconds']), connections: Number(values['http-connections']) };
-  if (!values['no-http'] && !values['cli-only']) http = await benchHttp(httpOptions, log);
+  if (!values['no-http'] && (!only || values['http-only'])) http = await benchHttp(httpOptions, log);
   let cli: StartupResult[] | undefined;
-  if (!values['no-cli']) cli = benchCliStartup(work, Number(values['cli-runs']), log);
+  if (!values['no-cli'] && (!only || values['cli-only'])) cli = benchCliStartup(work, Number(values['cli-runs']), log);
+  const multiOptions = {
+    databaseUrl: PG_URL,
+    objects: Number(values['multi-objects']),
+    targets: Number(values['multi-targets']),
+    keep: values.keep,
+    ...httpOptions,
+  };
+  const multi = (values.postgres && !only) || values['multi-only'] ? await benchMultiProcess(multiOptions, log) : undefined;
   let md = [
     rows.length ? table() : '',
     lags.length || lagFailures.length ? lagTable(lags, lagFailures) : '',
     http ? httpTable(http, httpOptions) : '',
     cli ? startupTable(cli) : '',
+    multi ? multiTable(multi, multiOptions) : '',
   ]
     .filter(Boolean)
     .join('\n\n');
@@ -488,7 +480,7 @@ async function main(): Promise<void> {
   const machine = `${cpus().length} x ${cpus()[0]?.model ?? '?'}, ${Math.round(totalmem() / 1024 ** 3)} GB, Node ${process.version}`;
   const text = `${md}\n\n${machine}; total ${((Date.now() - started) / 1000).toFixed(0)} s\n`;
   process.stdout.write(text);
-  writeFileSync(join(work, 'results.json'), JSON.stringify({ machine, rows, loopLag: lags, http, cli }, null, 2));
+  writeFileSync(join(work, 'results.json'), JSON.stringify({ machine, rows, loopLag: lags, http, cli, multi }, null, 2));
   if (values.markdown) writeFileSync(values.markdown, text);
 }
 

@@ -71,6 +71,12 @@ export function toRow(ctx: EngineContext, envId: string, o: FerryObject): Object
   };
 }
 
+/** True when any of `types` is server-scoped (one copy shared by every environment). */
+export function touchesServerScope(ctx: EngineContext, types: Iterable<TypeCode>): boolean {
+  for (const t of types) if (ctx.catalog.types[t]?.scope === 'server') return true;
+  return false;
+}
+
 /**
  * Every write bumps the version of the environment it went through; a
  * write that touched server-scoped objects (users, groups, roles) changes
@@ -79,13 +85,28 @@ export function toRow(ctx: EngineContext, envId: string, o: FerryObject): Object
  */
 export async function bumpVersions(ctx: EngineContext, tx: Store, envId: string, types: Iterable<TypeCode>): Promise<number> {
   const version = await tx.environments.bumpVersion(envId);
-  for (const t of new Set(types)) {
-    if (ctx.catalog.types[t]?.scope === 'server') {
-      await tx.environments.bumpOtherVersions(envId);
-      break;
-    }
-  }
+  if (touchesServerScope(ctx, types)) await tx.environments.bumpOtherVersions(envId);
   return version;
+}
+
+/**
+ * The row locks a write transaction takes before it writes anything: its
+ * environment's row, or, when it writes server-scoped objects (and so bumps
+ * every environment's version), every environment's row in id order.
+ *
+ * Why an order and not a retry on 40P01: two such writes through different
+ * environments each held their own row and then waited for the other's in
+ * bumpOtherVersions, and PostgreSQL killed one. Taking all rows in one
+ * order first makes that cycle impossible, so no transaction is ever rolled
+ * back and run again (an install is minutes of work, and callers' side
+ * effects around a transaction would have to be safe to repeat). The price:
+ * such a write waits for any transaction holding an environment's row (an
+ * install elsewhere), as it did before at its bump, and meanwhile holds the
+ * rows before it.
+ */
+export async function lockForWrite(ctx: EngineContext, tx: Store, envId: string, types: Iterable<TypeCode>): Promise<void> {
+  if (touchesServerScope(ctx, types)) await tx.environments.lockAllRows();
+  else await tx.environments.lockRow(envId);
 }
 
 /** key(type, id) -> the target object, for those of `keys` that exist. */

@@ -238,7 +238,11 @@ export async function importProject(
     const current = types.length > 0 ? await allOf(ds, SERVER_SCOPE, types) : [];
     const { decisions, translate } = resolveConfigurationObjects(engine.catalog, incoming, current, opts.rules);
     const writes = decisions.filter((d) => d.object).map((d) => toRow(engine, env.id, d.object!));
-    if (writes.length > 0) await tx.objects.upsert(writes);
+    if (writes.length > 0) {
+      // Server-scoped rows: in the order every writer of them takes (lockForWrite), so this never deadlocks with one.
+      await tx.environments.lockAllRows();
+      await tx.objects.upsert(writes);
+    }
 
     let done = 0;
     const total = header.entityCount - incoming.length;

@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import type { Environment, Tier } from '../core/types.js';
+import type { Environment, Tier, TypeCode } from '../core/types.js';
 import { ConflictError, LockedError, NotFoundError, ValidationError } from '../core/errors.js';
 import { parseTier } from '../core/rules.js';
 import { normaliseTrustedKey } from '../core/bundle-signature.js';
 import { didYouMean } from '../core/suggest.js';
 import { SERVER_SCOPE, type Store, type StoredEnvironment } from '../store/store.js';
-import { audit, now, type Actor, type EngineContext, type ProgressFn } from './context.js';
+import { audit, lockForWrite, now, type Actor, type EngineContext, type ProgressFn } from './context.js';
 import { copyForClone } from './clone.js';
 import { assertUnlocked } from './locks.js';
 import { ENV_ID } from './validate-input.js';
@@ -131,14 +131,15 @@ export async function deleteEnvironment(ctx: EngineContext, id: string, actor?: 
 
 /**
  * Inside a write's transaction: hold the environment's row (PostgreSQL
- * `FOR UPDATE`; SQLite's one writer already serialises) and check its
+ * `FOR UPDATE`, every environment's for server-scoped `types`: lockForWrite;
+ * SQLite's one writer already serialises) and check its
  * install lock again. The check before the transaction answers early; this
  * one is the guard: a write from another server process never lands in the
  * middle of an install (it waits for the install's transaction, then sees
  * the lock, 423, or the install's result).
  */
-export async function holdWritable(tx: Store, envId: string): Promise<void> {
-  await tx.environments.lockRow(envId);
+export async function holdWritable(ctx: EngineContext, tx: Store, envId: string, types: Iterable<TypeCode>): Promise<void> {
+  await lockForWrite(ctx, tx, envId, types);
   const env = await tx.environments.get(envId);
   if (env?.lockedBy) throw new LockedError(envId);
 }

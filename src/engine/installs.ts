@@ -4,7 +4,7 @@ import { KeyMap } from '../core/key-map.js';
 import { InstallPlanner, type InstallEntry, type InstallStep } from '../core/install-plan.js';
 import { installRefusal, pushRefusal } from '../core/rules.js';
 import type { Store, StoredEnvironment } from '../store/store.js';
-import { audit, bumpVersions, loadTargets, now, scopeOf, toRow, type Actor, type EngineContext, type ProgressFn } from './context.js';
+import { audit, bumpVersions, loadTargets, lockForWrite, now, scopeOf, toRow, type Actor, type EngineContext, type ProgressFn } from './context.js';
 import { withInstallLock } from './locks.js';
 import { getEnvironment } from './environments.js';
 import { getInstallation } from './history.js';
@@ -116,7 +116,14 @@ export async function install(
     let active: InstallRun | undefined;
     try {
       const result = await ctx.store.transaction(async (tx) => {
-        await tx.environments.lockRow(target.id);
+        // The entries first (a read; the install lock keeps them as they are): their types say which rows to lock.
+        const entries = await tx.installations.getInstallEntries(inst.id);
+        await lockForWrite(
+          ctx,
+          tx,
+          target.id,
+          entries.map((e) => e.type),
+        );
         const current = (await tx.environments.get(target.id))!;
         if (current.version !== inst.preparedAtVersion) {
           throw new ConflictError(
@@ -124,7 +131,6 @@ export async function install(
             `target ${target.id} changed since the plan was prepared (version ${inst.preparedAtVersion} -> ${current.version}); prepare again`,
           );
         }
-        const entries = await tx.installations.getInstallEntries(inst.id);
         const run = (active = new InstallRun({
           tx,
           envId: target.id,

@@ -12,7 +12,12 @@ export async function loadObjects(ctx: EngineContext, envId: string, input: unkn
   const objects = validateObjects(input, ctx.catalog);
   let version = 0;
   await ctx.store.transaction(async (tx) => {
-    await holdWritable(tx, envId);
+    await holdWritable(
+      ctx,
+      tx,
+      envId,
+      objects.map((o) => o.type),
+    );
     await tx.objects.upsert(objects.map((o) => toRow(ctx, envId, o)));
     version = await bumpVersions(
       ctx,
@@ -54,7 +59,7 @@ export async function deleteObject(ctx: EngineContext, envId: string, type: stri
   await assertWritable(ctx, envId);
   await getObject(ctx, envId, type, id);
   await ctx.store.transaction(async (tx) => {
-    await holdWritable(tx, envId);
+    await holdWritable(ctx, tx, envId, [type]);
     await tx.objects.delete(scopeOf(ctx, envId, type), [{ type, id }]);
     await bumpVersions(ctx, tx, envId, [type]);
     await audit(tx, actor, 'objects.delete', envId, `${type}:${id}`, 'ok', {});

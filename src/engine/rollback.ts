@@ -3,7 +3,7 @@ import { ConflictError } from '../core/errors.js';
 import { groupBy } from '../core/group.js';
 import { key } from '../core/plan.js';
 import type { ObjectRow, RestorePointRow } from '../store/store.js';
-import { audit, bumpVersions, toRow, type Actor, type EngineContext } from './context.js';
+import { audit, bumpVersions, lockForWrite, toRow, type Actor, type EngineContext } from './context.js';
 import { withInstallLock } from './locks.js';
 import { getEnvironment } from './environments.js';
 import { getInstallation } from './history.js';
@@ -20,8 +20,14 @@ export async function rollback(ctx: EngineContext, installationId: string, actor
   const target = await getEnvironment(ctx, inst.targetEnvId);
   return withInstallLock(ctx, target.id, inst.id, 'rollback', () =>
     ctx.store.transaction(async (tx) => {
-      await tx.environments.lockRow(target.id);
+      // The restore point first (a read; the install lock keeps it as it is): its types say which rows to lock.
       const points = await tx.restorePoints.get(inst.id);
+      await lockForWrite(
+        ctx,
+        tx,
+        target.id,
+        points.map((p) => p.type),
+      );
       const changed: string[] = [];
       // Only hashes are compared: read without the objects' fields.
       const current = new Map<string, string>();

@@ -88,6 +88,16 @@ export interface Connection {
   native?: NativeHandles;
   /** The gate every SQLite writer connection of this process takes (write-gate.ts); none on PostgreSQL, whose pool waits without sleeping. */
   writeGate?: WriteGate;
+  /**
+   * Run `fn` (the migrations) as the only process setting this database up.
+   * PostgreSQL: on a connection of its own, hold a session advisory lock
+   * named after the schema, create the schema if missing, run `fn`, unlock.
+   * Several processes started at once on a brand-new schema otherwise raced:
+   * `CREATE SCHEMA IF NOT EXISTS` is not safe against itself (one failed on
+   * pg_namespace's unique index, 23505) and the migrator's own lock lives in
+   * a table of that schema, created by the same race. SQLite: `fn` as is.
+   */
+  setup: <T>(fn: () => Promise<T>) => Promise<T>;
 }
 
 /**
@@ -146,17 +156,31 @@ export async function openConnection(options: ConnectOptions): Promise<Connectio
     // and are answered 503 (db-errors.ts).
     pool.on('error', () => {});
     pool.on('connect', (client) => client.on('error', () => {}));
-    if (schema) {
-      if (!/^[a-z_][a-z0-9_]*$/.test(schema)) throw new Error(`bad schema name ${schema}`);
+    if (schema && !/^[a-z_][a-z0-9_]*$/.test(schema)) throw new Error(`bad schema name ${schema}`);
+    const setup = async <T>(fn: () => Promise<T>): Promise<T> => {
       const client = await pool.connect();
+      const lock = `ferry setup ${schema ?? 'public'}`;
       try {
-        await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+        await client.query('select pg_advisory_lock(hashtext($1))', [lock]);
+        try {
+          if (schema) await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+          return await fn();
+        } finally {
+          await client.query('select pg_advisory_unlock(hashtext($1))', [lock]);
+        }
       } finally {
         client.release();
       }
-    }
+    };
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-    return { db, reader: db, caps: POSTGRES, location: url.replace(/:[^:@/]*@/, ':***@') + (schema ? `#${schema}` : ''), schema: schema ?? 'public' };
+    return {
+      db,
+      reader: db,
+      caps: POSTGRES,
+      location: url.replace(/:[^:@/]*@/, ':***@') + (schema ? `#${schema}` : ''),
+      schema: schema ?? 'public',
+      setup,
+    };
   }
   if (url && !url.startsWith('sqlite:') && url !== '') {
     throw new Error(`unsupported database URL ${url} (use postgres://... or leave it unset for SQLite)`);
@@ -201,7 +225,7 @@ export async function openConnection(options: ConnectOptions): Promise<Connectio
       return readerStatements;
     },
   };
-  return { db, reader, caps: SQLITE, location: file, native, writeGate };
+  return { db, reader, caps: SQLITE, location: file, native, writeGate, setup: (fn) => fn() };
 }
 
 type BetterSqlite = import('better-sqlite3').Database;

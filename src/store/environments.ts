@@ -88,6 +88,19 @@ export class EnvironmentsRepository extends Repository {
     await sql`select id from environments where id = ${id} for update`.execute(this.db);
   }
 
+  /**
+   * Row locks on every environment, taken in id order (PostgreSQL; SQLite's
+   * one writer serialises): what a write of server-scoped objects takes
+   * first, since it bumps every environment's version (bumpOtherVersions).
+   * Two such writes holding their own environment's row and then waiting
+   * for each other's deadlocked (40P01, one of them failed); in one order
+   * for all of them, the second simply waits for the first.
+   */
+  async lockAllRows(): Promise<void> {
+    if (!this.caps.supportsForUpdate) return;
+    await sql`select id from environments order by id for update`.execute(this.db);
+  }
+
   async delete(id: string): Promise<void> {
     await this.db.deleteFrom('environments').where('id', '=', id).execute();
     await this.db.deleteFrom('environment_locks').where('env_id', '=', id).execute();

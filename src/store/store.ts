@@ -85,7 +85,10 @@ export class Store {
     const conn: Connection = await openConnection(options);
     const store = new Store({ db: conn.db, reader: conn.reader, caps: conn.caps, native: conn.native }, conn.location, conn.db);
     store.writeGate = conn.writeGate;
-    if (options.migrate !== false) await store.migrate(conn.schema);
+    if (options.migrate !== false && !(await store.schemaIsCurrent(conn.schema))) {
+      // One process at a time creates the schema and migrates (Connection.setup); a second finds it done.
+      await conn.setup(() => store.migrate(conn.schema));
+    }
     return store;
   }
 

@@ -3,7 +3,9 @@
 // as a load balancer would: packages, prepares and installs across them, a
 // bundle exported through one and downloaded through the others, sessions
 // and the login throttle shared, two installs into one environment at once,
-// and one process SIGKILLed in the middle of an install.
+// and one process SIGKILLed in the middle of an install. A piece of work done
+// through the three is done again on one embedded (SQLite) process, and the
+// environments compared (same-work.ts).
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
@@ -15,6 +17,7 @@ import { generateSample, sampleSelection } from '../../src/engine/sample-data.js
 import { AuthService } from '../../src/engine/auth.js';
 import { DIALECTS, PG_URL } from '../support/engines.js';
 import { BIN, freePort, startServer, stopServer, type Proc } from '../support/process.js';
+import { doWork, snapshot, WORK_ENVS } from './same-work.js';
 
 const KEY = `fry_multi_${randomBytes(12).toString('hex')}`;
 const PASSWORD = 'multi-process-password-1';
@@ -144,6 +147,38 @@ describe('three server processes on one PostgreSQL database', { skip: !DIALECTS.
       users.body.items.map((u: { username: string }) => u.username),
       ['admin'],
     );
+  });
+
+  // Before the other tests: server-scoped objects (users, groups, roles) are seen by every environment, and theirs would differ.
+  it('the same work through the three processes and through one embedded SQLite process leaves the same objects in every environment', async (t) => {
+    await doWork(api);
+    const fleet = await snapshot(api);
+    const dataDir = mkdtempSync(join(tmpdir(), 'ferry-multi-embedded-'));
+    dirs.push(dataDir);
+    const port = await freePort();
+    const env = {
+      FERRY_ADMIN_API_KEY: KEY,
+      FERRY_DEMO: '0',
+      FERRY_LOG_LEVEL: 'warn',
+      FERRY_PORT: String(port),
+      FERRY_DATA_DIR: dataDir,
+      FERRY_SERVER_NAME: 'embedded',
+    };
+    const single = await startServer({ ...env, FERRY_DATABASE_URL: '', FERRY_DATABASE_SCHEMA: '' }, BIN, 240_000);
+    try {
+      const base = `http://127.0.0.1:${port}`;
+      assert.equal((await call(base, 'GET', '/api/v1/health', undefined, null)).body.database, 'sqlite');
+      const one = (method: string, path: string, body?: unknown) => call(base, method, path, body);
+      await doWork(one);
+      const embedded = await snapshot(one);
+      t.diagnostic(`compared: ${WORK_ENVS.map((e) => `${e} ${embedded[e]!.length} objects`).join(', ')}`);
+      for (const e of WORK_ENVS) {
+        assert.ok(embedded[e]!.length > 0, e);
+        assert.deepEqual(fleet[e], embedded[e], `environment ${e}`);
+      }
+    } finally {
+      await stopServer(single);
+    }
   });
 
   it('packages and prepares round-robin: each process sees what the others wrote', async () => {
