@@ -1,4 +1,4 @@
-import { createHash, randomBytes, randomUUID, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+import { hash, randomBytes, randomUUID, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
 import { FerryError, NotFoundError, ValidationError, ConflictError } from '../core/errors.js';
 import { unknownEnvironment } from './environments.js';
 import { AuthStore, ROLES, type ApiKeyRecord, type Role, type UserRecord } from '../store/auth-store.js';
@@ -84,7 +84,7 @@ export async function verifyPassword(password: string, stored: string): Promise<
 }
 
 /** API keys and session tokens are 256-bit random: a fast hash is enough to store them (unlike passwords). */
-export const sha256 = (s: string): string => createHash('sha256').update(s).digest('hex');
+export const sha256 = (s: string): string => hash('sha256', s, 'hex');
 
 const KEY_PREFIX = 'fry_';
 const SESSION_PREFIX = 'frs_';

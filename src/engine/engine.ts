@@ -1,4 +1,5 @@
 import type { Catalog, Environment, Installation, ObjectRef, Package, PackageEntity, PackageStatus, PlanEntry, StoredObject } from '../core/types.js';
+import { NotFoundError } from '../core/errors.js';
 import type { Override } from '../core/plan.js';
 import type { InstallStep } from '../core/install-plan.js';
 import type { Store, StoredEnvironment } from '../store/store.js';
@@ -70,6 +71,23 @@ export class Engine implements EngineContext {
 
   listEnvironments(): Promise<StoredEnvironment[]> {
     return environments.listEnvironments(this);
+  }
+
+  /**
+   * The environments as read at most 250 ms ago, frozen, for status reads
+   * (which environment a Host names, hosts, the install lock): a change made
+   * through this process shows at once, one made by another process sharing
+   * the database within the 250 ms. Never the basis of a write.
+   */
+  recentEnvironments(): Promise<readonly Readonly<StoredEnvironment>[]> {
+    return this.store.environments.listRecent();
+  }
+
+  /** One environment of recentEnvironments; 404 when there is none. */
+  async recentEnvironment(id: string): Promise<Readonly<StoredEnvironment>> {
+    const env = (await this.recentEnvironments()).find((e) => e.id === id);
+    if (!env) throw new NotFoundError('environment', id);
+    return env;
   }
 
   updateEnvironment(id: string, patch: environments.EnvironmentPatch, actor?: Actor): Promise<Environment> {

@@ -49,6 +49,9 @@ export interface Credential {
   value: string;
 }
 
+/** A header's (first) value, trimmed; null when absent or blank. */
+const one = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v)?.trim() || null;
+
 /**
  * The credential a request carries, looked for in the accepted sources in
  * their order (most specific first: a face lists `bearer` before its cookie).
@@ -60,7 +63,6 @@ export function credentialOf(
   cookies: Record<string, string | undefined> = {},
   sources: readonly CredentialSource[] = NATIVE_CREDENTIALS,
 ): Credential | null {
-  const one = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v)?.trim() || null;
   for (const source of sources) {
     if (typeof source === 'object') {
       const value = cookies[source.cookie]?.trim();
@@ -190,11 +192,19 @@ export class Access {
     if (!this.principal.admin) throw new ForbiddenError(`${what} needs a server admin`);
   }
 
-  /** A visible environment, with at least `need` on it. */
-  async env(envId: string, need: Role = 'viewer', what = 'this'): Promise<Environment & { lockedBy: string | null }> {
+  /**
+   * A visible environment, with at least `need` on it. `recent`: as read at
+   * most 250 ms ago (engine.recentEnvironments), for status reads only.
+   */
+  async env(
+    envId: string,
+    need: Role = 'viewer',
+    what = 'this',
+    opts: { recent?: boolean } = {},
+  ): Promise<Readonly<Environment & { lockedBy: string | null }>> {
     this.concerns(envId);
     if (!roleOn(this.principal, envId)) throw new NotFoundError('environment', envId);
-    const env = await this.engine.getEnvironment(envId);
+    const env = opts.recent ? await this.engine.recentEnvironment(envId) : await this.engine.getEnvironment(envId);
     if (!this.can(envId, need)) this.forbid(envId, need, what);
     return env;
   }

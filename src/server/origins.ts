@@ -36,10 +36,18 @@ export function documentedServer(app: FastifyInstance, publicUrl: string, public
   return listenOrigins(app)[0] ?? publicUrl;
 }
 
-/** Every origin of this server: its public URL and its listening addresses. */
+/** Origins of apps that listen, by public URL: a listening address does not change, and every response asks (CSP, CORS). */
+const listening = new WeakMap<FastifyInstance, { publicUrl: string; origins: string[] }>();
+
+/** Every origin of this server: its public URL and its listening addresses (kept once it listens). */
 export function ownOrigins(app: FastifyInstance, publicUrl: string): string[] {
+  const known = listening.get(app);
+  if (known?.publicUrl === publicUrl) return known.origins;
   const pub = originOf(publicUrl);
-  return [...new Set([...(pub ? [pub] : []), ...listenOrigins(app)])];
+  const heard = listenOrigins(app);
+  const origins = [...new Set([...(pub ? [pub] : []), ...heard])];
+  if (heard.length > 0) listening.set(app, { publicUrl, origins });
+  return origins;
 }
 
 /**

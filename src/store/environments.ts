@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { Environment, Tier } from '../core/types.js';
-import { Repository, json, now, parse, storeError } from './repository.js';
+import { RecentEnvironments, Repository, json, now, parse, storeError } from './repository.js';
 import type { Database } from './schema.js';
 
 /** An environment as stored, with the installation holding its install lock (null when free). */
@@ -30,6 +30,7 @@ export class EnvironmentsRepository extends Repository {
     } catch (e) {
       storeError(e);
     }
+    this.environmentsChanged();
   }
 
   async get(id: string): Promise<StoredEnvironment | undefined> {
@@ -40,6 +41,16 @@ export class EnvironmentsRepository extends Repository {
   async list(): Promise<StoredEnvironment[]> {
     const rows = await this.withLock().orderBy('environments.id').execute();
     return rows.map(toEnvironment);
+  }
+
+  /**
+   * The environments as read at most RecentEnvironments.TTL_MS ago, frozen
+   * (shared by every caller meanwhile); inside a transaction, read anew.
+   */
+  listRecent(): Promise<readonly Readonly<StoredEnvironment>[]> {
+    const recent = this.h.recentEnvironments as RecentEnvironments<readonly Readonly<StoredEnvironment>[]> | undefined;
+    if (!recent || this.db.isTransaction) return this.list();
+    return recent.get(async () => Object.freeze((await this.list()).map(freezeEnvironment)));
   }
 
   /** Environments with the installation holding each one's install lock (locks.ts). */
@@ -60,6 +71,7 @@ export class EnvironmentsRepository extends Repository {
     if (patch.targetOwned !== undefined) values.target_owned = json(patch.targetOwned);
     if (patch.trustedSigningKeys !== undefined) values.trusted_signing_keys = patch.trustedSigningKeys.length > 0 ? json(patch.trustedSigningKeys) : null;
     await this.db.updateTable('environments').set(values).where('id', '=', id).execute();
+    this.environmentsChanged();
   }
 
   /** Bump the version (every write does) and return the new one. */
@@ -69,6 +81,7 @@ export class EnvironmentsRepository extends Repository {
       .set((eb) => ({ version: eb('version', '+', 1), updated_at: now() }))
       .where('id', '=', id)
       .execute();
+    this.environmentsChanged();
     const row = await this.read.selectFrom('environments').select('version').where('id', '=', id).executeTakeFirstOrThrow();
     return row.version;
   }
@@ -80,6 +93,7 @@ export class EnvironmentsRepository extends Repository {
       .set((eb) => ({ version: eb('version', '+', 1) }))
       .where('id', '!=', exceptId)
       .execute();
+    this.environmentsChanged();
   }
 
   /** Row lock on the environment for the length of the transaction (PostgreSQL); SQLite's writer lock covers it. */
@@ -104,6 +118,7 @@ export class EnvironmentsRepository extends Repository {
   async delete(id: string): Promise<void> {
     await this.db.deleteFrom('environments').where('id', '=', id).execute();
     await this.db.deleteFrom('environment_locks').where('env_id', '=', id).execute();
+    this.environmentsChanged();
   }
 }
 
@@ -123,4 +138,11 @@ function toEnvironment(r: Database['environments'] & { locked_by: string | null 
     trustedSigningKeys: parse<string[] | null>(r.trusted_signing_keys) ?? [],
     lockedBy: r.locked_by,
   };
+}
+
+/** An environment no caller can change (the recent list is shared). */
+function freezeEnvironment(e: StoredEnvironment): Readonly<StoredEnvironment> {
+  Object.freeze(e.hosts);
+  Object.freeze(e.trustedSigningKeys);
+  return Object.freeze(e);
 }

@@ -46,6 +46,7 @@ export class EnvironmentLocksRepository extends Repository {
       })
       .onConflict((oc) => oc.column('env_id').doNothing())
       .executeTakeFirst();
+    this.environmentsChanged();
     return Number(res.numInsertedOrUpdatedRows ?? 0n) === 1;
   }
 
@@ -80,18 +81,21 @@ export class EnvironmentLocksRepository extends Repository {
       .where('owner_instance', '=', lock.owner.instance);
     if (lock.heartbeatAt !== undefined) q = q.where('heartbeat_at', '=', lock.heartbeatAt);
     const res = await q.executeTakeFirst();
+    this.environmentsChanged();
     return Number(res.numDeletedRows) === 1;
   }
 
   /** Release whatever lock `holder` has on the environment, whoever owns it (an operation's clean-up after its process died). */
   async releaseHeldBy(envId: string, holder: string): Promise<boolean> {
     const res = await this.db.deleteFrom('environment_locks').where('env_id', '=', envId).where('holder', '=', holder).executeTakeFirst();
+    this.environmentsChanged();
     return Number(res.numDeletedRows) === 1;
   }
 
   /** With the environment: a deleted environment keeps no lock. */
   async deleteFor(envId: string): Promise<void> {
     await this.db.deleteFrom('environment_locks').where('env_id', '=', envId).execute();
+    this.environmentsChanged();
   }
 }
 

@@ -20,6 +20,41 @@ export interface DbHandle {
   readonly reader: Kysely<Database>;
   readonly caps: DialectCapabilities;
   readonly native?: NativeHandles;
+  /** The environments as recently read, shared by every handle of one Store (see RecentEnvironments). */
+  readonly recentEnvironments?: RecentEnvironments;
+}
+
+/**
+ * The environment list as read at most TTL_MS ago, for the status polls of
+ * the API faces (which environment a Host names, an environment's hosts and
+ * its install lock). Any change to environments or their install locks made
+ * through this Store forgets it at once, and again when the transaction that
+ * made it ends (a read between the write and the commit saw the old rows);
+ * a change made by another process (or an offloaded install's thread)
+ * shows within TTL_MS, as operation status polls do (OperationsStore).
+ */
+export class RecentEnvironments<T = unknown> {
+  static readonly TTL_MS = 250;
+  /** Bumped by every change: a read started before one is not kept after it. */
+  changes = 0;
+  private kept: { at: number; changes: number; list: Promise<T> } | undefined;
+
+  changed(): void {
+    this.changes++;
+    this.kept = undefined;
+  }
+
+  get(read: () => Promise<T>): Promise<T> {
+    const now = Date.now();
+    const k = this.kept;
+    if (k && k.changes === this.changes && now - k.at < RecentEnvironments.TTL_MS) return k.list;
+    const entry = { at: now, changes: this.changes, list: read() };
+    this.kept = entry;
+    entry.list.catch(() => {
+      if (this.kept === entry) this.kept = undefined;
+    });
+    return entry.list;
+  }
 }
 
 export interface KeyRef {
@@ -59,6 +94,11 @@ export abstract class Repository {
   /** Where reads go: the transaction inside one, else the reader (see Connection.reader). */
   protected get read(): Db {
     return this.h.db.isTransaction ? this.h.db : this.h.reader;
+  }
+
+  /** Environments or their install locks changed: recent reads of them are forgotten (RecentEnvironments). */
+  protected environmentsChanged(): void {
+    this.h.recentEnvironments?.changed();
   }
 
   protected get caps(): DialectCapabilities {

@@ -5,7 +5,7 @@ import { openConnection } from './dialect.js';
 import { migrationProvider } from './migrations.js';
 import type { Database } from './schema.js';
 import type { WriteGate } from './write-gate.js';
-import type { Db, DbHandle } from './repository.js';
+import { RecentEnvironments, type Db, type DbHandle } from './repository.js';
 import { EnvironmentsRepository } from './environments.js';
 import { ObjectsRepository } from './objects.js';
 import { PackagesRepository } from './packages.js';
@@ -83,7 +83,11 @@ export class Store {
   /** Open a connection and bring the schema up to date (`migrate: false`: a second connection of a process that has). */
   static async open(options: ConnectOptions & { migrate?: boolean }): Promise<Store> {
     const conn: Connection = await openConnection(options);
-    const store = new Store({ db: conn.db, reader: conn.reader, caps: conn.caps, native: conn.native }, conn.location, conn.db);
+    const store = new Store(
+      { db: conn.db, reader: conn.reader, caps: conn.caps, native: conn.native, recentEnvironments: new RecentEnvironments() },
+      conn.location,
+      conn.db,
+    );
     store.writeGate = conn.writeGate;
     if (options.migrate !== false && !(await store.schemaIsCurrent(conn.schema))) {
       // One process at a time creates the schema and migrates (Connection.setup); a second finds it done.
@@ -147,6 +151,13 @@ export class Store {
   /** Run fn in one database transaction; nested calls reuse the outer one. */
   async transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T> {
     if (this.db.isTransaction) return fn(this);
-    return this.root.transaction().execute((trx) => fn(new Store({ ...this.handle, db: trx }, this.location, this.root)));
+    const recent = this.handle.recentEnvironments;
+    const before = recent?.changes;
+    try {
+      return await this.root.transaction().execute((trx) => fn(new Store({ ...this.handle, db: trx }, this.location, this.root)));
+    } finally {
+      // Environments changed inside: a read made before the commit saw the old rows.
+      if (recent && recent.changes !== before) recent.changed();
+    }
   }
 }

@@ -24,8 +24,8 @@ async function candidate(request: FastifyRequest, ferry: ServerContext, source: 
     case 'host': {
       const host = hostName(request.headers.host);
       if (!host) return null;
-      // Environments are few (tenants of one server); hosts are stored lower case.
-      const match = (await ferry.engine.listEnvironments()).find((e) => e.hosts.includes(host));
+      // Environments are few (tenants of one server); hosts are stored lower case. Read at most 250 ms ago: every request asks.
+      const match = (await ferry.engine.recentEnvironments()).find((e) => e.hosts.includes(host));
       return match?.id ?? null;
     }
     case 'header': {
@@ -57,10 +57,11 @@ export async function resolveEnvironment(
   envParam: string | undefined,
   need: Role,
   what: string,
-): Promise<Environment & { lockedBy: string | null }> {
+  opts: { recent?: boolean } = {},
+): Promise<Readonly<Environment & { lockedBy: string | null }>> {
   for (const source of sources) {
     const id = await candidate(request, ferry, source, envParam);
-    if (id) return ferry.access(request).env(id, need, what);
+    if (id) return ferry.access(request).env(id, need, what, opts);
   }
   const how: Record<EnvironmentSource, string> = {
     path: 'the environment id in the path',

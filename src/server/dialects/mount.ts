@@ -39,6 +39,7 @@ export async function mountDialect(app: FastifyInstance, spec: DialectSpec): Pro
       const ctx: DialectContext = {
         ferry: app.ferry,
         environment: (request, need = 'viewer', what = 'this') => resolveEnvironment(request, app.ferry, spec.environmentFrom, spec.envParam, need, what),
+        recentEnvironment: (request) => resolveEnvironment(request, app.ferry, spec.environmentFrom, spec.envParam, 'viewer', 'this', { recent: true }),
       };
       await spec.routes(scope, ctx);
     },

@@ -47,5 +47,11 @@ export interface DialectContext {
    * to the caller and with at least `need` there: an invisible one is a 404
    * exactly like a missing one; none found is a 400 saying how to name one.
    */
-  environment(request: FastifyRequest, need?: Role, what?: string): Promise<Environment & { lockedBy: string | null }>;
+  environment(request: FastifyRequest, need?: Role, what?: string): Promise<Readonly<Environment & { lockedBy: string | null }>>;
+  /**
+   * The same for a status read (viewer): the environment as read at most
+   * 250 ms ago (engine.recentEnvironments), its install lock included. Never
+   * for a write.
+   */
+  recentEnvironment(request: FastifyRequest): Promise<Readonly<Environment & { lockedBy: string | null }>>;
 }

@@ -92,7 +92,8 @@ export function importRoutes(app: FastifyInstance, ctx: DialectContext): void {
       },
     },
     async (request): Promise<ImportStatus> => {
-      const env = await ctx.environment(request);
+      // Polled hard: the tenant (and its lock, SystemLocked) as read at most 250 ms ago.
+      const env = await ctx.recentEnvironment(request);
       const id = request.params.id;
       let kept = finished.get(id)?.tenant === env.id ? finished.get(id)!.body : undefined;
       if (!kept) {

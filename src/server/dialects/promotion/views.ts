@@ -60,7 +60,7 @@ export function sendJson(reply: FastifyReply, json: string): FastifyReply {
 
 /** The package and installation answers, as JSON text, loaded for one request. */
 export class Views {
-  private envs: Promise<Map<string, Environment>> | undefined;
+  private envs: Promise<Map<string, Readonly<Environment>>> | undefined;
 
   constructor(
     private readonly ctx: DialectContext,
@@ -71,8 +71,9 @@ export class Views {
     return this.ctx.ferry.engine;
   }
 
-  private environments(): Promise<Map<string, Environment>> {
-    this.envs ??= this.engine.listEnvironments().then((list) => new Map(list.map((e) => [e.id, e])));
+  private environments(): Promise<Map<string, Readonly<Environment>>> {
+    // Read at most 250 ms ago (hosts and ids, for URLs): every status call asks.
+    this.envs ??= this.engine.recentEnvironments().then((list) => new Map(list.map((e) => [e.id, e])));
     return this.envs;
   }
 
