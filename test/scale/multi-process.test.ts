@@ -10,10 +10,9 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import { generateSample, sampleSelection } from '../../src/engine/sample-data.js';
 import { AuthService } from '../../src/engine/auth.js';
-import { DIALECTS, PG_URL } from '../support/engines.js';
+import { DIALECTS, dropTestSchema, PG_URL } from '../support/engines.js';
 import { callJson } from '../support/http.js';
 import { BIN, freePort, startServer, stopServer, type Proc } from '../support/process.js';
 
@@ -98,14 +97,7 @@ describe('three server processes on one PostgreSQL database', { skip: !DIALECTS.
 
   after(async () => {
     await Promise.all(servers.map((s) => stopServer(s.proc).catch(() => null)));
-    const client = new pg.Client({ connectionString: PG_URL });
-    await client.connect();
-    try {
-      await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-      await client.query(`DROP SCHEMA IF EXISTS ${schema}_pgboss CASCADE`);
-    } finally {
-      await client.end();
-    }
+    await dropTestSchema(schema);
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
   });
 
