@@ -7,6 +7,7 @@ import { NotFoundError, ValidationError } from '../../../core/errors.js';
 import type { Package } from '../../../core/types.js';
 import { OP } from '../../../ops/handlers.js';
 import type { Operation } from '../../../ops/types.js';
+import { submitExport } from '../../../ops/submit.js';
 import type { DialectContext } from '../types.js';
 import { documentErrors, exportStatusSchema, idResponse, param, pathParams } from './schemas.js';
 import { exportStatus, type ExportStatus } from './shapes.js';
@@ -42,18 +43,11 @@ export function exportRoutes(app: FastifyInstance, ctx: DialectContext): void {
       }
       // A package of another tenant reads like a missing one, whoever asks.
       if (pkg.sourceEnvId !== env.id) throw new NotFoundError('package', request.params.package_id);
+      // As the native route (routes/bundles.ts), but a 400 "Invalid Request": 001 has no 409 for the native PACKAGE_NOT_ASSEMBLED.
       if (pkg.status === 'ASSEMBLING' || pkg.status === 'ASSEMBLING_FAILED') {
         throw new ValidationError(`package ${pkg.id} is ${pkg.status}: there is nothing to export yet`);
       }
-      const op = await runner.submit({
-        kind: OP.export,
-        environmentId: env.id,
-        subject: pkg.id,
-        params: { packageId: pkg.id },
-        createdBy: access.principal.username,
-        address: access.address,
-        message: `export of package ${pkg.name} queued`,
-      });
+      const op = await submitExport(runner, pkg, access.requester);
       return { Id: op.id };
     },
   );

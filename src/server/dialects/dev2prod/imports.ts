@@ -10,6 +10,7 @@ import { withFileName } from '../../../engine/bundle-files.js';
 import { importOutcome } from '../../../engine/import-outcome.js';
 import { OP, type ImportParams } from '../../../ops/handlers.js';
 import type { Operation } from '../../../ops/types.js';
+import { submitImport } from '../../../ops/submit.js';
 import type { DialectContext } from '../types.js';
 import { FinishedCache } from './finished-cache.js';
 import { documentErrors, idResponse, importStatusSchema, param, pathParams } from './schemas.js';
@@ -69,15 +70,7 @@ export function importRoutes(app: FastifyInstance, ctx: DialectContext): void {
       await files.withLocalFile(file.id, (path) => withFileName(path, file.name, () => readImportableHeader(engine, path)));
       const dryRun = request.query.dryRun?.toLowerCase() === 'true';
       const params: ImportParams = { fileId: file.id, targetEnvId: env.id, dryRun, overrides: [], force: false };
-      const op = await runner.submit({
-        kind: OP.import,
-        environmentId: env.id,
-        subject: null,
-        params: { ...params },
-        createdBy: access.principal.username,
-        address: access.address,
-        message: `${dryRun ? 'dry-run ' : ''}import of ${file.name} into ${env.id} queued`,
-      });
+      const op = await submitImport(runner, params, file.name, access.requester);
       return { Id: op.id };
     },
   );
