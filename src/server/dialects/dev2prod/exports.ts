@@ -20,7 +20,7 @@ interface ExportResult {
 
 export function exportRoutes(app: FastifyInstance, ctx: DialectContext): void {
   const { engine, runner, operations } = ctx.ferry;
-  const finished = new FinishedCache<ExportStatus>();
+  const finished = new FinishedCache<ExportStatus>(operations, OP.export, 'export');
 
   app.post<{ Params: { tenant_id: string; package_id: string } }>(
     '/:tenant_id/dev2prod/export/types/:package_id',
@@ -63,14 +63,9 @@ export function exportRoutes(app: FastifyInstance, ctx: DialectContext): void {
     },
     async (request) => {
       const env = await ctx.environment(request);
-      const id = request.params.id;
-      const cached = finished.get(id);
-      if (cached?.tenant === env.id) return cached.body;
-      const op = (await operations.getWithJson(id))?.op;
-      if (!op || op.kind !== OP.export || op.environmentId !== env.id) throw new NotFoundError('export', id);
-      const body = exportStatus(op, env.id, engine.catalog, await countsOf(op), (op.result as ExportResult | null)?.file?.id ?? null);
-      finished.put(op, env.id, body);
-      return body;
+      return finished.status(request.params.id, env.id, async (op) =>
+        exportStatus(op, env.id, engine.catalog, await countsOf(op), (op.result as ExportResult | null)?.file?.id ?? null),
+      );
     },
   );
 

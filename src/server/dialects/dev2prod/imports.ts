@@ -21,7 +21,7 @@ type KeptStatus = Omit<ImportStatus, 'TimeToLive' | 'StudioLocked' | 'SystemLock
 
 export function importRoutes(app: FastifyInstance, ctx: DialectContext): void {
   const { engine, runner, operations, files } = ctx.ferry;
-  const finished = new FinishedCache<KeptStatus>();
+  const finished = new FinishedCache<KeptStatus>(operations, OP.import, 'import');
 
   app.post<{ Params: { tenant_id: string }; Querystring: { dryRun?: string }; Body: { FileId: string } }>(
     '/:tenant_id/dev2prod/import',
@@ -86,15 +86,7 @@ export function importRoutes(app: FastifyInstance, ctx: DialectContext): void {
     },
     async (request): Promise<ImportStatus> => {
       const env = await ctx.environment(request);
-      const id = request.params.id;
-      let kept = finished.get(id)?.tenant === env.id ? finished.get(id)!.body : undefined;
-      if (!kept) {
-        const op = (await operations.getWithJson(id))?.op;
-        if (!op || op.kind !== OP.import || op.environmentId !== env.id) throw new NotFoundError('import', id);
-        kept = await statusOf(op);
-        finished.put(op, env.id, kept);
-      }
-      const { fileExpiresAt, ...body } = kept;
+      const { fileExpiresAt, ...body } = await finished.status(request.params.id, env.id, statusOf);
       const locked = env.lockedBy !== null;
       return { TimeToLive: timeToLive(fileExpiresAt), StudioLocked: locked, SystemLocked: locked, ...body };
     },
