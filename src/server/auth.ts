@@ -5,6 +5,7 @@ import { credentialParamIn } from './redact.js';
 import type { Actor, Engine } from '../engine/engine.js';
 import { ForbiddenError, UnauthorizedError, hasRole, roleOn, type AuthService, type Principal, type Role } from '../engine/auth.js';
 import { unknownEnvironment } from '../engine/environments.js';
+import type { Requester } from '../ops/submit.js';
 import type { Operation } from '../ops/types.js';
 import type { StoredFile } from '../store/file-store.js';
 
@@ -168,6 +169,11 @@ export class Access {
 
   get actor(): Actor {
     return { actor: this.principal.username, address: this.address };
+  }
+
+  /** The caller as an operation it queues records it. */
+  get requester(): Requester {
+    return { createdBy: this.principal.username, address: this.address };
   }
 
   get isAdmin(): boolean {

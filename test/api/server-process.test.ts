@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../../src/cli/main.js';
+import { callJson } from '../support/http.js';
 import { BIN, ROOT, freePort, startServer, stopServer, type Proc } from '../support/process.js';
 
 describe('the real server, started as a separate process and driven over HTTP', () => {
@@ -15,25 +16,7 @@ describe('the real server, started as a separate process and driven over HTTP', 
   let server: Proc;
   let env: Record<string, string>;
 
-  const api = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
-    const res = await fetch(base + path, {
-      method,
-      headers: {
-        authorization: `Bearer ${key}`,
-        ...(body !== undefined && typeof body !== 'string' && !Buffer.isBuffer(body) ? { 'content-type': 'application/json' } : {}),
-        ...headers,
-      },
-      body: body === undefined ? undefined : typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body),
-    });
-    const text = await res.text();
-    let json: any;
-    try {
-      json = JSON.parse(text);
-    } catch {
-      json = undefined;
-    }
-    return { status: res.status, body: json, text, headers: res.headers };
-  };
+  const api = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => callJson(base, method, path, body, key, { headers });
   const waitOp = async (id: string) => {
     for (let i = 0; i < 600; i++) {
       const r = await api('GET', `/api/v1/operations/${id}`);

@@ -8,7 +8,6 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql, type Kysely } from 'kysely';
-import pg from 'pg';
 import { main } from '../../src/cli/main.js';
 import { openEngine } from '../../src/engine/open.js';
 import { AuthService } from '../../src/engine/auth.js';
@@ -16,7 +15,7 @@ import { exportPackage } from '../../src/engine/bundles.js';
 import { DirectoryFileStore } from '../../src/store/file-store.js';
 import { DatabaseFileStore } from '../../src/store/database-file-store.js';
 import { Store } from '../../src/store/store.js';
-import { DIALECTS, PG_URL } from '../support/engines.js';
+import { DIALECTS, dropTestSchema, PG_URL } from '../support/engines.js';
 
 async function ferry(...args: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = '';
@@ -75,13 +74,7 @@ describe('ferry db copy (SQLite to PostgreSQL)', { skip: !DIALECTS.includes('pos
   });
 
   after(async () => {
-    const client = new pg.Client({ connectionString: PG_URL });
-    await client.connect();
-    try {
-      await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-    } finally {
-      await client.end();
-    }
+    await dropTestSchema(schema);
     rmSync(dir, { recursive: true, force: true });
   });
 

@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { callJson } from '../support/http.js';
 import { BUILT_BIN, freePort, startServer, stopServer, type Proc } from '../support/process.js';
 
 export const KEY = 'faults-admin-key-0123456789abcdef0123';
@@ -24,22 +25,7 @@ export async function startFerry(env: Record<string, string>): Promise<Ferry> {
   // The built server (npm run build) starts faster than through tsx.
   const proc = await startServer({ FERRY_PORT: String(port), FERRY_HOST: '127.0.0.1', FERRY_ADMIN_API_KEY: KEY, FERRY_DEMO: '0', ...env }, BUILT_BIN);
   const base = `http://127.0.0.1:${port}/api/v1`;
-  const call: Ferry['call'] = async (method, path, body) => {
-    const res = await fetch(base + path, {
-      method,
-      headers: { authorization: `Bearer ${KEY}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-      signal: AbortSignal.timeout(60_000),
-    });
-    const text = await res.text();
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      parsed = undefined;
-    }
-    return { status: res.status, body: parsed as any, text };
-  };
+  const call: Ferry['call'] = (method, path, body) => callJson(base, method, path, body, KEY, { signal: AbortSignal.timeout(60_000) });
   const api: Ferry['api'] = async (method, path, body) => {
     const r = await call(method, path, body);
     assert.ok(r.status < 300, `${method} ${path}: ${r.status} ${r.text.slice(0, 500)}`);

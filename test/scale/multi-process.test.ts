@@ -12,10 +12,10 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import { generateSample, sampleSelection } from '../../src/engine/sample-data.js';
 import { AuthService } from '../../src/engine/auth.js';
-import { DIALECTS, PG_URL } from '../support/engines.js';
+import { DIALECTS, dropTestSchema, PG_URL } from '../support/engines.js';
+import { callJson } from '../support/http.js';
 import { BIN, freePort, startServer, stopServer, type Proc } from '../support/process.js';
 import { doWork, snapshot, WORK_ENVS } from './same-work.js';
 
@@ -33,30 +33,7 @@ interface Server {
   worker: string;
 }
 
-interface Res {
-  status: number;
-  body: any;
-  text: string;
-}
-
-async function call(base: string, method: string, path: string, body?: unknown, auth: string | null = KEY): Promise<Res> {
-  const res = await fetch(base + path, {
-    method,
-    headers: {
-      ...(auth ? { authorization: `Bearer ${auth}` } : {}),
-      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    parsed = undefined;
-  }
-  return { status: res.status, body: parsed, text };
-}
+const call = (base: string, method: string, path: string, body?: unknown, auth: string | null = KEY) => callJson(base, method, path, body, auth);
 
 describe('three server processes on one PostgreSQL database', { skip: !DIALECTS.includes('postgres') && 'PostgreSQL is not in FERRY_TEST_DIALECTS' }, () => {
   const schema = `ferry_test_multi_${randomBytes(5).toString('hex')}`;
@@ -123,14 +100,7 @@ describe('three server processes on one PostgreSQL database', { skip: !DIALECTS.
 
   after(async () => {
     await Promise.all(servers.map((s) => stopServer(s.proc).catch(() => null)));
-    const client = new pg.Client({ connectionString: PG_URL });
-    await client.connect();
-    try {
-      await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-      await client.query(`DROP SCHEMA IF EXISTS ${schema}_pgboss CASCADE`);
-    } finally {
-      await client.end();
-    }
+    await dropTestSchema(schema);
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
   });
 

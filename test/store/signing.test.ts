@@ -11,7 +11,7 @@ import { verifyBundle } from '../../src/engine/bundle-io.js';
 import { openEngine } from '../../src/engine/open.js';
 import type { Engine } from '../../src/engine/engine.js';
 import { Store } from '../../src/store/store.js';
-import { DIALECTS, openTestEngine, type TestEngine } from '../support/engines.js';
+import { DIALECTS, dropTestSchema, openTestEngine, type TestEngine } from '../support/engines.js';
 import { rejectsWith } from '../support/assert.js';
 import { BIN, ROOT } from '../support/process.js';
 
@@ -249,11 +249,7 @@ if (DIALECTS.includes('postgres')) {
         } finally {
           await a.store.close();
           await b.store.close();
-          const pg = (await import('pg')).default;
-          const client = new pg.Client({ connectionString: first.databaseUrl });
-          await client.connect();
-          await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-          await client.end();
+          await dropTestSchema(schema);
         }
       } finally {
         await first.cleanup();

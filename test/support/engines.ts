@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { openEngine } from '../../src/engine/open.js';
 import type { Engine } from '../../src/engine/engine.js';
+import { bossSchemaFor } from '../../src/ops/pgboss-runner.js';
 import { DIALECTS, PG_URL, type DialectName } from './dialects.js';
 
 export { DIALECTS, PG_URL, type DialectName };
@@ -52,16 +53,20 @@ export async function openTestEngine(
     cleanup: async () => {
       await engine.offload?.close();
       await engine.store.close();
-      const client = new pg.Client({ connectionString: PG_URL });
-      await client.connect();
-      try {
-        await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-        // pg-boss's tables, when a server on this schema delivered operations through it.
-        await client.query(`DROP SCHEMA IF EXISTS ${schema}_pgboss CASCADE`);
-      } finally {
-        await client.end();
-      }
+      await dropTestSchema(schema);
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** Drops a test's PostgreSQL schema and, with it, pg-boss's (when a server on this schema delivered operations through it). */
+export async function dropTestSchema(schema: string): Promise<void> {
+  const client = new pg.Client({ connectionString: PG_URL });
+  await client.connect();
+  try {
+    await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    await client.query(`DROP SCHEMA IF EXISTS ${bossSchemaFor(schema)} CASCADE`);
+  } finally {
+    await client.end();
+  }
 }

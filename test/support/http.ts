@@ -17,6 +17,8 @@ export interface HttpOptions {
   form?: Record<string, string>;
   /** Sent as it is (set the content type in `headers`). */
   body?: string | Buffer | FormData;
+  /** Aborts the request (e.g. `AbortSignal.timeout(ms)`). */
+  signal?: AbortSignal;
 }
 
 /**
@@ -43,7 +45,7 @@ export async function request(base: string, method: string, path: string, opts: 
   if (body) headers['content-length'] = String(body.length);
   const url = new URL(path, base);
   return new Promise((resolve, reject) => {
-    const req = httpRequest(url, { method, headers }, (res) => {
+    const req = httpRequest(url, { method, headers, ...(opts.signal ? { signal: opts.signal } : {}) }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('error', reject);
@@ -64,4 +66,35 @@ export async function request(base: string, method: string, path: string, opts: 
     req.on('error', reject);
     req.end(body);
   });
+}
+
+/** The answer of `callJson`: the body parsed as JSON (undefined when it is not JSON) and as text. */
+export interface JsonRes {
+  status: number;
+  body: any;
+  text: string;
+  headers: Headers;
+}
+
+/**
+ * One call of a JSON API as a bearer `key` (null: none): `body` is sent as
+ * JSON, a string or Buffer as it is (name its content type in
+ * `opts.headers`); `path` is appended to `base` as it is, so `base` may carry
+ * a prefix (`http://127.0.0.1:3000/api/v1`).
+ *
+ * @example const r = await callJson(base, 'POST', '/environments', { id: 'dev' }, key);
+ */
+export async function callJson(
+  base: string,
+  method: string,
+  path: string,
+  body?: unknown,
+  key: string | null = null,
+  opts: Pick<HttpOptions, 'headers' | 'signal'> = {},
+): Promise<JsonRes> {
+  const headers = { ...(key ? { authorization: `Bearer ${key}` } : {}), ...opts.headers };
+  const payload: HttpOptions = typeof body === 'string' || Buffer.isBuffer(body) ? { body } : body !== undefined ? { json: body } : {};
+  // An absolute URL: `base` keeps its path prefix (new URL(path, base) would drop it).
+  const r = await request(base, method, base + path, { ...payload, headers, ...(opts.signal ? { signal: opts.signal } : {}) });
+  return { status: r.status, body: r.json, text: r.text, headers: r.headers };
 }

@@ -2,7 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { Readable } from 'node:stream';
 import type { Override } from '../../core/plan.js';
 import { ConflictError, ValidationError } from '../../core/errors.js';
-import { OP } from '../../ops/handlers.js';
+import { submitExport, submitImport } from '../../ops/submit.js';
 import { receiveBundle } from '../../engine/bundle-files.js';
 import { accepted, conflict, errorSchema, errors, fileSchema, idParam, listOf, overrideSchema } from '../schemas.js';
 
@@ -27,18 +27,11 @@ export const bundleRoutes: FastifyPluginAsync = async (app) => {
     async (request, reply) => {
       const access = app.ferry.access(request);
       const pkg = await access.package(request.params.packageId, 'promoter', 'exporting a package');
+      // Refused now rather than by a failed operation. dev2prod refuses the same with a 400: its document has no 409.
       if (pkg.status === 'ASSEMBLING' || pkg.status === 'ASSEMBLING_FAILED') {
         throw new ConflictError('PACKAGE_NOT_ASSEMBLED', `package ${pkg.id} is ${pkg.status}: nothing to export`);
       }
-      const operation = await runner.submit({
-        kind: OP.export,
-        environmentId: pkg.sourceEnvId,
-        subject: pkg.id,
-        params: { packageId: pkg.id },
-        createdBy: access.principal.username,
-        address: access.address,
-        message: `export of package ${pkg.name} queued`,
-      });
+      const operation = await submitExport(runner, pkg, access.requester);
       return reply.status(202).send({ operation });
     },
   );
@@ -209,15 +202,8 @@ export const bundleRoutes: FastifyPluginAsync = async (app) => {
       const b = request.body;
       const f = access.file(await files.get(b.fileId), b.fileId);
       await access.envIn('targetEnvId', b.targetEnvId, b.force ? 'admin' : 'promoter', b.force ? 'forcing an import to a lower tier' : 'importing');
-      const operation = await runner.submit({
-        kind: OP.import,
-        environmentId: b.targetEnvId,
-        subject: null,
-        params: { fileId: f.id, targetEnvId: b.targetEnvId, dryRun: !!b.dryRun, overrides: b.overrides ?? [], force: !!b.force },
-        createdBy: access.principal.username,
-        address: access.address,
-        message: `${b.dryRun ? 'dry-run ' : ''}import of ${f.name} into ${b.targetEnvId} queued`,
-      });
+      const params = { fileId: f.id, targetEnvId: b.targetEnvId, dryRun: !!b.dryRun, overrides: b.overrides ?? [], force: !!b.force };
+      const operation = await submitImport(runner, params, f.name, access.requester);
       return reply.status(202).send({ operation });
     },
   );

@@ -171,7 +171,7 @@ export const installationRoutes: FastifyPluginAsync = async (app) => {
       const access = app.ferry.access(request);
       const inst = await access.installation(request.params.installationId, 'promoter', 'installing');
       await checkInstallable(engine, inst.id);
-      const operation = await submitInstall(runner, inst, { createdBy: access.principal.username, address: access.address });
+      const operation = await submitInstall(runner, inst, access.requester);
       return reply.status(202).send({ operation, installation: inst });
     },
   );

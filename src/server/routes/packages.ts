@@ -50,7 +50,7 @@ export const packageRoutes: FastifyPluginAsync = async (app) => {
 
   /** Queue the assembly of a package (create and re-assemble share it). */
   const queueAssembly = (pkg: Package, selection: ObjectRef[], access: Access, message?: string) =>
-    submitAssembly(runner, pkg, selection, { createdBy: access.principal.username, address: access.address }, message);
+    submitAssembly(runner, pkg, selection, access.requester, message);
 
   app.post<{ Body: CreateBody }>(
     '/packages',

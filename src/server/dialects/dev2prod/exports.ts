@@ -7,6 +7,7 @@ import { NotFoundError, ValidationError } from '../../../core/errors.js';
 import type { Package } from '../../../core/types.js';
 import { OP } from '../../../ops/handlers.js';
 import type { Operation } from '../../../ops/types.js';
+import { submitExport } from '../../../ops/submit.js';
 import type { DialectContext } from '../types.js';
 import { documentErrors, exportStatusSchema, idResponse, param, pathParams } from './schemas.js';
 import { exportStatus, type ExportStatus } from './shapes.js';
@@ -19,7 +20,7 @@ interface ExportResult {
 
 export function exportRoutes(app: FastifyInstance, ctx: DialectContext): void {
   const { engine, runner, operations } = ctx.ferry;
-  const finished = new FinishedCache<ExportStatus>();
+  const finished = new FinishedCache<ExportStatus>(operations, OP.export, 'export');
 
   app.post<{ Params: { tenant_id: string; package_id: string } }>(
     '/:tenant_id/dev2prod/export/types/:package_id',
@@ -42,18 +43,11 @@ export function exportRoutes(app: FastifyInstance, ctx: DialectContext): void {
       }
       // A package of another tenant reads like a missing one, whoever asks.
       if (pkg.sourceEnvId !== env.id) throw new NotFoundError('package', request.params.package_id);
+      // As the native route (routes/bundles.ts), but a 400 "Invalid Request": 001 has no 409 for the native PACKAGE_NOT_ASSEMBLED.
       if (pkg.status === 'ASSEMBLING' || pkg.status === 'ASSEMBLING_FAILED') {
         throw new ValidationError(`package ${pkg.id} is ${pkg.status}: there is nothing to export yet`);
       }
-      const op = await runner.submit({
-        kind: OP.export,
-        environmentId: env.id,
-        subject: pkg.id,
-        params: { packageId: pkg.id },
-        createdBy: access.principal.username,
-        address: access.address,
-        message: `export of package ${pkg.name} queued`,
-      });
+      const op = await submitExport(runner, pkg, access.requester);
       return { Id: op.id };
     },
   );
@@ -69,14 +63,9 @@ export function exportRoutes(app: FastifyInstance, ctx: DialectContext): void {
     },
     async (request) => {
       const env = await ctx.environment(request);
-      const id = request.params.id;
-      const cached = finished.get(id);
-      if (cached?.tenant === env.id) return cached.body;
-      const op = (await operations.getWithJson(id))?.op;
-      if (!op || op.kind !== OP.export || op.environmentId !== env.id) throw new NotFoundError('export', id);
-      const body = exportStatus(op, env.id, engine.catalog, await countsOf(op), (op.result as ExportResult | null)?.file?.id ?? null);
-      finished.put(op, env.id, body);
-      return body;
+      return finished.status(request.params.id, env.id, async (op) =>
+        exportStatus(op, env.id, engine.catalog, await countsOf(op), (op.result as ExportResult | null)?.file?.id ?? null),
+      );
     },
   );
 

@@ -10,6 +10,7 @@ import { withFileName } from '../../../engine/bundle-files.js';
 import { importOutcome } from '../../../engine/import-outcome.js';
 import { OP, type ImportParams } from '../../../ops/handlers.js';
 import type { Operation } from '../../../ops/types.js';
+import { submitImport } from '../../../ops/submit.js';
 import type { DialectContext } from '../types.js';
 import { FinishedCache } from './finished-cache.js';
 import { documentErrors, idResponse, importStatusSchema, param, pathParams } from './schemas.js';
@@ -20,7 +21,7 @@ type KeptStatus = Omit<ImportStatus, 'TimeToLive' | 'StudioLocked' | 'SystemLock
 
 export function importRoutes(app: FastifyInstance, ctx: DialectContext): void {
   const { engine, runner, operations, files } = ctx.ferry;
-  const finished = new FinishedCache<KeptStatus>();
+  const finished = new FinishedCache<KeptStatus>(operations, OP.import, 'import');
 
   app.post<{ Params: { tenant_id: string }; Querystring: { dryRun?: string }; Body: { FileId: string } }>(
     '/:tenant_id/dev2prod/import',
@@ -69,15 +70,7 @@ export function importRoutes(app: FastifyInstance, ctx: DialectContext): void {
       await files.withLocalFile(file.id, (path) => withFileName(path, file.name, () => readImportableHeader(engine, path)));
       const dryRun = request.query.dryRun?.toLowerCase() === 'true';
       const params: ImportParams = { fileId: file.id, targetEnvId: env.id, dryRun, overrides: [], force: false };
-      const op = await runner.submit({
-        kind: OP.import,
-        environmentId: env.id,
-        subject: null,
-        params: { ...params },
-        createdBy: access.principal.username,
-        address: access.address,
-        message: `${dryRun ? 'dry-run ' : ''}import of ${file.name} into ${env.id} queued`,
-      });
+      const op = await submitImport(runner, params, file.name, access.requester);
       return { Id: op.id };
     },
   );
@@ -94,15 +87,7 @@ export function importRoutes(app: FastifyInstance, ctx: DialectContext): void {
     async (request): Promise<ImportStatus> => {
       // Polled hard: the tenant (and its lock, SystemLocked) as read at most 250 ms ago.
       const env = await ctx.recentEnvironment(request);
-      const id = request.params.id;
-      let kept = finished.get(id)?.tenant === env.id ? finished.get(id)!.body : undefined;
-      if (!kept) {
-        const op = (await operations.getWithJson(id))?.op;
-        if (!op || op.kind !== OP.import || op.environmentId !== env.id) throw new NotFoundError('import', id);
-        kept = await statusOf(op);
-        finished.put(op, env.id, kept);
-      }
-      const { fileExpiresAt, ...body } = kept;
+      const { fileExpiresAt, ...body } = await finished.status(request.params.id, env.id, statusOf);
       const locked = env.lockedBy !== null;
       return { TimeToLive: timeToLive(fileExpiresAt), StudioLocked: locked, SystemLocked: locked, ...body };
     },

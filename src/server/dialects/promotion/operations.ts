@@ -6,13 +6,13 @@ import type { DialectContext } from '../types.js';
 
 /** Assembly runs as an operation, as the native API runs it: the package answers ASSEMBLING at once (003). */
 export function queueAssembly(ctx: DialectContext, access: Access, pkg: Package, selection: ObjectRef[]): Promise<Operation> {
-  const by = { createdBy: access.principal.username, address: access.address };
+  const by = access.requester;
   return submitAssembly(ctx.ferry.runner, pkg, selection, by, `assembly of package ${pkg.name} queued (promotion API)`);
 }
 
 /** An install runs as an operation on the target; a status call finds it by its subject, the installation. */
 export function queueInstall(ctx: DialectContext, access: Access, inst: Installation): Promise<Operation> {
-  return submitInstall(ctx.ferry.runner, inst, { createdBy: access.principal.username, address: access.address });
+  return submitInstall(ctx.ferry.runner, inst, access.requester);
 }
 
 const FINISHED = new Set(['COMPLETED', 'FAILED', 'CANCELLED']);
