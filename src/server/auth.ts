@@ -207,9 +207,14 @@ export class Access {
    */
   async envIn(field: string, envId: string, need: Role, what: string): Promise<Environment & { lockedBy: string | null }> {
     this.concerns(envId);
-    const visible = (await this.engine.listEnvironments()).filter((e) => roleOn(this.principal, e.id));
+    const visible = await this.visibleEnvironments();
     if (!visible.some((e) => e.id === envId)) throw unknownEnvironment(field, envId, visible);
     return this.env(envId, need, what);
+  }
+
+  /** The environments this caller holds a role on (a server admin: all of them). */
+  async visibleEnvironments(): Promise<Environment[]> {
+    return (await this.engine.listEnvironments()).filter((e) => roleOn(this.principal, e.id));
   }
 
   /**
