@@ -98,6 +98,24 @@ export function unknownEnvironment(field: string, id: string, visible: readonly 
   );
 }
 
+/**
+ * A request names, in `field` (`body.source https://...`), an environment by
+ * one of its host names, and no environment the caller can see has that
+ * host: a 400 with the closest hosts among the environments they can see.
+ * An environment that has the host but is not theirs reads exactly the same.
+ */
+export function unknownHost(field: string, host: string | null, visible: readonly Environment[]): ValidationError {
+  const near = host
+    ? didYouMean(
+        host,
+        visible.flatMap((e) => e.hosts),
+      )
+    : '';
+  return new ValidationError(
+    `${field} names no environment: no environment of this server you can see has the host ${host ?? '(none)'}${near}; GET /api/v1/environments (\`ferry env list\`) lists the environments you can see and their hosts`,
+  );
+}
+
 export async function listEnvironments(ctx: EngineContext): Promise<StoredEnvironment[]> {
   return ctx.store.environments.list();
 }

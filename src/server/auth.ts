@@ -221,11 +221,25 @@ export class Access {
    * the field and the closest ids they can see (not a 404: the URL was
    * right, the body was not).
    */
-  async envIn(field: string, envId: string, need: Role, what: string): Promise<Environment & { lockedBy: string | null }> {
+  async envIn(
+    field: string,
+    envId: string,
+    need: Role,
+    what: string,
+    opts: { recent?: boolean } = {},
+  ): Promise<Readonly<Environment & { lockedBy: string | null }>> {
     this.concerns(envId);
-    const visible = (await this.engine.listEnvironments()).filter((e) => roleOn(this.principal, e.id));
-    if (!visible.some((e) => e.id === envId)) throw unknownEnvironment(field, envId, visible);
-    return this.env(envId, need, what);
+    if (
+      !roleOn(this.principal, envId) ||
+      !(opts.recent ? await this.engine.recentEnvironments() : await this.engine.listEnvironments()).some((e) => e.id === envId)
+    )
+      throw unknownEnvironment(field, envId, await this.visibleEnvironments());
+    return this.env(envId, need, what, opts);
+  }
+
+  /** The environments this caller holds a role on (a server admin: all of them). */
+  async visibleEnvironments(): Promise<Environment[]> {
+    return (await this.engine.listEnvironments()).filter((e) => roleOn(this.principal, e.id));
   }
 
   /**

@@ -5,6 +5,12 @@ import type { Role } from '../../engine/auth.js';
 import type { ServerContext } from '../app.js';
 import type { EnvironmentSource } from './types.js';
 
+/** The header that names the environment of a request where the path and the Host do not. */
+const ENV_HEADER = 'X-Ferry-Environment';
+
+/** The request names no environment by any of its face's sources: a 400 saying how to name one. */
+export class NoEnvironmentNamedError extends ValidationError {}
+
 /** The host name of a `Host` header, without port, lower case (`[::1]:8080` -> `::1`). */
 export function hostName(header: string | undefined): string | null {
   if (!header) return null;
@@ -61,7 +67,10 @@ export async function resolveEnvironment(
 ): Promise<Readonly<Environment & { lockedBy: string | null }>> {
   for (const source of sources) {
     const id = await candidate(request, ferry, source, envParam);
-    if (id) return ferry.access(request).env(id, need, what, opts);
+    if (!id) continue;
+    // A header names it as a body field would (the URL was right): a 400 with the closest ids the caller can see.
+    if (source === 'header') return ferry.access(request).envIn(ENV_HEADER, id, need, what, opts);
+    return ferry.access(request).env(id, need, what, opts);
   }
   const how: Record<EnvironmentSource, string> = {
     path: 'the environment id in the path',
@@ -69,5 +78,5 @@ export async function resolveEnvironment(
     header: 'an X-Ferry-Environment header',
     home: 'a user with a role on exactly one environment',
   };
-  throw new ValidationError(`this request names no environment; name one with ${sources.map((s) => how[s]).join(', or ')}`);
+  throw new NoEnvironmentNamedError(`this request names no environment; name one with ${sources.map((s) => how[s]).join(', or ')}`);
 }

@@ -43,7 +43,10 @@ export async function attachmentRoutes(app: FastifyInstance, ctx: DialectContext
         const file = raw ? await store(raw, 'upload.ferry') : await storeFirstFile(request, config.uploadLimit, store, (id) => files.remove(id));
         return { Id: file.id };
       } catch (e) {
-        throw multipartReadError(e, 'send the bundle in the field Files[] of a well-formed multipart/form-data body');
+        throw multipartReadError(e, 'send the bundle in the field Files[] of a well-formed multipart/form-data body', {
+          bytes: config.uploadLimit,
+          setting: 'FERRY_UPLOAD_LIMIT',
+        });
       }
     },
   );
@@ -112,8 +115,6 @@ async function storeFirstFile(
       const code = (e as { code?: unknown }).code;
       // More files than one: the first is the one taken (as the README says), the others are not read.
       if (code === 'FST_FILES_LIMIT') return null;
-      // The reader's own size limit (one byte past ours) is the repository's 413.
-      if (code === 'FST_REQ_FILE_TOO_LARGE') return new PayloadTooLargeError(limit);
       return e instanceof Error ? e : new Error(String(e));
     },
   );

@@ -21,12 +21,15 @@ import {
 } from '../../../engine/duplication.js';
 import { readProjectPackageHeader } from '../../../engine/duplication-package.js';
 import { normalizeServerUrl, SourceServer } from '../../../engine/duplication-remote.js';
-import { multipartReadError } from '../../multipart.js';
+import { fieldText, multipartReadError } from '../../multipart.js';
 import { findUnacceptable } from '../../validation.js';
 import type { DialectContext } from '../types.js';
 import { findProject } from './projects.js';
 import { creatorOf, recordShape } from './shapes.js';
 import { compatibility, validateCompatibility } from './versions.js';
+
+/** The restoration's metadata field (a small JSON document): larger is refused with a 413. */
+const METADATA_LIMIT = 1024 * 1024;
 
 /** Without `Prefer: respond-async` a start answers once the duplication has settled, or after this long. */
 const SYNC_WAIT_MS = 10 * 60_000;
@@ -126,7 +129,7 @@ export function duplicationRoutes(app: FastifyInstance, ctx: DialectContext): vo
       let metadata: string | undefined;
       let name = 'package.projdup';
       try {
-        for await (const part of request.parts({ limits: { files: 1, fields: 10, fieldSize: 1024 * 1024, fileSize: config.uploadLimit + 1 } })) {
+        for await (const part of request.parts({ limits: { files: 1, fields: 10, fieldSize: METADATA_LIMIT, fileSize: config.uploadLimit + 1 } })) {
           if (part.type === 'file') {
             if (part.fieldname !== 'file') {
               part.file.resume();
@@ -135,12 +138,15 @@ export function duplicationRoutes(app: FastifyInstance, ctx: DialectContext): vo
             name = part.filename || name;
             fileId = (await files.upload(part.file, config.uploadLimit, { name, createdBy: access.principal.username })).id;
           } else if (part.fieldname === 'metadata') {
-            metadata = String(part.value);
+            metadata = fieldText(part, METADATA_LIMIT);
           }
         }
       } catch (e) {
         // The multipart reader's own errors (a truncated or malformed body) are the client's: a 400.
-        throw multipartReadError(e, 'send the restoration as a well-formed multipart/form-data body with a "file" part and a "metadata" part');
+        throw multipartReadError(e, 'send the restoration as a well-formed multipart/form-data body with a "file" part and a "metadata" part', {
+          bytes: config.uploadLimit,
+          setting: 'FERRY_UPLOAD_LIMIT',
+        });
       }
       if (!fileId) throw new ValidationError('file is required: the .projdup package to restore');
       const meta = parseRestorationMetadata(metadata);
@@ -155,7 +161,16 @@ export function duplicationRoutes(app: FastifyInstance, ctx: DialectContext): vo
     }
   };
 
-  app.post(`${base}/restoration`, { schema: { summary: 'Restore a project from a package (multipart: file + metadata)' } }, restore);
+  app.post(
+    `${base}/restoration`,
+    {
+      schema: {
+        summary: 'Restore a project from a package (multipart: file + metadata)',
+        description: 'The file up to the upload limit (FERRY_UPLOAD_LIMIT), the metadata up to 1 MiB: larger is a 413 and nothing is kept.',
+      },
+    },
+    restore,
+  );
 
   app.get<{ Params: { id: string } }>(`${base}/:id`, { schema: { summary: 'One duplication (poll it: status, progress, message)' } }, async (request) =>
     recordShape(await getVisibleDuplication(engine, request.principal!, request.params.id)),

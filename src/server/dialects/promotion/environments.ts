@@ -1,6 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import type { Environment } from '../../../core/types.js';
 import { ValidationError } from '../../../core/errors.js';
+import { unknownHost } from '../../../engine/environments.js';
 import { hostName } from '../environment.js';
 import type { DialectContext } from '../types.js';
 
@@ -39,8 +40,9 @@ export async function environmentOfSource(ctx: DialectContext, request: FastifyR
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new ValidationError(`body.source must be an http or https URL; "${source}" is not one`);
   const host = hostName(url.host);
+  const access = ctx.ferry.access(request);
   const match = (await ctx.ferry.engine.listEnvironments()).find((e) => host !== null && e.hosts.includes(host));
-  if (match && ctx.ferry.access(request).can(match.id, 'viewer')) return match;
+  if (match && access.can(match.id, 'viewer')) return match;
   if (!match && (host === hostName(new URL(ctx.ferry.engine.publicUrl).host) || host === hostName(request.headers.host))) return null;
-  throw new ValidationError(`body.source ${source} names no environment: no environment of this server you can see has the host ${host ?? '(none)'}`);
+  throw unknownHost(`body.source ${source}`, host, await access.visibleEnvironments());
 }

@@ -1,8 +1,9 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Environment } from '../../../core/types.js';
-import { ConflictError, FerryError, ValidationError } from '../../../core/errors.js';
+import { ConflictError, FerryError } from '../../../core/errors.js';
 import { applyInstallEdits } from '../../../engine/install-edits.js';
 import { ShuttingDownError } from '../../../ops/embedded-worker.js';
+import { NoEnvironmentNamedError } from '../environment.js';
 import type { DialectContext } from '../types.js';
 import { installBody, overridesOf, prepareBody } from './bodies.js';
 import { queueInstall, settled } from './operations.js';
@@ -24,7 +25,7 @@ async function namedEnvironment(ctx: DialectContext, request: FastifyRequest): P
   try {
     return await ctx.environment(request);
   } catch (e) {
-    if (e instanceof ValidationError) return null;
+    if (e instanceof NoEnvironmentNamedError) return null;
     throw e;
   }
 }

@@ -4,6 +4,7 @@ import { FerryError, ValidationError } from '../../../core/errors.js';
 import type { ObjectRef } from '../../../core/types.js';
 import { packArrayOf, readPack, typesByPackArray } from '../../../core/sync-pack.js';
 import { allOfTypes, exportPack, findByIds, importObjects, originOfPack } from '../../../engine/sync.js';
+import { fieldText, multipartReadError } from '../../multipart.js';
 import { findUnacceptable } from '../../validation.js';
 import type { DialectContext } from '../types.js';
 import { readExportOptions, readImportOptions } from './options.js';
@@ -33,21 +34,32 @@ function idsOf(value: unknown, name: string, pick: (v: unknown) => unknown): str
   });
 }
 
+/** The options field of a multipart import (a small JSON document): larger is refused with a 413. */
+const OPTIONS_FIELD_LIMIT = 64 * 1024;
+
 /** The pack and options of an import: a JSON body `{options, ...pack}`, or a multipart `file` (and an `options` field). */
-async function importBody(request: FastifyRequest): Promise<{ pack: unknown; options: unknown }> {
+async function importBody(request: FastifyRequest, bodyLimit: number): Promise<{ pack: unknown; options: unknown }> {
   if (!request.isMultipart()) {
     const body = request.body as Record<string, unknown> | undefined;
     return { pack: body, options: body?.options };
   }
   let text: string | undefined;
   let options: unknown;
-  for await (const part of request.parts()) {
-    if (part.type === 'file') {
-      const bytes = await part.toBuffer();
-      text ??= bytes.toString('utf8');
-    } else if (part.fieldname === 'options' && typeof part.value === 'string') {
-      options = parseJson(part.value, 'the options field');
+  try {
+    for await (const part of request.parts()) {
+      if (part.type === 'file') {
+        const bytes = await part.toBuffer();
+        text ??= bytes.toString('utf8');
+      } else if (part.fieldname === 'options') {
+        options = parseJson(fieldText(part, OPTIONS_FIELD_LIMIT), 'the options field');
+      }
     }
+  } catch (e) {
+    // A pack file is a JSON body by another route: the same limit (FERRY_BODY_LIMIT).
+    throw multipartReadError(e, 'send the sync pack as the file part (named file) of a well-formed multipart/form-data body', {
+      bytes: bodyLimit,
+      setting: 'FERRY_BODY_LIMIT',
+    });
   }
   if (text === undefined) throw new ValidationError('a multipart import needs the sync pack as a file part (named file)');
   const pack = parseJson(text, 'the sync pack file');
@@ -73,7 +85,7 @@ export async function packRoutes(app: FastifyInstance, ctx: DialectContext): Pro
   const { engine, config } = ctx.ferry;
   const byArray = typesByPackArray(engine.catalog);
   // A pack file is a JSON body by another route: the same limit.
-  await app.register(multipart, { limits: { fileSize: config.bodyLimit, files: 1, fields: 5, fieldSize: 64 * 1024 } });
+  await app.register(multipart, { limits: { fileSize: config.bodyLimit, files: 1, fields: 5, fieldSize: OPTIONS_FIELD_LIMIT } });
 
   const roots = [...MANAGE_ROOTS.map((r) => `${r}/projects/sync`), '/projects/sync'];
   for (const root of roots) {
@@ -131,14 +143,15 @@ export async function packRoutes(app: FastifyInstance, ctx: DialectContext): Pro
             'result is created, updated, unchanged, conflict or drift. An object is updated only when its id and its name both match here; ' +
             'an id match with another name, or a name match with another id, is a conflict and is not written; a copy edited here since the last sync ' +
             'is drift and left alone unless overwriteDrift. One transaction. options per pack array: "Always" (default) or "Never". ' +
-            'dryRun, overwriteDrift and force also as query parameters; force (push to a lower tier) needs the admin role here.',
+            'dryRun, overwriteDrift and force also as query parameters; force (push to a lower tier) needs the admin role here. ' +
+            'A multipart pack file has the JSON body limit (FERRY_BODY_LIMIT), its options field 64 KiB: larger is a 413, nothing written.',
           querystring: { type: 'object', properties: { dryRun: flags, overwriteDrift: flags, force: flags } },
         },
       },
       async (request, reply) => {
         const env = await ctx.environment(request, 'promoter', 'importing a sync pack');
         const access = ctx.ferry.access(request);
-        const { pack, options } = await importBody(request);
+        const { pack, options } = await importBody(request, config.bodyLimit);
         const opts = readImportOptions(options, request.query);
         const read = readPack(pack, engine.catalog, opts.skip);
         if ('errors' in read) throw new ValidationError(`the sync pack is not valid: ${read.errors.join('; ')}`);
