@@ -62,6 +62,48 @@ describe('the OpenAPI document helps', () => {
     assert.equal(dup.description, 'Project duplication id');
   });
 
+  it('documents every operation of the four faces: a 2xx and its error responses, each with a schema and an example', () => {
+    const faces = ['promotion', 'sync', 'dev2prod', 'duplication'];
+    const faceOps = operations().filter(({ op }) => faces.includes(op.tags?.[0]));
+    assert.deepEqual(new Set(faceOps.map(({ op }) => op.tags[0])), new Set(faces));
+    const problems: string[] = [];
+    for (const { where, op } of faceOps) {
+      const codes = Object.keys(op.responses ?? {});
+      if (codes.includes('default')) problems.push(`${where}: a default response`);
+      if (!codes.some((c) => /^2\d\d$/.test(c))) problems.push(`${where}: no 2xx response`);
+      // A public route (a login, the server status) may have no error of its own; every other answers 401 at least.
+      if (op.security?.length !== 0 && !codes.some((c) => /^4\d\d$/.test(c))) problems.push(`${where}: no error response`);
+      for (const [code, res] of Object.entries<any>(op.responses ?? {})) {
+        if (!res.description?.trim() || res.description === 'Default Response') problems.push(`${where} ${code}: no description`);
+        if (code === '204') continue;
+        const media = Object.values<any>(res.content ?? {});
+        if (media.length === 0) problems.push(`${where} ${code}: no body schema`);
+        for (const m of media) if (!hasExample(m)) problems.push(`${where} ${code}: no example`);
+      }
+    }
+    assert.deepEqual(problems, []);
+    assert.ok(faceOps.length >= 50, `face operations: ${faceOps.length}`);
+  });
+
+  it("shows each face's field names and error shape as its document has them", () => {
+    const body = (path: string, method: string, code: string) => doc.paths[path][method].responses[code].content['application/json'].schema;
+    const P = '/environment-promotion/api/v1';
+    const record = body(`${P}/installations/{id}`, 'get', '200');
+    assert.ok(record.properties.translationMap && record.properties.environmentPromotionPackageId);
+    assert.equal(record.example.translationMap.GROUP.eaf0f1b0a90638be403b0fc69cb42174.installationStatus, 'REGISTERED');
+    assert.deepEqual(Object.keys(body(`${P}/packages/{id}`, 'get', '404').example.error), ['class', 'message', 'code']);
+    assert.equal(doc.paths[`${P}/packages/{id}`].delete.responses['200'].content['text/plain'].schema.example, 'Deleted');
+    assert.equal(body('/projects/sync/import', 'post', '200').items.properties.result.enum.join(), 'created,updated,unchanged,conflict,drift');
+    assert.ok(body('/sync/{envId}/api/v1/admin/projects/sync/export', 'post', '200').example.dataSources);
+    assert.equal(body('/rest/{tenant_id}/dev2prod/export/{id}', 'get', '200').example.OperationType, 'Export');
+    const dup = body('/api/projectDuplications', 'get', '200');
+    assert.ok(dup.properties.duplications && dup.properties.projectDuplications);
+    assert.deepEqual(Object.keys(body('/api/projectDuplications/{id}', 'get', '404').example), ['code', 'message', 'ticketId', 'iServerCode']);
+    // The promotion PUT body still requires name or packageName (the handler says which is missing).
+    const put = doc.paths[`${P}/packages/{id}`].put.requestBody.content['application/json'].schema;
+    assert.ok(put.properties.name && put.properties.packageName);
+  });
+
   it('names no document numbers in user-facing text', () => {
     const found: string[] = [];
     const walk = (v: unknown) => {

@@ -26,6 +26,9 @@ export async function mountDialect(app: FastifyInstance, spec: DialectSpec): Pro
     async (scope) => {
       scope.addHook('onRoute', (route) => {
         route.config = { ...route.config, credentials: route.config?.credentials ?? spec.credentials };
+        // The face's documented responses (responses.ts: they document, the server serializes with JSON.stringify).
+        const documented = spec.responses?.[`${String(route.method)} ${route.url.startsWith(spec.prefix) ? route.url.slice(spec.prefix.length) : route.url}`];
+        if (documented) route.schema = { ...route.schema, response: { ...(route.schema?.response as object | undefined), ...documented } };
         // A public route (a login) says so in the OpenAPI document too: no security requirement.
         if (!route.schema?.hide) route.schema = { ...route.schema, tags: route.schema?.tags ?? [spec.name], ...(route.config?.public ? { security: [] } : {}) };
       });

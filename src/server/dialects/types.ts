@@ -4,6 +4,7 @@ import type { Role } from '../../engine/auth.js';
 import type { ServerContext } from '../app.js';
 import type { CredentialSource } from '../auth.js';
 import type { ErrorBody } from '../errors.js';
+import type { FaceResponses } from './responses.js';
 
 /**
  * Where an API face finds the environment a request concerns, tried in the
@@ -35,6 +36,8 @@ export interface DialectSpec {
    * the one place a face maps to it.
    */
   errorBody(status: number, error: ErrorBody, request: FastifyRequest): unknown;
+  /** Response schemas by `METHOD path` (path below `prefix`), for the OpenAPI document: see responses.ts. */
+  responses?: FaceResponses;
   /** The face's routes, registered inside its own encapsulated plugin under `prefix`. */
   routes(app: FastifyInstance, ctx: DialectContext): Promise<void>;
 }

@@ -11,7 +11,7 @@ import { ValidationError } from '../../../core/errors.js';
 import { PayloadTooLargeError, receiveBundle, type StoredFile } from '../../../engine/bundle-files.js';
 import { multipartReadError } from '../../multipart.js';
 import type { DialectContext } from '../types.js';
-import { documentErrors, errorSchema, idResponse, param, pathParams } from './schemas.js';
+import { bundleDownload, documentErrors, errorSchema, idResponse, param, pathParams } from './schemas.js';
 
 /** Room for multipart boundaries and part headers around the file when the declared length is checked. */
 const MULTIPART_SLACK = 64 * 1024;
@@ -65,7 +65,7 @@ export async function attachmentRoutes(app: FastifyInstance, ctx: DialectContext
     summary: "Download a bundle of the file repository (an export's FileId, or an upload's Id)",
     params: pathParams({ attachment_id: param('The file id') }),
     produces: ['application/octet-stream'],
-    response: { 200: { type: 'string', format: 'binary' }, ...documentErrors },
+    response: { 200: bundleDownload, ...documentErrors },
   } as const;
   app.get('/:tenant_id/ces/attachment/:attachment_id', { schema: downloadSchema }, download);
   app.get('/:tenant_id/dev2prod/ces/attachment/:attachment_id', { schema: downloadSchema }, download);

@@ -7,6 +7,7 @@ import type { ErrorBody } from '../../errors.js';
 import type { DialectSpec } from '../types.js';
 import { duplicationRoutes } from './duplications.js';
 import { projectRoutes } from './projects.js';
+import { duplicationResponses } from './responses.js';
 import { SESSION_COOKIE, sessionRoutes } from './sessions.js';
 
 const MISLABELLED_FORM =
@@ -51,6 +52,7 @@ export const duplication: DialectSpec = {
   // Projects are named by id in bodies and headers, not by the plumbing's sources.
   environmentFrom: [],
   credentials: ['X-MSTR-AuthToken', 'bearer', { cookie: SESSION_COOKIE }],
+  responses: duplicationResponses,
   errorBody: (status, e, request) => ({
     code: productCode(status, e, request),
     message: e.message,

@@ -2,6 +2,7 @@ import type { DialectSpec } from '../types.js';
 import { promotionErrorBody } from './errors.js';
 import { installationRoutes } from './installations.js';
 import { packageRoutes } from './packages.js';
+import { promotionResponses } from './responses.js';
 
 /**
  * The Environment Promotion API of 003 (Workfront): packages assembled from
@@ -16,6 +17,7 @@ export const promotion: DialectSpec = {
   environmentFrom: ['host', 'header', 'home'],
   credentials: ['apikey', 'sessionID', 'bearer'],
   errorBody: (status, e) => promotionErrorBody(status, e),
+  responses: promotionResponses,
   async routes(app, ctx) {
     await packageRoutes(app, ctx);
     await installationRoutes(app, ctx);

@@ -1,3 +1,4 @@
+import { syncResponses } from './responses.js';
 import { locatingJsonParser } from '../../json-body.js';
 import type { DialectSpec } from '../types.js';
 import { adminRoutes } from './admin-routes.js';
@@ -19,6 +20,7 @@ export const syncDialect: DialectSpec = {
   credentials: ['bearer'],
   // 002 and the samples show no error body (their clients only check the status): the native shape.
   errorBody: (_status, e) => ({ code: e.code, message: e.message }),
+  responses: syncResponses,
   async routes(app, ctx) {
     // The Postman collection sends `Content-Type: application/json` on POSTs
     // without a body (logoff): an empty JSON body is no body here, not a 400.
