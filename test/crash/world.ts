@@ -60,7 +60,12 @@ export class Server {
   }
 
   http(method: string, path: string, opts: HttpOptions = {}): Promise<HttpRes> {
-    return request(this.base, method, `/api/v1${path}`, { ...opts, headers: { authorization: `Bearer ${ADMIN_KEY}`, ...opts.headers } });
+    return this.root(method, `/api/v1${path}`, opts);
+  }
+
+  /** A request outside the native API (a dialect's routes), as the admin. */
+  root(method: string, path: string, opts: HttpOptions = {}): Promise<HttpRes> {
+    return request(this.base, method, path, { ...opts, headers: { authorization: `Bearer ${ADMIN_KEY}`, ...opts.headers } });
   }
 
   /** A call that must succeed. */
@@ -191,6 +196,32 @@ export function durableIds(dataDir: string): Record<string, string[]> {
     };
   });
 }
+
+/**
+ * Watch a running server's data directory for a moment (a row committed, a
+ * file renamed into place): poll `moment` every millisecond until it holds,
+ * or until `done` settles (the step ended first). Read-only, beside the server.
+ */
+export async function waitForMoment(dataDir: string, moment: (db: Database.Database, dataDir: string) => boolean, done: Promise<unknown>): Promise<boolean> {
+  let ended = false;
+  const end = () => (ended = true);
+  void done.then(end, end);
+  let db: Database.Database | undefined;
+  try {
+    for (;;) {
+      // The database file exists once the server has started; open it once.
+      db ??= new Database(sqliteFile(dataDir), { readonly: true, fileMustExist: true });
+      if (moment(db, dataDir)) return true;
+      if (ended) return false;
+      await new Promise((r) => setTimeout(r, 1));
+    }
+  } finally {
+    db?.close();
+  }
+}
+
+/** Whether a query returns a row. */
+export const hasRow = (db: Database.Database, sql: string, ...params: unknown[]): boolean => db.prepare(sql).get(...params) !== undefined;
 
 export function integrityCheck(dataDir: string): string {
   return withDb(dataDir, (db) => (db.pragma('integrity_check') as { integrity_check: string }[]).map((r) => r.integrity_check).join('; '));
