@@ -28,6 +28,7 @@ import {
   buildFixture,
   copyOf,
   durableIds,
+  fileStoreGaps,
   integrityCheck,
   objectsOf,
   remove,
@@ -99,6 +100,7 @@ describe(`crash recovery: SIGKILL during each step, ${KILLS} kill(s) per step, $
       assert.equal(lost.length, 0, `${what}: ${lost.length} ${table} rows written before the kill are gone, e.g. ${lost.slice(0, 3).join(', ')}`);
     }
     assert.deepEqual(objectsOf(s.dataDir, SOURCE), beforeState.source, `${what}: the source changed`);
+    assert.deepEqual(fileStoreGaps(s.dataDir), { unindexed: [], missing: [] }, `${what}: the file store and its index disagree`);
   }
 
   for (const step of STEPS.filter((s) => !ONLY || ONLY.includes(s.name))) {

@@ -290,17 +290,24 @@ const rollbackCommit: Step = {
   killAt: (db, _d, f) => hasRow(db, "SELECT 1 FROM installations WHERE id = ? AND status = 'ROLLED_BACK'", f.installedId),
   windows: [{ name: 'committed, lock not yet released', holds: (db) => lockHeld(db, INSTALLED) }],
 };
-/** Killed between the rename of the bundle into place and its index row. */
+/** Ids of the export's bundle once indexed (its row) or in place (its file), whichever comes first. */
+const newBundleIds = (db: Database.Database, dataDir: string, f: Fixture): string[] => {
+  const rows = (db.prepare('SELECT id FROM files WHERE id <> ?').raw().all(f.fileId) as string[][]).map((r) => r[0]!);
+  return [...new Set([...rows, ...newBundles(dataDir, f).map((n) => n.slice(0, -'.ferry'.length))])];
+};
+
+/** Killed as soon as the export's bundle is indexed or renamed into place, between the two if it can. */
 const exportRename: Step = {
   ...exportStep,
   name: 'export-rename',
-  killAt: (_db, dir, f) => newBundles(dir, f).length > 0,
+  killAt: (db, dir, f) => newBundleIds(db, dir, f).length > 0,
   windows: [
     {
-      name: 'renamed, not yet indexed',
-      holds: (db, dir, f) => newBundles(dir, f).some((n) => !hasRow(db, 'SELECT 1 FROM files WHERE id = ?', n.slice(0, -'.ferry'.length))),
+      name: 'indexed or renamed, not both',
+      holds: (db, dir, f) =>
+        newBundleIds(db, dir, f).some((id) => hasRow(db, 'SELECT 1 FROM files WHERE id = ?', id) !== existsSync(join(dir, 'files', `${id}.ferry`))),
     },
-    { name: 'renamed, operation not yet ended', holds: (db) => opRunning(db, 'package.export') },
+    { name: 'operation not yet ended', holds: (db) => opRunning(db, 'package.export') },
   ],
 };
 const cloneCommit: Step = {

@@ -7,7 +7,7 @@
  * objects of an environment, the ids of everything that must survive, the
  * SQLite integrity check.
  */
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -222,6 +222,20 @@ export async function waitForMoment(dataDir: string, moment: (db: Database.Datab
 
 /** Whether a query returns a row. */
 export const hasRow = (db: Database.Database, sql: string, ...params: unknown[]): boolean => db.prepare(sql).get(...params) !== undefined;
+
+/**
+ * The file store against its index: bundle files no index row names (left
+ * for good: nothing lists or expires them), and indexed files whose bytes
+ * are missing (listed, but gone).
+ */
+export function fileStoreGaps(dataDir: string): { unindexed: string[]; missing: string[] } {
+  const dir = join(dataDir, 'files');
+  const onDisk = existsSync(dir) ? readdirSync(dir).filter((n) => n.endsWith('.ferry')) : [];
+  const indexed = withDb(dataDir, (db) => (db.prepare('SELECT id FROM files').raw().all() as string[][]).map((r) => `${r[0]}.ferry`));
+  const known = new Set(indexed);
+  const present = new Set(onDisk);
+  return { unindexed: onDisk.filter((n) => !known.has(n)), missing: indexed.filter((n) => !present.has(n)) };
+}
 
 export function integrityCheck(dataDir: string): string {
   return withDb(dataDir, (db) => (db.pragma('integrity_check') as { integrity_check: string }[]).map((r) => r.integrity_check).join('; '));
