@@ -218,6 +218,11 @@ function summaryMessage(name: string, s: ImportSummary): string {
  */
 export async function runImport(deps: WorkDeps, id: string, ctx: WorkContext): Promise<unknown> {
   const r = await findDuplication(deps.engine, id);
+  if (r?.role === 'target' && r.status === 'COMPLETED' && r.fileId) {
+    // Run again after a stop between the import's commit and the package's removal: finish that.
+    await dropPackage(deps, id, r.fileId);
+    return { duplicationId: id, status: r.status };
+  }
   if (!r || r.role !== 'target' || (r.status !== 'IMPORT_SYNCING' && r.status !== 'IMPORTING')) return { duplicationId: id, status: r?.status ?? 'DELETED' };
   const rec = recorder(deps, r, ctx);
   let fileId = r.fileId;
@@ -254,19 +259,26 @@ export async function runImport(deps: WorkDeps, id: string, ctx: WorkContext): P
         signal: ctx.signal,
         onProgress: (p) => (p.phase === 'verify' ? verify(p) : load(p)),
         finish: async (tx, env, s) => {
-          const done = { status: 'COMPLETED' as const, progress: 100, message: summaryMessage(env.name, s), targetEnvId: env.id, fileId: null };
+          // The record keeps the package's id until it is removed (below): a run stopped in between removes it when run again.
+          const done = { status: 'COMPLETED' as const, progress: 100, message: summaryMessage(env.name, s), targetEnvId: env.id };
           if (!(await new DuplicationStore(tx).update(id, done, ['IMPORTING']))) throw cancelled();
         },
       });
     });
     // The project holds everything now; the package was only the way there.
-    await deps.files.remove(fileId);
+    await dropPackage(deps, id, fileId);
     return { duplicationId: id, status: 'COMPLETED', ...summary };
   } catch (e) {
     await rec.flush();
     await stopped(deps, id, e, ctx.signal, 'IMPORT_FAILED');
     throw e;
   }
+}
+
+/** Remove a completed import's package, then forget it in the record. */
+async function dropPackage(deps: WorkDeps, id: string, fileId: string): Promise<void> {
+  await deps.files.remove(fileId);
+  await updateDuplication(deps.engine, id, { fileId: null }, ['COMPLETED']);
 }
 
 /** An operation that will not run (cancelled while queued, or its server died for good): end its record. */

@@ -1,5 +1,5 @@
 import { createHash, randomUUID, type Hash } from 'node:crypto';
-import { createReadStream, createWriteStream, mkdirSync } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync, mkdirSync } from 'node:fs';
 import { copyFile, readdir, rename, rm, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -21,7 +21,7 @@ const OWNER = `${hostname()
  * were recorded (`.<id>.part`), or writeBundle's temp sibling of either
  * (`..<id>~<host>~<pid>.part.<hex>.tmp`).
  */
-const PARTIAL = /^\.\.?[0-9a-f-]{36}(?:~([A-Za-z0-9-]*)~(\d+))?\.part(?:\.[0-9a-f]+\.tmp)?$/;
+const PARTIAL = /^\.\.?([0-9a-f-]{36})(?:~([A-Za-z0-9-]*)~(\d+))?\.part(?:\.[0-9a-f]+\.tmp)?$/;
 /** A partial file untouched this long belongs to nobody, whoever wrote it (another host sharing the directory included). */
 const PARTIAL_STALE_MS = 3600_000;
 
@@ -135,8 +135,9 @@ export abstract class FileStore {
   /**
    * Remove partial files whose writer is gone: a process of this host that
    * no longer runs (killed during an export or an upload), or anything
-   * untouched for an hour. Run at start; never throws (a read-only directory
-   * is reported when something is written to it).
+   * untouched for an hour; and the index row such a writer may have written
+   * just before it died (see DirectoryFileStore.commit). Run at start; never
+   * throws (a read-only directory is reported when something is written to it).
    */
   async sweepPartials(): Promise<string[]> {
     const removed: string[] = [];
@@ -152,9 +153,10 @@ export abstract class FileStore {
       if (!m) continue;
       const path = join(this.dir, name);
       try {
-        const dead = m[1] === host && m[2] !== undefined && !processRuns(Number(m[2]));
+        const dead = m[2] === host && m[3] !== undefined && !processRuns(Number(m[3]));
         if (dead || Date.now() - (await stat(path)).mtimeMs > PARTIAL_STALE_MS) {
           await rm(path, { force: true });
+          await this.forgetUnwritten(m[1]!);
           removed.push(name);
         }
       } catch {
@@ -163,6 +165,9 @@ export abstract class FileStore {
     }
     return removed;
   }
+
+  /** Drop the index row of a file whose writer died before its bytes were in place (none by default: see DirectoryFileStore). */
+  protected async forgetUnwritten(_id: string): Promise<void> {}
 
   /**
    * Stream a request body into the store, refusing (413) as soon as it passes
@@ -240,24 +245,36 @@ export class DirectoryFileStore extends FileStore {
     return join(this.dir, `${id}.ferry`);
   }
 
-  /** Index a file written at `tmp` (renamed to its final place); it expires after the retention. */
+  /**
+   * Index a file written at `tmp`, then rename it to its final place; it
+   * expires after the retention. The row comes first: a process killed
+   * between the two leaves a partial file of a dead writer and a row without
+   * bytes, both removed at the next start (sweepPartials). The other order
+   * left, after such a kill, a complete file that no row names: never
+   * listed, never expired, never removed.
+   */
   override async commit(tmp: string, meta: Omit<StoredFile, 'bytes' | 'sha256' | 'createdAt' | 'expiresAt'> & { sha256?: string }): Promise<StoredFile> {
-    const final = this.pathOf(meta.id);
+    let file: StoredFile;
     try {
-      await rename(tmp, final);
-    } catch (e) {
-      throw fileStoreWriteError(e);
-    }
-    const bytes = (await stat(final)).size;
-    const sha256 = meta.sha256 ?? (await hashFile(final));
-    const file = this.indexed(meta, bytes, sha256);
-    try {
+      const bytes = (await stat(tmp)).size;
+      file = this.indexed(meta, bytes, meta.sha256 ?? (await hashFile(tmp)));
       await this.db.insertInto('files').values(toRow(file)).execute();
     } catch (e) {
-      await rm(final, { force: true });
+      await rm(tmp, { force: true });
       throw e;
     }
+    try {
+      await rename(tmp, this.pathOf(meta.id));
+    } catch (e) {
+      await this.db.deleteFrom('files').where('id', '=', meta.id).execute();
+      await rm(tmp, { force: true });
+      throw fileStoreWriteError(e);
+    }
     return file;
+  }
+
+  protected override async forgetUnwritten(id: string): Promise<void> {
+    if (!existsSync(this.pathOf(id))) await this.db.deleteFrom('files').where('id', '=', id).execute();
   }
 
   override open(id: string): Readable {

@@ -7,7 +7,7 @@
  * objects of an environment, the ids of everything that must survive, the
  * SQLite integrity check.
  */
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -60,7 +60,12 @@ export class Server {
   }
 
   http(method: string, path: string, opts: HttpOptions = {}): Promise<HttpRes> {
-    return request(this.base, method, `/api/v1${path}`, { ...opts, headers: { authorization: `Bearer ${ADMIN_KEY}`, ...opts.headers } });
+    return this.root(method, `/api/v1${path}`, opts);
+  }
+
+  /** A request outside the native API (a dialect's routes), as the admin. */
+  root(method: string, path: string, opts: HttpOptions = {}): Promise<HttpRes> {
+    return request(this.base, method, path, { ...opts, headers: { authorization: `Bearer ${ADMIN_KEY}`, ...opts.headers } });
   }
 
   /** A call that must succeed. */
@@ -190,6 +195,46 @@ export function durableIds(dataDir: string): Record<string, string[]> {
       environments: ids('SELECT id FROM environments'),
     };
   });
+}
+
+/**
+ * Watch a running server's data directory for a moment (a row committed, a
+ * file renamed into place): poll `moment` every millisecond until it holds,
+ * or until `done` settles (the step ended first). Read-only, beside the server.
+ */
+export async function waitForMoment(dataDir: string, moment: (db: Database.Database, dataDir: string) => boolean, done: Promise<unknown>): Promise<boolean> {
+  let ended = false;
+  const end = () => (ended = true);
+  void done.then(end, end);
+  let db: Database.Database | undefined;
+  try {
+    for (;;) {
+      // The database file exists once the server has started; open it once.
+      db ??= new Database(sqliteFile(dataDir), { readonly: true, fileMustExist: true });
+      if (moment(db, dataDir)) return true;
+      if (ended) return false;
+      await new Promise((r) => setTimeout(r, 1));
+    }
+  } finally {
+    db?.close();
+  }
+}
+
+/** Whether a query returns a row. */
+export const hasRow = (db: Database.Database, sql: string, ...params: unknown[]): boolean => db.prepare(sql).get(...params) !== undefined;
+
+/**
+ * The file store against its index: bundle files no index row names (left
+ * for good: nothing lists or expires them), and indexed files whose bytes
+ * are missing (listed, but gone).
+ */
+export function fileStoreGaps(dataDir: string): { unindexed: string[]; missing: string[] } {
+  const dir = join(dataDir, 'files');
+  const onDisk = existsSync(dir) ? readdirSync(dir).filter((n) => n.endsWith('.ferry')) : [];
+  const indexed = withDb(dataDir, (db) => (db.prepare('SELECT id FROM files').raw().all() as string[][]).map((r) => `${r[0]}.ferry`));
+  const known = new Set(indexed);
+  const present = new Set(onDisk);
+  return { unindexed: onDisk.filter((n) => !known.has(n)), missing: indexed.filter((n) => !present.has(n)) };
 }
 
 export function integrityCheck(dataDir: string): string {

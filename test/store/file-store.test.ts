@@ -2,12 +2,14 @@
 // expiring after the retention, refusing bodies over the limit.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { createHash, randomUUID } from 'node:crypto';
+import { existsSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { text } from 'node:stream/consumers';
-import { DirectoryFileStore, type FileStore, type FileStoreOptions } from '../../src/store/file-store.js';
+import { DirectoryFileStore, toRow, type FileStore, type FileStoreOptions } from '../../src/store/file-store.js';
 import { CHUNK_BYTES, openFileStore } from '../../src/store/database-file-store.js';
 import { serverDb } from '../../src/store/server-schema.js';
 import { DIALECTS, openTestEngine, type TestEngine } from '../support/engines.js';
@@ -110,6 +112,48 @@ for (const { dialect, inDatabase } of STORES) {
       assert.equal(await files.get(f.id), undefined);
       assert.ok(!(await hasBytes(files, f.id)));
       await assert.rejects(text(files.open(f.id)));
+    });
+
+    it('a writer killed between indexing a file and renaming it into place: the sweep at start removes its partial file and its row', async (ctx) => {
+      const files = open('files-k');
+      if (!(files instanceof DirectoryFileStore)) return ctx.skip('the database store writes row and bytes in one transaction');
+      const host = hostname().replace(/[^A-Za-z0-9-]/g, '-');
+      const dead = spawnSync(process.execPath, ['-e', '']).pid;
+      const db = serverDb(t.engine.store);
+      /** A partial file of `pid` and the index row its commit wrote before the rename. */
+      const halfCommitted = async (pid: number) => {
+        const id = randomUUID();
+        writeFileSync(join(files.dir, `.${id}~${host}~${pid}.part`), bytes(10));
+        const at = new Date().toISOString();
+        await db
+          .insertInto('files')
+          .values(
+            toRow({
+              id,
+              name: 'k.ferry',
+              kind: 'bundle',
+              bytes: 10,
+              sha256: 'x',
+              environmentId: null,
+              packageId: null,
+              createdBy: null,
+              createdAt: at,
+              expiresAt: null,
+            }),
+          )
+          .execute();
+        return id;
+      };
+      const killed = await halfCommitted(dead);
+      const live = await halfCommitted(process.pid);
+      const finished = await files.upload(Readable.from([bytes(10)]), 100, { name: 'f.ferry', createdBy: null });
+
+      const swept = await files.sweepPartials();
+      assert.deepEqual(swept, [`.${killed}~${host}~${dead}.part`]);
+      assert.equal(await files.get(killed), undefined, 'the row of a file whose bytes never came stays');
+      assert.ok(await files.get(live), "a live writer's row went");
+      assert.ok(existsSync(join(files.dir, `.${live}~${host}~${process.pid}.part`)), "a live writer's partial file went");
+      assert.ok((await files.get(finished.id)) && (await hasBytes(files, finished.id)), 'a finished file went');
     });
   });
 }
