@@ -118,6 +118,8 @@ export async function measureLoopLag(opts: {
       ...dbEnv,
     },
     opts.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.profileDir}`, ...BIN] : BIN,
+    // Started through tsx: on a loaded machine that alone can take over a minute.
+    300_000,
   );
   const base = `http://127.0.0.1:${port}`;
   const results: LagResult[] = [];

@@ -8,7 +8,7 @@ import { Store } from '../store/store.js';
 import type { WriteGate } from '../store/write-gate.js';
 import type { ProgressFn } from './context.js';
 import { Engine } from './engine.js';
-import { ENTRY_SLICE, serializeError, type FromThread, type OffloadConfig, type ToThread } from './offload.js';
+import { deserializeError, ENTRY_SLICE, serializeError, type FromThread, type OffloadConfig, type ToThread } from './offload.js';
 import { runVerb, type OffloadVerb, type VerbArgs } from './offload-verbs.js';
 
 const port = parentPort!;
@@ -28,8 +28,8 @@ const remoteGate: WriteGate = {
 };
 
 const aborts = new Map<number, AbortController>();
-/** Calls whose caller's progress callback threw: they fail at their next report. */
-const stopped = new Set<number>();
+/** Calls whose caller's progress callback threw: they fail at their next report, with what it threw (an install records its words). */
+const stopped = new Map<number, Error>();
 /** Results whose long arrays the main thread is pulling, by call. */
 const results = new Map<number, Record<string, unknown[]>>();
 
@@ -72,7 +72,7 @@ async function main(): Promise<void> {
         aborts.get(m.id)?.abort();
         break;
       case 'stop':
-        stopped.add(m.id);
+        stopped.set(m.id, deserializeError(m.error));
         aborts.get(m.id)?.abort();
         break;
       case 'run': {
@@ -80,7 +80,8 @@ async function main(): Promise<void> {
         aborts.set(m.id, controller);
         const onProgress: ProgressFn | undefined = m.progress
           ? (progress) => {
-              if (stopped.has(m.id)) throw new Error('stopped by its caller');
+              const stop = stopped.get(m.id);
+              if (stop) throw stop;
               send({ type: 'progress', id: m.id, progress });
             }
           : undefined;

@@ -47,7 +47,7 @@ export type ToThread =
   | { type: 'run'; id: number; verb: OffloadVerb; args: unknown[]; progress: boolean }
   | { type: 'abort'; id: number }
   /** The caller's progress callback threw: abort, and fail at the next report (as the callback's throw would have, in one thread). */
-  | { type: 'stop'; id: number }
+  | { type: 'stop'; id: number; error: SerializedError }
   | { type: 'gate'; id: number }
   /** The next slice of the result's array `key`, from index `from`. */
   | { type: 'pull'; id: number; key: string; from: number }
@@ -260,7 +260,7 @@ export class Offload {
           job.onProgress(m.progress);
         } catch (error) {
           job.thrown = { error };
-          worker.postMessage({ type: 'stop', id: m.id } satisfies ToThread);
+          worker.postMessage({ type: 'stop', id: m.id, error: serializeError(error) } satisfies ToThread);
         }
         break;
       }

@@ -1,6 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { ConflictError } from '../../src/core/errors.js';
 import { join } from 'node:path';
 import { exportPackage } from '../../src/engine/bundles.js';
 import { generateSample, sampleSelection } from '../../src/engine/sample-data.js';
@@ -144,6 +145,37 @@ for (const dialect of DIALECTS) {
       assert.ok(worked >= WORKED_MS, `the offload thread worked ${worked.toFixed(1)} ms while this thread was held`);
       const [dev, copy] = await Promise.all([engine.listObjects('dev', { limit: 1 }), engine.listObjects('copy', { limit: 1 })]);
       assert.equal(copy.total, dev.total);
+    });
+
+    it('a progress callback that throws (a cancelled operation) stops the work in the thread, which writes nothing and fails with what it threw', async () => {
+      const dir = join(s.t.dataDir, 'stopped');
+      mkdirSync(dir);
+      const cancel = new ConflictError('CANCELLED', 'operation cancelled');
+      let reports = 0;
+      const failed = await engine
+        .run(
+          'exportPackage',
+          {
+            onProgress: () => {
+              reports++;
+              throw cancel;
+            },
+          },
+          (await engine.listPackages())[0]!.id,
+          { file: join(dir, 'stopped.ferry') },
+        )
+        .then(
+          () => assert.fail('the export should have stopped'),
+          (e: unknown) => e,
+        );
+      assert.equal(failed, cancel);
+      assert.equal(reports, 1, 'no report after the callback threw');
+      assert.deepEqual(readdirSync(dir), [], 'no bundle and no temp file left');
+      // The thread is still there for the next call.
+      assert.equal(
+        (await engine.run('exportPackage', {}, (await engine.listPackages())[0]!.id, { file: join(dir, 'next.ferry') })).file?.path,
+        join(dir, 'next.ferry'),
+      );
     });
 
     it('a sync runs in the thread and keeps its results and errors', async () => {
