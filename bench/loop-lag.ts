@@ -3,8 +3,10 @@
  *
  * Does the server keep answering while a big promotion runs (issue 9)? This
  * generates an N-object source, starts a real server process on it (`ferry
- * serve`, its default configuration), and drives assembly, prepare, install
- * and rollback through the native API, one phase after the other. Meanwhile:
+ * serve`, its default configuration), and drives assembly, bundle export,
+ * upload (verify) and import (dry run: read into a package and planned),
+ * prepare, install, rollback and a clone of the source through the native
+ * API, one phase after the other. Meanwhile:
  *
  * - a poller in a worker thread of this process (its own event loop, so
  *   parsing a big prepare answer here cannot delay it) calls
@@ -116,6 +118,8 @@ export async function measureLoopLag(opts: {
       ...dbEnv,
     },
     opts.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.profileDir}`, ...BIN] : BIN,
+    // Started through tsx: on a loaded machine that alone can take over a minute.
+    300_000,
   );
   const base = `http://127.0.0.1:${port}`;
   const results: LagResult[] = [];
@@ -124,11 +128,12 @@ export async function measureLoopLag(opts: {
   poller.on('message', (m: unknown) => {
     if (typeof m === 'object' && m) polls.push(m as (typeof polls)[number]);
   });
-  const call = async (method: string, path: string, body?: unknown): Promise<any> => {
+  const call = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<any> => {
+    const raw = body instanceof Uint8Array;
     const res = await fetch(base + path, {
       method,
-      headers: { apikey: API_KEY, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      body: body === undefined ? undefined : JSON.stringify(body),
+      headers: { apikey: API_KEY, ...(body === undefined || raw ? {} : { 'content-type': 'application/json' }), ...headers },
+      body: body === undefined ? undefined : raw ? body : JSON.stringify(body),
     });
     const text = await res.text();
     if (res.status >= 300 && res.status !== 202) throw new Error(`${method} ${path} answered ${res.status}: ${text.slice(0, 300)}`);
@@ -183,7 +188,7 @@ export async function measureLoopLag(opts: {
     await call('POST', '/api/v1/environments', { id: 'target', name: 'Target', tier: 'testing' });
     const byType = new Map<string, { ID: string }[]>();
     for (const s of sampleSelection({ objects: opts.objects })) byType.set(s.type, [...(byType.get(s.type) ?? []), { ID: s.id }]);
-    const pkg = await phase('assemble', async () => {
+    const assembled = await phase('assemble', async () => {
       const created = await call('POST', '/api/v1/packages', {
         sourceEnvId: 'source',
         name: 'loop lag',
@@ -192,11 +197,26 @@ export async function measureLoopLag(opts: {
       await finished(created.operation);
       return created.package as { id: string };
     });
+    const exported = await phase('export', async () => finished((await call('POST', `/api/v1/packages/${assembled.id}/export`)).operation));
+    const bundle = await (await fetch(`${base}/api/v1/files/${exported.result.file.id as string}/content`, { headers: { apikey: API_KEY } })).arrayBuffer();
+    const uploaded = await phase('upload', () =>
+      call('POST', '/api/v1/files?name=loop-lag.ferry', new Uint8Array(bundle), { 'content-type': 'application/octet-stream' }),
+    );
+    // The import reads the bundle into a new package only when this server does not hold it already.
+    await call('DELETE', `/api/v1/packages/${assembled.id}`);
+    const imported = await phase('import', async () =>
+      finished((await call('POST', '/api/v1/imports', { fileId: uploaded.id, targetEnvId: 'target', dryRun: true })).operation),
+    );
+    const pkg = { id: imported.result.packageId as string };
     await call('PATCH', `/api/v1/packages/${pkg.id}`, { status: 'TESTING' });
     const plan = await phase('prepare', () => call('POST', `/api/v1/packages/${pkg.id}/plans`, { targetEnvId: 'target' }));
     const inst = plan.installation as { id: string };
     await phase('install', async () => finished((await call('POST', `/api/v1/installations/${inst.id}/install`)).operation));
     await phase('rollback', () => call('POST', `/api/v1/installations/${inst.id}/rollback`));
+    await phase('clone', async () => {
+      const r = await call('POST', '/api/v1/environments', { id: 'clone', name: 'Clone', tier: 'testing', cloneFrom: 'source' }, { prefer: 'respond-async' });
+      return finished(r.operation);
+    });
   } finally {
     poller.postMessage('stop');
     await new Promise<void>((r) => poller.once('message', () => r()));

@@ -8,8 +8,9 @@
  * prepared INSERT per row in one transaction, on the same database, measured
  * in this process) and the ratio of each step to it. Then the HTTP status
  * endpoint under autocannon beside a bare Fastify route. Between them, the
- * event-loop lag of a real server process while it assembles, prepares,
- * installs and rolls back each N up to 100k (bench/loop-lag.ts). Then the
+ * event-loop lag of a real server process while it assembles, exports,
+ * verifies an upload, imports, prepares, installs, rolls back and clones
+ * each N up to 100k (bench/loop-lag.ts). Then the
  * startup of the built CLI (`ferry --help`, `ferry env list`) beside
  * `node -e 0` (`--no-cli` skips it, `--cli-only` runs only it). With
  * `--postgres`, last, the multi-process server (bench/multi-process.ts;
@@ -40,7 +41,7 @@ const { values } = parseArgs({
     postgres: { type: 'boolean', default: false },
     'database-url': { type: 'string', default: process.env.FERRY_BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres' },
     'no-http': { type: 'boolean', default: false },
-    /** Skip the event-loop lag of a server during assembly, prepare, install and rollback (bench/loop-lag.ts). */
+    /** Skip the event-loop lag of a server during its long steps (bench/loop-lag.ts). */
     'no-loop-lag': { type: 'boolean', default: false },
     'http-only': { type: 'boolean', default: false },
     'no-cli': { type: 'boolean', default: false },
@@ -419,7 +420,7 @@ function lagTable(lags: (LagResult & { dialect: string })[], failures: string[])
   const lines = [header, header.map(() => '---'), ...body].map((c) => `| ${c.join(' | ')} |`);
   for (const f of failures) lines.push(`\n${f}`);
   return (
-    'Event loop during long steps: a real server process (`ferry serve`), assembly, prepare, install and rollback of the whole sample through the native API; ' +
+    'Event loop during long steps: a real server process (`ferry serve`), assembly, bundle export, upload and import (dry run), prepare, install, rollback and a clone of the whole sample through the native API; ' +
     "`GET /api/v1/health` polled every 20 ms from another thread, and the server's own event-loop delay (monitorEventLoopDelay, from /metrics) over each phase\n\n" +
     lines.join('\n')
   );

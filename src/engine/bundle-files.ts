@@ -7,7 +7,6 @@
 import type { Readable } from 'node:stream';
 import { FerryError } from '../core/errors.js';
 import { PayloadTooLargeError, type FileStore, type StoredFile } from '../store/file-store.js';
-import { verifyBundle } from './bundle-io.js';
 import type { Actor, Engine } from './engine.js';
 
 export { PayloadTooLargeError, type StoredFile } from '../store/file-store.js';
@@ -46,7 +45,8 @@ export async function receiveBundle(
   }
   const file = await files.upload(body, opts.limit, { name: opts.name, createdBy: actor.actor, environmentId: opts.environmentId });
   try {
-    await files.withLocalFile(file.id, (path) => withFileName(path, opts.name, () => verifyBundle(path)));
+    // Decompressing, hashing and parsing the whole file: in the offload thread on a server.
+    await files.withLocalFile(file.id, (path) => withFileName(path, opts.name, () => engine.run('verifyBundle', {}, path)));
   } catch (e) {
     await files.remove(file.id);
     throw e;

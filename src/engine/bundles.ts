@@ -55,7 +55,8 @@ async function* entitiesOf(engine: Engine, pkg: Package, onProgress?: ProgressFn
 /**
  * Write a package as a `.ferry` bundle (streamed: memory does not grow with
  * the package), and optionally as a reviewable directory tree; both signed
- * with the server's key.
+ * with the server's key. Run through `engine.run('exportPackage', ...)` to
+ * keep a server's event loop free (offload-verbs.ts).
  */
 export async function exportPackage(
   engine: Engine,
@@ -110,8 +111,8 @@ export async function importBundle(
   actor?: Actor,
 ): Promise<ImportResult> {
   const trust = signingTrustOf(await engine.getEnvironment(targetEnvId));
-  if (trust !== undefined) await verifyBundle(path, undefined, trust);
-  const pkg = await loadBundle(engine, path, actor, opts.onProgress, trust);
+  // Reading the file is the long part (decompress, hash, parse): in the offload thread on a server.
+  const pkg = await engine.run('loadBundle', { onProgress: opts.onProgress }, path, actor, trust);
   const plan = await engine.prepare(pkg.id, targetEnvId, { overrides: opts.overrides, force: opts.force, onProgress: opts.onProgress }, actor);
   if (opts.dryRun) return { package: pkg, plan, installation: null, entries: plan.entries };
   const installation = await engine.install(plan.installation.id, { onProgress: opts.onProgress }, actor);
@@ -129,8 +130,14 @@ export async function importBundle(
  * "Bundle format"). Reading, decompressing and parsing the file once instead
  * of twice is most of what an import costs. A failure is worded exactly as
  * verifyBundle words it (which is run then, on the failure path only).
+ *
+ * Given `trust`, the whole file is first verified against it, so a bundle
+ * no trusted key signed is refused before anything is read into the store.
+ * Run through `engine.run('loadBundle', ...)` to keep a server's event loop
+ * free (offload-verbs.ts).
  */
 export async function loadBundle(engine: Engine, path: string, actor?: Actor, onProgress?: ProgressFn, trust?: SigningTrust): Promise<Package> {
+  if (trust !== undefined) await verifyBundle(path, undefined, trust);
   const header = await readBundleHeader(path);
   const existing = await engine.store.packages.get(header.package.id);
   // The package already here is taken for the file's only by its id, version

@@ -11,6 +11,10 @@
  * of an import or a clone happens in ONE transaction, which `finish` joins
  * (the record's COMPLETED is written in it): a cancelled or failed import
  * leaves no half-made project behind.
+ *
+ * Export, import and clone run in the offload thread on a server
+ * (offload-verbs.ts): their options are plain data, the duplication's
+ * record named by its id.
  */
 import { BUNDLE_FORMAT, BUNDLE_FORMAT_VERSION, type BundleEntity, type BundleHeader } from '../core/bundle.js';
 import { ConflictError, ValidationError } from '../core/errors.js';
@@ -48,6 +52,31 @@ export interface ImportSummary {
   renamed: { type: TypeCode; id: string; from: string }[];
 }
 
+/** A duplication cancelled while it ran (its record is no longer in the status the work expects). */
+export const duplicationCancelled = () => new ConflictError('CANCELLED', 'the duplication was cancelled');
+
+/**
+ * Mark the duplication's record COMPLETED inside the transaction that made
+ * its project, only if it is still IMPORTING: a cancel that landed meanwhile
+ * wins, and the whole transaction rolls back.
+ */
+async function complete(tx: Store, duplicationId: string, env: Environment, message: string): Promise<void> {
+  const done = { status: 'COMPLETED' as const, progress: 100, message, targetEnvId: env.id };
+  if (!(await new DuplicationStore(tx).update(duplicationId, done, ['IMPORTING']))) throw duplicationCancelled();
+}
+
+function summaryMessage(name: string, s: ImportSummary): string {
+  const c = s.configuration;
+  const parts = [`duplicated ${s.projectObjects} objects into project ${name}`];
+  const total = c.created + c.replaced + c.merged + c.kept + c.unchanged;
+  if (total > 0)
+    parts.push(
+      `configuration objects: ${c.created} created, ${c.replaced} replaced, ${c.merged} merged, ${c.kept} kept as they were, ${c.unchanged} already equal`,
+    );
+  if (s.renamed.length > 0) parts.push(`renamed to stay unique: ${s.renamed.map((x) => `${x.type} ${x.id} (was ${x.from})`).join(', ')}`);
+  return parts.join('; ');
+}
+
 /** Every object of one scope, optionally of some types, read a page at a time. */
 async function* objectsOf(ds: DuplicationStore, envId: string, types?: readonly TypeCode[]): AsyncGenerator<FerryObject[]> {
   let after: { type: TypeCode; id: string } | null = null;
@@ -81,7 +110,7 @@ function typesReferringToServer(engine: Engine, scope: 'environment' | 'server')
  */
 export async function exportProject(
   engine: Engine,
-  opts: { envId: string; packageId: string; rules: ExportRules; info: Record<string, unknown>; path: string; onProgress?: ProgressFn },
+  opts: { envId: string; packageId: string; rules: ExportRules; info: Record<string, unknown>; path: string; onProgress?: ProgressFn | undefined },
 ): Promise<{ count: number; sha256: string; bytes: number; configurationObjects: number }> {
   const env = await engine.getEnvironment(opts.envId);
   const ds = new DuplicationStore(engine.store);
@@ -200,7 +229,8 @@ export async function readProjectPackageHeader(
  * digest, counts, trailer) before anything is written; then one transaction
  * creates the environment, resolves and writes the configuration objects,
  * inserts every project object under its own id (refs to configuration
- * objects follow the ids those got), and calls `finish` in it.
+ * objects follow the ids those got), and marks duplication `duplicationId`
+ * COMPLETED in it.
  */
 export async function importProject(
   engine: Engine,
@@ -209,9 +239,9 @@ export async function importProject(
     target: ProjectTarget;
     rules: ImportRules;
     actor?: Actor;
-    signal?: AbortSignal;
-    onProgress?: ProgressFn;
-    finish: (tx: Store, env: Environment, summary: ImportSummary) => Promise<void>;
+    signal?: AbortSignal | undefined;
+    onProgress?: ProgressFn | undefined;
+    duplicationId: string;
   },
 ): Promise<ImportSummary> {
   const header = await readProjectPackageHeader(engine, opts.path);
@@ -273,7 +303,8 @@ export async function importProject(
       result: 'ok',
       detail: { from: header.source.url, sourceProject: header.source.uid, ...summary },
     });
-    await opts.finish(tx, env, summary);
+    // The record keeps the package's id until the package is removed (duplication-work's dropPackage): a run stopped in between removes it when run again.
+    await complete(tx, opts.duplicationId, env, summaryMessage(env.name, summary));
     return summary;
   });
 }
@@ -308,7 +339,8 @@ function summarize(projectObjects: number, decisions: readonly ConfigDecision[])
  * Duplicate a project within this server: a new environment holding a copy
  * of every object under the same ids (configuration objects are shared by
  * the server's environments, so nothing else is copied), parameters and
- * target-owned fields included, as a clone does. One transaction.
+ * target-owned fields included, as a clone does. One transaction, which
+ * marks duplication `duplicationId` COMPLETED.
  */
 export async function cloneProject(
   engine: Engine,
@@ -316,8 +348,8 @@ export async function cloneProject(
     sourceEnvId: string;
     target: ProjectTarget;
     actor?: Actor;
-    signal?: AbortSignal;
-    finish: (tx: Store, env: Environment, copied: number) => Promise<void>;
+    signal?: AbortSignal | undefined;
+    duplicationId: string;
   },
 ): Promise<{ env: Environment; copied: number }> {
   return engine.store.transaction(async (tx) => {
@@ -338,7 +370,7 @@ export async function cloneProject(
       result: 'ok',
       detail: { from: source.id, copied },
     });
-    await opts.finish(tx, env, copied);
+    await complete(tx, opts.duplicationId, env, `duplicated ${copied} objects into project ${env.name}`);
     return { env, copied };
   });
 }

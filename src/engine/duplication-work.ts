@@ -8,12 +8,11 @@
  */
 import { rm } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ConflictError, FerryError } from '../core/errors.js';
+import { FerryError } from '../core/errors.js';
 import { TIERS, type Tier } from '../core/types.js';
-import { DuplicationStore } from '../store/duplication-store.js';
 import type { FileStore } from '../store/file-store.js';
 import type { Engine, ProgressFn } from './engine.js';
-import { cloneProject, exportProject, importProject, readProjectPackageHeader, type ImportSummary, type ProjectTarget } from './duplication-package.js';
+import { duplicationCancelled, readProjectPackageHeader, type ProjectTarget } from './duplication-package.js';
 import { SourceServer } from './duplication-remote.js';
 import { findDuplication, updateDuplication, type DuplicationRecord, type DuplicationStatus } from './duplication.js';
 
@@ -34,7 +33,7 @@ const WAIT_FOR_SOURCE_MS = 3600_000;
 /** Failed calls in a row after which an unreachable source fails the import. */
 const SOURCE_RETRIES = 10;
 
-const cancelled = () => new ConflictError('CANCELLED', 'the duplication was cancelled');
+const cancelled = duplicationCancelled;
 
 function isCancel(e: unknown, signal: AbortSignal): boolean {
   return signal.aborted || (e instanceof FerryError && e.code === 'CANCELLED') || (e instanceof Error && e.name === 'AbortError');
@@ -96,14 +95,11 @@ export async function runExport(deps: WorkDeps, id: string, ctx: WorkContext): P
   const { id: fileId, tmp } = deps.files.reserve();
   try {
     rec.set(1, 'selecting objects', 'EXPORTING');
-    const res = await exportProject(deps.engine, {
-      envId: r.sourceEnvId!,
-      packageId: r.id,
-      rules: r.settings.export.configurationObjects,
-      info: packageInfo(r),
-      path: tmp,
-      onProgress: rec.phase(1, 80, 'EXPORTING', 'exporting'),
-    });
+    const res = await deps.engine.run(
+      'exportProject',
+      { onProgress: rec.phase(1, 80, 'EXPORTING', 'exporting') },
+      { envId: r.sourceEnvId!, packageId: r.id, rules: r.settings.export.configurationObjects, info: packageInfo(r), path: tmp },
+    );
     await rec.flush();
     // EXPORT_SYNCING: the package is being made available to the target (moved into the file store and indexed).
     if (!(await updateDuplication(deps.engine, id, { status: 'EXPORT_SYNCING', progress: 85, message: 'storing the package' }, ['EXPORTING'])))
@@ -146,17 +142,11 @@ export async function runLocal(deps: WorkDeps, id: string, ctx: WorkContext): Pr
     phase = 'IMPORTING';
     ctx.progress(40, 'copying the project');
     const target: ProjectTarget = { uid: r.target.project.id!, name: r.target.project.name, tier: source.tier, properties: propertiesOf(r) };
-    const { copied } = await cloneProject(deps.engine, {
-      sourceEnvId: source.id,
-      target,
-      actor: { actor: r.createdBy },
-      signal: ctx.signal,
-      finish: async (tx, env, n) => {
-        const message = `duplicated ${n} objects into project ${env.name}`;
-        if (!(await new DuplicationStore(tx).update(id, { status: 'COMPLETED', progress: 100, message, targetEnvId: env.id }, ['IMPORTING'])))
-          throw cancelled();
-      },
-    });
+    const { copied } = await deps.engine.run(
+      'cloneProject',
+      { signal: ctx.signal },
+      { sourceEnvId: source.id, target, actor: { actor: r.createdBy }, duplicationId: id },
+    );
     return { duplicationId: id, status: 'COMPLETED', objects: copied };
   } catch (e) {
     await stopped(deps, id, e, ctx.signal, phase === 'EXPORTING' ? 'EXPORT_FAILED' : 'IMPORT_FAILED');
@@ -199,18 +189,6 @@ async function waitForSource(deps: WorkDeps, r: DuplicationRecord, source: Sourc
   }
 }
 
-function summaryMessage(name: string, s: ImportSummary): string {
-  const c = s.configuration;
-  const parts = [`duplicated ${s.projectObjects} objects into project ${name}`];
-  const total = c.created + c.replaced + c.merged + c.kept + c.unchanged;
-  if (total > 0)
-    parts.push(
-      `configuration objects: ${c.created} created, ${c.replaced} replaced, ${c.merged} merged, ${c.kept} kept as they were, ${c.unchanged} already equal`,
-    );
-  if (s.renamed.length > 0) parts.push(`renamed to stay unique: ${s.renamed.map((x) => `${x.type} ${x.id} (was ${x.from})`).join(', ')}`);
-  return parts.join('; ');
-}
-
 /**
  * Target side: get the package (pull it from the source server once it is
  * exported, or take the uploaded one), then import it as a new project in
@@ -247,23 +225,16 @@ export async function runImport(deps: WorkDeps, id: string, ctx: WorkContext): P
       const imp = r.settings.import;
       const verify = rec.phase(25, 40, 'IMPORTING', 'verifying');
       const load = rec.phase(40, 99, 'IMPORTING', 'importing');
-      return importProject(deps.engine, {
-        path,
-        target,
-        rules: {
-          conflictRules: imp.configurationObjects.conflictRules,
-          matchUsersByLogin: imp.configurationObjects.matchUsersByLogin,
-          typesMatchByName: imp.typesMatchByName ?? [],
-        },
-        actor: { actor: r.createdBy },
-        signal: ctx.signal,
-        onProgress: (p) => (p.phase === 'verify' ? verify(p) : load(p)),
-        finish: async (tx, env, s) => {
-          // The record keeps the package's id until it is removed (below): a run stopped in between removes it when run again.
-          const done = { status: 'COMPLETED' as const, progress: 100, message: summaryMessage(env.name, s), targetEnvId: env.id };
-          if (!(await new DuplicationStore(tx).update(id, done, ['IMPORTING']))) throw cancelled();
-        },
-      });
+      const rules = {
+        conflictRules: imp.configurationObjects.conflictRules,
+        matchUsersByLogin: imp.configurationObjects.matchUsersByLogin,
+        typesMatchByName: imp.typesMatchByName ?? [],
+      };
+      return deps.engine.run(
+        'importProject',
+        { signal: ctx.signal, onProgress: (p) => (p.phase === 'verify' ? verify(p) : load(p)) },
+        { path, target, rules, actor: { actor: r.createdBy }, duplicationId: id },
+      );
     });
     // The project holds everything now; the package was only the way there.
     await dropPackage(deps, id, fileId);

@@ -9,10 +9,10 @@ import * as objects from './objects.js';
 import * as packages from './packages.js';
 import * as plans from './plans.js';
 import * as installs from './installs.js';
-import * as rollback from './rollback.js';
 import * as history from './history.js';
 import * as locks from './locks.js';
 import type { Offload } from './offload.js';
+import { runVerb, type OffloadIo, type OffloadVerb, type VerbArgs, type VerbResult } from './offload-verbs.js';
 import { loadSigningKey, type ServerSigningKey } from './signing-key.js';
 
 export type { Actor, EngineContext, Progress, ProgressFn } from './context.js';
@@ -29,9 +29,10 @@ export interface EngineOptions {
   /** Public base URL of this server (bundle headers, package `source`). */
   publicUrl: string;
   /**
-   * Run assembly, prepare, re-validation, install and rollback in a
-   * worker thread (offload.ts says why): a server does; the CLI and tests
-   * in process run them here.
+   * Run the long use cases (offload-verbs.ts: assembly, prepare, install,
+   * rollback, bundle import, export and verify, sync, clone, project
+   * duplication) in a worker thread (offload.ts says why): a server does;
+   * the CLI and tests in process run them here.
    */
   offload?: Offload;
 }
@@ -59,9 +60,24 @@ export class Engine implements EngineContext {
     this.offload = options.offload;
   }
 
+  /**
+   * Run one of the long use cases of offload-verbs.ts: in the offload
+   * thread when this engine has one, else here. Every face reaches them
+   * through this one path.
+   *
+   * @example
+   * const r = await engine.run('exportPackage', { onProgress }, pkg.id, { file: tmp }, actor);
+   */
+  run<V extends OffloadVerb>(verb: V, io: OffloadIo, ...args: VerbArgs<V>): Promise<VerbResult<V>> {
+    if (this.offload) return this.offload.run(verb, args, io);
+    return runVerb(this, verb, io, args);
+  }
+
   // ------------------------------------------------------------ environments
 
+  /** A clone (`cloneFrom`) copies its source in one transaction: a long use case. */
   createEnvironment(input: environments.EnvironmentInput, actor?: Actor, onProgress?: ProgressFn): Promise<Environment> {
+    if (input.cloneFrom) return this.run('createEnvironment', { onProgress }, input, actor);
     return environments.createEnvironment(this, input, actor, onProgress);
   }
 
@@ -143,8 +159,7 @@ export class Engine implements EngineContext {
   }
 
   assemble(pkg: Package, selection: ObjectRef[], onProgress?: ProgressFn): Promise<Package> {
-    if (this.offload) return this.offload.run('assemble', [pkg, selection], { onProgress });
-    return packages.assemble(this, pkg, selection, onProgress);
+    return this.run('assemble', { onProgress }, pkg, selection);
   }
 
   getPackage(id: string): Promise<Package> {
@@ -190,16 +205,12 @@ export class Engine implements EngineContext {
   // ------------------------------------------------------------ plans
 
   prepare(packageId: string, targetEnvId: string, opts?: plans.PrepareOptions, actor?: Actor): Promise<plans.PreparedPlan> {
-    if (this.offload) {
-      const { onProgress, ...rest } = opts ?? {};
-      return this.offload.run('prepare', [packageId, targetEnvId, rest, actor], { onProgress });
-    }
-    return plans.prepare(this, packageId, targetEnvId, opts, actor);
+    const { onProgress, ...rest } = opts ?? {};
+    return this.run('prepare', { onProgress }, packageId, targetEnvId, rest, actor);
   }
 
   revalidate(installationId: string, overrides: Override[], opts?: { remember?: boolean }, actor?: Actor): Promise<plans.PreparedPlan> {
-    if (this.offload) return this.offload.run('revalidate', [installationId, overrides, opts, actor]);
-    return plans.revalidate(this, installationId, overrides, opts, actor);
+    return this.run('revalidate', {}, installationId, overrides, opts, actor);
   }
 
   // ------------------------------------------------------------ installs
@@ -213,13 +224,11 @@ export class Engine implements EngineContext {
   }
 
   install(installationId: string, opts?: { onProgress?: ProgressFn; signal?: AbortSignal }, actor?: Actor): Promise<Installation> {
-    if (this.offload) return this.offload.run('install', [installationId, actor], opts);
-    return installs.install(this, installationId, opts, actor);
+    return this.run('install', opts ?? {}, installationId, actor);
   }
 
   rollback(installationId: string, actor?: Actor): Promise<Installation> {
-    if (this.offload) return this.offload.run('rollback', [installationId, actor]);
-    return rollback.rollback(this, installationId, actor);
+    return this.run('rollback', {}, installationId, actor);
   }
 
   // ------------------------------------------------------------ history
@@ -234,8 +243,7 @@ export class Engine implements EngineContext {
 
   /** Entries per per-object status; in the offload thread, as reading every entry of a big install takes a while. */
   entryStatusCounts(installationId: string): Promise<Record<string, number>> {
-    if (this.offload) return this.offload.run('entryStatusCounts', [installationId]);
-    return history.entryStatusCounts(this, installationId);
+    return this.run('entryStatusCounts', {}, installationId);
   }
 
   listInstallations(opts?: { packageId?: string; targetEnvIds?: string[] }): Promise<Installation[]> {

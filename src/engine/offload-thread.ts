@@ -4,18 +4,12 @@
  * per call, and answering with the result or the error.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import type { ObjectRef, Package } from '../core/types.js';
-import type { Override } from '../core/plan.js';
 import { Store } from '../store/store.js';
 import type { WriteGate } from '../store/write-gate.js';
-import type { Actor, ProgressFn } from './context.js';
+import type { ProgressFn } from './context.js';
 import { Engine } from './engine.js';
-import { entryStatusCounts } from './history.js';
-import { install } from './installs.js';
-import { ENTRY_SLICE, serializeError, type FromThread, type OffloadConfig, type OffloadVerb, type ToThread } from './offload.js';
-import { assemble } from './packages.js';
-import { prepare, revalidate, type PrepareOptions } from './plans.js';
-import { rollback } from './rollback.js';
+import { deserializeError, ENTRY_SLICE, serializeError, type FromThread, type OffloadConfig, type ToThread } from './offload.js';
+import { runVerb, type OffloadVerb, type VerbArgs } from './offload-verbs.js';
 
 const port = parentPort!;
 const config = workerData as OffloadConfig;
@@ -34,24 +28,17 @@ const remoteGate: WriteGate = {
 };
 
 const aborts = new Map<number, AbortController>();
-/** Results whose entries the main thread is pulling, by call. */
-const results = new Map<number, unknown[]>();
+/** Calls whose caller's progress callback threw: they fail at their next report, with what it threw (an install records its words). */
+const stopped = new Map<number, Error>();
+/** Results whose long arrays the main thread is pulling, by call. */
+const results = new Map<number, Record<string, unknown[]>>();
 
-async function call(engine: Engine, verb: OffloadVerb, args: unknown[], onProgress: ProgressFn | undefined, signal: AbortSignal): Promise<unknown> {
-  switch (verb) {
-    case 'assemble':
-      return assemble(engine, args[0] as Package, args[1] as ObjectRef[], onProgress);
-    case 'prepare':
-      return prepare(engine, args[0] as string, args[1] as string, { ...(args[2] as PrepareOptions | undefined), onProgress }, args[3] as Actor | undefined);
-    case 'revalidate':
-      return revalidate(engine, args[0] as string, args[1] as Override[], args[2] as { remember?: boolean } | undefined, args[3] as Actor | undefined);
-    case 'install':
-      return install(engine, args[0] as string, { onProgress, signal }, args[1] as Actor | undefined);
-    case 'rollback':
-      return rollback(engine, args[0] as string, args[1] as Actor | undefined);
-    case 'entryStatusCounts':
-      return entryStatusCounts(engine, args[0] as string);
-  }
+/** The long arrays of a result, left here to be pulled a slice at a time (ENTRY_SLICE says why). */
+function bigArrays(value: unknown): Record<string, unknown[]> | undefined {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return undefined;
+  let big: Record<string, unknown[]> | undefined;
+  for (const [k, v] of Object.entries(value)) if (Array.isArray(v) && v.length > ENTRY_SLICE) (big ??= {})[k] = v;
+  return big;
 }
 
 async function main(): Promise<void> {
@@ -72,33 +59,47 @@ async function main(): Promise<void> {
         granted.delete(m.id);
         break;
       case 'pull': {
-        const entries = results.get(m.id);
-        if (!entries) break;
-        const items = entries.slice(m.from, m.from + ENTRY_SLICE);
-        if (m.from + ENTRY_SLICE >= entries.length) results.delete(m.id);
-        send({ type: 'slice', id: m.id, items });
+        const big = results.get(m.id);
+        const array = big?.[m.key];
+        if (!big || !array) break;
+        const items = array.slice(m.from, m.from + ENTRY_SLICE);
+        if (m.from + ENTRY_SLICE >= array.length) delete big[m.key];
+        if (Object.keys(big).length === 0) results.delete(m.id);
+        send({ type: 'slice', id: m.id, key: m.key, items });
         break;
       }
       case 'abort':
         aborts.get(m.id)?.abort();
         break;
+      case 'stop':
+        stopped.set(m.id, deserializeError(m.error));
+        aborts.get(m.id)?.abort();
+        break;
       case 'run': {
         const controller = new AbortController();
         aborts.set(m.id, controller);
-        const onProgress: ProgressFn | undefined = m.progress ? (progress) => send({ type: 'progress', id: m.id, progress }) : undefined;
-        const job = call(engine, m.verb, m.args, onProgress, controller.signal)
+        const onProgress: ProgressFn | undefined = m.progress
+          ? (progress) => {
+              const stop = stopped.get(m.id);
+              if (stop) throw stop;
+              send({ type: 'progress', id: m.id, progress });
+            }
+          : undefined;
+        const job = runVerb(engine, m.verb, { onProgress, signal: controller.signal }, m.args as VerbArgs<OffloadVerb>)
           .then(
             (value) => {
-              const entries = (value as { entries?: unknown } | null)?.entries;
-              if (!Array.isArray(entries) || entries.length <= ENTRY_SLICE) return send({ type: 'done', id: m.id, value });
-              // Big: the rest of the result first, then its entries a slice per pull (ENTRY_SLICE says why).
-              results.set(m.id, entries);
-              send({ type: 'done', id: m.id, value: { ...(value as object), entries: [] }, entries: entries.length });
+              const big = bigArrays(value);
+              if (!big) return send({ type: 'done', id: m.id, value });
+              // Big: the rest of the result first, then its long arrays a slice per pull (ENTRY_SLICE says why).
+              results.set(m.id, big);
+              const rest = { ...(value as object), ...Object.fromEntries(Object.keys(big).map((k) => [k, []])) };
+              send({ type: 'done', id: m.id, value: rest, big: Object.fromEntries(Object.entries(big).map(([k, v]) => [k, v.length])) });
             },
             (e: unknown) => send({ type: 'failed', id: m.id, error: serializeError(e) }),
           )
           .finally(() => {
             aborts.delete(m.id);
+            stopped.delete(m.id);
             running.delete(job);
           });
         running.add(job);

@@ -1,8 +1,15 @@
 import { Worker } from 'node:worker_threads';
 import { ConflictError, FerryError, LockedError, NotFoundError, ValidationError } from '../core/errors.js';
 import type { Catalog } from '../core/types.js';
+import { DatabaseFullError, DatabaseUnavailableError } from '../store/db-errors.js';
+import { PayloadTooLargeError } from '../store/file-store.js';
+import { FileStoreFullError, FileStoreUnavailableError } from '../store/fs-errors.js';
 import type { WriteGate } from '../store/write-gate.js';
+import { ForbiddenError, UnauthorizedError } from './auth.js';
 import type { ProgressFn } from './context.js';
+import type { OffloadVerb } from './offload-verbs.js';
+
+export type { OffloadVerb } from './offload-verbs.js';
 
 /**
  * Why the long use cases run in a thread of their own (issue 9: the health
@@ -36,23 +43,22 @@ export interface OffloadConfig {
   publicUrl: string;
 }
 
-/** The use cases a thread runs (offload-thread.ts), by name. */
-export type OffloadVerb = 'assemble' | 'prepare' | 'revalidate' | 'install' | 'rollback' | 'entryStatusCounts';
-
 export type ToThread =
   | { type: 'run'; id: number; verb: OffloadVerb; args: unknown[]; progress: boolean }
   | { type: 'abort'; id: number }
+  /** The caller's progress callback threw: abort, and fail at the next report (as the callback's throw would have, in one thread). */
+  | { type: 'stop'; id: number; error: SerializedError }
   | { type: 'gate'; id: number }
-  /** The next slice of a result's `entries`, from index `from`. */
-  | { type: 'pull'; id: number; from: number }
+  /** The next slice of the result's array `key`, from index `from`. */
+  | { type: 'pull'; id: number; key: string; from: number }
   | { type: 'close' };
 
 export type FromThread =
   | { type: 'ready' }
   | { type: 'progress'; id: number; progress: Parameters<ProgressFn>[0] }
-  /** `entries`: how many of the result's `entries` are still in the thread, to pull a slice at a time (ENTRY_SLICE). */
-  | { type: 'done'; id: number; value: unknown; entries?: number }
-  | { type: 'slice'; id: number; items: unknown[] }
+  /** `big`: the result's long arrays (key -> length), left in the thread to pull a slice at a time (ENTRY_SLICE), one after the other. */
+  | { type: 'done'; id: number; value: unknown; big?: Record<string, number> }
+  | { type: 'slice'; id: number; key: string; items: unknown[] }
   | { type: 'failed'; id: number; error: SerializedError }
   | { type: 'gate:acquire'; id: number }
   | { type: 'gate:release'; id: number }
@@ -64,31 +70,49 @@ export interface SerializedError {
   stack?: string;
   code?: string;
   status?: number;
+  /** What it wraps (a few levels): callers read a driver's or the file system's code through `cause`. */
+  cause?: SerializedError;
 }
 
-export function serializeError(e: unknown): SerializedError {
+export function serializeError(e: unknown, depth = 0): SerializedError {
   if (e instanceof Error) {
-    const { code, status } = e as { code?: unknown; status?: unknown };
+    const { code, status, cause } = e as { code?: unknown; status?: unknown; cause?: unknown };
     return {
       name: e.name,
       message: e.message,
       stack: e.stack,
       ...(typeof code === 'string' ? { code } : {}),
       ...(typeof status === 'number' ? { status } : {}),
+      ...(cause !== undefined && depth < 3 ? { cause: serializeError(cause, depth + 1) } : {}),
     };
   }
   return { name: 'Error', message: String(e) };
 }
 
 /**
- * A result's `entries` (a plan's, 10^5 of them for a big package) cross in
- * slices of this many, one message each, the next asked for only after
- * this thread has had a turn: receiving a message is synchronous, and
- * receiving 10^5 entries at once held the event loop for over a second.
+ * A result's long arrays (a plan's `entries`, a sync's `results`: 10^5 of
+ * them for a big package) cross in slices of this many, one message each,
+ * the next asked for only after this thread has had a turn: receiving a
+ * message is synchronous, and receiving 10^5 entries at once held the event
+ * loop for over a second.
  */
 export const ENTRY_SLICE = 2000;
 
-const FERRY_ERRORS: Record<string, { prototype: FerryError }> = { FerryError, ValidationError, NotFoundError, ConflictError, LockedError };
+/** The Ferry error classes callers tell apart with instanceof (the faces, the operations runner's database-fault check, login throttling). */
+const FERRY_ERRORS: Record<string, { prototype: FerryError }> = {
+  FerryError,
+  ValidationError,
+  NotFoundError,
+  ConflictError,
+  LockedError,
+  ForbiddenError,
+  UnauthorizedError,
+  DatabaseUnavailableError,
+  DatabaseFullError,
+  FileStoreFullError,
+  FileStoreUnavailableError,
+  PayloadTooLargeError,
+};
 
 /** The error a thread reported, as the class it was thrown as (a Ferry error keeps its code and status). */
 export function deserializeError(s: SerializedError): Error {
@@ -104,6 +128,7 @@ export function deserializeError(s: SerializedError): Error {
     if (s.code !== undefined) Object.assign(e, { code: s.code });
   }
   if (s.stack) e.stack = s.stack;
+  if (s.cause) Object.defineProperty(e, 'cause', { value: deserializeError(s.cause), writable: true, configurable: true });
   return e;
 }
 
@@ -112,8 +137,10 @@ interface Job {
   reject: (e: Error) => void;
   onProgress?: ProgressFn;
   detach?: () => void;
-  /** A result arriving in slices: what came so far, and how many entries are still to come. */
-  collect?: { value: { entries: unknown[] }; left: number };
+  /** A result arriving in slices: the value so far, and the arrays still to come (key -> items left). */
+  collect?: { value: Record<string, unknown[]>; left: [string, number][] };
+  /** The caller's progress callback threw (an operation's cancel checkpoint): the call was aborted in the thread, and ends with this. */
+  thrown?: { error: unknown };
 }
 
 /**
@@ -142,8 +169,14 @@ export class Offload {
     return this.#thread().then(() => undefined);
   }
 
-  /** Run `verb` in the thread; `onProgress` and `signal` are bridged. */
-  async run<T>(verb: OffloadVerb, args: unknown[], opts: { onProgress?: ProgressFn; signal?: AbortSignal } = {}): Promise<T> {
+  /**
+   * Run `verb` in the thread; `onProgress` and `signal` are bridged. A
+   * progress callback that throws (an operation's checkpoint once it is
+   * cancelled) stops the call as it would in this thread: the call is
+   * aborted in the thread (which stops at its next report) and fails here
+   * with what the callback threw.
+   */
+  async run<T>(verb: OffloadVerb, args: unknown[], opts: { onProgress?: ProgressFn | undefined; signal?: AbortSignal | undefined } = {}): Promise<T> {
     const worker = await this.#thread();
     const id = this.#next++;
     return new Promise<T>((resolve, reject) => {
@@ -160,6 +193,15 @@ export class Offload {
       if (this.#jobs.size === 1) worker.ref();
       worker.postMessage({ type: 'run', id, verb, args, progress: !!opts.onProgress } satisfies ToThread);
     });
+  }
+
+  /**
+   * How long (ms) the thread has spent working (not waiting) since it
+   * started: its event-loop utilization, read without a turn of this
+   * thread's loop. 0 before the thread runs.
+   */
+  busyMs(): number {
+    return this.#worker?.performance.eventLoopUtilization().active ?? 0;
   }
 
   /** Stop the thread after its calls end (the caller has stopped new work first). */
@@ -211,28 +253,48 @@ export class Offload {
 
   #onMessage(worker: Worker, m: FromThread): void {
     switch (m.type) {
-      case 'progress':
-        this.#jobs.get(m.id)?.onProgress?.(m.progress);
+      case 'progress': {
+        const job = this.#jobs.get(m.id);
+        if (!job?.onProgress || job.thrown) break;
+        try {
+          job.onProgress(m.progress);
+        } catch (error) {
+          job.thrown = { error };
+          worker.postMessage({ type: 'stop', id: m.id, error: serializeError(error) } satisfies ToThread);
+        }
         break;
-      case 'done':
-        if (m.entries) {
-          const job = this.#jobs.get(m.id);
-          if (job) job.collect = { value: m.value as { entries: unknown[] }, left: m.entries };
-          worker.postMessage({ type: 'pull', id: m.id, from: 0 } satisfies ToThread);
-        } else this.#settle(worker, m.id, (job) => job.resolve(m.value));
+      }
+      case 'done': {
+        const job = this.#jobs.get(m.id);
+        if (job?.thrown) {
+          this.#settle(worker, m.id, (j) => j.reject(j.thrown!.error as Error));
+          break;
+        }
+        const left = Object.entries(m.big ?? {});
+        if (left.length === 0) {
+          this.#settle(worker, m.id, (j) => j.resolve(m.value));
+          break;
+        }
+        if (job) job.collect = { value: m.value as Record<string, unknown[]>, left };
+        worker.postMessage({ type: 'pull', id: m.id, key: left[0]![0], from: 0 } satisfies ToThread);
         break;
+      }
       case 'slice': {
         const collect = this.#jobs.get(m.id)?.collect;
         if (!collect) break;
-        for (const item of m.items) collect.value.entries.push(item);
-        collect.left -= m.items.length;
-        if (collect.left <= 0) this.#settle(worker, m.id, (job) => job.resolve(collect.value));
+        const into = collect.value[m.key]!;
+        for (const item of m.items) into.push(item);
+        const head = collect.left[0]!;
+        head[1] -= m.items.length;
+        if (head[1] <= 0) collect.left.shift();
+        const next = collect.left[0];
+        if (!next) this.#settle(worker, m.id, (job) => job.resolve(collect.value));
         // The next slice after a turn of this loop: requests waiting meanwhile are served first.
-        else setImmediate(() => worker.postMessage({ type: 'pull', id: m.id, from: collect.value.entries.length } satisfies ToThread));
+        else setImmediate(() => worker.postMessage({ type: 'pull', id: m.id, key: next[0], from: collect.value[next[0]]!.length } satisfies ToThread));
         break;
       }
       case 'failed':
-        this.#settle(worker, m.id, (job) => job.reject(deserializeError(m.error)));
+        this.#settle(worker, m.id, (job) => job.reject(job.thrown ? (job.thrown.error as Error) : deserializeError(m.error)));
         break;
       case 'gate:acquire':
         if (!this.#gate) {

@@ -3,7 +3,7 @@ import type { Installation, ObjectRef } from '../core/types.js';
 import { FerryError, NotFoundError } from '../core/errors.js';
 import type { Override } from '../core/plan.js';
 import type { Actor, Engine, ProgressFn } from '../engine/engine.js';
-import { exportPackage, importBundle } from '../engine/bundles.js';
+import { importBundle } from '../engine/bundles.js';
 import { withFileName } from '../engine/bundle-files.js';
 import { abandonAssembly, releaseAbandonedLock } from '../engine/preflight.js';
 import { CLONE_OPERATION, type NewEnvironment } from '../engine/clone.js';
@@ -142,7 +142,9 @@ export function engineHandlers(engine: Engine, files: FileStore): OperationHandl
         const name = `${safeName(pkg.name)}-v${pkg.version}.ferry`;
         try {
           // Errors name the file, never its place on the server.
-          const r = await withFileName(tmp, name, () => exportPackage(engine, pkg.id, { file: tmp }, actorOf(ctx.op), phased(ctx, { export: [0, 95] })));
+          const r = await withFileName(tmp, name, () =>
+            engine.run('exportPackage', { onProgress: phased(ctx, { export: [0, 95] }) }, pkg.id, { file: tmp }, actorOf(ctx.op)),
+          );
           const file = await files.commit(tmp, {
             id,
             name,

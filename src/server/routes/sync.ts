@@ -1,6 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { compareEnvironments } from '../../engine/compare.js';
-import { syncEnvironments } from '../../engine/sync.js';
 import { parseSelection } from '../../engine/validate-input.js';
 import { conflict, errors, installationSchema, locked, objectRefSchema } from '../schemas.js';
 
@@ -83,8 +82,9 @@ export const syncRoutes: FastifyPluginAsync = async (app) => {
       const target = await access.env(request.params.otherId, 'promoter', 'syncing into an environment');
       const b = request.body ?? {};
       const selection = [...parseSelection(b.select ?? [], engine.catalog), ...(b.selection ?? [])];
-      return syncEnvironments(
-        engine,
+      return engine.run(
+        'syncEnvironments',
+        {},
         source.id,
         target.id,
         selection,

@@ -3,7 +3,7 @@ import multipart from '@fastify/multipart';
 import { FerryError, ValidationError } from '../../../core/errors.js';
 import type { ObjectRef } from '../../../core/types.js';
 import { packArrayOf, readPack, typesByPackArray } from '../../../core/sync-pack.js';
-import { allOfTypes, exportPack, findByIds, importObjects, originOfPack } from '../../../engine/sync.js';
+import { allOfTypes, findByIds, originOfPack } from '../../../engine/sync.js';
 import { fieldText, multipartReadError } from '../../multipart.js';
 import { findUnacceptable } from '../../validation.js';
 import type { DialectContext } from '../types.js';
@@ -130,7 +130,7 @@ export async function packRoutes(app: FastifyInstance, ctx: DialectContext): Pro
         if (selection.length === 0 && wholeKinds.length === 0) {
           throw new ValidationError('nothing to export: name projects ({"projects": [{"id": "..."}]}) or objects ({"ids": [...]})');
         }
-        return exportPack(engine, env.id, { selection, ...shape }, ctx.ferry.access(request).actor);
+        return engine.run('exportPack', {}, env.id, { selection, ...shape }, ctx.ferry.access(request).actor);
       },
     );
 
@@ -156,8 +156,9 @@ export async function packRoutes(app: FastifyInstance, ctx: DialectContext): Pro
         const read = readPack(pack, engine.catalog, opts.skip);
         if ('errors' in read) throw new ValidationError(`the sync pack is not valid: ${read.errors.join('; ')}`);
         const origin = await originOfPack(engine, read.value.source);
-        const outcome = await importObjects(
-          engine,
+        const outcome = await engine.run(
+          'importObjects',
+          {},
           env.id,
           read.value.objects,
           origin,
