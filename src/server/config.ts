@@ -66,10 +66,14 @@ function intFrom(value: string | undefined, name: string, fallback: number, min 
 export function serverConfigFromEnv(flags: Partial<ServerConfig> = {}, env: NodeJS.ProcessEnv = process.env): ServerConfig {
   const port = flags.port ?? intFrom(env.FERRY_PORT, 'FERRY_PORT', 8080);
   if (port > 65535) throw new ValidationError(`FERRY_PORT must be at most 65535, got ${port}`);
-  const base = configFromEnv({ ...flags, publicUrl: flags.publicUrl ?? env.FERRY_PUBLIC_URL ?? `http://localhost:${port}` }, env);
+  // An empty FERRY_PUBLIC_URL counts as unset (as the other variables do); any other value must be an http(s) URL.
+  const publicUrl = flags.publicUrl ?? (env.FERRY_PUBLIC_URL || undefined);
+  if (publicUrl !== undefined && !(URL.canParse(publicUrl) && /^https?:$/.test(new URL(publicUrl).protocol)))
+    throw new ValidationError(`FERRY_PUBLIC_URL must be an http:// or https:// URL, got "${publicUrl}"`);
+  const base = configFromEnv({ ...flags, publicUrl: publicUrl ?? `http://localhost:${port}` }, env);
   return {
     ...base,
-    publicUrlSet: !!(flags.publicUrl ?? env.FERRY_PUBLIC_URL),
+    publicUrlSet: publicUrl !== undefined,
     host: flags.host ?? env.FERRY_HOST ?? '127.0.0.1',
     port,
     filesDir: flags.filesDir ?? (env.FERRY_FILES_DIR || join(base.dataDir, 'files')),
