@@ -43,7 +43,7 @@ export type ServerReport =
       /** Bare mode: the path of each body's route. */
       paths?: string[];
       /** The dev2prod face's status call (`GET /rest/{tenant}/dev2prod/import/{id}`) of a finished dry run, when the face is mounted. */
-      dev2prod?: { path: string; headers: Record<string, string> };
+      dev2prod?: { path: string; headers: Record<string, string>; body: unknown };
     }
   | { ok: false; error: string };
 
@@ -212,7 +212,7 @@ async function dev2prodDryRun(
   apiKey: string,
   packageId: string,
   must: (method: string, path: string, body?: unknown) => Promise<any>,
-): Promise<{ path: string; headers: Record<string, string> }> {
+): Promise<{ path: string; headers: Record<string, string>; body: unknown }> {
   const headers = { authorization: `Bearer ${apiKey}` };
   const face = async (method: string, path: string, body?: unknown): Promise<any> => {
     const res = await fetch(url + path, {
@@ -237,8 +237,7 @@ async function dev2prodDryRun(
   const exported = await poll(`/rest/dev/dev2prod/export/${(await face('POST', `/rest/dev/dev2prod/export/types/${packageId}`, {})).Id}`);
   const { Id } = await face('POST', '/rest/prod/dev2prod/import?dryRun=true', { FileId: exported.FileId });
   const path = `/rest/prod/dev2prod/import/${Id}`;
-  await poll(path);
-  return { path, headers };
+  return { path, headers, body: await poll(path) };
 }
 
 async function bare(): Promise<void> {

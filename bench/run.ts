@@ -53,7 +53,8 @@ const { values } = parseArgs({
     work: { type: 'string', default: '.bench/run' },
     markdown: { type: 'string' },
     keep: { type: 'boolean', default: false },
-    'http-seconds': { type: 'string', default: '10' },
+    'http-seconds': { type: 'string', default: '5' },
+    'http-rounds': { type: 'string', default: '3' },
     /** Profile these steps (comma-separated: gen, assemble, export, import, prepare, install, rollback) at every N. */
     profile: { type: 'string' },
     'http-connections': { type: 'string', default: '10' },
@@ -453,7 +454,7 @@ async function main(): Promise<void> {
     }
   }
   let http: { results: HttpResult[]; unavailable: string[] } | undefined;
-  const httpOptions = { seconds: Number(values['http-seconds']), connections: Number(values['http-connections']) };
+  const httpOptions = { seconds: Number(values['http-seconds']), rounds: Number(values['http-rounds']), connections: Number(values['http-connections']) };
   if (!values['no-http'] && (!only || values['http-only'])) http = await benchHttp(httpOptions, log);
   let cli: StartupResult[] | undefined;
   if (!values['no-cli'] && (!only || values['cli-only'])) cli = benchCliStartup(work, Number(values['cli-runs']), log);

@@ -69,8 +69,9 @@ export class Engine implements EngineContext {
    * const r = await engine.run('exportPackage', { onProgress }, pkg.id, { file: tmp }, actor);
    */
   run<V extends OffloadVerb>(verb: V, io: OffloadIo, ...args: VerbArgs<V>): Promise<VerbResult<V>> {
-    if (this.offload) return this.offload.run(verb, args, io);
-    return runVerb(this, verb, io, args);
+    if (!this.offload) return runVerb(this, verb, io, args);
+    // The thread wrote through a connection of its own: what this process keeps of recent reads is stale.
+    return this.offload.run<VerbResult<V>>(verb, args, io).finally(() => this.store.changedElsewhere());
   }
 
   // ------------------------------------------------------------ environments

@@ -1,3 +1,4 @@
+import { RecentAnswers } from './recent-answers.js';
 import { parseNdjson } from '../engine/validate-input.js';
 import { randomUUID } from 'node:crypto';
 import Fastify, { LogController, type FastifyInstance, type FastifyRequest } from 'fastify';
@@ -20,7 +21,7 @@ import { ServerMetrics } from './metrics.js';
 import { registerValidation } from './validation.js';
 import { registerJsonParser } from './json-body.js';
 import { registerLoginThrottle, type LoginThrottle } from './login-throttle.js';
-import { printableLogStream, redactUrl } from './redact.js';
+import { printableLogStream, redactUrl, stdoutLogStream } from './redact.js';
 import { registerSecurityHeaders } from './security-headers.js';
 import { documentedServer, ownOrigins, registerCors } from './origins.js';
 import { documentRoute } from './openapi-examples.js';
@@ -99,6 +100,8 @@ export interface ServerContext {
   config: AppConfig;
   /** Every login route counts its failures here (per user name and per address). */
   loginThrottle: LoginThrottle;
+  /** Status reads' answers, kept briefly while nothing is written (recent-answers.ts). */
+  answers: RecentAnswers;
   /** The caller's rights for this request (routes that need a principal only). */
   access(request: FastifyRequest): Access;
 }
@@ -130,7 +133,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
       ? {
           level: options.logger.level,
           // User values (names, messages) are logged with their control characters escaped.
-          stream: printableLogStream(options.logger.stream ?? process.stdout),
+          stream: printableLogStream(options.logger.stream ?? stdoutLogStream()),
           // Credentials travel in headers: never log them, nor one a URL carries.
           redact: ['req.headers.authorization', 'req.headers.apikey', 'req.headers.sessionid', 'req.headers["x-mstr-authtoken"]', 'req.headers.cookie'],
           serializers: {
@@ -199,6 +202,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     metrics,
     config,
     loginThrottle,
+    answers: new RecentAnswers(() => engine.store.writes?.now),
     access: (request: FastifyRequest) =>
       new Access(engine, request.principal!, request.ip ?? null, (envId) => {
         request.auditEnvId = envId;

@@ -1,6 +1,7 @@
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import type { Database } from './schema.js';
 import { LocalWriteGate, gatedDialect, type WriteGate } from './write-gate.js';
+import { WriteClock } from './write-clock.js';
 
 /**
  * What differs between the two databases, as named flags (Kysely
@@ -86,6 +87,8 @@ export interface Connection {
   schema?: string;
   /** Prepared statements of an in-process database (SQLite), for `preparedRowWrites`. */
   native?: NativeHandles;
+  /** Counts this process's writes through `db` (write-clock.ts). */
+  clock: WriteClock;
   /** The gate every SQLite writer connection of this process takes (write-gate.ts); none on PostgreSQL, whose pool waits without sleeping. */
   writeGate?: WriteGate;
   /**
@@ -172,9 +175,11 @@ export async function openConnection(options: ConnectOptions): Promise<Connectio
         client.release();
       }
     };
-    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    const clock = new WriteClock();
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), plugins: [clock] });
     return {
       db,
+      clock,
       reader: db,
       caps: POSTGRES,
       location: url.replace(/:[^:@/]*@/, ':***@') + (schema ? `#${schema}` : ''),
@@ -205,7 +210,8 @@ export async function openConnection(options: ConnectOptions): Promise<Connectio
   sqlite.pragma('cache_size = -65536');
   const writer = new StatementCache(sqlite);
   const writeGate = options.writeGate ?? new LocalWriteGate();
-  const db = new Kysely<Database>({ dialect: gatedDialect(new SqliteDialect({ database: writer }), writeGate) });
+  const clock = new WriteClock();
+  const db = new Kysely<Database>({ dialect: gatedDialect(new SqliteDialect({ database: writer }), writeGate), plugins: [clock] });
   // Opened lazily: the file and its schema must exist before a read-only handle can use them.
   let readerStatements: StatementCache | undefined;
   const reader = new Kysely<Database>({
@@ -225,7 +231,7 @@ export async function openConnection(options: ConnectOptions): Promise<Connectio
       return readerStatements;
     },
   };
-  return { db, reader, caps: SQLITE, location: file, native, writeGate, setup: (fn) => fn() };
+  return { db, clock, reader, caps: SQLITE, location: file, native, writeGate, setup: (fn) => fn() };
 }
 
 type BetterSqlite = import('better-sqlite3').Database;

@@ -4,6 +4,7 @@ import { FerryError } from '../core/errors.js';
 import { databaseFault } from './db-errors.js';
 import type { DialectCapabilities, NativeHandles, NativeStatements } from './dialect.js';
 import type { Database } from './schema.js';
+import type { WriteClock } from './write-clock.js';
 
 export type Db = Kysely<Database> | Transaction<Database>;
 
@@ -22,6 +23,8 @@ export interface DbHandle {
   readonly native?: NativeHandles;
   /** The environments as recently read, shared by every handle of one Store (see RecentEnvironments). */
   readonly recentEnvironments?: RecentEnvironments;
+  /** This process's writes through `db`, shared by every handle of one Store (write-clock.ts). */
+  readonly clock?: WriteClock;
 }
 
 /**

@@ -5,6 +5,7 @@ import { openConnection } from './dialect.js';
 import { migrationProvider } from './migrations.js';
 import type { Database } from './schema.js';
 import type { WriteGate } from './write-gate.js';
+import type { WriteClock } from './write-clock.js';
 import { RecentEnvironments, type Db, type DbHandle } from './repository.js';
 import { EnvironmentsRepository } from './environments.js';
 import { ObjectsRepository } from './objects.js';
@@ -71,6 +72,20 @@ export class Store {
     return this.handle.db;
   }
 
+  /** Counts this process's writes through this store (write-clock.ts). */
+  get writes(): WriteClock | undefined {
+    return this.handle.clock;
+  }
+
+  /**
+   * Another connection of this process (the offload thread's) has written:
+   * forget the recent reads kept here, as this store's own writes do.
+   */
+  changedElsewhere(): void {
+    this.handle.recentEnvironments?.changed();
+    this.handle.clock?.tick();
+  }
+
   get caps(): DialectCapabilities {
     return this.handle.caps;
   }
@@ -84,7 +99,7 @@ export class Store {
   static async open(options: ConnectOptions & { migrate?: boolean }): Promise<Store> {
     const conn: Connection = await openConnection(options);
     const store = new Store(
-      { db: conn.db, reader: conn.reader, caps: conn.caps, native: conn.native, recentEnvironments: new RecentEnvironments() },
+      { db: conn.db, reader: conn.reader, caps: conn.caps, native: conn.native, recentEnvironments: new RecentEnvironments(), clock: conn.clock },
       conn.location,
       conn.db,
     );
@@ -158,6 +173,8 @@ export class Store {
     } finally {
       // Environments changed inside: a read made before the commit saw the old rows.
       if (recent && recent.changes !== before) recent.changed();
+      // The same for every answer kept by the clock: the statements became visible only now.
+      this.handle.clock?.tick();
     }
   }
 }

@@ -125,8 +125,12 @@ export async function installationRoutes(app: FastifyInstance, ctx: DialectConte
     '/installations/:id',
     { schema: { summary: 'An installation: its final translation map, each record with its installationStatus', params: idParams } },
     async (request, reply) => {
-      const inst = await ctx.ferry.access(request).installation(request.params.id);
-      return sendJson(reply, await new Views(ctx, request).installationJson(inst, 'record'));
+      // Polled hard: the answer as built at most 250 ms ago with nothing written since (recent-answers.ts).
+      const json = await ctx.ferry.answers.get(request, async () => {
+        const inst = await ctx.ferry.access(request).installation(request.params.id);
+        return new Views(ctx, request).installationJson(inst, 'record');
+      });
+      return sendJson(reply, json);
     },
   );
 }

@@ -53,8 +53,8 @@ function cachesOf(engine: Engine) {
   return c;
 }
 
-/** Send JSON text as it is (already serialized, see jsonWith). */
-export function sendJson(reply: FastifyReply, json: string): FastifyReply {
+/** Send JSON text (or its UTF-8 bytes) as it is (already serialized, see jsonWith). */
+export function sendJson(reply: FastifyReply, json: string | Buffer): FastifyReply {
   return reply.type('application/json; charset=utf-8').send(json);
 }
 
