@@ -64,7 +64,8 @@ export const RECENT_MS = 250;
 
 interface Cached {
   op: Operation;
-  json: string;
+  /** Its JSON as UTF-8 bytes: polled hard, sent as they are without encoding the text again. */
+  json: Buffer;
 }
 
 /** The operation caches of one store, shared by every OperationsStore over it (routes and worker of one process). */
@@ -117,7 +118,7 @@ export class OperationsStore {
     const row = await this.rdb.selectFrom('operations').selectAll().where('id', '=', id).executeTakeFirst();
     if (!row) return undefined;
     const op = toOperation(row);
-    const entry = { op, json: JSON.stringify(op) };
+    const entry = { op, json: Buffer.from(JSON.stringify(op)) };
     if (isFinished(op.status)) {
       this.recent.delete(id);
       if (this.finished.size >= FINISHED_CACHE) this.finished.delete(this.finished.keys().next().value!);
