@@ -3,12 +3,13 @@ import type { Installation, Package, PackageEntity, PackageStatus, PlanEntry, Ti
 import { PACKAGE_STATUSES, TIERS } from '../core/types.js';
 import { BUNDLE_FORMAT, BUNDLE_FORMAT_VERSION, type BundleEntity, type BundleHeader } from '../core/bundle.js';
 import { contentHashAndFields } from '../core/hash.js';
-import { ConflictError, ValidationError } from '../core/errors.js';
+import { ValidationError } from '../core/errors.js';
 import type { Override } from '../core/plan.js';
 import { readBundleEntityBatches, readBundleHeader, verifyBundle, writeBundle, writeBundleDir } from './bundle-io.js';
 import type { SigningTrust } from './bundle-read.js';
 import type { Actor, Engine, PreparedPlan, ProgressFn } from './engine.js';
 import { audit } from './context.js';
+import { assertAssembled } from './packages.js';
 
 const BATCH = 2000;
 
@@ -66,9 +67,7 @@ export async function exportPackage(
   onProgress?: ProgressFn,
 ): Promise<{ file?: { path: string; count: number; sha256: string; bytes: number; signedBy: string | null }; dir?: { path: string; count: number } }> {
   const pkg = await engine.getPackage(packageId);
-  if (pkg.status === 'ASSEMBLING' || pkg.status === 'ASSEMBLING_FAILED') {
-    throw new ConflictError('PACKAGE_NOT_ASSEMBLED', `package ${pkg.id} is ${pkg.status}: nothing to export`);
-  }
+  assertAssembled(pkg, 'nothing to export');
   if (!out.file && !out.dir) throw new ValidationError('export needs an output file (-o) or a directory (--dir)');
   const header = await bundleHeader(engine, pkg);
   const signer = await engine.signingKey();

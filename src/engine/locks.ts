@@ -227,30 +227,41 @@ export async function withInstallLock<T>(
     // database came back in time; past that, keep trying in the background.
     // Meanwhile any writer in this process sees the lock as left over, and
     // other processes once this one stops.
-    if (!(await releaseWithin(ctx, envId, holder, LOCK_RELEASE_WAIT_MS))) retryRelease(ctx, envId, holder);
+    await releaseLock(ctx, envId, holder, LOCK_RELEASE_WAIT_MS);
   }
 }
 
 /** How long an install or rollback that cannot release its lock (database gone) waits for it before reporting its end. */
 export const LOCK_RELEASE_WAIT_MS = 30_000;
 
-async function releaseWithin(ctx: EngineContext, envId: string, holder: string, waitMs: number): Promise<boolean> {
+/**
+ * Release `holder`'s lock, trying again with a doubling pause while the
+ * database refuses: awaited for `waitMs` (pauses of 100 ms up to 2 s), then
+ * handed over to timers that do not keep the process alive (1 s doubling up
+ * to a minute), for as long as it takes. Settles when released or handed over.
+ */
+function releaseLock(ctx: EngineContext, envId: string, holder: string, waitMs: number): Promise<void> {
   const until = Date.now() + waitMs;
-  for (let pause = 100; ; pause = Math.min(pause * 2, 2000)) {
-    try {
-      await ctx.store.locks.release({ envId, holder, owner: SELF });
-      return true;
-    } catch {
-      if (Date.now() + pause > until) return false;
-      await new Promise((res) => setTimeout(res, pause));
-    }
-  }
-}
-
-function retryRelease(ctx: EngineContext, envId: string, holder: string, wait = 1000): void {
-  setTimeout(() => {
-    ctx.store.locks.release({ envId, holder, owner: SELF }).catch(() => retryRelease(ctx, envId, holder, Math.min(wait * 2, 60_000)));
-  }, wait).unref();
+  return new Promise<void>((settle) => {
+    let foreground = true;
+    const attempt = (pause: number): void => {
+      ctx.store.locks.release({ envId, holder, owner: SELF }).then(
+        () => {
+          if (foreground) settle();
+        },
+        () => {
+          if (foreground && Date.now() + pause > until) {
+            foreground = false;
+            settle();
+            pause = 1000;
+          }
+          const timer = setTimeout(() => attempt(Math.min(pause * 2, foreground ? 2000 : 60_000)), pause);
+          if (!foreground) timer.unref();
+        },
+      );
+    };
+    attempt(100);
+  });
 }
 
 /** The environment's install lock, judged. */

@@ -1,7 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import { ConflictError, FerryError, LockedError, NotFoundError, ValidationError } from '../core/errors.js';
 import type { Catalog } from '../core/types.js';
-import { DatabaseFullError, DatabaseUnavailableError } from '../store/db-errors.js';
+import { DatabaseFullError, DatabaseUnavailableError, TransactionConflictError } from '../store/db-errors.js';
 import { PayloadTooLargeError } from '../store/file-store.js';
 import { FileStoreFullError, FileStoreUnavailableError } from '../store/fs-errors.js';
 import type { WriteGate } from '../store/write-gate.js';
@@ -109,6 +109,7 @@ const FERRY_ERRORS: Record<string, { prototype: FerryError }> = {
   UnauthorizedError,
   DatabaseUnavailableError,
   DatabaseFullError,
+  TransactionConflictError,
   FileStoreFullError,
   FileStoreUnavailableError,
   PayloadTooLargeError,

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { FerryObject, ObjectCollection, ObjectRef, Package, PackageEntity, PackageStatus, TypeCode } from '../core/types.js';
-import { ConflictError, NotFoundError, ValidationError } from '../core/errors.js';
+import { ConflictError, NotFoundError, ValidationError, type FerryError } from '../core/errors.js';
 import { contentHash } from '../core/hash.js';
 import { assemblePackage, explainPath, type SourceReader } from '../core/assemble.js';
 import { orderForInstall } from '../core/order.js';
@@ -152,6 +152,26 @@ export async function getPackage(ctx: EngineContext, id: string): Promise<Packag
   const p = await ctx.store.packages.get(id);
   if (!p) throw new NotFoundError('package', id);
   return p;
+}
+
+/**
+ * Refuse to use a package that holds no assembled content (still
+ * ASSEMBLING, or ASSEMBLING_FAILED): `why` ends the message
+ * (`package p1 is ASSEMBLING: nothing to export`), or writes it all from the
+ * status. 409 PACKAGE_NOT_ASSEMBLED unless `refuse` builds another error
+ * (dev2prod: a 400, its document has no 409).
+ *
+ * @example
+ *   assertAssembled(pkg, 'nothing to export');
+ *   assertAssembled(pkg, 'there is nothing to export yet', (m) => new ValidationError(m));
+ */
+export function assertAssembled(
+  pkg: Package,
+  why: string | ((status: 'ASSEMBLING' | 'ASSEMBLING_FAILED') => string),
+  refuse: (message: string) => FerryError = (m) => new ConflictError('PACKAGE_NOT_ASSEMBLED', m),
+): void {
+  if (pkg.status !== 'ASSEMBLING' && pkg.status !== 'ASSEMBLING_FAILED') return;
+  throw refuse(typeof why === 'string' ? `package ${pkg.id} is ${pkg.status}: ${why}` : why(pkg.status));
 }
 
 export async function listPackages(ctx: EngineContext, opts: { sourceEnvIds?: string[] } = {}): Promise<Package[]> {

@@ -9,7 +9,7 @@ import type { Store } from '../store/store.js';
 import { audit, now, type Actor, type EngineContext, type ProgressFn } from './context.js';
 import { getEnvironment } from './environments.js';
 import { getInstallation } from './history.js';
-import { getPackage } from './packages.js';
+import { assertAssembled, getPackage } from './packages.js';
 import { buildLookup } from './target-lookup.js';
 import { SYNC_SOURCE_UID } from '../core/sync-pack.js';
 
@@ -81,9 +81,8 @@ export async function prepare(ctx: EngineContext, packageId: string, targetEnvId
 async function computePlan(ctx: EngineContext, packageId: string, targetEnvId: string, opts: PrepareOptions) {
   const pkg = await getPackage(ctx, packageId);
   const target = await getEnvironment(ctx, targetEnvId);
-  if (pkg.status === 'ASSEMBLING' || pkg.status === 'ASSEMBLING_FAILED') {
-    throw new ConflictError('PACKAGE_NOT_ASSEMBLED', installRefusal(pkg.status, target.tier)!);
-  }
+  // In the words an install refusal uses ("package is still ASSEMBLING").
+  assertAssembled(pkg, (status) => installRefusal(status, target.tier)!);
   const push = pushRefusal(pkg.sourceTier, target.tier, !!opts.force);
   if (push) throw new ConflictError('PUSH_ONE_WAY', push);
   const overrides = normalizeOverrides(opts.overrides ?? []);

@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { ConflictError, FerryError, NotFoundError } from '../core/errors.js';
 import type { Store } from '../store/store.js';
-import { databaseFault } from '../store/db-errors.js';
+import { databaseError, databaseFault } from '../store/db-errors.js';
 import { OperationsStore, isFinished, type Operation } from '../store/operations-store.js';
 import type { NewOperation, OperationContext, OperationHandler, OperationHandlers, OperationRunner, RecoveredOutcome, RunnerEvent } from './types.js';
 
@@ -481,7 +481,7 @@ function toCancelled(reason: unknown): Error {
 }
 
 function errorOf(e: unknown): { code: string; message: string } {
-  const db = databaseFault(e);
+  const db = databaseError(e);
   if (db) return { code: db.code, message: db.message };
   if (e instanceof FerryError) return { code: e.code, message: e.message };
   // Never a stack trace, nor the raw message (a Node error names server paths)

@@ -1,7 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { FerryError } from '../core/errors.js';
 import { formatBytes } from '../core/limits.js';
-import { databaseFault } from '../store/db-errors.js';
+import { databaseError } from '../store/db-errors.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -47,8 +47,8 @@ const TOO_MANY_PARTS: Record<string, string> = {
  * request id and never a stack trace (the log has it).
  */
 export function toErrorResponse(error: unknown, requestId: string, bodyLimit?: number): { status: number; body: ErrorBody; internal: boolean } {
-  // The database gone, read-only or full: 503/507 in words, whatever layer it surfaced through.
-  const db = databaseFault(error);
+  // The database gone, read-only or full, or a transaction it killed: 503/507 in words, whatever layer it surfaced through.
+  const db = databaseError(error);
   if (db) return { status: db.status, body: { code: db.code, message: db.message }, internal: true };
   if (error instanceof FerryError) return { status: error.status, body: { code: error.code, message: error.message }, internal: error.status >= 500 };
   const e = error as Partial<FastifyError> & { validation?: unknown };

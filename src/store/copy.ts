@@ -27,6 +27,8 @@ export interface CopyOptions {
 }
 
 export interface CopyReport {
+  /** The PostgreSQL schema copied into. */
+  schema: string;
   /** Rows copied, per table. */
   tables: Record<string, number>;
   /** Files whose bytes were copied. */
@@ -67,12 +69,16 @@ export async function copyDatabase(opts: CopyOptions): Promise<CopyReport> {
       if (Number(rows[0]!.n) > 0) notEmpty.push(t);
     }
     if (notEmpty.length > 0) {
-      throw new ConflictError('TARGET_NOT_EMPTY', `the target database is not empty (${notEmpty.join(', ')}): ferry db copy only copies into an empty one`);
+      throw new ConflictError(
+        'TARGET_NOT_EMPTY',
+        `the target database is not empty (schema ${schema}: ${notEmpty.join(', ')}): ferry db copy only copies into an empty one`,
+      );
     }
     const missing = tables.filter((t) => !targetTables.has(t));
-    if (missing.length > 0) throw new ConflictError('SCHEMA_MISMATCH', `the target has no table ${missing.join(', ')}: is it the same Ferry version?`);
+    if (missing.length > 0)
+      throw new ConflictError('SCHEMA_MISMATCH', `the target (schema ${schema}) has no table ${missing.join(', ')}: is it the same Ferry version?`);
 
-    const report: CopyReport = { tables: {}, files: 0, missingFiles: [] };
+    const report: CopyReport = { schema, tables: {}, files: 0, missingFiles: [] };
     const filesOut: FileStore = opts.toFilesDir
       ? new DirectoryFileStore(target, opts.toFilesDir)
       : new DatabaseFileStore(target, join(dirname(file), '.ferry-copy-tmp'));

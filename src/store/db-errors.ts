@@ -25,6 +25,26 @@ export class DatabaseFullError extends FerryError {
   }
 }
 
+/**
+ * PostgreSQL killed this transaction to let another one go on: a deadlock
+ * (40P01) or a serialization failure (40001). Not the operator's fault nor
+ * the caller's: the same request made again normally succeeds. Writes take
+ * their row locks in one order (engine/context.ts lockForWrite) so that this
+ * should not happen; when it still does, the caller gets a retryable 503 in
+ * words, not the driver's text. The transaction was rolled back, so nothing
+ * it wrote remains.
+ */
+export class TransactionConflictError extends FerryError {
+  constructor(why: string, options?: { cause?: unknown }) {
+    super(
+      'TRANSACTION_CONFLICT',
+      503,
+      `the database stopped this request because it collided with another one (${why}); nothing was written by this request: retry it`,
+      options,
+    );
+  }
+}
+
 /** PostgreSQL SQLSTATE codes (class 08: connection exception) and their words. */
 const PG: Record<string, string> = {
   '57P01': 'the database server is shutting down',
@@ -44,6 +64,27 @@ const NET: Record<string, string> = {
   ENOTFOUND: "the database server's host name is unknown",
   EAI_AGAIN: "the database server's host name cannot be resolved",
 };
+
+/** SQLSTATE codes of a transaction PostgreSQL rolled back for colliding with another. */
+const PG_CONFLICT: Record<string, string> = { '40P01': 'a deadlock', '40001': 'a serialization failure' };
+
+/** The transaction conflict `e` is (or wraps), as the error to answer; undefined when it is something else. */
+export function transactionConflict(e: unknown): TransactionConflictError | undefined {
+  for (let x: unknown = e, i = 0; x && i < 4; x = (x as { cause?: unknown }).cause, i++) {
+    if (x instanceof TransactionConflictError) return x;
+    const code = (x as { code?: unknown }).code;
+    if (typeof code === 'string' && PG_CONFLICT[code]) return new TransactionConflictError(PG_CONFLICT[code], { cause: e });
+  }
+  return undefined;
+}
+
+/**
+ * What a failure of the database (`databaseFault`) or a transaction it
+ * killed (`transactionConflict`) answers; undefined for anything else.
+ */
+export function databaseError(e: unknown): FerryError | undefined {
+  return databaseFault(e) ?? transactionConflict(e);
+}
 
 /** The database failure `e` is (or wraps), as the error to answer; undefined when it is something else. */
 export function databaseFault(e: unknown): FerryError | undefined {

@@ -208,6 +208,10 @@ export async function openConnection(options: ConnectOptions): Promise<Connectio
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('busy_timeout = 10000');
   sqlite.pragma('cache_size = -65536');
+  // A large install grows the WAL to its size; without a limit a checkpoint
+  // only rewinds it and the file stays that big on disk. Truncated back to
+  // 64 MB at each checkpoint: enough to keep ordinary writes from regrowing it.
+  sqlite.pragma(`journal_size_limit = ${64 * 1024 * 1024}`);
   const writer = new StatementCache(sqlite);
   const writeGate = options.writeGate ?? new LocalWriteGate();
   const clock = new WriteClock();

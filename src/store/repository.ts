@@ -1,7 +1,7 @@
 import type { Compilable, Kysely, Transaction } from 'kysely';
 import type { TypeCode } from '../core/types.js';
 import { FerryError } from '../core/errors.js';
-import { databaseFault } from './db-errors.js';
+import { databaseError } from './db-errors.js';
 import type { DialectCapabilities, NativeHandles, NativeStatements } from './dialect.js';
 import type { Database } from './schema.js';
 import type { WriteClock } from './write-clock.js';
@@ -75,7 +75,7 @@ export const parse = <T>(v: string | null): T => (v === null ? (null as T) : (JS
  */
 export function storeError(e: unknown): never {
   if (e instanceof FerryError) throw e;
-  const fault = databaseFault(e);
+  const fault = databaseError(e);
   if (fault) throw fault;
   const message = e instanceof Error ? e.message : String(e);
   throw new FerryError('STORE_ERROR', 500, `database error: ${message}`, { cause: e });

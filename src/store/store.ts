@@ -2,6 +2,7 @@ import { DEFAULT_MIGRATION_TABLE, Migrator, sql, type Kysely } from 'kysely';
 import { FerryError } from '../core/errors.js';
 import type { Connection, ConnectOptions, DialectCapabilities } from './dialect.js';
 import { openConnection } from './dialect.js';
+import { transactionConflict } from './db-errors.js';
 import { migrationProvider } from './migrations.js';
 import type { Database } from './schema.js';
 import type { WriteGate } from './write-gate.js';
@@ -170,6 +171,9 @@ export class Store {
     const before = recent?.changes;
     try {
       return await this.root.transaction().execute((trx) => fn(new Store({ ...this.handle, db: trx }, this.location, this.root)));
+    } catch (e) {
+      // Rolled back by now: a transaction PostgreSQL killed (deadlock, serialization) is a retryable 503, whatever the caller wrapped it in.
+      throw transactionConflict(e) ?? e;
     } finally {
       // Environments changed inside: a read made before the commit saw the old rows.
       if (recent && recent.changes !== before) recent.changed();

@@ -11,17 +11,10 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { openTestServer, ADMIN_KEY, type TestServer } from '../support/api.js';
+import { openTestServer, ADMIN_KEY, documentedRoutes, type DocumentedRoute as Route, type TestServer } from '../support/api.js';
 import { DIALECTS } from '../support/engines.js';
 
 const SECRET = 'SECRET-OF-BETA';
-
-interface Route {
-  method: string;
-  path: string;
-  params: { in: string; name: string }[];
-  public: boolean;
-}
 
 for (const db of DIALECTS) {
   describe(`access matrix over every documented route [${db}]`, () => {
@@ -80,15 +73,7 @@ for (const db of DIALECTS) {
       revoked = await s.user('rex', { alpha: 'admin' });
       const keys = (await s.call(ADMIN_KEY, 'GET', '/api/v1/api-keys?username=rex')).body.items as { id: string }[];
       for (const k of keys) await ok('DELETE', `/api/v1/api-keys/${k.id}`);
-      const doc = (await s.app.inject({ method: 'GET', url: '/docs/json' })).json<{ paths: Record<string, Record<string, any>> }>();
-      routes = Object.entries(doc.paths).flatMap(([path, ops]) =>
-        Object.entries(ops).map(([method, op]) => ({
-          method: method.toUpperCase(),
-          path,
-          params: (op.parameters ?? []) as Route['params'],
-          public: Array.isArray(op.security) && op.security.length === 0,
-        })),
-      );
+      routes = await documentedRoutes(s.app);
       await new Promise((r) => setTimeout(r, 1600));
     });
     after(async () => {

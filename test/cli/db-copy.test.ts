@@ -81,8 +81,9 @@ describe('ferry db copy (SQLite to PostgreSQL)', { skip: !DIALECTS.includes('pos
   it('copies every row of every table and every file; the copy reads the same', async () => {
     const r = await ferry('--json', 'db', 'copy', '--from', dataDir, '--to', PG_URL, '--schema', schema);
     assert.equal(r.code, 0, r.err + r.out);
-    const report = JSON.parse(r.out) as { tables: Record<string, number>; files: number; missingFiles: string[] };
+    const report = JSON.parse(r.out) as { tables: Record<string, number>; files: number; missingFiles: string[]; schema: string };
     assert.equal(report.files, 1);
+    assert.equal(report.schema, schema);
     assert.deepEqual(report.missingFiles, []);
     for (const t of [
       'environments',
@@ -132,10 +133,22 @@ describe('ferry db copy (SQLite to PostgreSQL)', { skip: !DIALECTS.includes('pos
     }
   });
 
+  it('names the PostgreSQL schema it copied into', async () => {
+    const other = `${schema}_b`;
+    try {
+      const r = await ferry('db', 'copy', '--from', dataDir, '--to', PG_URL, '--schema', other);
+      assert.equal(r.code, 0, r.err + r.out);
+      assert.match(r.out, new RegExp(`^copied \\d+ rows in \\d+ tables and 1 files into schema ${other} of postgres://`));
+    } finally {
+      await dropTestSchema(other);
+    }
+  });
+
   it('refuses a target that is not empty, and changes nothing in it', async () => {
     const r = await ferry('db', 'copy', '--from', dataDir, '--to', PG_URL, '--schema', schema);
     assert.equal(r.code, 1, r.out);
     assert.match(r.err, /not empty/);
+    assert.match(r.err, new RegExp(`schema ${schema}\\b`));
     const target = await Store.open({ databaseUrl: PG_URL, schema });
     try {
       const { rows } = await sql<{ n: number }>`select count(*) as n from audit where action = 'after.copy'`.execute(target.db);

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { generateSample } from '../../src/engine/sample-data.js';
 import { request, type HttpOptions, type HttpRes } from '../support/http.js';
-import { BUILT_BIN, startServer, stopServer, type Proc } from '../support/process.js';
+import { BUILT_BIN, startTestServer, stopServer, type Proc } from '../support/process.js';
 
 export const ADMIN_KEY = 'crash-admin-key-0123456789';
 export const SOURCE = 'dev';
@@ -41,21 +41,7 @@ export class Server {
   ) {}
 
   static async start(dataDir: string): Promise<Server> {
-    const proc = await startServer(
-      {
-        FERRY_DATA_DIR: dataDir,
-        FERRY_HOST: '127.0.0.1',
-        FERRY_PORT: '0',
-        FERRY_ADMIN_API_KEY: ADMIN_KEY,
-        FERRY_DEMO: '0',
-        FERRY_DATABASE_URL: '',
-        FERRY_LOG_LEVEL: 'warn',
-        FERRY_SHUTDOWN_GRACE: '5',
-        FERRY_BODY_LIMIT: String(256 * 1024 * 1024),
-      },
-      BUILT_BIN,
-    );
-    const base = /listening on (http:\/\/\S+) /.exec(proc.out())![1]!;
+    const { proc, base } = await startTestServer(dataDir, ADMIN_KEY, { FERRY_BODY_LIMIT: String(256 * 1024 * 1024) }, BUILT_BIN);
     return new Server(dataDir, proc, base);
   }
 

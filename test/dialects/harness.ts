@@ -22,7 +22,7 @@ import type { FastifyInstance } from 'fastify';
 import type { AppConfig, BuildAppOptions } from '../../src/server/app.js';
 import { ADMIN_KEY, openTestServer, type TestServer } from '../support/api.js';
 import { DIALECTS, openTestEngine, type DialectName } from '../support/engines.js';
-import { startServer, stopServer, type Proc } from '../support/process.js';
+import { startTestServer, stopServer } from '../support/process.js';
 import { request, type HttpOptions, type HttpRes } from '../support/http.js';
 
 export type { HttpOptions, HttpRes };
@@ -127,19 +127,7 @@ export async function startDialectServer(
     };
   }
   const dir = mkdtempSync(join(tmpdir(), 'ferry-dialect-'));
-  const proc: Proc = await startServer({
-    FERRY_DATA_DIR: join(dir, 'data'),
-    FERRY_HOST: '127.0.0.1',
-    FERRY_PORT: '0',
-    FERRY_ADMIN_API_KEY: ADMIN_KEY,
-    FERRY_DEMO: '0',
-    FERRY_DATABASE_URL: '',
-    FERRY_LOG_LEVEL: 'warn',
-    FERRY_SHUTDOWN_GRACE: '5',
-    ...(opts.catalog ? { FERRY_CATALOG: opts.catalog } : {}),
-    ...opts.env,
-  });
-  const base = /listening on (http:\/\/[^\s]+) /.exec(proc.out())![1]!;
+  const { proc, base } = await startTestServer(join(dir, 'data'), ADMIN_KEY, { ...(opts.catalog ? { FERRY_CATALOG: opts.catalog } : {}), ...opts.env });
   return {
     server: wrap('ferry serve process', base),
     async stop() {

@@ -12,17 +12,10 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { openTestServer, ADMIN_KEY, type TestServer } from '../support/api.js';
+import { openTestServer, ADMIN_KEY, documentedRoutes, type DocumentedRoute as Route, type TestServer } from '../support/api.js';
 
 const RUNS = Number(process.env.FERRY_FUZZ_RUNS ?? 300);
 const SEED = Number(process.env.FERRY_FUZZ_SEED ?? Date.now() % 1_000_000);
-
-interface Route {
-  method: string;
-  path: string;
-  params: { in: string; name: string; schema?: { type?: string } }[];
-  body?: { properties?: Record<string, unknown> };
-}
 
 /** Values that mean something here (real ids) mixed with junk, overlong, numeric edge and non-ASCII strings. */
 function valueFor(pool: Record<string, string[]>, name: string): fc.Arbitrary<string> {
@@ -124,15 +117,7 @@ describe(`fuzzing every documented route: ${RUNS} requests (FERRY_FUZZ_SEED=${SE
       id: ['alpha', 't1', created.package.id],
       name: ['x', 'Planner'],
     });
-    const doc = (await s.app.inject({ method: 'GET', url: '/docs/json' })).json<{ paths: Record<string, Record<string, any>> }>();
-    routes = Object.entries(doc.paths).flatMap(([path, ops]) =>
-      Object.entries(ops).map(([method, op]) => ({
-        method: method.toUpperCase(),
-        path,
-        params: (op.parameters ?? []) as Route['params'],
-        body: op.requestBody?.content?.['application/json']?.schema as Route['body'],
-      })),
-    );
+    routes = await documentedRoutes(s.app);
   });
   after(async () => {
     await s?.cleanup();

@@ -19,6 +19,7 @@ import { readProjectPackageHeader } from '../../src/engine/duplication-package.j
 import type { NewOperation, OperationRunner } from '../../src/ops/types.js';
 import { DirectoryFileStore } from '../../src/store/file-store.js';
 import { DIALECTS, openTestEngine, type TestEngine } from '../support/engines.js';
+import { rejectsWith } from '../support/assert.js';
 
 /** A runner that only records what it is asked: the tests run the work themselves. */
 function fakeRunner(cancelled: string[]): OperationRunner {
@@ -142,6 +143,26 @@ for (const db of DIALECTS) {
       const ok = await runImport(deps, again.id, context());
       assert.equal((ok as { status: string }).status, 'COMPLETED');
       assert.equal((await t.engine.listObjects('src', { type: 'USER' })).total, serverBefore + 1);
+    });
+
+    it('a restoration that writes configuration objects makes plans prepared against other projects stale, as an install does', async () => {
+      const r = await exported('x6');
+      await runExport(deps, r.id, context());
+      const fileId = (await findDuplication(t.engine, r.id))!.fileId!;
+      const header = await readProjectPackageHeader(t.engine, files.pathOf(fileId));
+      // The user is gone from the server, so the restoration creates it again: a server-scoped write.
+      await t.engine.deleteObject('src', 'USER', 'u1');
+      await t.engine.createEnvironment({ id: 'other', name: 'Other', tier: 'testing' });
+      const pkg = await t.engine.createPackage({ sourceEnvId: 'src', name: 'Templates', selection: [{ type: 'TMPL', id: 't1' }] });
+      await t.engine.setPackageStatus(pkg.id, 'ACTIVE');
+      const plan = await t.engine.prepare(pkg.id, 'other');
+      const metadata = parseRestorationMetadata(JSON.stringify({ target: { environment: { id: 'http://b', name: 'B' }, project: { name: 'Restored 6' } } }));
+      const upload = await deps.files.upload((await import('node:fs')).createReadStream(files.pathOf(fileId)), 1e9, { name: 'p.projdup', createdBy: 'ops' });
+      const rec = await startRestoration(deps, { fileId: upload.id, info: header.duplication, metadata, creator, actor });
+      assert.equal(((await runImport(deps, rec.id, context())) as { status: string }).status, 'COMPLETED');
+      assert.equal((await t.engine.getObject('other', 'USER', 'u1')).name, 'Ann');
+      await rejectsWith(t.engine.install(plan.installation.id), '409 STALE_PLAN', /prepare again/);
+      assert.equal((await t.engine.listObjects('other', { type: 'TMPL' })).total, 0);
     });
 
     it('a duplication whose operation will never run ends visibly: CANCELLED when cancelled queued, failed with the reason otherwise', async () => {

@@ -1,5 +1,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { sql } from 'kysely';
 import type { Store, ObjectRow } from '../../src/store/store.js';
 import type { Environment } from '../../src/core/types.js';
 import { DIALECTS, openTestEngine, type TestEngine } from '../support/engines.js';
@@ -182,5 +183,12 @@ for (const dialect of DIALECTS) {
         ['ann'],
       );
     });
+
+    if (dialect === 'sqlite') {
+      it('bounds the WAL file a checkpoint leaves behind (journal_size_limit), so a large install does not keep it huge', async () => {
+        const rows = await sql<{ journal_size_limit: number }>`pragma journal_size_limit`.execute(store.db);
+        assert.deepEqual(rows.rows, [{ journal_size_limit: 64 * 1024 * 1024 }]);
+      });
+    }
   });
 }

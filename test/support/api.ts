@@ -104,3 +104,28 @@ export async function openTestServer(
     },
   };
 }
+
+/** One operation of the server's OpenAPI document, as the suites that walk every route read it. */
+export interface DocumentedRoute {
+  method: string;
+  path: string;
+  params: { in: string; name: string; schema?: { type?: string } }[];
+  /** It asks for no credential (`security: []`). */
+  public: boolean;
+  /** The JSON body's schema, when it takes one. */
+  body?: { properties?: Record<string, unknown> };
+}
+
+/** Every route the server documents at /docs/json (the native API and every mounted face). */
+export async function documentedRoutes(app: FastifyInstance): Promise<DocumentedRoute[]> {
+  const doc = (await app.inject({ method: 'GET', url: '/docs/json' })).json<{ paths: Record<string, Record<string, any>> }>();
+  return Object.entries(doc.paths).flatMap(([path, ops]) =>
+    Object.entries(ops).map(([method, op]) => ({
+      method: method.toUpperCase(),
+      path,
+      params: (op.parameters ?? []) as DocumentedRoute['params'],
+      public: Array.isArray(op.security) && op.security.length === 0,
+      body: op.requestBody?.content?.['application/json']?.schema as DocumentedRoute['body'],
+    })),
+  );
+}

@@ -46,6 +46,35 @@ export async function startServer(env: Record<string, string>, bin: readonly str
   return { child, out: () => out, exited };
 }
 
+/**
+ * `ferry serve` as the suites start it: on 127.0.0.1 at a port of its
+ * choosing, on SQLite in `dataDir` (whatever FERRY_DATABASE_URL the test
+ * run has), `adminKey` for its first admin, no demo data, warnings only, 5 s
+ * of shutdown grace; `env` on top. Resolves with the process and its base URL.
+ */
+export async function startTestServer(
+  dataDir: string,
+  adminKey: string,
+  env: Record<string, string> = {},
+  bin: readonly string[] = BIN,
+): Promise<{ proc: Proc; base: string }> {
+  const proc = await startServer(
+    {
+      FERRY_DATA_DIR: dataDir,
+      FERRY_HOST: '127.0.0.1',
+      FERRY_PORT: '0',
+      FERRY_ADMIN_API_KEY: adminKey,
+      FERRY_DEMO: '0',
+      FERRY_DATABASE_URL: '',
+      FERRY_LOG_LEVEL: 'warn',
+      FERRY_SHUTDOWN_GRACE: '5',
+      ...env,
+    },
+    bin,
+  );
+  return { proc, base: /listening on (http:\/\/\S+) /.exec(proc.out())![1]! };
+}
+
 /** SIGTERM, then SIGKILL after 30 s; resolves to the exit code. */
 export async function stopServer(p: Proc): Promise<number | null> {
   if (p.child.exitCode !== null) return p.child.exitCode;

@@ -65,7 +65,7 @@ export function registerLocalCommands(program: Command, cli: Cli): void {
       });
       const rows = Object.values(r.tables).reduce((a, b) => a + b, 0);
       cli.print(
-        `copied ${rows} rows in ${Object.keys(r.tables).length} tables and ${r.files} files into ${o.to.replace(/:[^:@/]*@/, ':***@')}` +
+        `copied ${rows} rows in ${Object.keys(r.tables).length} tables and ${r.files} files into schema ${r.schema} of ${o.to.replace(/:[^:@/]*@/, ':***@')}` +
           (r.missingFiles.length ? `; left out ${r.missingFiles.length} files whose bytes were gone` : ''),
         r,
       );

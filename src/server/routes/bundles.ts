@@ -1,9 +1,10 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { Readable } from 'node:stream';
 import type { Override } from '../../core/plan.js';
-import { ConflictError, ValidationError } from '../../core/errors.js';
+import { ValidationError } from '../../core/errors.js';
 import { submitExport, submitImport } from '../../ops/submit.js';
 import { receiveBundle } from '../../engine/bundle-files.js';
+import { assertAssembled } from '../../engine/packages.js';
 import { accepted, conflict, errorSchema, errors, fileSchema, idParam, listOf, overrideSchema } from '../schemas.js';
 
 const fileParams = idParam('fileId', 'File id');
@@ -28,9 +29,7 @@ export const bundleRoutes: FastifyPluginAsync = async (app) => {
       const access = app.ferry.access(request);
       const pkg = await access.package(request.params.packageId, 'promoter', 'exporting a package');
       // Refused now rather than by a failed operation. dev2prod refuses the same with a 400: its document has no 409.
-      if (pkg.status === 'ASSEMBLING' || pkg.status === 'ASSEMBLING_FAILED') {
-        throw new ConflictError('PACKAGE_NOT_ASSEMBLED', `package ${pkg.id} is ${pkg.status}: nothing to export`);
-      }
+      assertAssembled(pkg, 'nothing to export');
       const operation = await submitExport(runner, pkg, access.requester);
       return reply.status(202).send({ operation });
     },

@@ -8,6 +8,7 @@ import type { Package } from '../../../core/types.js';
 import { OP } from '../../../ops/handlers.js';
 import type { Operation } from '../../../ops/types.js';
 import { submitExport } from '../../../ops/submit.js';
+import { assertAssembled } from '../../../engine/packages.js';
 import type { DialectContext } from '../types.js';
 import { documentErrors, exportStatusSchema, idResponse, param, pathParams } from './schemas.js';
 import { exportStatus, type ExportStatus } from './shapes.js';
@@ -44,9 +45,7 @@ export function exportRoutes(app: FastifyInstance, ctx: DialectContext): void {
       // A package of another tenant reads like a missing one, whoever asks.
       if (pkg.sourceEnvId !== env.id) throw new NotFoundError('package', request.params.package_id);
       // As the native route (routes/bundles.ts), but a 400 "Invalid Request": 001 has no 409 for the native PACKAGE_NOT_ASSEMBLED.
-      if (pkg.status === 'ASSEMBLING' || pkg.status === 'ASSEMBLING_FAILED') {
-        throw new ValidationError(`package ${pkg.id} is ${pkg.status}: there is nothing to export yet`);
-      }
+      assertAssembled(pkg, 'there is nothing to export yet', (m) => new ValidationError(m));
       const op = await submitExport(runner, pkg, access.requester);
       return { Id: op.id };
     },
