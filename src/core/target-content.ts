@@ -58,7 +58,8 @@ function substitute(value: unknown, params: Record<string, string>, missing: Set
   if (typeof value === 'string') {
     if (!value.includes('${')) return value;
     return value.replace(PARAM, (whole, name: string) => {
-      const v = params[name];
+      // Own values only: a name such as `toString` is a missing parameter, not Object.prototype's function.
+      const v = Object.hasOwn(params, name) ? params[name] : undefined;
       if (v === undefined) {
         missing.add(name);
         return whole;

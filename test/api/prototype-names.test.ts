@@ -1,0 +1,97 @@
+/**
+ * Names that are also members of every JavaScript object (`constructor`,
+ * `toString`, `__proto__`...) are plain user input: as an object type, a
+ * bundle's type or a `${parameter}`, they must read as unknown or missing,
+ * never as the built-in member (a 500, or the text of a native function
+ * written into the target).
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DIALECTS } from '../support/engines.js';
+import { ADMIN_KEY, openTestServer, type TestServer } from '../support/api.js';
+import { craftBundle } from '../support/bundles.js';
+
+const MEMBERS = ['__proto__', 'constructor', 'toString', 'hasOwnProperty', 'valueOf', '__defineGetter__', 'isPrototypeOf'];
+
+for (const dialect of DIALECTS) {
+  describe(`names of built-in object members [${dialect}]`, () => {
+    let s: TestServer;
+
+    before(async () => {
+      s = await openTestServer(dialect);
+      const created = await Promise.all([
+        s.call(ADMIN_KEY, 'POST', '/api/v1/environments', { id: 'dev', name: 'Dev', tier: 'development' }),
+        s.call(ADMIN_KEY, 'POST', '/api/v1/environments', { id: 'prod', name: 'Prod', tier: 'production' }),
+      ]);
+      assert.deepEqual(
+        created.map((r) => r.status),
+        [201, 201],
+      );
+    });
+    after(async () => s.cleanup());
+
+    it('an object type named after one is an unknown type (400), nothing written', async () => {
+      const before = (await s.call(ADMIN_KEY, 'GET', '/api/v1/environments/dev')).body.version;
+      for (const type of MEMBERS) {
+        const r = await s.call(ADMIN_KEY, 'POST', '/api/v1/environments/dev/objects', [{ type, id: 'x', name: 'x', fields: {} }]);
+        assert.equal(r.status, 400, `${type}: ${r.text}`);
+        assert.match(r.body.message, /unknown type/, `${type}: ${r.text}`);
+      }
+      assert.equal((await s.call(ADMIN_KEY, 'GET', '/api/v1/environments/dev')).body.version, before);
+    });
+
+    it('a bundle counting and holding such a type is refused by its import, nothing written', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'ferry-members-'));
+      try {
+        const before = (await s.call(ADMIN_KEY, 'GET', '/api/v1/environments/prod')).body.version;
+        for (const type of ['constructor', 'toString']) {
+          const path = join(dir, `${type}.ferry`);
+          craftBundle(path, { [type]: 1 }, [`{"fields":{},"id":"x","name":"X","type":"${type}"}`]);
+          const up = await s.call(ADMIN_KEY, 'POST', `/api/v1/files?name=${type}.ferry`, readFileSync(path), { 'content-type': 'application/octet-stream' });
+          assert.equal(up.status, 201, up.text);
+          const known = new RegExp(`types this server's catalog does not know: ${type}`);
+          // The dev2prod face reads the header before it answers; the native import finds it in its operation.
+          const face = await s.call(ADMIN_KEY, 'POST', '/rest/prod/dev2prod/import', { FileId: up.body.id });
+          assert.equal(face.status, 400, `${type}: ${face.text}`);
+          assert.match(face.body.message, known, face.text);
+          const r = await s.call(ADMIN_KEY, 'POST', '/api/v1/imports', { fileId: up.body.id, targetEnvId: 'prod' });
+          assert.equal(r.status, 202, r.text);
+          const op = await s.waitOp(ADMIN_KEY, r.body.operation.id);
+          assert.equal(op.status, 'FAILED', JSON.stringify(op));
+          assert.match(String(op.error?.message ?? op.message), known, JSON.stringify(op));
+        }
+        assert.equal((await s.call(ADMIN_KEY, 'GET', '/api/v1/environments/prod')).body.version, before);
+        assert.deepEqual((await s.call(ADMIN_KEY, 'GET', '/api/v1/packages')).body.items, []);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
+    it('a ${parameter} named after one is a missing parameter (invalid entry), never the built-in text', async () => {
+      const text = MEMBERS.map((m) => '${' + m + '}').join(' ');
+      assert.equal(
+        (await s.call(ADMIN_KEY, 'POST', '/api/v1/environments/dev/objects', [{ type: 'GROUP', id: 'g', name: 'G', fields: { description: text } }])).status,
+        200,
+      );
+      const pkg = await s.call(ADMIN_KEY, 'POST', '/api/v1/packages', {
+        name: 'members',
+        sourceEnvId: 'dev',
+        objectCollections: [{ objCode: 'GROUP', entities: [{ ID: 'g' }] }],
+      });
+      assert.equal((await s.waitOp(ADMIN_KEY, pkg.body.operation.id)).status, 'COMPLETED');
+      assert.equal((await s.call(ADMIN_KEY, 'PATCH', `/api/v1/packages/${pkg.body.package.id}`, { status: 'ACTIVE' })).status, 200);
+      const plan = await s.call(ADMIN_KEY, 'POST', `/api/v1/packages/${pkg.body.package.id}/plans`, { targetEnvId: 'prod' });
+      assert.equal(plan.status, 201, plan.text);
+      const entry = plan.body.entries.find((e: { sourceId: string }) => e.sourceId === 'g');
+      assert.equal(entry.isValid, false, JSON.stringify(entry));
+      for (const m of MEMBERS) assert.ok(entry.reason.includes(m), `${m} named missing: ${entry.reason}`);
+      const install = await s.call(ADMIN_KEY, 'POST', `/api/v1/installations/${plan.body.installation.id}/install`, {});
+      assert.equal(install.status, 409, install.text);
+      const objects = await s.call(ADMIN_KEY, 'GET', '/api/v1/environments/prod/objects?type=GROUP');
+      assert.ok(!objects.text.includes('native code'), objects.text);
+    });
+  });
+}
