@@ -33,6 +33,20 @@ for (const dialect of DIALECTS) {
     });
     after(async () => s.cleanup());
 
+    /** One object of dev, assembled, made ACTIVE and planned into prod: the plan and that object's entry. */
+    const planFromDev = async (objCode: string, id: string) => {
+      const pkg = await s.call(ADMIN_KEY, 'POST', '/api/v1/packages', {
+        name: id,
+        sourceEnvId: 'dev',
+        objectCollections: [{ objCode, entities: [{ ID: id }] }],
+      });
+      assert.equal((await s.waitOp(ADMIN_KEY, pkg.body.operation.id)).status, 'COMPLETED');
+      assert.equal((await s.call(ADMIN_KEY, 'PATCH', `/api/v1/packages/${pkg.body.package.id}`, { status: 'ACTIVE' })).status, 200);
+      const plan = await s.call(ADMIN_KEY, 'POST', `/api/v1/packages/${pkg.body.package.id}/plans`, { targetEnvId: 'prod' });
+      assert.equal(plan.status, 201, plan.text);
+      return { plan, entry: plan.body.entries.find((e: { sourceId: string }) => e.sourceId === id) };
+    };
+
     it('an object type named after one is an unknown type (400), nothing written', async () => {
       const before = (await s.call(ADMIN_KEY, 'GET', '/api/v1/environments/dev')).body.version;
       for (const type of MEMBERS) {
@@ -76,22 +90,27 @@ for (const dialect of DIALECTS) {
         (await s.call(ADMIN_KEY, 'POST', '/api/v1/environments/dev/objects', [{ type: 'GROUP', id: 'g', name: 'G', fields: { description: text } }])).status,
         200,
       );
-      const pkg = await s.call(ADMIN_KEY, 'POST', '/api/v1/packages', {
-        name: 'members',
-        sourceEnvId: 'dev',
-        objectCollections: [{ objCode: 'GROUP', entities: [{ ID: 'g' }] }],
-      });
-      assert.equal((await s.waitOp(ADMIN_KEY, pkg.body.operation.id)).status, 'COMPLETED');
-      assert.equal((await s.call(ADMIN_KEY, 'PATCH', `/api/v1/packages/${pkg.body.package.id}`, { status: 'ACTIVE' })).status, 200);
-      const plan = await s.call(ADMIN_KEY, 'POST', `/api/v1/packages/${pkg.body.package.id}/plans`, { targetEnvId: 'prod' });
-      assert.equal(plan.status, 201, plan.text);
-      const entry = plan.body.entries.find((e: { sourceId: string }) => e.sourceId === 'g');
+      const { plan, entry } = await planFromDev('GROUP', 'g');
       assert.equal(entry.isValid, false, JSON.stringify(entry));
       for (const m of MEMBERS) assert.ok(entry.reason.includes(m), `${m} named missing: ${entry.reason}`);
       const install = await s.call(ADMIN_KEY, 'POST', `/api/v1/installations/${plan.body.installation.id}/install`, {});
       assert.equal(install.status, 409, install.text);
       const objects = await s.call(ADMIN_KEY, 'GET', '/api/v1/environments/prod/objects?type=GROUP');
       assert.ok(!objects.text.includes('native code'), objects.text);
+    });
+
+    it('a target-owned field named after one is a field the target lacks: the update plans and installs, nothing built-in is written', async () => {
+      assert.equal((await s.call(ADMIN_KEY, 'PATCH', '/api/v1/environments/prod', { targetOwned: { ROLE: MEMBERS } })).status, 200);
+      const group = (env: string, description: string) =>
+        s.call(ADMIN_KEY, 'POST', `/api/v1/environments/${env}/objects`, [{ type: 'ROLE', id: `${env}-ops`, name: 'Ops', fields: { description } }]);
+      assert.equal((await group('dev', 'from dev')).status, 200);
+      assert.equal((await group('prod', 'in prod')).status, 200);
+      const { plan, entry } = await planFromDev('ROLE', 'dev-ops');
+      assert.deepEqual([entry.action, entry.targetId, entry.changes], ['UPDATE', 'prod-ops', ['description']], JSON.stringify(entry));
+      const install = await s.call(ADMIN_KEY, 'POST', `/api/v1/installations/${plan.body.installation.id}/install`, {});
+      assert.equal((await s.waitOp(ADMIN_KEY, install.body.operation.id)).status, 'COMPLETED');
+      const after = await s.call(ADMIN_KEY, 'GET', '/api/v1/environments/prod/objects/ROLE/prod-ops');
+      assert.deepEqual(after.body.fields, { description: 'from dev' });
     });
   });
 }
