@@ -112,5 +112,40 @@ for (const dialect of DIALECTS) {
       const after = await s.call(ADMIN_KEY, 'GET', '/api/v1/environments/prod/objects/ROLE/prod-ops');
       assert.deepEqual(after.body.fields, { description: 'from dev' });
     });
+    it("an environment whose id is one is another tenant's like any other: a user without a role there sees nothing of it", async () => {
+      const alice = await s.user('alice', { dev: 'admin' });
+      for (const id of ['constructor', 'toString', 'valueOf', 'hasOwnProperty']) {
+        const secret = `SECRET-OF-${id}`;
+        assert.equal((await s.call(ADMIN_KEY, 'POST', '/api/v1/environments', { id, name: secret, tier: 'production' })).status, 201);
+        const load = await s.call(ADMIN_KEY, 'POST', `/api/v1/environments/${id}/objects`, [{ type: 'GROUP', id: 'g', name: secret, fields: {} }]);
+        assert.equal(load.status, 200, load.text);
+        const pkg = await s.call(ADMIN_KEY, 'POST', '/api/v1/packages', {
+          name: secret,
+          sourceEnvId: id,
+          objectCollections: [{ objCode: 'GROUP', entities: [{ ID: 'g' }] }],
+        });
+        assert.equal((await s.waitOp(ADMIN_KEY, pkg.body.operation.id)).status, 'COMPLETED');
+        const exported = await s.waitOp(ADMIN_KEY, (await s.call(ADMIN_KEY, 'POST', `/api/v1/packages/${pkg.body.package.id}/export`)).body.operation.id);
+        const file = (exported.result as { file: { id: string } }).file.id;
+        for (const url of [
+          `/api/v1/environments/${id}`,
+          `/api/v1/environments/${id}/objects`,
+          `/api/v1/packages/${pkg.body.package.id}`,
+          `/api/v1/packages/${pkg.body.package.id}/definition`,
+          `/api/v1/operations/${exported.id}`,
+          `/api/v1/files/${file}`,
+          `/api/v1/files/${file}/content`,
+        ]) {
+          const r = await s.call(alice, 'GET', url);
+          assert.equal(r.status, 404, `${url}: ${r.status} ${r.text.slice(0, 200)}`);
+          assert.ok(!r.text.includes(secret) && !r.text.includes('native code'), `${url}: ${r.text.slice(0, 200)}`);
+        }
+        for (const url of ['/api/v1/environments', '/api/v1/packages', '/api/v1/operations', '/api/v1/files', '/api/projects']) {
+          const r = await s.call(alice, 'GET', url);
+          assert.equal(r.status, 200, `${url}: ${r.text.slice(0, 200)}`);
+          assert.ok(!r.text.includes(secret), `${url} shows ${id}: ${r.text.slice(0, 300)}`);
+        }
+      }
+    });
   });
 }
