@@ -147,5 +147,37 @@ for (const dialect of DIALECTS) {
         }
       }
     });
+    it('a key named __proto__ is refused with a 400 that names it, in a JSON body, an NDJSON line and a sync pack file; never silently dropped', async () => {
+      const before = (await s.call(ADMIN_KEY, 'GET', '/api/v1/environments/dev')).body.version;
+      const json = await s.call(
+        ADMIN_KEY,
+        'POST',
+        '/api/v1/environments/dev/objects',
+        '[{"type":"GROUP","id":"p1","name":"P1","fields":{"__proto__":{"a":1}}}]',
+        {
+          'content-type': 'application/json',
+        },
+      );
+      assert.equal(json.status, 400, json.text);
+      assert.match(json.body.message, /__proto__/, json.text);
+      const ndjson = await s.call(
+        ADMIN_KEY,
+        'POST',
+        '/api/v1/environments/dev/objects',
+        '{"type":"GROUP","id":"p0","name":"P0","fields":{}}\n{"type":"GROUP","id":"p2","name":"P2","fields":{"\\u005f_proto__":{"a":1},"b":2}}\n',
+        { 'content-type': 'application/x-ndjson' },
+      );
+      assert.equal(ndjson.status, 400, ndjson.text);
+      assert.match(ndjson.body.message, /line 2.*__proto__/, ndjson.text);
+      const boundary = 'PROTO';
+      const pack = '{"projects":[{"id":"p3","name":"P3","__proto__":{"description":"x"}}]}';
+      const multipart = `--${boundary}\r\ncontent-disposition: form-data; name="file"; filename="pack.json"\r\ncontent-type: application/json\r\n\r\n${pack}\r\n--${boundary}--\r\n`;
+      const sync = await s.call(ADMIN_KEY, 'POST', '/sync/dev/api/v1/admin/projects/sync/import', multipart, {
+        'content-type': `multipart/form-data; boundary=${boundary}`,
+      });
+      assert.equal(sync.status, 400, sync.text);
+      assert.match(sync.body.message, /__proto__/, sync.text);
+      assert.equal((await s.call(ADMIN_KEY, 'GET', '/api/v1/environments/dev')).body.version, before);
+    });
   });
 }
