@@ -12,6 +12,7 @@ import { z } from 'zod';
 import { ownerRefOf } from './refs.js';
 import { DEFAULT_CATALOG } from './default-catalog.js';
 import { ValidationError } from './errors.js';
+import { typeTable } from './type-table.js';
 import type { Catalog, RefSpec, TypeCode, TypeSpec } from './types.js';
 
 export const TYPE_CODE_PATTERN = /^[A-Z][A-Z0-9_]{0,15}$/;
@@ -128,7 +129,7 @@ function overlayCatalog(base: Catalog, overlay: Catalog): Catalog {
   return {
     version: `${base.version}+${overlay.version}`,
     // Spread keeps base order, replaced codes in place, new codes at the end.
-    types: { ...base.types, ...overlay.types },
+    types: typeTable([...Object.entries(base.types), ...Object.entries(overlay.types)]),
   };
 }
 
@@ -247,7 +248,7 @@ function normalizeRef(r: z.output<typeof refSchema>): RefSpec {
 }
 
 function toCatalog(version: string, types: TypeSpec[]): Catalog {
-  return { version, types: Object.fromEntries(types.map((t) => [t.code, t])) };
+  return { version, types: typeTable(types.map((t) => [t.code, t] as const)) };
 }
 
 /** Names the offending type by its code when the file gives one: `type TTSK: refs.templateID.type: ...`. */

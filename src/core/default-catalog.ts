@@ -24,6 +24,7 @@
  *   document's order; a sub-object's `includes` is itself plus the types it
  *   owns, so selecting it directly still brings its children.
  */
+import { typeTable } from './type-table.js';
 import type { Catalog, ConflictRule, NaturalKey, RefSpec, TypeCode, TypeSpec } from './types.js';
 
 type Part = 'workflow' | 'formLayouts' | 'uiComponentConfig' | 'metadata' | 'securityConfiguration';
@@ -702,5 +703,5 @@ function deepFreeze<T>(value: T): T {
  */
 export const DEFAULT_CATALOG: Catalog = deepFreeze({
   version: '2026.1',
-  types: Object.fromEntries(Object.entries(DEFS).map(([code, d]) => [code, spec(code, d)])),
+  types: typeTable(Object.entries(DEFS).map(([code, d]) => [code, spec(code, d)] as const)),
 });

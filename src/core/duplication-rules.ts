@@ -12,7 +12,7 @@
  * user groups.
  */
 import { canonicalJson } from './hash.js';
-import { mergeContent, targetOwnedFields } from './plan.js';
+import { keepOwnedFields, mergeContent, targetOwnedFields } from './plan.js';
 import { naturalKeyOf, refsOf, rewriteRefs, typeSpec } from './refs.js';
 import type { Catalog, FerryObject, TypeCode, TypeSpec } from './types.js';
 import { CONFLICT_RULE, DEFAULT_TYPE, EXPORT_RULE, USER_TYPE, type TypeRule } from './duplication-settings.js';
@@ -278,10 +278,7 @@ export function resolveConfigurationObjects(
 /** The desired content with the target's own fields kept (what a replace writes). */
 function keepTargetOwned(spec: TypeSpec, desired: FerryObject, existing: FerryObject): FerryObject {
   const fields = { ...desired.fields };
-  for (const f of targetOwnedFields(spec, { targetOwned: {} })) {
-    if (f in existing.fields) fields[f] = existing.fields[f];
-    else delete fields[f];
-  }
+  keepOwnedFields(fields, existing, targetOwnedFields(spec, { targetOwned: {} }));
   return { ...desired, fields };
 }
 

@@ -32,10 +32,31 @@ export function findJsonSyntaxError(text: string): JsonSyntaxProblem | null {
   return { ...offset, ...lineAndColumn(text, offset.offset) };
 }
 
-/** `JSON.parse`, refusing with a SyntaxError whose message starts `line L, column C: ...`. */
+/**
+ * Why a key named `__proto__` is refused. JSON.parse keeps it as a plain key,
+ * but the first copy of the object (`copy[key] = value`, as schema parsing
+ * does) sets the copy's prototype instead: the field would vanish without a
+ * word. The server's JSON body parser refuses it too.
+ */
+export const PROTO_KEY_REFUSED = 'a key named "__proto__" is refused (it would set the prototype of the object read, not add a field)';
+
+/**
+ * `JSON.parse` that refuses a `__proto__` key anywhere. The reviver (a slower
+ * parse) runs only on text that can spell one: literally (with `__`) or
+ * through a `\u` escape.
+ */
+export function parseJsonRefusingProto(text: string): unknown {
+  if (!text.includes('__') && !text.includes('\\u')) return JSON.parse(text) as unknown;
+  return JSON.parse(text, (key, value: unknown) => {
+    if (key === '__proto__') throw new SyntaxError(PROTO_KEY_REFUSED);
+    return value;
+  }) as unknown;
+}
+
+/** `JSON.parse`, refusing with a SyntaxError whose message starts `line L, column C: ...`; a `__proto__` key is refused too. */
 export function parseJsonText(text: string): unknown {
   try {
-    return JSON.parse(text) as unknown;
+    return parseJsonRefusingProto(text);
   } catch (e) {
     const p = findJsonSyntaxError(text);
     // The scanner and V8 agree on the grammar; should they ever not, V8's word stands.

@@ -8,7 +8,7 @@ import { validatePlan } from './plan-validity.js';
 
 // The plan's parts live beside it, named for what they hold; importers keep importing them from here.
 export { key, type Override, type PrepareInput, type TargetLookup, type MatchPolicy } from './plan-input.js';
-export { changedFields, mergeContent, missingParameters, targetContent, targetOwnedFields, type ContentResult } from './target-content.js';
+export { changedFields, keepOwnedFields, mergeContent, missingParameters, targetContent, targetOwnedFields, type ContentResult } from './target-content.js';
 
 /** Marks a ref to an object the install will create: no target object can equal content holding it. */
 const NEW = '\u0000new:';

@@ -26,12 +26,7 @@ export function targetContent(
   const missing = new Set<string>();
   fields = substitute(fields, target.parameters, missing) as Record<string, unknown>;
   const name = substitute(e.name, target.parameters, missing) as string;
-  if (existing) {
-    for (const f of targetOwnedFields(spec, target)) {
-      if (f in existing.fields) fields[f] = existing.fields[f];
-      else delete fields[f];
-    }
-  }
+  if (existing) keepOwnedFields(fields, existing, targetOwnedFields(spec, target));
   return { object: { type: e.type, id: existing?.id ?? e.id, name, fields }, missingParameters: missing.size > 0 ? [...missing].sort() : [] };
 }
 
@@ -47,6 +42,18 @@ export function targetOwnedFields(spec: TypeSpec, target: Pick<Environment, 'tar
   return [...(spec.targetOwned ?? []), ...(target.targetOwned[spec.code] ?? [])];
 }
 
+/**
+ * The target's own values of `names` written over `fields` (a name the target
+ * object lacks is removed). Own fields only: a name such as `constructor` is a
+ * field the target lacks, not Object.prototype's member.
+ */
+export function keepOwnedFields(fields: Record<string, unknown>, existing: FerryObject, names: readonly string[]): void {
+  for (const f of names) {
+    if (Object.hasOwn(existing.fields, f)) fields[f] = existing.fields[f];
+    else delete fields[f];
+  }
+}
+
 const PARAM = /\$\{([A-Za-z0-9_.-]+)\}/g;
 
 /**
@@ -58,7 +65,8 @@ function substitute(value: unknown, params: Record<string, string>, missing: Set
   if (typeof value === 'string') {
     if (!value.includes('${')) return value;
     return value.replace(PARAM, (whole, name: string) => {
-      const v = params[name];
+      // Own values only: a name such as `toString` is a missing parameter, not Object.prototype's function.
+      const v = Object.hasOwn(params, name) ? params[name] : undefined;
       if (v === undefined) {
         missing.add(name);
         return whole;

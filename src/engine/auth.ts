@@ -38,7 +38,8 @@ const RANK: Record<Role, number> = { viewer: 1, promoter: 2, admin: 3 };
 /** The caller's role on an environment (server admins are admin everywhere), or null. */
 export function roleOn(p: Principal, envId: string): Role | null {
   if (p.admin) return 'admin';
-  return p.roles[envId] ?? null;
+  // Own roles only: an environment id such as `constructor` or `toString` is not Object.prototype's member.
+  return Object.hasOwn(p.roles, envId) ? p.roles[envId]! : null;
 }
 
 /** Whether the caller holds `need` or a higher role on the environment. */

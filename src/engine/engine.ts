@@ -1,5 +1,6 @@
 import type { Catalog, Environment, Installation, ObjectRef, Package, PackageEntity, PackageStatus, PlanEntry, StoredObject } from '../core/types.js';
 import { NotFoundError } from '../core/errors.js';
+import { withTypeTable } from '../core/type-table.js';
 import type { Override } from '../core/plan.js';
 import type { InstallStep } from '../core/install-plan.js';
 import type { Store, StoredEnvironment } from '../store/store.js';
@@ -55,7 +56,8 @@ export class Engine implements EngineContext {
 
   constructor(options: EngineOptions) {
     this.store = options.store;
-    this.catalog = options.catalog;
+    // A catalog that crossed into a worker thread lost its prototype-free type table.
+    this.catalog = withTypeTable(options.catalog);
     this.publicUrl = options.publicUrl;
     this.offload = options.offload;
   }

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { FerryError } from '../core/errors.js';
-import { describeJsonSyntaxError } from '../core/json-syntax.js';
+import { describeJsonSyntaxError, findJsonSyntaxError, PROTO_KEY_REFUSED } from '../core/json-syntax.js';
 
 type JsonParser = (request: FastifyRequest, body: string, done: (err: Error | null, body?: unknown) => void) => void;
 
@@ -15,6 +15,11 @@ export function locatingJsonParser(app: FastifyInstance, onProto: 'error' | 'ign
   return (request, body, done) => {
     parser(request, body, (err, value) => {
       if (err && (err as { code?: string }).code === 'FST_ERR_CTP_INVALID_JSON_BODY') {
+        // Well-formed JSON refused all the same: a key that would poison a prototype, not a syntax error.
+        if (findJsonSyntaxError(body) === null) {
+          done(new FerryError('INVALID_REQUEST', 400, `body: ${PROTO_KEY_REFUSED}, as is a "constructor" key holding "prototype"`, { cause: err }));
+          return;
+        }
         done(new FerryError('INVALID_JSON', 400, `the body is not valid JSON: ${describeJsonSyntaxError(body, err)}`, { cause: err }));
       } else done(err, value);
     });

@@ -3,7 +3,7 @@ import { printableJson } from '../core/printable.js';
 
 /**
  * Query parameters that carry a credential in some client or document
- * (`apikey`, `sessionID`, `token`, `password`, `key`...), compared
+ * (`apikey`, `sessionID`, `token`, `password`, `key`, `authorization`...), compared
  * case-insensitively. URLs are written to access logs, proxy logs and
  * browser histories: such a parameter is refused unless a route opts in
  * (`config: { queryCredentials: true }`), and is redacted from every URL
@@ -20,10 +20,19 @@ export const CREDENTIAL_PARAMS: ReadonlySet<string> = new Set([
   'x-mstr-authtoken',
   'smax_auth_token',
   'sessionid',
+  'jsessionid',
+  'authorization',
   'password',
 ]);
 
-const isCredential = (name: string) => CREDENTIAL_PARAMS.has(name.trim().toLowerCase());
+/**
+ * A value in Ferry's own credential format (an API key `fry_...` or a session
+ * token `frs_...`, alone or after `Bearer `), whatever the parameter is called:
+ * `?authorization=Bearer%20fry_...` or `?q=fry_...` leaks it just the same.
+ */
+const CREDENTIAL_VALUE = /(?:^|\s)fr[ys]_[A-Za-z0-9_-]{16,}/;
+
+const isCredential = (name: string, value = '') => CREDENTIAL_PARAMS.has(name.trim().toLowerCase()) || CREDENTIAL_VALUE.test(value);
 
 function decode(text: string): string {
   try {
@@ -50,7 +59,7 @@ export function redactUrl(url: string): string {
     .map((pair) => {
       const eq = pair.indexOf('=');
       const name = eq === -1 ? pair : pair.slice(0, eq);
-      return eq !== -1 && isCredential(decode(name)) ? `${name}=[REDACTED]` : pair;
+      return eq !== -1 && isCredential(decode(name), decode(pair.slice(eq + 1))) ? `${name}=[REDACTED]` : pair;
     })
     .join('&');
   return `${url.slice(0, q)}?${redacted}${hash === -1 ? '' : url.slice(hash)}`;
@@ -59,7 +68,10 @@ export function redactUrl(url: string): string {
 /** The first credential parameter a parsed query string holds, or null. */
 export function credentialParamIn(query: unknown): string | null {
   if (query === null || typeof query !== 'object') return null;
-  for (const name of Object.keys(query)) if (isCredential(name)) return name;
+  for (const [name, value] of Object.entries(query)) {
+    const values: unknown[] = Array.isArray(value) ? value : [value];
+    if (isCredential(name) || values.some((v) => typeof v === 'string' && isCredential(name, v))) return name;
+  }
   return null;
 }
 

@@ -90,6 +90,14 @@ for (const dialect of DIALECTS) {
           assert.match(r.json().message, /send credentials in a header \(Authorization: Bearer/);
         }
       }
+      // Named otherwise, a value in Ferry's own key or session format is a credential all the same.
+      const looksLikeKey = 'fry_PT_6cZLMNGCDUjicTKCMv-RXGASsId_XHfOYgydRsoQ';
+      for (const q of ['authorization=Bearer%20' + looksLikeKey, 'JSESSIONID=abc', 'q=' + looksLikeKey, 'x=1&x=frs_Wb9MDD7SzdjwWcJvyadVeso1']) {
+        const r = await call({ method: 'GET', url: `/api/v1/environments?${q}`, key: null });
+        assert.equal(r.statusCode, 400, `${q}: ${r.body}`);
+        assert.equal(r.json().code, 'CREDENTIALS_IN_QUERY');
+      }
+      assert.equal((await call({ method: 'GET', url: `/test/query-credentials?authorization=Bearer%20${looksLikeKey}`, key: null })).statusCode, 200);
       // A header credential still works, and a harmless query stays harmless.
       assert.equal((await call({ method: 'GET', url: '/api/v1/environments?monkey=1' })).statusCode, 200);
       assert.equal((await call({ method: 'GET', url: '/test/query-credentials?apikey=opted-in-secret&sessionID=also-secret', key: null })).statusCode, 200);
@@ -98,7 +106,8 @@ for (const dialect of DIALECTS) {
     it('no credential from a URL reaches the log: the access log redacts them', () => {
       assert.ok(log.length > 0, 'the app logged');
       for (const secret of [ADMIN_KEY, 'opted-in-secret', 'also-secret', 'secret']) assert.ok(!log.includes(`=${secret}`), `${secret} is not in the log`);
-      const line = log.split('\n').find((l) => l.includes('/test/query-credentials'));
+      assert.ok(!log.includes('6cZLMNGCDUjicTKCMv'), "a key in Ferry's format is not in the log, whatever the parameter is called");
+      const line = log.split('\n').find((l) => l.includes('/test/query-credentials?apikey'));
       assert.ok(line, 'the request was logged');
       assert.match(line, /apikey=\[REDACTED\]&sessionID=\[REDACTED\]/);
     });

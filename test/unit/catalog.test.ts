@@ -275,22 +275,28 @@ describe('default catalog', () => {
 describe('validateCatalog', () => {
   it('fills defaults', () => {
     const c = valueOf(validateCatalog({ types: [{ code: 'WIDGET' }] }));
-    assert.deepEqual(c, {
-      version: 'custom',
-      types: {
-        WIDGET: {
-          code: 'WIDGET',
-          label: 'WIDGET',
-          part: 'metadata',
-          fields: [],
-          refs: {},
-          includes: ['WIDGET'],
-          scope: 'environment',
-          conflictRule: 'replace',
-          promotable: true,
+    // The type table has no prototype: a code such as "constructor" is not a type.
+    assert.equal(Object.getPrototypeOf(c.types), null);
+    assert.equal(c.types['constructor'], undefined);
+    assert.deepEqual(
+      { ...c, types: { ...c.types } },
+      {
+        version: 'custom',
+        types: {
+          WIDGET: {
+            code: 'WIDGET',
+            label: 'WIDGET',
+            part: 'metadata',
+            fields: [],
+            refs: {},
+            includes: ['WIDGET'],
+            scope: 'environment',
+            conflictRule: 'replace',
+            promotable: true,
+          },
         },
       },
-    });
+    );
   });
 
   it('rejects a ref to an unknown type', () => {

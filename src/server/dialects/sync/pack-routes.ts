@@ -6,6 +6,7 @@ import { packArrayOf, readPack, typesByPackArray } from '../../../core/sync-pack
 import { allOfTypes, findByIds, originOfPack } from '../../../engine/sync.js';
 import { fieldText, multipartReadError } from '../../multipart.js';
 import { findUnacceptable } from '../../validation.js';
+import { parseJsonRefusingProto, PROTO_KEY_REFUSED } from '../../../core/json-syntax.js';
 import type { DialectContext } from '../types.js';
 import { readExportOptions, readImportOptions } from './options.js';
 import { MANAGE_ROOTS } from './roots.js';
@@ -71,9 +72,10 @@ async function importBody(request: FastifyRequest, bodyLimit: number): Promise<{
 
 function parseJson(text: string, what: string): unknown {
   try {
-    return JSON.parse(text) as unknown;
+    return parseJsonRefusingProto(text);
   } catch (e) {
-    throw new ValidationError(`${what} is not valid JSON: ${(e as Error).message}`);
+    const message = (e as Error).message;
+    throw new ValidationError(message === PROTO_KEY_REFUSED ? `${what}: ${message}` : `${what} is not valid JSON: ${message}`);
   }
 }
 
