@@ -76,6 +76,12 @@ const now = () => new Date().toISOString();
  * the kill is COMPLETED with its result), else FAILED visibly; either way with
  * the handler's clean-up (e.g. releasing an install lock).
  */
+/** What to do after a run of these kinds died: each is one transaction, so it wrote nothing. */
+const AGAIN: Partial<Record<string, string>> = {
+  install: 'an install is one transaction, so nothing was written: prepare and install again',
+  'bundle.import': 'an import is one transaction, so nothing was written: import the bundle again',
+};
+
 export class EmbeddedWorker extends EventEmitter implements OperationRunner {
   readonly ops: OperationsStore;
   readonly server: string;
@@ -416,7 +422,7 @@ export class EmbeddedWorker extends EventEmitter implements OperationRunner {
   private diedWhileRunning(op: Operation, handler: OperationHandler | undefined, who: string): RecoveredOutcome {
     const message = handler?.resumable(op)
       ? `the server (${who}) stopped while this ran, ${op.attempts} times; not retried again`
-      : `the server (${who}) stopped while this ran; ${op.kind === 'install' || op.kind === 'bundle.import' ? 'an install is one transaction, so nothing was written: prepare and install again' : 'run it again'}`;
+      : `the server (${who}) stopped while this ran; ${AGAIN[op.kind] ?? 'run it again'}`;
     return { status: 'FAILED', message, error: { code: 'SERVER_STOPPED', message } };
   }
 

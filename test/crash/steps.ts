@@ -52,8 +52,14 @@ async function checkBeforeOrAfter(s: Server, envId: string, before: Before, what
   const now = objectsOf(s.dataDir, envId);
   const insts = installationsInto(s.dataDir, envId);
   const completed = insts.filter((i) => i.status === 'COMPLETED');
+  const ops = (await s.api('GET', `/operations?environmentId=${envId}&limit=100`)).items as Op[];
   if (now.length === before.target.length && now.every((o, i) => o === before.target[i])) {
     assert.equal(completed.length, 0, `${what}: the target is unchanged, yet an installation says COMPLETED`);
+    // An install or import the kill stopped says what to do next, in its own words.
+    for (const op of ops.filter((o) => o.status === 'FAILED' && o.error?.code === 'SERVER_STOPPED')) {
+      const next = { install: /prepare and install again/, 'bundle.import': /import the bundle again/ }[op.kind];
+      if (next) assert.match(op.message ?? '', next, `${what}: ${op.kind} stopped by the kill: ${JSON.stringify(op)}`);
+    }
     assert.deepEqual(objectsOf(s.dataDir, '*'), before.server, `${what}: server-wide objects changed though the target did not`);
     return;
   }
@@ -63,13 +69,21 @@ async function checkBeforeOrAfter(s: Server, envId: string, before: Before, what
     `${what}: the target changed (${now.length} objects, was ${before.target.length}) without exactly one COMPLETED installation`,
   );
   // Every operation that ran the completed install says so (it must not claim "nothing was written").
-  const ops = (await s.api('GET', `/operations?environmentId=${envId}&limit=100`)).items as { status: string; result?: any; subject?: string }[];
   for (const op of ops.filter((o) => o.subject === completed[0]!.id || o.result?.installationId === completed[0]!.id)) {
     assert.equal(op.status, 'COMPLETED', `${what}: installation ${completed[0]!.id} COMPLETED but its operation says ${op.status}: ${JSON.stringify(op)}`);
   }
   const rolled = await s.http('POST', `/installations/${completed[0]!.id}/rollback`);
   assert.equal(rolled.status, 200, `${what}: rollback after the crash: ${rolled.status} ${rolled.text}`);
   assert.deepEqual(objectsOf(s.dataDir, envId), before.target, `${what}: the rollback of the completed install did not give the before state back`);
+}
+
+interface Op {
+  kind: string;
+  status: string;
+  message?: string;
+  error?: { code: string };
+  result?: any;
+  subject?: string;
 }
 
 const install: Step = {
