@@ -10,8 +10,10 @@ import { rm } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { FerryError } from '../core/errors.js';
 import { TIERS, type Tier } from '../core/types.js';
+import { DuplicationStore } from '../store/duplication-store.js';
 import type { FileStore } from '../store/file-store.js';
 import type { Engine, ProgressFn } from './engine.js';
+import { ShutdownReason } from './operations-port.js';
 import { duplicationCancelled, readProjectPackageHeader, type ProjectTarget } from './duplication-package.js';
 import { SourceServer } from './duplication-remote.js';
 import { findDuplication, updateDuplication, type DuplicationRecord, type DuplicationStatus } from './duplication.js';
@@ -63,18 +65,41 @@ function recorder(deps: WorkDeps, r: DuplicationRecord, ctx: WorkContext) {
   };
 }
 
-/** End a record that stopped: CANCELLED when it was cancelled, else `failed` with the reason. */
+const ACTIVE: DuplicationStatus[] = ['EXPORTING', 'EXPORT_SYNCING', 'IMPORT_SYNCING', 'IMPORTING', 'CANCELLING'];
+const CANCELLED_BY_USER = { status: 'CANCELLED', message: 'cancelled by a user; nothing was created' } as const;
+
+/**
+ * End a record that stopped: CANCELLED when it was cancelled, else `failed`
+ * with the reason. Stopped by its server stopping, it stays as it is (the
+ * operation runs again at the next start and carries on), unless a user's
+ * cancel was waiting for it (CANCELLING).
+ */
 async function stopped(deps: WorkDeps, id: string, e: unknown, signal: AbortSignal, failed: DuplicationStatus): Promise<void> {
-  const active: DuplicationStatus[] = ['EXPORTING', 'EXPORT_SYNCING', 'IMPORT_SYNCING', 'IMPORTING', 'CANCELLING'];
+  if (signal.aborted && signal.reason instanceof ShutdownReason) {
+    await updateDuplication(deps.engine, id, CANCELLED_BY_USER, ['CANCELLING']);
+    return;
+  }
   if (isCancel(e, signal)) {
-    await updateDuplication(deps.engine, id, { status: 'CANCELLED', message: 'cancelled by a user; nothing was created' }, active);
+    await updateDuplication(deps.engine, id, CANCELLED_BY_USER, ACTIVE);
     return;
   }
   // Never a stack trace or a file store path in a record: the server log has the details.
   // A path in the file store is nobody's business: a package is "the package".
   const paths = new RegExp(`${deps.files.dir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}[^\\s:,;]*`, 'g');
   const message = e instanceof FerryError ? e.message.replace(paths, 'the package') : 'internal error; the server log has the details';
-  await updateDuplication(deps.engine, id, { status: failed, message }, active);
+  await updateDuplication(deps.engine, id, { status: failed, message }, ACTIVE);
+}
+
+/**
+ * A run that finds its record past its work. A record still CANCELLING had
+ * a user's cancel waiting for a run that stopped (its server died or
+ * stopped) before it could end it: the cancel stands, and the transaction
+ * that never committed created nothing.
+ */
+async function notRun(deps: WorkDeps, id: string, r: DuplicationRecord | undefined): Promise<{ duplicationId: string; status: string }> {
+  if (r?.status !== 'CANCELLING') return { duplicationId: id, status: r?.status ?? 'DELETED' };
+  await updateDuplication(deps.engine, id, CANCELLED_BY_USER, ['CANCELLING']);
+  return { duplicationId: id, status: (await findDuplication(deps.engine, id))?.status ?? 'DELETED' };
 }
 
 /** What a package carries of its record, for a restoration elsewhere to show. */
@@ -90,7 +115,7 @@ function propertiesOf(r: DuplicationRecord): ProjectTarget['properties'] {
 /** Source side: export the package, keep it in the file store (EXPORTING -> EXPORT_SYNCING -> EXPORTED). */
 export async function runExport(deps: WorkDeps, id: string, ctx: WorkContext): Promise<unknown> {
   const r = await findDuplication(deps.engine, id);
-  if (!r || r.role !== 'source' || (r.status !== 'EXPORTING' && r.status !== 'EXPORT_SYNCING')) return { duplicationId: id, status: r?.status ?? 'DELETED' };
+  if (!r || r.role !== 'source' || (r.status !== 'EXPORTING' && r.status !== 'EXPORT_SYNCING')) return notRun(deps, id, r);
   const rec = recorder(deps, r, ctx);
   const { id: fileId, tmp } = deps.files.reserve();
   try {
@@ -102,9 +127,14 @@ export async function runExport(deps: WorkDeps, id: string, ctx: WorkContext): P
     );
     await rec.flush();
     // EXPORT_SYNCING: the package is being made available to the target (moved into the file store and indexed).
-    if (!(await updateDuplication(deps.engine, id, { status: 'EXPORT_SYNCING', progress: 85, message: 'storing the package' }, ['EXPORTING'])))
+    // A run again after its server died while storing finds the record EXPORT_SYNCING already: that is no cancel.
+    if (
+      !(await updateDuplication(deps.engine, id, { status: 'EXPORT_SYNCING', progress: 85, message: 'storing the package' }, ['EXPORTING', 'EXPORT_SYNCING']))
+    )
       throw cancelled();
     ctx.progress(85, 'storing the package');
+    // ...and the dead run may have indexed its package before it could record it: nothing else would ever remove that one.
+    if (r.status === 'EXPORT_SYNCING') await removeStalePackages(deps, id);
     const file = await deps.files.commit(tmp, {
       id: fileId,
       name: `${id}.projdup`,
@@ -127,10 +157,15 @@ export async function runExport(deps: WorkDeps, id: string, ctx: WorkContext): P
   }
 }
 
+/** The packages an earlier run of export `id` stored but never recorded (its server died between the two). */
+async function removeStalePackages(deps: WorkDeps, id: string): Promise<void> {
+  for (const f of await deps.files.list()) if (f.kind === 'projdup' && f.name === `${id}.projdup`) await deps.files.remove(f.id);
+}
+
 /** Within one server: clone the project (EXPORTING -> IMPORTING -> COMPLETED), in one transaction. */
 export async function runLocal(deps: WorkDeps, id: string, ctx: WorkContext): Promise<unknown> {
   const r = await findDuplication(deps.engine, id);
-  if (!r || r.role !== 'local' || (r.status !== 'EXPORTING' && r.status !== 'IMPORTING')) return { duplicationId: id, status: r?.status ?? 'DELETED' };
+  if (!r || r.role !== 'local' || (r.status !== 'EXPORTING' && r.status !== 'IMPORTING')) return notRun(deps, id, r);
   const rec = recorder(deps, r, ctx);
   let phase: DuplicationStatus = 'EXPORTING';
   try {
@@ -201,7 +236,7 @@ export async function runImport(deps: WorkDeps, id: string, ctx: WorkContext): P
     await dropPackage(deps, id, r.fileId);
     return { duplicationId: id, status: r.status };
   }
-  if (!r || r.role !== 'target' || (r.status !== 'IMPORT_SYNCING' && r.status !== 'IMPORTING')) return { duplicationId: id, status: r?.status ?? 'DELETED' };
+  if (!r || r.role !== 'target' || (r.status !== 'IMPORT_SYNCING' && r.status !== 'IMPORTING')) return notRun(deps, id, r);
   const rec = recorder(deps, r, ctx);
   let fileId = r.fileId;
   try {
@@ -256,11 +291,44 @@ async function dropPackage(deps: WorkDeps, id: string, fileId: string): Promise<
 export async function abandonDuplication(deps: WorkDeps, id: string, opStatus: string, reason: string): Promise<void> {
   const r = await findDuplication(deps.engine, id);
   if (!r) return;
-  const active: DuplicationStatus[] = ['EXPORTING', 'EXPORT_SYNCING', 'IMPORT_SYNCING', 'IMPORTING', 'CANCELLING'];
   if (opStatus === 'CANCELLED') {
-    await updateDuplication(deps.engine, id, { status: 'CANCELLED', message: 'cancelled before it started' }, active);
+    await updateDuplication(deps.engine, id, { status: 'CANCELLED', message: 'cancelled before it started' }, ACTIVE);
     return;
   }
   const failed: DuplicationStatus = r.status === 'EXPORTING' || r.status === 'EXPORT_SYNCING' ? 'EXPORT_FAILED' : 'IMPORT_FAILED';
-  await updateDuplication(deps.engine, id, { status: failed, message: reason }, active);
+  await updateDuplication(deps.engine, id, { status: failed, message: reason }, ACTIVE);
+}
+
+/** The kind a restoration's uploaded package is stored as (the start sweep tells one no record took by it). */
+export const RESTORATION_UPLOAD = 'projdup-upload';
+
+/**
+ * What a server killed while starting a duplication left: a record written
+ * before its operation was (nothing will ever run it), and a restoration's
+ * upload stored before its record was (nothing names it). Records created
+ * before `before` end failed with the true reason, their package removed;
+ * such uploads are removed. Run at start (and now and then where several
+ * processes share the database, with `before` far enough back that no live
+ * process is still between the two writes).
+ */
+export async function endUnqueuedDuplications(deps: WorkDeps, before: string): Promise<{ records: string[]; files: string[] }> {
+  const ds = new DuplicationStore(deps.engine.store);
+  const records: string[] = [];
+  for (const r of await ds.unqueued(ACTIVE, before)) {
+    const status = r.status as DuplicationStatus;
+    const failed: DuplicationStatus = status === 'EXPORTING' || status === 'EXPORT_SYNCING' ? 'EXPORT_FAILED' : 'IMPORT_FAILED';
+    const message = 'the server stopped before this duplication could be queued; nothing was done: start it again';
+    const end = status === 'CANCELLING' ? CANCELLED_BY_USER : { status: failed, message };
+    if (!(await updateDuplication(deps.engine, r.id, { ...end, fileId: null }, [status]))) continue;
+    if (r.fileId) await deps.files.remove(r.fileId);
+    records.push(r.id);
+  }
+  const kept = await ds.fileIds();
+  const files: string[] = [];
+  for (const f of await deps.files.list()) {
+    if (f.kind !== RESTORATION_UPLOAD || kept.has(f.id) || f.createdAt >= before) continue;
+    await deps.files.remove(f.id);
+    files.push(f.id);
+  }
+  return { records, files };
 }

@@ -2,6 +2,13 @@ import type { Operation } from '../store/operations-store.js';
 
 export type { Operation, OperationStatus } from '../store/operations-store.js';
 
+/**
+ * Why a running operation's signal was aborted when its server is stopping
+ * (not a user's cancel): a resumable operation runs again at the next start,
+ * so its work must leave what it records as it is, not end it as cancelled.
+ */
+export class ShutdownReason extends Error {}
+
 /** What a handler gets while it runs one operation. */
 export interface OperationContext {
   readonly op: Operation;

@@ -6,6 +6,7 @@ import type { Store } from '../store/store.js';
 import { databaseError, databaseFault } from '../store/db-errors.js';
 import { OperationsStore, isFinished, type Operation } from '../store/operations-store.js';
 import type { NewOperation, OperationContext, OperationHandler, OperationHandlers, OperationRunner, RecoveredOutcome, RunnerEvent } from './types.js';
+import { ShutdownReason } from '../engine/operations-port.js';
 
 /** The operation was cancelled (by a user, or by the server stopping). */
 export class CancelledError extends FerryError {
@@ -20,9 +21,6 @@ export class ShuttingDownError extends FerryError {
     super('SHUTTING_DOWN', 503, 'the server is shutting down and takes no new operations; retry against another server or after the restart');
   }
 }
-
-/** Why a running operation's signal was aborted. */
-class ShutdownReason extends Error {}
 
 export interface EmbeddedWorkerOptions {
   store: Store;

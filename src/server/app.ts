@@ -8,6 +8,7 @@ import cookie from '@fastify/cookie';
 import type { Engine } from '../engine/engine.js';
 import { AuthService } from '../engine/auth.js';
 import { LOCK_SWEEP_MS, releaseStaleLocks } from '../engine/locks.js';
+import { endUnqueuedDuplications } from '../engine/duplication-work.js';
 import type { FileStore } from '../store/file-store.js';
 import { openFileStore } from '../store/database-file-store.js';
 import { OperationsStore } from '../store/operations-store.js';
@@ -112,6 +113,8 @@ declare module 'fastify' {
   }
 }
 
+/** Where processes share the database, a duplication record without its operation this old was left by a dead one (the two writes are milliseconds apart). */
+const UNQUEUED_AGE_MS = 60_000;
 const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 /**
@@ -338,7 +341,19 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
         app.log.warn({ environment: l.envId, holder: l.holder, purpose: l.purpose }, 'released an install lock whose holder is gone');
     };
     await releaseStale();
-    lockSweep = setInterval(() => void releaseStale().catch((e: unknown) => app.log.error({ err: e }, 'install lock sweep failed')), LOCK_SWEEP_MS).unref();
+    // Duplications a killed process recorded but never queued, and restoration uploads no record took. On SQLite this is
+    // the one server process, so everything written before it started is such; processes sharing PostgreSQL may be between
+    // the two writes right now, so there only what is older than a minute, now and at every sweep.
+    const endUnqueued = async (before: number) => {
+      const ended = await endUnqueuedDuplications({ engine, files }, new Date(before).toISOString());
+      if (ended.records.length || ended.files.length)
+        app.log.warn(ended, 'ended duplications a stopped server never queued, removed uploads no restoration took');
+    };
+    await endUnqueued(config.pgBoss ? Date.now() - UNQUEUED_AGE_MS : Date.now());
+    lockSweep = setInterval(() => {
+      void releaseStale().catch((e: unknown) => app.log.error({ err: e }, 'install lock sweep failed'));
+      if (config.pgBoss) void endUnqueued(Date.now() - UNQUEUED_AGE_MS).catch((e: unknown) => app.log.error({ err: e }, 'duplication sweep failed'));
+    }, LOCK_SWEEP_MS).unref();
     await runner.start();
     if (files.retentionMs > 0) {
       sweep = setInterval(() => {

@@ -131,6 +131,24 @@ export class DuplicationStore {
     return Number(res.numUpdatedRows) === 1;
   }
 
+  /** Records in one of `statuses` that never got their operation, created before `before` (an ISO time). */
+  async unqueued(statuses: readonly string[], before: string): Promise<DuplicationRow[]> {
+    const rows = await this.rdb
+      .selectFrom('duplications')
+      .selectAll()
+      .where('status', 'in', [...statuses])
+      .where('operation_id', 'is', null)
+      .where('created_at', '<', before)
+      .execute();
+    return rows.map(fromRow);
+  }
+
+  /** The ids of the files records keep (their packages). */
+  async fileIds(): Promise<Set<string>> {
+    const rows = await this.rdb.selectFrom('duplications').select('file_id').where('file_id', 'is not', null).execute();
+    return new Set(rows.map((r) => r.file_id!));
+  }
+
   async delete(id: string): Promise<void> {
     await this.db.deleteFrom('duplications').where('id', '=', id).execute();
   }

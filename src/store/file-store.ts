@@ -173,7 +173,11 @@ export abstract class FileStore {
    * Stream a request body into the store, refusing (413) as soon as it passes
    * `limit` bytes: the partial file is removed and nothing is indexed.
    */
-  async upload(body: Readable, limit: number, meta: { name: string; createdBy: string | null; environmentId?: string | null }): Promise<StoredFile> {
+  async upload(
+    body: Readable,
+    limit: number,
+    meta: { name: string; createdBy: string | null; environmentId?: string | null; kind?: string },
+  ): Promise<StoredFile> {
     const { id, tmp } = this.reserve();
     const hash = createHash('sha256');
     try {
@@ -186,7 +190,7 @@ export abstract class FileStore {
     return this.commit(tmp, {
       id,
       name: meta.name,
-      kind: 'bundle',
+      kind: meta.kind ?? 'bundle',
       environmentId: meta.environmentId ?? null,
       packageId: null,
       createdBy: meta.createdBy,

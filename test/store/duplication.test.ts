@@ -4,7 +4,9 @@
 // the outcome checked: the record's status, and no half-made project.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { parseDuplicationRequest, parseRestorationMetadata } from '../../src/core/duplication-settings.js';
 import {
   cancelDuplication,
@@ -14,7 +16,8 @@ import {
   updateDuplication,
   type DuplicationDeps,
 } from '../../src/engine/duplication.js';
-import { abandonDuplication, runExport, runImport, type WorkContext } from '../../src/engine/duplication-work.js';
+import { RESTORATION_UPLOAD, abandonDuplication, endUnqueuedDuplications, runExport, runImport, type WorkContext } from '../../src/engine/duplication-work.js';
+import { ShutdownReason } from '../../src/engine/operations-port.js';
 import { readProjectPackageHeader } from '../../src/engine/duplication-package.js';
 import type { NewOperation, OperationRunner } from '../../src/ops/types.js';
 import { DirectoryFileStore } from '../../src/store/file-store.js';
@@ -108,6 +111,61 @@ for (const db of DIALECTS) {
       assert.ok(cancelled.includes(q.operationId!));
       assert.deepEqual(await runExport(deps, q.id, context()), { duplicationId: q.id, status: 'CANCELLED' });
       assert.equal((await deps.files.list()).length, 0);
+    });
+
+    it('an export run again after its server died while storing the package (EXPORT_SYNCING) ends EXPORTED, keeping one package', async () => {
+      const r = await exported('x2c');
+      // What a kill leaves between the EXPORT_SYNCING write and the EXPORTED one: the record EXPORT_SYNCING, and maybe the package already indexed.
+      await updateDuplication(t.engine, r.id, { status: 'EXPORT_SYNCING', progress: 85, message: 'storing the package' }, ['EXPORTING']);
+      const { id: deadId, tmp } = files.reserve();
+      await writeFile(tmp, 'the dead run stored this package');
+      await files.commit(tmp, { id: deadId, name: `${r.id}.projdup`, kind: 'projdup', environmentId: null, packageId: null, createdBy: 'ops' });
+      const done = await runExport(deps, r.id, context());
+      const after = await findDuplication(t.engine, r.id);
+      assert.deepEqual([(done as { status: string }).status, after?.status], ['EXPORTED', 'EXPORTED'], `record: ${after?.status} (${after?.message})`);
+      const kept = (await files.list()).filter((f) => f.name === `${r.id}.projdup`).map((f) => f.id);
+      assert.deepEqual(kept, [after?.fileId], "the dead run's package is removed, the new one kept");
+      await files.remove(after!.fileId!);
+    });
+
+    it('an export stopped by its server stopping is no cancel: the record stays EXPORTING and the run again exports it', async () => {
+      const r = await exported('x2d');
+      const controller = new AbortController();
+      const ctx: WorkContext = {
+        signal: controller.signal,
+        progress(p) {
+          if (p >= 2 && !controller.signal.aborted) controller.abort(new ShutdownReason('server stopping'));
+          controller.signal.throwIfAborted();
+        },
+      };
+      await assert.rejects(runExport(deps, r.id, ctx));
+      const stopped = await findDuplication(t.engine, r.id);
+      assert.equal(stopped?.status, 'EXPORTING', `record: ${stopped?.status} (${stopped?.message})`);
+      assert.equal(((await runExport(deps, r.id, context())) as { status: string }).status, 'EXPORTED');
+      await files.remove((await findDuplication(t.engine, r.id))!.fileId!);
+    });
+
+    it('a record left CANCELLING by a run that died ends CANCELLED when its operation runs again', async () => {
+      const r = await exported('x2e');
+      await updateDuplication(t.engine, r.id, { status: 'CANCELLING', message: 'cancel requested' });
+      assert.deepEqual(await runExport(deps, r.id, context()), { duplicationId: r.id, status: 'CANCELLED' });
+    });
+
+    it('at start, a record a killed server wrote but never queued ends failed with the true reason, and an upload no restoration took is removed', async () => {
+      const r = await exported('x2f');
+      await updateDuplication(t.engine, r.id, { operationId: null });
+      const upload = await files.upload(Readable.from(['a package']), 1e6, { name: 'package.projdup', createdBy: 'ops', kind: RESTORATION_UPLOAD });
+      const other = await files.upload(Readable.from(['a bundle']), 1e6, { name: 'b.ferry', createdBy: 'ops' });
+      const ended = await endUnqueuedDuplications(deps, new Date(Date.now() + 1000).toISOString());
+      assert.deepEqual(ended, { records: [r.id], files: [upload.id] });
+      const after = await findDuplication(t.engine, r.id);
+      assert.equal(after?.status, 'EXPORT_FAILED');
+      assert.match(after.message, /stopped before this duplication could be queued/);
+      assert.deepEqual(
+        (await files.list()).map((f) => f.id),
+        [other.id],
+      );
+      await files.remove(other.id);
     });
 
     it('an import cancelled inside its transaction leaves no project and no configuration object behind', async () => {

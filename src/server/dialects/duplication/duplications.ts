@@ -20,6 +20,7 @@ import {
   type DuplicationRecord,
 } from '../../../engine/duplication.js';
 import { readProjectPackageHeader } from '../../../engine/duplication-package.js';
+import { RESTORATION_UPLOAD } from '../../../engine/duplication-work.js';
 import { normalizeServerUrl, SourceServer } from '../../../engine/duplication-remote.js';
 import { fieldText, multipartReadError } from '../../multipart.js';
 import { findUnacceptable } from '../../validation.js';
@@ -136,7 +137,7 @@ export function duplicationRoutes(app: FastifyInstance, ctx: DialectContext): vo
               throw new ValidationError(`unexpected file part "${part.fieldname}": the package goes in the "file" part`);
             }
             name = part.filename || name;
-            fileId = (await files.upload(part.file, config.uploadLimit, { name, createdBy: access.principal.username })).id;
+            fileId = (await files.upload(part.file, config.uploadLimit, { name, createdBy: access.principal.username, kind: RESTORATION_UPLOAD })).id;
           } else if (part.fieldname === 'metadata') {
             metadata = fieldText(part, METADATA_LIMIT);
           }
