@@ -59,6 +59,21 @@ export async function planClone(engine: Engine, input: { id: string; cloneFrom: 
 export type NewEnvironment = Parameters<Engine['createEnvironment']>[0];
 
 /**
+ * The clone a run of a clone operation finds already made: its server died
+ * after the clone's one transaction committed and before the operation
+ * could say so, and the run is the operation's retry. The operation was
+ * submitted only while no environment had its id (planClone), so one with
+ * that id, cloned from the same source and created since `submittedAt`, is
+ * its own work: the retry ends COMPLETED with it instead of failing
+ * "already exists". Null when there is nothing of the kind: clone then.
+ */
+export async function committedClone(engine: Engine, input: NewEnvironment, submittedAt: string): Promise<Environment | null> {
+  if (!input.cloneFrom) return null;
+  const env = (await engine.listEnvironments()).find((e) => e.id === input.id);
+  return env && env.clonedFrom === input.cloneFrom && env.createdAt >= submittedAt ? env : null;
+}
+
+/**
  * Create an environment, as a clone when `cloneFrom` is set: in the request
  * for a small source, as an operation (`submit`) for a big one or when the
  * caller prefers it (`Prefer: respond-async`). The caller checks rights.

@@ -6,7 +6,7 @@ import type { Actor, Engine, ProgressFn } from '../engine/engine.js';
 import { importBundle } from '../engine/bundles.js';
 import { withFileName } from '../engine/bundle-files.js';
 import { abandonAssembly, releaseAbandonedLock } from '../engine/preflight.js';
-import { CLONE_OPERATION, type NewEnvironment } from '../engine/clone.js';
+import { CLONE_OPERATION, committedClone, type NewEnvironment } from '../engine/clone.js';
 import type { FileStore } from '../store/file-store.js';
 import { fileStoreWriteError } from '../store/fs-errors.js';
 import type { Operation, OperationContext, OperationHandlers, RecoveredOutcome } from './types.js';
@@ -218,10 +218,13 @@ export function engineHandlers(engine: Engine, files: FileStore): OperationHandl
     },
 
     [OP.clone]: {
-      // One transaction: a clone whose server died wrote nothing and can simply run again.
+      // One transaction: a clone whose server died wrote nothing and can simply run again,
+      // or committed before the server could say so: the run again finds its copy.
       resumable: () => true,
       async run(ctx) {
         const { input } = ctx.op.params as unknown as CloneParams;
+        const made = ctx.op.attempts > 1 ? await committedClone(engine, input, ctx.op.createdAt) : null;
+        if (made) return { environment: made };
         ctx.progress(0, `cloning ${input.cloneFrom ?? ''} into ${input.id}`);
         const env = await engine.createEnvironment(input, actorOf(ctx.op), phased(ctx, { clone: [0, 99] }));
         return { environment: env };

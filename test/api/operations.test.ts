@@ -384,6 +384,34 @@ for (const dialect of DIALECTS) {
       }
     });
 
+    it('at start, a clone that committed just before its server died completes with its copy, not "already exists"', async () => {
+      const e = t.engine;
+      await e.createEnvironment({ id: 'cl-dev', name: 'cl-dev', tier: 'development' });
+      await e.loadObjects('cl-dev', [{ type: 'GROUP', id: 'g1', name: 'Group one', fields: {} }]);
+      const dead = spawnSync(process.execPath, ['-e', '']).pid;
+      const killed = { server: hostname(), worker: `${hostname()}:${dead}:gone` };
+      const clone = (id: string) =>
+        operation({ kind: 'environment.clone', params: { input: { id, name: id, tier: 'testing', cloneFrom: 'cl-dev' } }, environmentId: id, ...killed });
+      // One clone's transaction committed before the kill (the copy is there), the other's never did.
+      const committed = clone('cl-copy');
+      const never = clone('cl-never');
+      await e.createEnvironment(committed.params.input as { id: string; name: string; tier: string; cloneFrom: string });
+      const ops = new OperationsStore(e.store);
+      for (const op of [committed, never]) await ops.insert(op);
+
+      const restarted = await openTestServer(dialect, { engine: t });
+      try {
+        for (const op of [committed, never]) {
+          const done = await restarted.waitOp(ADMIN_KEY, op.id);
+          assert.equal(done.status, 'COMPLETED', JSON.stringify(done));
+          assert.equal((done.result as { environment: { id: string } }).environment.id, op.environmentId);
+          assert.equal((await e.listObjects(op.environmentId!, {})).total, (await e.listObjects('cl-dev', {})).total);
+        }
+      } finally {
+        await restarted.cleanup();
+      }
+    });
+
     it('the worker claims an operation once even when two workers race for it', async () => {
       const ops = new OperationsStore(t.engine.store);
       const op = operation({

@@ -124,13 +124,25 @@ const rollback: Step = {
     assert.deepEqual(objectsOf(s.dataDir, INSTALLED), []);
   },
 };
+/** Clone the source into `copy`: in the request, or (a big source, or `async`) as an operation, waited for. */
+async function cloneSource(s: Server, async: boolean): Promise<void> {
+  const body = { id: 'copy', name: 'Copy', tier: 'testing', cloneFrom: SOURCE };
+  const r = await s.http('POST', '/environments', { json: body, headers: async ? { prefer: 'respond-async' } : {} });
+  if (r.status >= 300 && r.status !== 202) throw new Error(`clone: ${r.status} ${r.text}`);
+  if (r.status === 202) await s.waitOp(r.json.operation.id);
+}
+
 const clone: Step = {
   name: 'clone',
-  async run(s) {
-    await s.api('POST', '/environments', { id: 'copy', name: 'Copy', tier: 'testing', cloneFrom: SOURCE });
-  },
+  run: (s) => cloneSource(s, false),
   async check(s, _f, before) {
     const exists = withDb(s.dataDir, (db) => db.prepare("SELECT 1 FROM environments WHERE id = 'copy'").get());
+    // A clone run as an operation ends as the clone did: COMPLETED once the copy exists, else failed with a reason.
+    const ops = (await s.api('GET', '/operations?kind=environment.clone&limit=100')).items as { status: string; message: string; error?: any }[];
+    for (const op of ops) {
+      if (exists) assert.equal(op.status, 'COMPLETED', `clone: the copy exists, yet its operation says ${op.status}: ${op.message}`);
+      else assert.ok(op.status !== 'COMPLETED' && op.error?.message, `clone: no copy, yet its operation says ${op.status}: ${op.message}`);
+    }
     if (!exists) {
       assert.deepEqual(objectsOf(s.dataDir, 'copy'), [], 'clone: objects of an environment that does not exist');
       return;
@@ -166,7 +178,7 @@ const exportStep: Step = {
     await s.waitOp(op.operation.id);
   },
   async check(s) {
-    const ops = (await s.api('GET', '/operations?kind=export&limit=100')).items as { status: string; result?: any; error?: any }[];
+    const ops = (await s.api('GET', '/operations?kind=package.export&limit=100')).items as { status: string; result?: any; error?: any }[];
     for (const op of ops) {
       if (op.status === 'COMPLETED') {
         const r = await s.http('GET', `/files/${op.result.file.id}/content`);
@@ -324,9 +336,12 @@ const exportRename: Step = {
     { name: 'operation not yet ended', holds: (db) => opRunning(db, 'package.export') },
   ],
 };
+/** Killed once the clone committed; run as an operation (as any clone of over 10,000 objects is), so the kill can come before it ends. */
 const cloneCommit: Step = {
   ...clone,
   name: 'clone-commit',
+  run: (s) => cloneSource(s, true),
+  windows: [{ name: 'committed, operation not yet ended', holds: (db) => opRunning(db, 'environment.clone') }],
   killAt: (db) => hasRow(db, "SELECT 1 FROM environments WHERE id = 'copy'"),
 };
 const assemblyCommit: Step = {
