@@ -54,7 +54,8 @@ async function installNow(c: Ctx, target: string): Promise<string> {
   const id = await prepare(c, target);
   const r = await c.s.call(ADMIN_KEY, 'POST', `/api/v1/installations/${id}/install`);
   assert.equal(r.status, 202, r.text);
-  assert.equal((await c.s.waitOp(ADMIN_KEY, r.body.operation.id)).status, 'COMPLETED');
+  const op = await c.s.waitOp(ADMIN_KEY, r.body.operation.id);
+  assert.equal(op.status, 'COMPLETED', JSON.stringify(op));
   return id;
 }
 
