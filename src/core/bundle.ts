@@ -13,6 +13,7 @@ import { createHash, type Hash } from 'node:crypto';
 import { z } from 'zod';
 import { parseSignature, type BundleSignature } from './bundle-signature.js';
 import { ValidationError } from './errors.js';
+import { PROTO_KEY_REFUSED, parseJsonRefusingProto } from './json-syntax.js';
 import { canonicalJson, sha256 as sha256Hex } from './hash.js';
 import { fieldsTooDeep } from './limits.js';
 import type { ObjectCollection, ObjectRef, PackageMetadata } from './types.js';
@@ -175,13 +176,29 @@ export function parseHeader(line: string): { value: BundleHeader } | { errors: s
 export function parseBundleLine(line: string, lineNo: number): { entity: BundleEntity; trailer?: undefined } | { trailer: BundleTrailer; entity?: undefined } {
   let json: unknown;
   try {
-    json = JSON.parse(line);
-  } catch {
+    json = parseBundleJson(line);
+  } catch (e) {
+    // Refused as the API refuses it: a reader's first copy of the fields would set a prototype, not keep a field.
+    if (e instanceof SyntaxError && e.message === PROTO_KEY_REFUSED) throw new ValidationError(`line ${lineNo}: ${PROTO_KEY_REFUSED}`);
     throw new ValidationError(`line ${lineNo} is not valid JSON`);
   }
   if (!isPlainObject(json)) throw new ValidationError(`line ${lineNo} is not a JSON object`);
   if (Object.hasOwn(json, 'trailer')) return { trailer: checkTrailer(json, lineNo) };
   return { entity: checkEntity(json, `line ${lineNo}`) };
+}
+
+/**
+ * JSON.parse refusing `__proto__` keys. Its reviver recurses, so a line
+ * nested deeper than the stack allows is parsed without it: checkEntity then
+ * refuses the line for its depth (MAX_FIELD_DEPTH is far below the stack's).
+ */
+function parseBundleJson(line: string): unknown {
+  try {
+    return parseJsonRefusingProto(line);
+  } catch (e) {
+    if (e instanceof RangeError) return JSON.parse(line) as unknown;
+    throw e;
+  }
 }
 
 /** Parse one entity line; throws ValidationError naming the line on bad JSON or shape. */

@@ -381,6 +381,23 @@ describe('writeBundle / verifyBundle / readBundleEntities', () => {
     assert.equal((await verifyBundle(fits)).count, 1);
   });
 
+  test('refuses a well-digested entity with a __proto__ key in its fields, naming the line (as the API refuses it)', async () => {
+    for (const line of [
+      '{"fields":{"__proto__":{"admin":true}},"id":"p","name":"P","type":"GROUP"}',
+      '{"fields":{"a":[{"\\u005f_proto__":1}]},"id":"p","name":"P","type":"GROUP"}',
+    ]) {
+      const path = file();
+      craftBundle(path, { GROUP: 2 }, ['{"fields":{},"id":"ok","name":"Ok","type":"GROUP"}', line]);
+      const said = `bundle ${path}: line 3: a key named "__proto__" is refused (it would set the prototype of the object read, not add a field)`;
+      await refusal(verifyBundle(path), said);
+      await refusal(collect(readBundleEntities(path)), said);
+    }
+    // A key that only contains it, or a value that spells it, is a plain field.
+    const plain = file();
+    craftBundle(plain, { GROUP: 1 }, ['{"fields":{"my__proto__":"__proto__"},"id":"p","name":"P","type":"GROUP"}']);
+    assert.equal((await verifyBundle(plain)).count, 1);
+  });
+
   test('writeBundle leaves nothing at path when the iterator throws midway', async () => {
     const { header, entities } = makeWorld(5000);
     const path = file();
