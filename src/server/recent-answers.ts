@@ -1,4 +1,4 @@
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 
 /**
  * The answers of status reads, kept for at most TTL_MS and only while this
@@ -45,6 +45,12 @@ export class RecentAnswers {
     });
     this.prune(now);
     return entry.text;
+  }
+
+  /** `get`'s answer sent as the JSON it is (built by `build` as JSON text). */
+  async send(request: FastifyRequest, reply: FastifyReply, build: () => Promise<string>): Promise<FastifyReply> {
+    const json = await this.get(request, build);
+    return reply.type('application/json; charset=utf-8').send(json);
   }
 
   private prune(now: number): void {
