@@ -209,6 +209,12 @@ export class Offload {
   async close(): Promise<void> {
     const worker = this.#worker;
     if (!worker) return;
+    // A thread still starting first says it is ready (and is unref'd then): wait for that, or for its failure to start.
+    const started = await this.#ready?.then(
+      () => true,
+      () => false,
+    );
+    if (!started || this.#worker !== worker) return;
     // Held again: the process waits for the thread to close its store.
     worker.ref();
     await new Promise<void>((resolve) => {

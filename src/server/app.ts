@@ -131,6 +131,8 @@ const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 export async function buildApp(options: BuildAppOptions): Promise<FastifyInstance> {
   const { engine, config } = options;
   const dialects = options.dialects ?? DIALECTS;
+  // Security headers and the request id, set by one onRequest hook (and by frameworkErrors, which runs before hooks).
+  const headers: { stamp?: ReturnType<typeof registerSecurityHeaders> } = {};
   const app = Fastify({
     logger: options.logger
       ? {
@@ -153,6 +155,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     },
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 500 },
     frameworkErrors: (error, request, reply) => {
+      headers.stamp?.(request, reply);
       sendError(error, request, reply);
     },
     // Requests still arriving on open connections while closing are served
@@ -193,7 +196,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     // Several processes on one database count failures together.
     ...(config.pgBoss ? { shared: engine.store } : {}),
   });
-  await registerSecurityHeaders(app, () => ownOrigins(app, engine.publicUrl));
+  headers.stamp = registerSecurityHeaders(app, () => ownOrigins(app, engine.publicUrl));
   await registerCors(app, engine.publicUrl);
 
   app.decorate('ferry', {
@@ -219,10 +222,6 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   // Responses are plain JSON.stringify: response schemas document, they never filter.
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
   registerErrorHandlers(app);
-  app.addHook('onSend', async (request, reply, payload) => {
-    reply.header('x-request-id', request.id);
-    return payload;
-  });
   registerAuth(app, auth);
 
   registerJsonParser(app);

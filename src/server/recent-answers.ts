@@ -1,4 +1,5 @@
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Principal } from '../engine/auth.js';
 
 /**
  * The answers of status reads, kept for at most TTL_MS and only while this
@@ -47,6 +48,12 @@ export class RecentAnswers {
     return entry.text;
   }
 
+  /** `get`'s answer sent as the JSON it is (built by `build` as JSON text). */
+  async send(request: FastifyRequest, reply: FastifyReply, build: () => Promise<string>): Promise<FastifyReply> {
+    const json = await this.get(request, build);
+    return reply.type('application/json; charset=utf-8').send(json);
+  }
+
   private prune(now: number): void {
     // Insertion order is age order: stop at the first entry still fresh, unless there are too many.
     for (const [key, e] of this.#kept) {
@@ -58,7 +65,15 @@ export class RecentAnswers {
 
 function keyOf(request: FastifyRequest): string {
   const p = request.principal;
-  const who = p ? `${p.userId}\u0000${p.admin}\u0000${JSON.stringify(p.roles)}` : '';
+  const who = p ? whoOf(p) : '';
   const h = request.headers;
   return `${request.method} ${request.url}\u0000${h.host ?? ''}\u0000${String(h['x-ferry-environment'] ?? '')}\u0000${who}`;
 }
+
+/** The principal's part of a key: its user, admin flag and roles. The auth cache hands out one object per credential for a while, so it is built once per object. */
+function whoOf(p: Principal): string {
+  let who = whoKeys.get(p);
+  if (who === undefined) whoKeys.set(p, (who = `${p.userId}\u0000${p.admin}\u0000${JSON.stringify(p.roles)}`));
+  return who;
+}
+const whoKeys = new WeakMap<Principal, string>();

@@ -94,14 +94,22 @@ export function printableLogStream(target: { write(line: string): unknown }): { 
  * Standard output for the log, written without blocking: on Linux every
  * write to process.stdout (a file or a pipe) is a synchronous system call,
  * and the access log's one line per request was 17% of a status poll's CPU
- * under load. pino's asynchronous destination (SonicBoom) writes a line at
- * once when idle and gathers the lines that arrive while a write is under
- * way into the next one; what is still buffered is written when the process
- * exits (SIGTERM included), only a SIGKILL can lose the last lines.
+ * under load. pino's asynchronous destination (SonicBoom) gathers lines
+ * until LOG_BATCH_BYTES are waiting and writes them with one call; a timer
+ * writes what waits every LOG_FLUSH_MS, so a quiet server's last lines show
+ * within that time. What is still buffered is written when the process exits
+ * (SIGTERM included); only a SIGKILL can lose the last LOG_FLUSH_MS of lines.
  */
 export function stdoutLogStream(): { write(line: string): unknown } {
   if (stdoutLog) return stdoutLog;
-  const destination = (stdoutLog = pino.destination({ dest: 1, sync: false }));
+  const destination = (stdoutLog = pino.destination({ dest: 1, sync: false, minLength: LOG_BATCH_BYTES }));
+  setInterval(() => {
+    try {
+      destination.flush();
+    } catch {
+      // A write is under way (it takes what waits when it ends), or standard output is closed.
+    }
+  }, LOG_FLUSH_MS).unref();
   process.once('exit', () => {
     try {
       destination.flushSync();
@@ -111,5 +119,8 @@ export function stdoutLogStream(): { write(line: string): unknown } {
   });
   return destination;
 }
+// Below SonicBoom's largest single write (16 KiB), which it requires of minLength.
+const LOG_BATCH_BYTES = 8 * 1024;
+const LOG_FLUSH_MS = 200;
 /** One per process, whatever number of servers it builds. */
 let stdoutLog: ReturnType<typeof pino.destination> | undefined;

@@ -23,14 +23,33 @@ export function registerValidation(app: FastifyInstance): void {
   // schema runs: PostgreSQL cannot store a NUL in text and SQLite can, so it
   // is refused on both, up front, naming where it is; and a body nested past
   // MAX_BODY_DEPTH never reaches code that walks it recursively.
-  app.addHook('preValidation', async (request) => {
+  app.addHook('preValidation', (request, _reply, done) => {
     const body = request.body;
     const problem =
       findUnacceptable(request.params, 'params') ??
       findUnacceptable(request.query, 'querystring') ??
       (body !== null && typeof body === 'object' && typeof (body as { pipe?: unknown }).pipe === 'function' ? null : findUnacceptable(body, 'body'));
-    if (problem) throw new ValidationError(problem);
+    done(problem ? new ValidationError(problem) : undefined);
   });
+}
+
+/** A NUL, or any surrogate (a lone one is refused; a pair, an emoji, only sends the value down the full walk). */
+const suspect = (text: string) => text.includes('\u0000') || SURROGATE.test(text);
+const SURROGATE = /[\ud800-\udfff]/;
+
+/**
+ * Nothing to walk: absent, or an object of plain strings (path parameters,
+ * most query strings) with no suspect character in a key or a value. Every
+ * request's params and query come this way, without the walk's allocations.
+ */
+function plainlyAcceptable(value: unknown): boolean {
+  if (value === undefined || value === null) return true;
+  if (typeof value !== 'object' || Array.isArray(value)) return false;
+  for (const k in value) {
+    const v = (value as Record<string, unknown>)[k];
+    if (typeof v !== 'string' || suspect(k) || suspect(v)) return false;
+  }
+  return true;
 }
 
 /**
@@ -41,6 +60,7 @@ export function registerValidation(app: FastifyInstance): void {
  * builds it happily) is measured without recursion.
  */
 export function findUnacceptable(value: unknown, root: string): string | null {
+  if (plainlyAcceptable(value)) return null;
   const stack: [unknown, string, number][] = [[value, root, 1]];
   while (stack.length) {
     const [v, path, depth] = stack.pop()!;

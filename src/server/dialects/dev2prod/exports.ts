@@ -60,12 +60,15 @@ export function exportRoutes(app: FastifyInstance, ctx: DialectContext): void {
         response: { 200: exportStatusSchema, ...documentErrors },
       },
     },
-    async (request) => {
-      const env = await ctx.environment(request);
-      return finished.status(request.params.id, env.id, async (op) =>
-        exportStatus(op, env.id, engine.catalog, await countsOf(op), (op.result as ExportResult | null)?.file?.id ?? null),
-      );
-    },
+    async (request, reply) =>
+      // Polled hard: the answer as built at most 250 ms ago with nothing written since (recent-answers.ts).
+      ctx.ferry.answers.send(request, reply, async () => {
+        const env = await ctx.environment(request);
+        const status = await finished.status(request.params.id, env.id, async (op) =>
+          exportStatus(op, env.id, engine.catalog, await countsOf(op), (op.result as ExportResult | null)?.file?.id ?? null),
+        );
+        return JSON.stringify(status);
+      }),
   );
 
   /** The package's entities by type: as exported once done, as the package holds them until then. */

@@ -84,13 +84,16 @@ export function importRoutes(app: FastifyInstance, ctx: DialectContext): void {
         response: { 200: importStatusSchema, ...documentErrors },
       },
     },
-    async (request): Promise<ImportStatus> => {
-      // Polled hard: the tenant (and its lock, SystemLocked) as read at most 250 ms ago.
-      const env = await ctx.recentEnvironment(request);
-      const { fileExpiresAt, ...body } = await finished.status(request.params.id, env.id, statusOf);
-      const locked = env.lockedBy !== null;
-      return { TimeToLive: timeToLive(fileExpiresAt), StudioLocked: locked, SystemLocked: locked, ...body };
-    },
+    async (request, reply) =>
+      // Polled hard: the answer as built at most 250 ms ago with nothing written since (recent-answers.ts), from the
+      // tenant (and its lock, SystemLocked) as read at most 250 ms ago; TimeToLive is as old as the answer.
+      ctx.ferry.answers.send(request, reply, async () => {
+        const env = await ctx.recentEnvironment(request);
+        const { fileExpiresAt, ...body } = await finished.status(request.params.id, env.id, statusOf);
+        const locked = env.lockedBy !== null;
+        const status: ImportStatus = { TimeToLive: timeToLive(fileExpiresAt), StudioLocked: locked, SystemLocked: locked, ...body };
+        return JSON.stringify(status);
+      }),
   );
 
   async function statusOf(op: Operation): Promise<KeptStatus> {

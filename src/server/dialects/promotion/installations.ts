@@ -126,11 +126,10 @@ export async function installationRoutes(app: FastifyInstance, ctx: DialectConte
     { schema: { summary: 'An installation: its final translation map, each record with its installationStatus', params: idParams } },
     async (request, reply) => {
       // Polled hard: the answer as built at most 250 ms ago with nothing written since (recent-answers.ts).
-      const json = await ctx.ferry.answers.get(request, async () => {
+      return ctx.ferry.answers.send(request, reply, async () => {
         const inst = await ctx.ferry.access(request).installation(request.params.id);
         return new Views(ctx, request).installationJson(inst, 'record');
       });
-      return sendJson(reply, json);
     },
   );
 }

@@ -96,11 +96,10 @@ export async function packageRoutes(app: FastifyInstance, ctx: DialectContext): 
     { schema: { summary: 'A package with its displayEntities, through any environment', params: idParams } },
     async (request, reply) => {
       // Polled hard: the answer as built at most 250 ms ago with nothing written since (recent-answers.ts).
-      const json = await ctx.ferry.answers.get(request, async () => {
+      return ctx.ferry.answers.send(request, reply, async () => {
         const pkg = await ctx.ferry.access(request).package(request.params.id);
         return new Views(ctx, request).packageJson(pkg);
       });
-      return sendJson(reply, json);
     },
   );
 
