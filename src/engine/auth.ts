@@ -176,6 +176,12 @@ export class AuthService {
     }
     const roles = await this.checkRoles(input.roles);
     if (await this.users.getUserByName(input.username)) throw new ConflictError('USER_EXISTS', `user ${input.username} already exists`);
+    // Names stay as typed and log in exactly, but no two differ only in case: the audit log and the lists must not show
+    // an "Admin" that passes for admin.
+    const lower = input.username.toLowerCase();
+    const twin = (await this.users.listUsers()).find((u) => u.username.toLowerCase() === lower);
+    if (twin)
+      throw new ConflictError('USER_EXISTS', `user ${input.username} differs from the existing user ${twin.username} only in case; choose another name`);
     const id = randomUUID();
     const passwordHash = input.password ? await hashPassword(input.password) : null;
     await this.users.createUser({ id, username: input.username, passwordHash, admin: !!input.admin, roles, at: new Date().toISOString() });

@@ -427,6 +427,16 @@ for (const dialect of DIALECTS) {
         assert.equal((await s.call(ADMIN_KEY, 'DELETE', '/api/v1/users/admin')).status, 409);
       });
 
+      it('a user name that differs from another only in case is refused: "Admin" would pass for admin in the audit log', async () => {
+        for (const username of ['Admin', 'ADMIN', 'Viewer']) {
+          const r = await s.call(ADMIN_KEY, 'POST', '/api/v1/users', { username, password: 'long enough' });
+          assert.equal(r.status, 409, r.text);
+          assert.equal(r.body.code, 'USER_EXISTS');
+          assert.equal(r.body.message, `user ${username} differs from the existing user ${username.toLowerCase()} only in case; choose another name`);
+        }
+        assert.equal((await s.call(ADMIN_KEY, 'GET', '/api/v1/users/Admin')).status, 404);
+      });
+
       it('deleting a user revokes their keys', async () => {
         const k = await s.user('leaver', { dev: 'viewer' });
         assert.equal((await s.call(k, 'GET', '/api/v1/environments/dev')).status, 200);
