@@ -13,7 +13,7 @@ import { TIERS, type Tier } from '../core/types.js';
 import { DuplicationStore } from '../store/duplication-store.js';
 import type { FileStore } from '../store/file-store.js';
 import type { Engine, ProgressFn } from './engine.js';
-import { ShutdownReason } from './operations-port.js';
+import { ShutdownReason, TakenOverReason } from './operations-port.js';
 import { duplicationCancelled, readProjectPackageHeader, type ProjectTarget } from './duplication-package.js';
 import { SourceServer } from './duplication-remote.js';
 import { findDuplication, updateDuplication, type DuplicationRecord, type DuplicationStatus } from './duplication.js';
@@ -75,6 +75,8 @@ const CANCELLED_BY_USER = { status: 'CANCELLED', message: 'cancelled by a user; 
  * cancel was waiting for it (CANCELLING).
  */
 async function stopped(deps: WorkDeps, id: string, e: unknown, signal: AbortSignal, failed: DuplicationStatus): Promise<void> {
+  // Another server process runs it now: the record is that run's to write.
+  if (signal.aborted && signal.reason instanceof TakenOverReason) return;
   if (signal.aborted && signal.reason instanceof ShutdownReason) {
     await updateDuplication(deps.engine, id, CANCELLED_BY_USER, ['CANCELLING']);
     return;

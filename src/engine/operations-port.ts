@@ -9,6 +9,14 @@ export type { Operation, OperationStatus } from '../store/operations-store.js';
  */
 export class ShutdownReason extends Error {}
 
+/**
+ * Why an operation's signal is aborted when another server process took it
+ * over (this one stalled past the stale time and was taken for dead): the
+ * new runner owns everything the operation writes from now on, so a handler
+ * stops without recording a cancel or a failure of its own.
+ */
+export class TakenOverReason extends Error {}
+
 /** What a handler gets while it runs one operation. */
 export interface OperationContext {
   readonly op: Operation;

@@ -6,7 +6,7 @@ import type { Store } from '../store/store.js';
 import { databaseError, databaseFault } from '../store/db-errors.js';
 import { OperationsStore, isFinished, type Operation } from '../store/operations-store.js';
 import type { NewOperation, OperationContext, OperationHandler, OperationHandlers, OperationRunner, RecoveredOutcome, RunnerEvent } from './types.js';
-import { ShutdownReason } from '../engine/operations-port.js';
+import { ShutdownReason, TakenOverReason } from '../engine/operations-port.js';
 
 /** The operation was cancelled (by a user, or by the server stopping). */
 export class CancelledError extends FerryError {
@@ -390,7 +390,7 @@ export class EmbeddedWorker extends EventEmitter implements OperationRunner {
     // A cancel requested through another server process reaches us here.
     for (const id of cancelled) this.running.get(id)?.controller.abort(new CancelledError('cancelled by a user'));
     // Taken for dead (this process stalled past staleMs) and recovered elsewhere: stop, so two runs never race (an install rolls back).
-    for (const id of lost) this.running.get(id)?.controller.abort(new CancelledError('another server process took this operation over'));
+    for (const id of lost) this.running.get(id)?.controller.abort(new TakenOverReason('another server process took this operation over'));
   }
 
   /** Where an operation re-queued by a stopping server runs, for its message. */
@@ -481,6 +481,7 @@ export class EmbeddedWorker extends EventEmitter implements OperationRunner {
 function toCancelled(reason: unknown): Error {
   if (reason instanceof CancelledError) return reason;
   if (reason instanceof ShutdownReason) return new CancelledError('the server is stopping');
+  if (reason instanceof TakenOverReason) return new CancelledError(reason.message);
   return new CancelledError();
 }
 

@@ -170,6 +170,26 @@ eachServer('dev2prod: errors, credentials, refused imports', (server) => {
     assert.equal(badJson.status, 400);
   });
 
+  it('export: a package whose assembly failed is a 400 naming why, and nothing is exported (the native API: 409 PACKAGE_NOT_ASSEMBLED)', async () => {
+    const created = await s.native('POST', '/packages', {
+      sourceEnvId: SOURCE,
+      name: 'Broken',
+      objectCollections: [{ objCode: 'TMPL', entities: [{ ID: 'no-such-template' }] }],
+    });
+    assert.equal((await s.waitOp(created.operation.id)).status, 'FAILED');
+    const id = created.package.id as string;
+    const admin = new Dev2Prod(s, { authorization: `Bearer ${adminKey}` });
+    const r = await admin.call('POST', `/rest/${SOURCE}/dev2prod/export/types/${id}`, { json: {} });
+    assert.equal(r.status, 400, r.text);
+    assert.match(r.text, new RegExp(`package ${id} is ASSEMBLING_FAILED: there is nothing to export yet`));
+    const native = await s.http('POST', `/api/v1/packages/${id}/plans`, { headers: { authorization: `Bearer ${adminKey}` }, json: { targetEnvId: QA } });
+    assert.equal(native.status, 409, native.text);
+    assert.equal((native.json as { code: string }).code, 'PACKAGE_NOT_ASSEMBLED');
+    const ops = (await s.native('GET', `/operations?environmentId=${SOURCE}&limit=500`)) as { items: { kind: string; params: unknown }[] };
+    const touching = ops.items.filter((o) => JSON.stringify(o.params).includes(id)).map((o) => o.kind);
+    assert.equal(touching.length, 1, `only its assembly ran: ${touching.join(', ')}`);
+  });
+
   it('import: 400 for an unknown FileId, a bad body, a bad dryRun; nothing is started', async () => {
     const cases: [string, unknown][] = [
       ['?dryRun=true', { FileId: 'c7e87b89-f214-4766-8032-bba6967e1c49' }],

@@ -17,7 +17,7 @@ import {
   type DuplicationDeps,
 } from '../../src/engine/duplication.js';
 import { RESTORATION_UPLOAD, abandonDuplication, endUnqueuedDuplications, runExport, runImport, type WorkContext } from '../../src/engine/duplication-work.js';
-import { ShutdownReason } from '../../src/engine/operations-port.js';
+import { ShutdownReason, TakenOverReason } from '../../src/engine/operations-port.js';
 import { readProjectPackageHeader } from '../../src/engine/duplication-package.js';
 import type { NewOperation, OperationRunner } from '../../src/ops/types.js';
 import { DirectoryFileStore } from '../../src/store/file-store.js';
@@ -141,6 +141,24 @@ for (const db of DIALECTS) {
       await assert.rejects(runExport(deps, r.id, ctx));
       const stopped = await findDuplication(t.engine, r.id);
       assert.equal(stopped?.status, 'EXPORTING', `record: ${stopped?.status} (${stopped?.message})`);
+      assert.equal(((await runExport(deps, r.id, context())) as { status: string }).status, 'EXPORTED');
+      await files.remove((await findDuplication(t.engine, r.id))!.fileId!);
+    });
+
+    it('an export whose operation another server process took over leaves the record to the new runner: never a false "cancelled by a user"', async () => {
+      const r = await exported('x2t');
+      const controller = new AbortController();
+      const ctx: WorkContext = {
+        signal: controller.signal,
+        progress(p) {
+          if (p >= 2 && !controller.signal.aborted) controller.abort(new TakenOverReason('another server process took this operation over'));
+          controller.signal.throwIfAborted();
+        },
+      };
+      await assert.rejects(runExport(deps, r.id, ctx));
+      const left = await findDuplication(t.engine, r.id);
+      assert.equal(left?.status, 'EXPORTING', `record: ${left?.status} (${left?.message})`);
+      // The process that took it over carries it to the end.
       assert.equal(((await runExport(deps, r.id, context())) as { status: string }).status, 'EXPORTED');
       await files.remove((await findDuplication(t.engine, r.id))!.fileId!);
     });
