@@ -335,6 +335,17 @@ export class AuthService {
     await this.audit(actor, 'auth.logout', actor?.actor ?? null, 'ok');
   }
 
+  /**
+   * The principal behind a credential checked a moment ago (CACHE_TTL_MS),
+   * without a wait; undefined when it must be looked up (authenticateKey,
+   * authenticateSession). `kind` as the credential's source allows.
+   */
+  recentPrincipal(value: string, kind: 'any' | 'key' | 'session'): Principal | undefined {
+    const hit = this.cached(sha256(value));
+    if (!hit || (kind === 'key' && hit.credential !== 'api-key') || (kind === 'session' && hit.credential !== 'session')) return undefined;
+    return hit;
+  }
+
   /** The principal behind an API key, or null. */
   async authenticateKey(key: string): Promise<Principal | null> {
     const hash = sha256(key);

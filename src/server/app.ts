@@ -237,7 +237,8 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     done(null, payload),
   );
 
-  app.addHook('onResponse', async (request, reply) => {
+  // A callback hook: no promise per request; a refused change waits for its audit entry.
+  app.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched';
     const seconds = reply.elapsedTime / 1000;
     metrics.observeRequest(request.method, route, reply.statusCode, seconds);
@@ -259,7 +260,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
       // What the caller typed is recorded as text, minus NULs (refused above, and unstorable in PostgreSQL).
       const clean = (v: string | null | undefined) => (v == null ? null : v.replaceAll('\u0000', '').slice(0, 500));
       const envId = clean(request.auditEnvId ?? (request.params as { envId?: string } | undefined)?.envId);
-      await engine.store.audit
+      engine.store.audit
         .append({
           actor: request.principal?.username ?? null,
           address: request.ip ?? null,
@@ -269,8 +270,11 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
           result: `refused ${reply.statusCode} ${request.errorCode ?? ''}`.trim(),
           detail: { requestId: request.id },
         })
-        .catch((e: unknown) => request.log.error({ err: e }, 'audit write failed'));
+        .catch((e: unknown) => request.log.error({ err: e }, 'audit write failed'))
+        .finally(done);
+      return;
     }
+    done();
   });
 
   await app.register(swagger, {

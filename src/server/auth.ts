@@ -133,17 +133,31 @@ export function registerAuth(app: FastifyInstance, auth: AuthService): void {
   app.decorateRequest('principal', null);
   app.decorateRequest('auditEnvId', null);
   app.decorateRequest('credential', null);
-  app.addHook('onRequest', async (request) => {
-    if (request.routeOptions.config?.queryCredentials !== true) {
-      const name = credentialParamIn(request.query);
-      if (name) throw new CredentialsInQueryError(name);
+  // A callback hook: a credential checked a moment ago (the service's cache) costs no promise; others wait for the store.
+  app.addHook('onRequest', (request, _reply, done) => {
+    let credential: Credential | null;
+    try {
+      if (request.routeOptions.config?.queryCredentials !== true) {
+        const name = credentialParamIn(request.query);
+        if (name) throw new CredentialsInQueryError(name);
+      }
+      if (request.is404 || request.routeOptions.config?.public || request.url === '/docs' || request.url.startsWith('/docs/')) return done();
+      const faceSources = request.routeOptions.config?.credentials;
+      credential = request.credential = credentialOf(request.headers, request.cookies ?? {}, faceSources ?? NATIVE_CREDENTIALS);
+      // A face's 401 names where its own clients send credentials, and nothing it does not take.
+      if (!credential && faceSources) throw new UnauthorizedError(missingCredentialMessage(faceSources));
+    } catch (e) {
+      return done(e as Error);
     }
-    if (request.is404 || request.routeOptions.config?.public || request.url === '/docs' || request.url.startsWith('/docs/')) return;
-    const faceSources = request.routeOptions.config?.credentials;
-    request.credential = credentialOf(request.headers, request.cookies ?? {}, faceSources ?? NATIVE_CREDENTIALS);
-    // A face's 401 names where its own clients send credentials, and nothing it does not take.
-    if (!request.credential && faceSources) throw new UnauthorizedError(missingCredentialMessage(faceSources));
-    request.principal = await authenticate(auth, request.credential);
+    const known = credential && auth.recentPrincipal(credential.value, credential.kind);
+    if (known) {
+      request.principal = known;
+      return done();
+    }
+    authenticate(auth, credential).then((p) => {
+      request.principal = p;
+      done();
+    }, done);
   });
 }
 
