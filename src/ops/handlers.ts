@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import type { Installation, ObjectRef } from '../core/types.js';
 import { FerryError, NotFoundError } from '../core/errors.js';
@@ -114,6 +115,12 @@ function safeName(name: string): string {
  * checkpoint); an install also passes the signal to the engine, which
  * rolls its one transaction back, so a cancelled install changes nothing.
  */
+/** A file id of its own for what an operation writes (`what`), the same at every run of it; shaped like the store's UUIDs. */
+function fileIdOf(operationId: string, what: string): string {
+  const h = createHash('sha256').update(`${what}\u0000${operationId}`).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
 export function engineHandlers(engine: Engine, files: FileStore): OperationHandlers {
   return {
     ...duplicationHandlers(engine, files),
@@ -138,7 +145,11 @@ export function engineHandlers(engine: Engine, files: FileStore): OperationHandl
       async run(ctx) {
         const { packageId } = ctx.op.params as unknown as ExportParams;
         const pkg = await engine.getPackage(packageId);
-        const { id, tmp } = files.reserve();
+        // The same file id when the operation runs again (its server died after keeping the bundle, before the
+        // operation ended): the rerun replaces that bundle rather than leaving it beside a second one.
+        const id = fileIdOf(ctx.op.id, 'export');
+        if (await files.get(id)) await files.remove(id);
+        const { tmp } = files.reserve(id);
         const name = `${safeName(pkg.name)}-v${pkg.version}.ferry`;
         try {
           // Errors name the file, never its place on the server.

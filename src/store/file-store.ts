@@ -125,8 +125,7 @@ export abstract class FileStore {
   }
 
   /** A fresh id and a temporary path to write it to; `commit` makes it visible. */
-  reserve(): { id: string; tmp: string } {
-    const id = randomUUID();
+  reserve(id: string = randomUUID()): { id: string; tmp: string } {
     // The writer's host and pid are in the name, so that the next start can
     // tell the partial file of a killed process from one still being written.
     return { id, tmp: join(this.dir, `.${id}~${OWNER}.part`) };
