@@ -128,40 +128,31 @@ for (const db of DIALECTS) {
       await files.remove(after!.fileId!);
     });
 
-    it('an export stopped by its server stopping is no cancel: the record stays EXPORTING and the run again exports it', async () => {
-      const r = await exported('x2d');
-      const controller = new AbortController();
-      const ctx: WorkContext = {
-        signal: controller.signal,
-        progress(p) {
-          if (p >= 2 && !controller.signal.aborted) controller.abort(new ShutdownReason('server stopping'));
-          controller.signal.throwIfAborted();
-        },
-      };
-      await assert.rejects(runExport(deps, r.id, ctx));
-      const stopped = await findDuplication(t.engine, r.id);
-      assert.equal(stopped?.status, 'EXPORTING', `record: ${stopped?.status} (${stopped?.message})`);
-      assert.equal(((await runExport(deps, r.id, context())) as { status: string }).status, 'EXPORTED');
-      await files.remove((await findDuplication(t.engine, r.id))!.fileId!);
-    });
-
-    it('an export whose operation another server process took over leaves the record to the new runner: never a false "cancelled by a user"', async () => {
-      const r = await exported('x2t');
-      const controller = new AbortController();
-      const ctx: WorkContext = {
-        signal: controller.signal,
-        progress(p) {
-          if (p >= 2 && !controller.signal.aborted) controller.abort(new TakenOverReason('another server process took this operation over'));
-          controller.signal.throwIfAborted();
-        },
-      };
-      await assert.rejects(runExport(deps, r.id, ctx));
-      const left = await findDuplication(t.engine, r.id);
-      assert.equal(left?.status, 'EXPORTING', `record: ${left?.status} (${left?.message})`);
-      // The process that took it over carries it to the end.
-      assert.equal(((await runExport(deps, r.id, context())) as { status: string }).status, 'EXPORTED');
-      await files.remove((await findDuplication(t.engine, r.id))!.fileId!);
-    });
+    for (const [why, id, reason] of [
+      ['stopped by its server stopping is no cancel: the record stays EXPORTING and the run again exports it', 'x2d', new ShutdownReason('server stopping')],
+      [
+        'whose operation another server process took over leaves the record to the new runner (never a false "cancelled by a user"), which exports it',
+        'x2t',
+        new TakenOverReason('another server process took this operation over'),
+      ],
+    ] as const) {
+      it(`an export ${why}`, async () => {
+        const r = await exported(id);
+        const controller = new AbortController();
+        const ctx: WorkContext = {
+          signal: controller.signal,
+          progress(p) {
+            if (p >= 2 && !controller.signal.aborted) controller.abort(reason);
+            controller.signal.throwIfAborted();
+          },
+        };
+        await assert.rejects(runExport(deps, r.id, ctx));
+        const left = await findDuplication(t.engine, r.id);
+        assert.equal(left?.status, 'EXPORTING', `record: ${left?.status} (${left?.message})`);
+        assert.equal(((await runExport(deps, r.id, context())) as { status: string }).status, 'EXPORTED');
+        await files.remove((await findDuplication(t.engine, r.id))!.fileId!);
+      });
+    }
 
     it('a record left CANCELLING by a run that died ends CANCELLED when its operation runs again', async () => {
       const r = await exported('x2e');
