@@ -146,9 +146,11 @@ export function engineHandlers(engine: Engine, files: FileStore): OperationHandl
         const { packageId } = ctx.op.params as unknown as ExportParams;
         const pkg = await engine.getPackage(packageId);
         // The same file id when the operation runs again (its server died after keeping the bundle, before the
-        // operation ended): the rerun replaces that bundle rather than leaving it beside a second one.
+        // operation ended): the rerun replaces that bundle rather than leaving it beside a second one. Removed
+        // whatever it is (an expired one not swept yet included; removing nothing is fine), and again just before
+        // the commit, in case a run taken over elsewhere kept one meanwhile.
         const id = fileIdOf(ctx.op.id, 'export');
-        if (await files.get(id)) await files.remove(id);
+        await files.remove(id);
         const { tmp } = files.reserve(id);
         const name = `${safeName(pkg.name)}-v${pkg.version}.ferry`;
         try {
@@ -156,6 +158,7 @@ export function engineHandlers(engine: Engine, files: FileStore): OperationHandl
           const r = await withFileName(tmp, name, () =>
             engine.run('exportPackage', { onProgress: phased(ctx, { export: [0, 95] }) }, pkg.id, { file: tmp }, actorOf(ctx.op)),
           );
+          await files.remove(id);
           const file = await files.commit(tmp, {
             id,
             name,

@@ -57,5 +57,21 @@ for (const dialect of DIALECTS) {
       assert.notEqual(other.file.id, again.file.id);
       assert.equal((await files.list()).filter((f) => f.packageId === packageId).length, 2);
     });
+
+    for (const inDatabase of [false, true]) {
+      it(`replaces a bundle of its own that expired and was not swept yet (a rerun after a long outage; files ${inDatabase ? 'in the database' : 'in a directory'})`, async () => {
+        const shortLived = openFileStore(t.engine.store, dir, { retentionMs: 100, inDatabase });
+        const op = { id: randomUUID(), kind: OP.export, params: { packageId }, createdBy: 'admin', address: null } as unknown as Operation;
+        const ctx: OperationContext = { op, signal: new AbortController().signal, progress: () => {}, setSubject: async () => {} };
+        const handler = engineHandlers(t.engine, shortLived)[OP.export]!;
+        const first = (await handler.run(ctx)) as { file: { id: string } };
+        await new Promise((r) => setTimeout(r, 200));
+        assert.equal(await shortLived.get(first.file.id), undefined, 'expired: read as missing, its row still there');
+        const again = (await handler.run(ctx)) as { file: { id: string } };
+        assert.equal(again.file.id, first.file.id);
+        assert.ok(await shortLived.get(again.file.id), 'the rerun kept a fresh bundle');
+        await shortLived.remove(again.file.id);
+      });
+    }
   });
 }
