@@ -102,14 +102,7 @@ export function printableLogStream(target: { write(line: string): unknown }): { 
  */
 export function stdoutLogStream(): { write(line: string): unknown } {
   if (stdoutLog) return stdoutLog;
-  const destination = (stdoutLog = pino.destination({ dest: 1, sync: false, minLength: LOG_BATCH_BYTES }));
-  setInterval(() => {
-    try {
-      destination.flush();
-    } catch {
-      // A write is under way (it takes what waits when it ends), or standard output is closed.
-    }
-  }, LOG_FLUSH_MS).unref();
+  const destination = (stdoutLog = pino.destination({ dest: 1, sync: false, minLength: LOG_BATCH_BYTES, periodicFlush: LOG_FLUSH_MS }));
   process.once('exit', () => {
     try {
       destination.flushSync();
