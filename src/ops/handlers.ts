@@ -150,10 +150,10 @@ export function engineHandlers(engine: Engine, files: FileStore): OperationHandl
         // whatever it is (an expired one not swept yet included; removing nothing is fine), and again just before
         // the commit, in case a run taken over elsewhere kept one meanwhile.
         const id = fileIdOf(ctx.op.id, 'export');
-        await files.remove(id);
         const { tmp } = files.reserve(id);
         const name = `${safeName(pkg.name)}-v${pkg.version}.ferry`;
         try {
+          await files.remove(id);
           // Errors name the file, never its place on the server.
           const r = await withFileName(tmp, name, () =>
             engine.run('exportPackage', { onProgress: phased(ctx, { export: [0, 95] }) }, pkg.id, { file: tmp }, actorOf(ctx.op)),
