@@ -109,18 +109,18 @@ function safeName(name: string): string {
   );
 }
 
-/**
- * What each operation kind does, in terms of engine use cases. Handlers
- * check the cancel signal through `ctx.progress` (every report is a
- * checkpoint); an install also passes the signal to the engine, which
- * rolls its one transaction back, so a cancelled install changes nothing.
- */
 /** A file id of its own for what an operation writes (`what`), the same at every run of it; shaped like the store's UUIDs. */
 function fileIdOf(operationId: string, what: string): string {
   const h = createHash('sha256').update(`${what}\u0000${operationId}`).digest('hex');
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
 
+/**
+ * What each operation kind does, in terms of engine use cases. Handlers
+ * check the cancel signal through `ctx.progress` (every report is a
+ * checkpoint); an install also passes the signal to the engine, which
+ * rolls its one transaction back, so a cancelled install changes nothing.
+ */
 export function engineHandlers(engine: Engine, files: FileStore): OperationHandlers {
   return {
     ...duplicationHandlers(engine, files),

@@ -53,7 +53,7 @@ export function registerSecurityHeaders(app: FastifyInstance, ownOrigins: () => 
 }
 
 /** The headers helmet sets, with these origins in connect-src (lower-case names, as Fastify keeps them). */
-export function securityHeaders(origins: string): Record<string, string> {
+function securityHeaders(origins: string): Record<string, string> {
   const headers: Record<string, string> = {};
   for (const [name, value] of headerChanges(origins)) if (value !== null) headers[name.toLowerCase()] = value;
   return headers;

@@ -124,7 +124,7 @@ export abstract class FileStore {
     return { ...meta, bytes, sha256, createdAt: new Date(at).toISOString(), expiresAt };
   }
 
-  /** A fresh id and a temporary path to write it to; `commit` makes it visible. */
+  /** An id (a fresh one unless the writer names its own) and a temporary path to write it to; `commit` makes it visible. */
   reserve(id: string = randomUUID()): { id: string; tmp: string } {
     // The writer's host and pid are in the name, so that the next start can
     // tell the partial file of a killed process from one still being written.
