@@ -137,6 +137,23 @@ export class AuthService {
     this.cache.set(hash, { p, until: Date.now() + AuthService.CACHE_TTL_MS, expiresAt });
   }
 
+  /**
+   * Digests of credentials seen lately, by credential: every request is
+   * authenticated, and hashing its credential was a twentieth of a status
+   * poll. Kept in this process's memory only, as the requests carrying them
+   * were; at most HASHES_MAX, forgotten all at once when full.
+   */
+  private readonly hashes = new Map<string, string>();
+  private static readonly HASHES_MAX = 1000;
+  private hashOf(value: string): string {
+    let h = this.hashes.get(value);
+    if (h === undefined) {
+      if (this.hashes.size >= AuthService.HASHES_MAX) this.hashes.clear();
+      this.hashes.set(value, (h = sha256(value)));
+    }
+    return h;
+  }
+
   private cached(hash: string): Principal | null {
     const hit = this.cache.get(hash);
     if (!hit) return null;
@@ -341,14 +358,14 @@ export class AuthService {
    * authenticateSession). `kind` as the credential's source allows.
    */
   recentPrincipal(value: string, kind: 'any' | 'key' | 'session'): Principal | undefined {
-    const hit = this.cached(sha256(value));
+    const hit = this.cached(this.hashOf(value));
     if (!hit || (kind === 'key' && hit.credential !== 'api-key') || (kind === 'session' && hit.credential !== 'session')) return undefined;
     return hit;
   }
 
   /** The principal behind an API key, or null. */
   async authenticateKey(key: string): Promise<Principal | null> {
-    const hash = sha256(key);
+    const hash = this.hashOf(key);
     const hit = this.cached(hash);
     if (hit?.credential === 'api-key') return hit;
     const found = await this.users.findKey(hash);
@@ -368,7 +385,7 @@ export class AuthService {
 
   /** The principal behind a live session token, or null. */
   async authenticateSession(token: string): Promise<Principal | null> {
-    const hash = sha256(token);
+    const hash = this.hashOf(token);
     const hit = this.cached(hash);
     if (hit?.credential === 'session') return hit;
     const s = await this.users.findSession(hash, new Date().toISOString());

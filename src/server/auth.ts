@@ -1,3 +1,4 @@
+import { fastifyCookie } from '@fastify/cookie';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Environment, Installation, Package } from '../core/types.js';
 import { FerryError, NotFoundError, ValidationError } from '../core/errors.js';
@@ -59,13 +60,12 @@ const one = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v)?
  * A malformed `Authorization` header is a 401 of its own, so a client learns
  * why rather than being told its credential is unknown.
  */
-export function credentialOf(
-  headers: FastifyRequest['headers'],
-  cookies: Record<string, string | undefined> = {},
-  sources: readonly CredentialSource[] = NATIVE_CREDENTIALS,
-): Credential | null {
+export function credentialOf(headers: FastifyRequest['headers'], sources: readonly CredentialSource[] = NATIVE_CREDENTIALS): Credential | null {
+  let cookies: Record<string, string | undefined> | undefined;
   for (const source of sources) {
     if (typeof source === 'object') {
+      // Parsed here, only for the faces that take a cookie: no cookie parsing (or hook) on every request.
+      cookies ??= typeof headers.cookie === 'string' ? fastifyCookie.parse(headers.cookie) : {};
       const value = cookies[source.cookie]?.trim();
       if (value) return { kind: 'any', value };
     } else if (source === 'bearer') {
@@ -137,13 +137,15 @@ export function registerAuth(app: FastifyInstance, auth: AuthService): void {
   app.addHook('onRequest', (request, _reply, done) => {
     let credential: Credential | null;
     try {
-      if (request.routeOptions.config?.queryCredentials !== true) {
+      // Read once: Fastify builds routeOptions anew at every access.
+      const config = request.routeOptions.config;
+      if (config?.queryCredentials !== true) {
         const name = credentialParamIn(request.query);
         if (name) throw new CredentialsInQueryError(name);
       }
-      if (request.is404 || request.routeOptions.config?.public || request.url === '/docs' || request.url.startsWith('/docs/')) return done();
-      const faceSources = request.routeOptions.config?.credentials;
-      credential = request.credential = credentialOf(request.headers, request.cookies ?? {}, faceSources ?? NATIVE_CREDENTIALS);
+      if (request.is404 || config?.public || request.url === '/docs' || request.url.startsWith('/docs/')) return done();
+      const faceSources = config?.credentials;
+      credential = request.credential = credentialOf(request.headers, faceSources ?? NATIVE_CREDENTIALS);
       // A face's 401 names where its own clients send credentials, and nothing it does not take.
       if (!credential && faceSources) throw new UnauthorizedError(missingCredentialMessage(faceSources));
     } catch (e) {

@@ -5,6 +5,7 @@
  * (text, not JSON), which they then send as the `SMAX_AUTH_TOKEN` cookie.
  * Mounted at the server root, apart from the `/rest` routes.
  */
+import cookie from '@fastify/cookie';
 import type { FastifyInstance } from 'fastify';
 import { UnauthorizedError } from '../../../engine/auth.js';
 import type { DialectSpec } from '../types.js';
@@ -21,6 +22,8 @@ export const dev2prodLogin: DialectSpec = {
   credentials: [],
   errorBody: (_status, e) => ({ code: e.code, message: e.message }),
   async routes(app: FastifyInstance, ctx) {
+    // Cookies are set here only: the plugin's hooks stay in this scope (auth reads the cookie header itself, auth.ts).
+    await app.register(cookie);
     // The issue's `/authenticate/token`, and `/authenticate/login`: the same login as many of the product's scripts spell it.
     for (const path of [LOGIN_PATH, '/auth/authentication-endpoint/authenticate/login']) {
       app.post<{ Body: { login: string; password: string }; Querystring: { TENANTID?: string } }>(

@@ -1,3 +1,4 @@
+import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
 import multipart from '@fastify/multipart';
 import type { FastifyRequest } from 'fastify';
@@ -73,6 +74,8 @@ export const duplication: DialectSpec = {
     });
     await app.register(formbody);
     await app.register(multipart);
+    // The session cookie is set by this face's login: the plugin's hooks stay in this scope (auth reads the cookie header itself, auth.ts).
+    await app.register(cookie);
     sessionRoutes(app, ctx);
     projectRoutes(app, ctx);
     duplicationRoutes(app, ctx);

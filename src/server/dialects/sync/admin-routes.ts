@@ -59,7 +59,7 @@ export async function adminRoutes(app: FastifyInstance, ctx: DialectContext): Pr
       async (request, reply) => {
         let cred: ReturnType<typeof credentialOf> = null;
         try {
-          cred = credentialOf(request.headers, {}, ['bearer']);
+          cred = credentialOf(request.headers, ['bearer']);
         } catch {
           // A malformed Authorization header expires nothing either.
         }
