@@ -2,9 +2,9 @@ import { RecentAnswers } from './recent-answers.js';
 import { parseNdjson } from '../engine/validate-input.js';
 import { randomUUID } from 'node:crypto';
 import Fastify, { LogController, type FastifyInstance, type FastifyRequest } from 'fastify';
+import { LazyChildLogger } from './lazy-logger.js';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import cookie from '@fastify/cookie';
 import type { Engine } from '../engine/engine.js';
 import { AuthService } from '../engine/auth.js';
 import { LOCK_SWEEP_MS, releaseStaleLocks } from '../engine/locks.js';
@@ -148,6 +148,8 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
       : false,
     // One access-log line per request, written in onResponse below.
     logController: new LogController({ disableRequestLogging: true }),
+    // request.log is made when something logs through it (the access line does not).
+    childLoggerFactory: (logger, bindings, opts) => new LazyChildLogger(logger, bindings, opts),
     bodyLimit: config.bodyLimit,
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
@@ -216,8 +218,6 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   } satisfies ServerContext);
   app.decorateRequest('errorCode', null);
 
-  // Some faces' clients send their session as a cookie (000's SMAX_AUTH_TOKEN); auth reads request.cookies.
-  await app.register(cookie);
   registerValidation(app);
   // Responses are plain JSON.stringify: response schemas document, they never filter.
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
@@ -239,11 +239,15 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
 
   // A callback hook: no promise per request; a refused change waits for its audit entry.
   app.addHook('onResponse', (request, reply, done) => {
-    const route = request.routeOptions.url ?? 'unmatched';
+    // Read once: Fastify builds routeOptions anew at every access.
+    const { url, config } = request.routeOptions;
+    const route = url ?? 'unmatched';
     const seconds = reply.elapsedTime / 1000;
     metrics.observeRequest(request.method, route, reply.statusCode, seconds);
-    request.log.info(
+    // The server's logger with the request id, as request.log would write it, without making request.log.
+    app.log.info(
       {
+        reqId: request.id,
         method: request.method,
         route,
         url: redactUrl(request.url),
@@ -256,7 +260,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     );
     // Successful changes are audited by the engine; refused ones here, so
     // the log also shows who tried what and why it was refused.
-    if (MUTATING.has(request.method) && reply.statusCode >= 400 && request.routeOptions.url && request.routeOptions.config?.public !== true) {
+    if (MUTATING.has(request.method) && reply.statusCode >= 400 && url && config?.public !== true) {
       // What the caller typed is recorded as text, minus NULs (refused above, and unstorable in PostgreSQL).
       const clean = (v: string | null | undefined) => (v == null ? null : v.replaceAll('\u0000', '').slice(0, 500));
       const envId = clean(request.auditEnvId ?? (request.params as { envId?: string } | undefined)?.envId);
@@ -264,7 +268,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
         .append({
           actor: request.principal?.username ?? null,
           address: request.ip ?? null,
-          action: `${request.method} ${request.routeOptions.url}`,
+          action: `${request.method} ${url}`,
           envId,
           subject: clean(request.url.split('?')[0]),
           result: `refused ${reply.statusCode} ${request.errorCode ?? ''}`.trim(),

@@ -16,18 +16,25 @@ export class ServerMetrics {
 
   constructor(ops: OperationsStore, opts: { processMetrics?: boolean } = {}) {
     const registers = [this.registry];
-    this.requests = new Counter({
-      name: 'ferry_http_requests_total',
-      help: 'HTTP requests by method, route and status',
-      labelNames: ['method', 'route', 'status'],
-      registers,
-    });
-    this.durations = new Histogram({
+    // Counted once per request, by the duration histogram (its _count); this counter is read from it at scrape time.
+    const durations = (this.durations = new Histogram({
       name: 'ferry_http_request_duration_seconds',
       help: 'HTTP request duration in seconds by method, route and status',
       labelNames: ['method', 'route', 'status'],
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers,
+    }));
+    this.requests = new Counter({
+      name: 'ferry_http_requests_total',
+      help: 'HTTP requests by method, route and status',
+      labelNames: ['method', 'route', 'status'],
+      registers,
+      async collect() {
+        this.reset();
+        for (const v of (await durations.get()).values) {
+          if (v.metricName === 'ferry_http_request_duration_seconds_count') this.inc(v.labels as Record<'method' | 'route' | 'status', string>, v.value);
+        }
+      },
     });
     this.operationsFinished = new Counter({
       name: 'ferry_operations_finished_total',
@@ -56,9 +63,7 @@ export class ServerMetrics {
   }
 
   observeRequest(method: string, route: string, status: number, seconds: number): void {
-    const labels = { method, route, status: String(status) };
-    this.requests.inc(labels);
-    this.durations.observe(labels, seconds);
+    this.durations.observe({ method, route, status: String(status) }, seconds);
   }
 
   /** Called when an operation finishes; installs add their per-object counts. */

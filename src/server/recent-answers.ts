@@ -21,37 +21,42 @@ export class RecentAnswers {
   static readonly TTL_MS = 250;
   /** Entries at most; expired ones go first, then the oldest. */
   static readonly MAX_ENTRIES = 1000;
-  readonly #kept = new Map<string, { at: number; tick: number; text: Promise<Buffer> }>();
+  readonly #kept = new Map<string, Kept>();
 
   /** `clock` counts this process's writes (Store.writes); without one nothing is kept. */
   constructor(private readonly clock: () => number | undefined) {}
 
   /**
-   * The answer to `request` built at most TTL_MS ago with no write since,
-   * else `build()`'s; as bytes, which the socket takes without encoding
-   * them again at every poll.
+   * The answer to `request` (JSON text) built at most TTL_MS ago with no
+   * write since, else `build()`'s, sent. An answer already built is sent at
+   * once, without a promise (the route's handler returns nothing then);
+   * else the promise settles once it is sent. Kept as text, not bytes: the
+   * socket then takes headers and body in one piece.
    */
-  get(request: FastifyRequest, build: () => Promise<string>): Promise<Buffer> {
+  send(request: FastifyRequest, reply: FastifyReply, build: () => Promise<string>): Promise<void> | undefined {
+    const entry = this.#entry(request, build);
+    if (entry.json !== undefined) {
+      reply.type(JSON_TYPE).send(entry.json);
+      return undefined;
+    }
+    return entry.built.then((json) => void reply.type(JSON_TYPE).send(json));
+  }
+
+  #entry(request: FastifyRequest, build: () => Promise<string>): Kept {
     const tick = this.clock();
-    if (tick === undefined) return build().then((text) => Buffer.from(text));
+    if (tick === undefined) return { at: 0, tick: 0, built: build() };
     const key = keyOf(request);
     const now = Date.now();
     const kept = this.#kept.get(key);
-    if (kept && kept.tick === tick && now - kept.at < RecentAnswers.TTL_MS) return kept.text;
-    const entry = { at: now, tick, text: build().then((text) => Buffer.from(text)) };
+    if (kept && kept.tick === tick && now - kept.at < RecentAnswers.TTL_MS) return kept;
+    const entry: Kept = { at: now, tick, built: build().then((json) => (entry.json = json)) };
     this.#kept.delete(key);
     this.#kept.set(key, entry);
-    entry.text.catch(() => {
+    entry.built.catch(() => {
       if (this.#kept.get(key) === entry) this.#kept.delete(key);
     });
     this.prune(now);
-    return entry.text;
-  }
-
-  /** `get`'s answer sent as the JSON it is (built by `build` as JSON text). */
-  async send(request: FastifyRequest, reply: FastifyReply, build: () => Promise<string>): Promise<FastifyReply> {
-    const json = await this.get(request, build);
-    return reply.type('application/json; charset=utf-8').send(json);
+    return entry;
   }
 
   private prune(now: number): void {
@@ -61,6 +66,16 @@ export class RecentAnswers {
       this.#kept.delete(key);
     }
   }
+}
+
+const JSON_TYPE = 'application/json; charset=utf-8';
+
+/** An answer being built, and once built its JSON text. */
+interface Kept {
+  at: number;
+  tick: number;
+  built: Promise<string>;
+  json?: string;
 }
 
 function keyOf(request: FastifyRequest): string {

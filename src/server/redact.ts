@@ -99,10 +99,14 @@ export function printableLogStream(target: { write(line: string): unknown }): { 
  * writes what waits every LOG_FLUSH_MS, so a quiet server's last lines show
  * within that time. What is still buffered is written when the process exits
  * (SIGTERM included); only a SIGKILL can lose the last LOG_FLUSH_MS of lines.
+ *
+ * Lines are handed over as bytes (SonicBoom's buffer mode): given text, it
+ * measures the whole batch waiting at every line (Buffer.byteLength of a
+ * string growing to LOG_BATCH_BYTES), 3 µs a line against 0.8.
  */
 export function stdoutLogStream(): { write(line: string): unknown } {
   if (stdoutLog) return stdoutLog;
-  const destination = (stdoutLog = pino.destination({ dest: 1, sync: false, minLength: LOG_BATCH_BYTES, periodicFlush: LOG_FLUSH_MS }));
+  const destination = pino.destination({ dest: 1, sync: false, minLength: LOG_BATCH_BYTES, periodicFlush: LOG_FLUSH_MS, contentMode: 'buffer' });
   process.once('exit', () => {
     try {
       destination.flushSync();
@@ -110,10 +114,11 @@ export function stdoutLogStream(): { write(line: string): unknown } {
       // Standard output closed or broken: nothing more can be written.
     }
   });
-  return destination;
+  stdoutLog = { write: (line: string) => destination.write(Buffer.from(line) as unknown as string) };
+  return stdoutLog;
 }
 // Below SonicBoom's largest single write (16 KiB), which it requires of minLength.
 const LOG_BATCH_BYTES = 8 * 1024;
 const LOG_FLUSH_MS = 200;
 /** One per process, whatever number of servers it builds. */
-let stdoutLog: ReturnType<typeof pino.destination> | undefined;
+let stdoutLog: { write(line: string): unknown } | undefined;

@@ -60,7 +60,7 @@ export function exportRoutes(app: FastifyInstance, ctx: DialectContext): void {
         response: { 200: exportStatusSchema, ...documentErrors },
       },
     },
-    async (request, reply) =>
+    (request, reply) =>
       // Polled hard: the answer as built at most 250 ms ago with nothing written since (recent-answers.ts).
       ctx.ferry.answers.send(request, reply, async () => {
         const env = await ctx.environment(request);

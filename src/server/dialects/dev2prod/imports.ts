@@ -84,7 +84,7 @@ export function importRoutes(app: FastifyInstance, ctx: DialectContext): void {
         response: { 200: importStatusSchema, ...documentErrors },
       },
     },
-    async (request, reply) =>
+    (request, reply) =>
       // Polled hard: the answer as built at most 250 ms ago with nothing written since (recent-answers.ts), from the
       // tenant (and its lock, SystemLocked) as read at most 250 ms ago; TimeToLive is as old as the answer.
       ctx.ferry.answers.send(request, reply, async () => {

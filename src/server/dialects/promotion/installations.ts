@@ -124,7 +124,7 @@ export async function installationRoutes(app: FastifyInstance, ctx: DialectConte
   app.get<{ Params: P }>(
     '/installations/:id',
     { schema: { summary: 'An installation: its final translation map, each record with its installationStatus', params: idParams } },
-    async (request, reply) => {
+    (request, reply) => {
       // Polled hard: the answer as built at most 250 ms ago with nothing written since (recent-answers.ts).
       return ctx.ferry.answers.send(request, reply, async () => {
         const inst = await ctx.ferry.access(request).installation(request.params.id);

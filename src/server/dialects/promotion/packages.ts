@@ -94,7 +94,7 @@ export async function packageRoutes(app: FastifyInstance, ctx: DialectContext): 
   app.get<{ Params: P }>(
     '/packages/:id',
     { schema: { summary: 'A package with its displayEntities, through any environment', params: idParams } },
-    async (request, reply) => {
+    (request, reply) => {
       // Polled hard: the answer as built at most 250 ms ago with nothing written since (recent-answers.ts).
       return ctx.ferry.answers.send(request, reply, async () => {
         const pkg = await ctx.ferry.access(request).package(request.params.id);
