@@ -145,7 +145,10 @@ export class AuthService {
    */
   private readonly hashes = new Map<string, string>();
   private static readonly HASHES_MAX = 1000;
+  private static readonly HASHED_ONLY_OVER = 200;
   private hashOf(value: string): string {
+    // No credential Ferry hands out is this long: such a value is hashed, never kept.
+    if (value.length > AuthService.HASHED_ONLY_OVER) return sha256(value);
     let h = this.hashes.get(value);
     if (h === undefined) {
       if (this.hashes.size >= AuthService.HASHES_MAX) this.hashes.clear();

@@ -244,7 +244,8 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     const route = url ?? 'unmatched';
     const seconds = reply.elapsedTime / 1000;
     metrics.observeRequest(request.method, route, reply.statusCode, seconds);
-    // The server's logger with the request id, as request.log would write it, without making request.log.
+    // The server's logger with the request id, as request.log would write it, without making request.log
+    // (so a route's logLevel, which no route sets, would not quieten its access lines).
     app.log.info(
       {
         reqId: request.id,

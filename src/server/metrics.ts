@@ -30,8 +30,10 @@ export class ServerMetrics {
       labelNames: ['method', 'route', 'status'],
       registers,
       async collect() {
+        const counted = await durations.get();
+        // Reset and filled in one turn: two scrapes at once never add twice.
         this.reset();
-        for (const v of (await durations.get()).values) {
+        for (const v of counted.values) {
           if (v.metricName === 'ferry_http_request_duration_seconds_count') this.inc(v.labels as Record<'method' | 'route' | 'status', string>, v.value);
         }
       },

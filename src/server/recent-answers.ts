@@ -30,16 +30,18 @@ export class RecentAnswers {
    * The answer to `request` (JSON text) built at most TTL_MS ago with no
    * write since, else `build()`'s, sent. An answer already built is sent at
    * once, without a promise (the route's handler returns nothing then);
-   * else the promise settles once it is sent. Kept as text, not bytes: the
-   * socket then takes headers and body in one piece.
+   * else the promise settles once it is sent. A small answer is kept as
+   * text (Node writes headers and body in one piece), a large one as bytes
+   * (not encoded again at every poll: a translation map is 300 KB).
    */
-  send(request: FastifyRequest, reply: FastifyReply, build: () => Promise<string>): Promise<void> | undefined {
+  send(request: FastifyRequest, reply: FastifyReply, build: () => Promise<string>): Promise<FastifyReply> | undefined {
     const entry = this.#entry(request, build);
     if (entry.json !== undefined) {
       reply.type(JSON_TYPE).send(entry.json);
       return undefined;
     }
-    return entry.built.then((json) => void reply.type(JSON_TYPE).send(json));
+    // Settles with the reply: Fastify then waits for the response to finish (an async onSend hook would otherwise send twice).
+    return entry.built.then((json) => reply.type(JSON_TYPE).send(json));
   }
 
   #entry(request: FastifyRequest, build: () => Promise<string>): Kept {
@@ -49,7 +51,7 @@ export class RecentAnswers {
     const now = Date.now();
     const kept = this.#kept.get(key);
     if (kept && kept.tick === tick && now - kept.at < RecentAnswers.TTL_MS) return kept;
-    const entry: Kept = { at: now, tick, built: build().then((json) => (entry.json = json)) };
+    const entry: Kept = { at: now, tick, built: build().then((json) => (entry.json = json.length > KEPT_AS_BYTES_OVER ? Buffer.from(json) : json)) };
     this.#kept.delete(key);
     this.#kept.set(key, entry);
     entry.built.catch(() => {
@@ -70,12 +72,15 @@ export class RecentAnswers {
 
 const JSON_TYPE = 'application/json; charset=utf-8';
 
-/** An answer being built, and once built its JSON text. */
+/** Answers longer than this (in UTF-16 units) are kept as bytes. */
+const KEPT_AS_BYTES_OVER = 16 * 1024;
+
+/** An answer being built, and once built its JSON (text or bytes). */
 interface Kept {
   at: number;
   tick: number;
-  built: Promise<string>;
-  json?: string;
+  built: Promise<string | Buffer>;
+  json?: string | Buffer;
 }
 
 function keyOf(request: FastifyRequest): string {
