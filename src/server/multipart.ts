@@ -12,7 +12,8 @@
  * status (the reader's part counts, mapped in errors.ts), or one with a
  * system error code (the disk), which is not the body's fault.
  */
-import type { MultipartValue } from '@fastify/multipart';
+import multipart, { type FastifyMultipartOptions, type MultipartValue } from '@fastify/multipart';
+import type { FastifyInstance } from 'fastify';
 import { FerryError, ValidationError } from '../core/errors.js';
 import { formatBytes } from '../core/limits.js';
 import { PayloadTooLargeError } from '../engine/bundle-files.js';
@@ -51,4 +52,22 @@ export function fieldText(part: MultipartValue, limitBytes: number): string {
     );
   }
   return typeof part.value === 'string' ? part.value : JSON.stringify(part.value);
+}
+
+/**
+ * Register the routes that read multipart bodies in a scope of their own,
+ * with the multipart reader. The reader adds an async onRequest and an async
+ * onResponse hook (to clean up saved files) to every route of the scope it is
+ * registered in: registered for a whole face, every status poll of that face
+ * paid for two promises and a listener it never needed. The inner scope keeps
+ * the face's hooks, error handler and body parsers (it is made after them);
+ * a multipart body sent to any other route is a 415.
+ *
+ *   await withMultipart(app, { limits: { files: 1 } }, (uploads) => uploads.post('/upload', handler));
+ */
+export async function withMultipart(app: FastifyInstance, options: FastifyMultipartOptions, routes: (uploads: FastifyInstance) => void): Promise<void> {
+  await app.register(async (uploads) => {
+    await uploads.register(multipart, options);
+    routes(uploads);
+  });
 }

@@ -206,6 +206,12 @@ eachServer('dev2prod: errors, credentials, refused imports', (server) => {
     }
     const unknown = await release.call('POST', `/rest/${TARGET}/dev2prod/import`, { json: { FileId: 'c7e87b89-f214-4766-8032-bba6967e1c49' } });
     assert.match(unknown.json.message, /FileId c7e87b89-f214-4766-8032-bba6967e1c49 names no file/);
+    // Only the upload reads multipart: a form sent to the import is a 415 in the face's shape, not read as a body.
+    const form = new FormData();
+    form.append('FileId', fileId);
+    const asForm = await release.call('POST', `/rest/${TARGET}/dev2prod/import`, { body: form });
+    assert.equal(asForm.status, 415, asForm.text);
+    assert.deepEqual(Object.keys(asForm.json), ['code', 'message']);
   });
 
   it('the repository refuses what is not a bundle (400, not kept) and, at import, a bundle of a foreign catalog (400)', async () => {

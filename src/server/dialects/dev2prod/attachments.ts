@@ -5,11 +5,10 @@
  * (also under `.../dev2prod/ces/...`, as 000 spells it) downloads one.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import multipart from '@fastify/multipart';
 import type { Readable } from 'node:stream';
 import { ValidationError } from '../../../core/errors.js';
 import { PayloadTooLargeError, receiveBundle, type StoredFile } from '../../../engine/bundle-files.js';
-import { multipartReadError } from '../../multipart.js';
+import { multipartReadError, withMultipart } from '../../multipart.js';
 import type { DialectContext } from '../types.js';
 import { bundleDownload, documentErrors, errorSchema, idResponse, param, pathParams } from './schemas.js';
 
@@ -18,38 +17,38 @@ const MULTIPART_SLACK = 64 * 1024;
 
 export async function attachmentRoutes(app: FastifyInstance, ctx: DialectContext): Promise<void> {
   const { engine, files, config } = ctx.ferry;
-  // Only these routes parse multipart; the file part is streamed, never buffered.
-  await app.register(multipart, { limits: { fileSize: config.uploadLimit + 1, files: 1, fields: 20, parts: 40 } });
-
-  app.post<{ Params: { tenant_id: string } }>(
-    '/:tenant_id/ces/attachment',
-    {
-      schema: {
-        summary: 'Upload a bundle to the file repository of this tenant (promoter on it); answers the Id to import it with',
-        description:
-          'multipart/form-data with the file in field `Files[]` (the first file part is taken, whatever its field name), or the raw bytes as application/octet-stream. Over the upload limit (FERRY_UPLOAD_LIMIT) the answer is 413 and nothing is stored; a file that is not a whole Ferry bundle is a 400 and is not kept.',
-        params: pathParams(),
-        consumes: ['multipart/form-data', 'application/octet-stream'],
-        response: { 200: idResponse, ...documentErrors, 413: { ...errorSchema, description: 'Larger than the upload limit; nothing stored' } },
+  // Only the upload parses multipart; the file part is streamed, never buffered.
+  await withMultipart(app, { limits: { fileSize: config.uploadLimit + 1, files: 1, fields: 20, parts: 40 } }, (uploads) => {
+    uploads.post<{ Params: { tenant_id: string } }>(
+      '/:tenant_id/ces/attachment',
+      {
+        schema: {
+          summary: 'Upload a bundle to the file repository of this tenant (promoter on it); answers the Id to import it with',
+          description:
+            'multipart/form-data with the file in field `Files[]` (the first file part is taken, whatever its field name), or the raw bytes as application/octet-stream. Over the upload limit (FERRY_UPLOAD_LIMIT) the answer is 413 and nothing is stored; a file that is not a whole Ferry bundle is a 400 and is not kept.',
+          params: pathParams(),
+          consumes: ['multipart/form-data', 'application/octet-stream'],
+          response: { 200: idResponse, ...documentErrors, 413: { ...errorSchema, description: 'Larger than the upload limit; nothing stored' } },
+        },
       },
-    },
-    async (request) => {
-      const env = await ctx.environment(request, 'promoter', 'uploading a bundle');
-      const access = ctx.ferry.access(request);
-      const store = (stream: Readable, name: string) =>
-        receiveBundle(engine, files, stream, { limit: config.uploadLimit, name, environmentId: env.id }, access.actor);
-      try {
-        const raw = rawBody(request, config.uploadLimit);
-        const file = raw ? await store(raw, 'upload.ferry') : await storeFirstFile(request, config.uploadLimit, store, (id) => files.remove(id));
-        return { Id: file.id };
-      } catch (e) {
-        throw multipartReadError(e, 'send the bundle in the field Files[] of a well-formed multipart/form-data body', {
-          bytes: config.uploadLimit,
-          setting: 'FERRY_UPLOAD_LIMIT',
-        });
-      }
-    },
-  );
+      async (request) => {
+        const env = await ctx.environment(request, 'promoter', 'uploading a bundle');
+        const access = ctx.ferry.access(request);
+        const store = (stream: Readable, name: string) =>
+          receiveBundle(engine, files, stream, { limit: config.uploadLimit, name, environmentId: env.id }, access.actor);
+        try {
+          const raw = rawBody(request, config.uploadLimit);
+          const file = raw ? await store(raw, 'upload.ferry') : await storeFirstFile(request, config.uploadLimit, store, (id) => files.remove(id));
+          return { Id: file.id };
+        } catch (e) {
+          throw multipartReadError(e, 'send the bundle in the field Files[] of a well-formed multipart/form-data body', {
+            bytes: config.uploadLimit,
+            setting: 'FERRY_UPLOAD_LIMIT',
+          });
+        }
+      },
+    );
+  });
 
   const download = async (request: FastifyRequest<{ Params: { tenant_id: string; attachment_id: string } }>, reply: FastifyReply) => {
     await ctx.environment(request);

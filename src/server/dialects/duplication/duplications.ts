@@ -22,7 +22,7 @@ import {
 import { readProjectPackageHeader } from '../../../engine/duplication-package.js';
 import { RESTORATION_UPLOAD } from '../../../engine/duplication-work.js';
 import { normalizeServerUrl, SourceServer } from '../../../engine/duplication-remote.js';
-import { fieldText, multipartReadError } from '../../multipart.js';
+import { fieldText, multipartReadError, withMultipart } from '../../multipart.js';
 import { findUnacceptable } from '../../validation.js';
 import type { DialectContext } from '../types.js';
 import { findProject } from './projects.js';
@@ -78,7 +78,7 @@ function cancelTo(body: { status: unknown }): void {
 }
 
 /** 004's project duplication routes (and the SDK's: /status for a cancel, versions and validations). */
-export function duplicationRoutes(app: FastifyInstance, ctx: DialectContext): void {
+export async function duplicationRoutes(app: FastifyInstance, ctx: DialectContext): Promise<void> {
   const { engine, files, runner, config } = ctx.ferry;
   const deps: DuplicationDeps = { engine, files, runner };
   const actor = (request: FastifyRequest) => ({ actor: request.principal!.username, address: request.ip ?? null });
@@ -162,54 +162,8 @@ export function duplicationRoutes(app: FastifyInstance, ctx: DialectContext): vo
     }
   };
 
-  app.post(
-    `${base}/restoration`,
-    {
-      schema: {
-        summary: 'Restore a project from a package (multipart: file + metadata)',
-        description: 'The file up to the upload limit (FERRY_UPLOAD_LIMIT), the metadata up to 1 MiB: larger is a 413 and nothing is kept.',
-      },
-    },
-    restore,
-  );
-
   app.get<{ Params: { id: string } }>(`${base}/:id`, { schema: { summary: 'One duplication (poll it: status, progress, message)' } }, async (request) =>
     recordShape(await getVisibleDuplication(engine, request.principal!, request.params.id)),
-  );
-
-  app.put<{ Params: { id: string } }>(
-    `${base}/:id`,
-    {
-      schema: {
-        summary:
-          'Start the target side of a duplication (the same body as the POST), cancel with {"status": "cancelled"}, or restore from a package (multipart, as POST /restoration)',
-      },
-    },
-    async (request, reply) => {
-      const id = request.params.id;
-      // The document's restoration sample sends its form to PUT /{id}: a form here is a restoration.
-      if (request.isMultipart()) return restore(request, reply);
-      if (isCancelBody(request.body)) {
-        cancelTo(request.body);
-        await cancelDuplication(deps, await manageable(ctx, request, id, 'cancelling a duplication'), actor(request));
-        return reply.status(204).send();
-      }
-      const body = parseTargetRequest(request.body);
-      const access = ctx.ferry.access(request);
-      access.requireServerAdmin('importing a project from another server (it creates a project and writes configuration objects)');
-      if (!HEX32.test(id)) throw new ValidationError(`duplication id ${id} must be 32 hexadecimal digits (the id the source server gave it)`);
-      if (await findDuplication(engine, id)) {
-        throw new FerryError(
-          'DUPLICATION_EXISTS',
-          409,
-          `duplication ${id.toUpperCase()} already exists on this server; a duplication to another server needs two servers`,
-        );
-      }
-      const source = SourceServer.trusted(body.source.environment.id);
-      const remote = await source.record(id);
-      const r = await startTargetDuplication(deps, { id, request: body, source, remote, creator: creatorOf(access.principal), actor: actor(request) });
-      return created(ctx, request, reply, r);
-    },
   );
 
   app.put<{ Params: { id: string } }>(`${base}/:id/status`, { schema: { summary: 'Cancel: {"status": "cancelled"} -> 204' } }, async (request, reply) => {
@@ -250,4 +204,53 @@ export function duplicationRoutes(app: FastifyInstance, ctx: DialectContext): vo
         .send(files.open(file.id));
     },
   );
+
+  // Only a restoration reads multipart: the POST, and the PUT that the document's sample sends its form to.
+  await withMultipart(app, {}, (uploads) => {
+    uploads.post(
+      `${base}/restoration`,
+      {
+        schema: {
+          summary: 'Restore a project from a package (multipart: file + metadata)',
+          description: 'The file up to the upload limit (FERRY_UPLOAD_LIMIT), the metadata up to 1 MiB: larger is a 413 and nothing is kept.',
+        },
+      },
+      restore,
+    );
+
+    uploads.put<{ Params: { id: string } }>(
+      `${base}/:id`,
+      {
+        schema: {
+          summary:
+            'Start the target side of a duplication (the same body as the POST), cancel with {"status": "cancelled"}, or restore from a package (multipart, as POST /restoration)',
+        },
+      },
+      async (request, reply) => {
+        const id = request.params.id;
+        // The document's restoration sample sends its form to PUT /{id}: a form here is a restoration.
+        if (request.isMultipart()) return restore(request, reply);
+        if (isCancelBody(request.body)) {
+          cancelTo(request.body);
+          await cancelDuplication(deps, await manageable(ctx, request, id, 'cancelling a duplication'), actor(request));
+          return reply.status(204).send();
+        }
+        const body = parseTargetRequest(request.body);
+        const access = ctx.ferry.access(request);
+        access.requireServerAdmin('importing a project from another server (it creates a project and writes configuration objects)');
+        if (!HEX32.test(id)) throw new ValidationError(`duplication id ${id} must be 32 hexadecimal digits (the id the source server gave it)`);
+        if (await findDuplication(engine, id)) {
+          throw new FerryError(
+            'DUPLICATION_EXISTS',
+            409,
+            `duplication ${id.toUpperCase()} already exists on this server; a duplication to another server needs two servers`,
+          );
+        }
+        const source = SourceServer.trusted(body.source.environment.id);
+        const remote = await source.record(id);
+        const r = await startTargetDuplication(deps, { id, request: body, source, remote, creator: creatorOf(access.principal), actor: actor(request) });
+        return created(ctx, request, reply, r);
+      },
+    );
+  });
 }

@@ -1,6 +1,5 @@
 import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
-import multipart from '@fastify/multipart';
 import type { FastifyRequest } from 'fastify';
 import { ValidationError } from '../../../core/errors.js';
 import { parseTrustedSources, TRUSTED_SOURCES_VARIABLE } from '../../../engine/duplication-remote.js';
@@ -73,11 +72,10 @@ export const duplication: DialectSpec = {
       else void json(request, body as string, done);
     });
     await app.register(formbody);
-    await app.register(multipart);
     // The session cookie is set by this face's login: the plugin's hooks stay in this scope (auth reads the cookie header itself, auth.ts).
     await app.register(cookie);
     sessionRoutes(app, ctx);
     projectRoutes(app, ctx);
-    duplicationRoutes(app, ctx);
+    await duplicationRoutes(app, ctx);
   },
 };

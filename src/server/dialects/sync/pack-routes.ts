@@ -1,10 +1,9 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import multipart from '@fastify/multipart';
 import { FerryError, ValidationError } from '../../../core/errors.js';
 import type { ObjectRef } from '../../../core/types.js';
 import { packArrayOf, readPack, typesByPackArray } from '../../../core/sync-pack.js';
 import { allOfTypes, findByIds, originOfPack } from '../../../engine/sync.js';
-import { fieldText, multipartReadError } from '../../multipart.js';
+import { fieldText, multipartReadError, withMultipart } from '../../multipart.js';
 import { findUnacceptable } from '../../validation.js';
 import { parseJsonRefusingProto, PROTO_KEY_REFUSED } from '../../../core/json-syntax.js';
 import type { DialectContext } from '../types.js';
@@ -86,9 +85,6 @@ function parseJson(text: string, what: string): unknown {
 export async function packRoutes(app: FastifyInstance, ctx: DialectContext): Promise<void> {
   const { engine, config } = ctx.ferry;
   const byArray = typesByPackArray(engine.catalog);
-  // A pack file is a JSON body by another route: the same limit.
-  await app.register(multipart, { limits: { fileSize: config.bodyLimit, files: 1, fields: 5, fieldSize: OPTIONS_FIELD_LIMIT } });
-
   const roots = [...MANAGE_ROOTS.map((r) => `${r}/projects/sync`), '/projects/sync'];
   for (const root of roots) {
     app.post<{ Body: ExportBody }>(
@@ -135,42 +131,47 @@ export async function packRoutes(app: FastifyInstance, ctx: DialectContext): Pro
         return engine.run('exportPack', {}, env.id, { selection, ...shape }, ctx.ferry.access(request).actor);
       },
     );
-
-    app.post<{ Querystring: ImportQuery }>(
-      `${root}/import`,
-      {
-        schema: {
-          summary: 'Import a sync pack ({"options": {...}, ...the pack}, or the pack as a multipart file): per object {type, id, name, result, reason}',
-          description:
-            'result is created, updated, unchanged, conflict or drift. An object is updated only when its id and its name both match here; ' +
-            'an id match with another name, or a name match with another id, is a conflict and is not written; a copy edited here since the last sync ' +
-            'is drift and left alone unless overwriteDrift. One transaction. options per pack array: "Always" (default) or "Never". ' +
-            'dryRun, overwriteDrift and force also as query parameters; force (push to a lower tier) needs the admin role here. ' +
-            'A multipart pack file has the JSON body limit (FERRY_BODY_LIMIT), its options field 64 KiB: larger is a 413, nothing written.',
-          querystring: { type: 'object', properties: { dryRun: flags, overwriteDrift: flags, force: flags } },
-        },
-      },
-      async (request, reply) => {
-        const env = await ctx.environment(request, 'promoter', 'importing a sync pack');
-        const access = ctx.ferry.access(request);
-        const { pack, options } = await importBody(request, config.bodyLimit);
-        const opts = readImportOptions(options, request.query);
-        const read = readPack(pack, engine.catalog, opts.skip);
-        if ('errors' in read) throw new ValidationError(`the sync pack is not valid: ${read.errors.join('; ')}`);
-        const origin = await originOfPack(engine, read.value.source);
-        const outcome = await engine.run(
-          'importObjects',
-          {},
-          env.id,
-          read.value.objects,
-          origin,
-          { dryRun: opts.dryRun, overwriteDrift: opts.overwriteDrift, force: opts.force, mayForce: access.can(env.id, 'admin') },
-          access.actor,
-        );
-        // The installation holds the plan and the outcome (history, rollback through the native API).
-        if (outcome.installation) reply.header('x-ferry-installation', outcome.installation.id);
-        return outcome.results.map((r) => ({ type: packArrayOf(engine.catalog.types[r.type]!), id: r.id, name: r.name, result: r.result, reason: r.reason }));
-      },
-    );
   }
+
+  // Only the import reads multipart; a pack file is a JSON body by another route: the same limit.
+  await withMultipart(app, { limits: { fileSize: config.bodyLimit, files: 1, fields: 5, fieldSize: OPTIONS_FIELD_LIMIT } }, (uploads) => {
+    for (const root of roots) {
+      uploads.post<{ Querystring: ImportQuery }>(
+        `${root}/import`,
+        {
+          schema: {
+            summary: 'Import a sync pack ({"options": {...}, ...the pack}, or the pack as a multipart file): per object {type, id, name, result, reason}',
+            description:
+              'result is created, updated, unchanged, conflict or drift. An object is updated only when its id and its name both match here; ' +
+              'an id match with another name, or a name match with another id, is a conflict and is not written; a copy edited here since the last sync ' +
+              'is drift and left alone unless overwriteDrift. One transaction. options per pack array: "Always" (default) or "Never". ' +
+              'dryRun, overwriteDrift and force also as query parameters; force (push to a lower tier) needs the admin role here. ' +
+              'A multipart pack file has the JSON body limit (FERRY_BODY_LIMIT), its options field 64 KiB: larger is a 413, nothing written.',
+            querystring: { type: 'object', properties: { dryRun: flags, overwriteDrift: flags, force: flags } },
+          },
+        },
+        async (request, reply) => {
+          const env = await ctx.environment(request, 'promoter', 'importing a sync pack');
+          const access = ctx.ferry.access(request);
+          const { pack, options } = await importBody(request, config.bodyLimit);
+          const opts = readImportOptions(options, request.query);
+          const read = readPack(pack, engine.catalog, opts.skip);
+          if ('errors' in read) throw new ValidationError(`the sync pack is not valid: ${read.errors.join('; ')}`);
+          const origin = await originOfPack(engine, read.value.source);
+          const outcome = await engine.run(
+            'importObjects',
+            {},
+            env.id,
+            read.value.objects,
+            origin,
+            { dryRun: opts.dryRun, overwriteDrift: opts.overwriteDrift, force: opts.force, mayForce: access.can(env.id, 'admin') },
+            access.actor,
+          );
+          // The installation holds the plan and the outcome (history, rollback through the native API).
+          if (outcome.installation) reply.header('x-ferry-installation', outcome.installation.id);
+          return outcome.results.map((r) => ({ type: packArrayOf(engine.catalog.types[r.type]!), id: r.id, name: r.name, result: r.result, reason: r.reason }));
+        },
+      );
+    }
+  });
 }
