@@ -13,7 +13,7 @@
  * bench first did) compared the machine's moods rather than the servers.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
@@ -31,6 +31,8 @@ export interface HttpResult {
   note?: string;
   /** Name of the bare route serving the same body, which this one is compared with. */
   baseline?: string;
+  /** The server process's CPU time (user + system, every thread) per request, µs: the lowest of the rounds; Linux only. */
+  cpuUs?: number;
 }
 
 export interface HttpOptions {
@@ -60,6 +62,24 @@ interface Target {
   path: string;
   url: string;
   headers: Record<string, string>;
+  /** The server's process, whose CPU time each round reads. */
+  pid?: number;
+}
+
+/**
+ * The CPU time a process has used, µs (user + system, every thread), from
+ * /proc: steadier than req/s on a shared machine, whose other tenants slow
+ * the client and the server alike. Undefined where there is no /proc.
+ */
+function cpuTimeUs(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th, in clock ticks (100 a second on Linux).
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10_000;
+  } catch {
+    return undefined;
+  }
 }
 
 const run = (t: Target, o: HttpOptions, seconds: number): Promise<autocannon.Result> =>
@@ -71,14 +91,21 @@ async function pair(call: Target, bare: Target, o: HttpOptions): Promise<[HttpRe
   await run(bare, o, 2);
   const best: [autocannon.Result | undefined, autocannon.Result | undefined] = [undefined, undefined];
   const errors = [0, 0];
+  const cpu: [number | undefined, number | undefined] = [undefined, undefined];
   for (let round = 0; round < o.rounds; round++) {
     for (const [i, t] of [call, bare].entries()) {
+      const before = cpuTimeUs(t.pid);
       const r = await run(t, o, o.seconds);
+      const after = cpuTimeUs(t.pid);
       errors[i]! += r.non2xx + r.errors + r.timeouts;
       if (!best[i] || r.requests.average > best[i].requests.average) best[i] = r;
+      if (before !== undefined && after !== undefined && r.requests.total > 0) {
+        const perRequest = (after - before) / r.requests.total;
+        cpu[i] = Math.min(cpu[i] ?? Infinity, perRequest);
+      }
     }
   }
-  const result = (t: Target, r: autocannon.Result, e: number, baseline?: string): HttpResult => ({
+  const result = (t: Target, r: autocannon.Result, e: number, cpuUs: number | undefined, baseline?: string): HttpResult => ({
     name: t.name,
     path: t.path,
     rps: r.requests.average,
@@ -86,8 +113,9 @@ async function pair(call: Target, bare: Target, o: HttpOptions): Promise<[HttpRe
     p99: r.latency.p99,
     errors: e,
     ...(baseline ? { baseline } : {}),
+    ...(cpuUs !== undefined ? { cpuUs } : {}),
   });
-  return [result(call, best[0]!, errors[0]!, bare.name), result(bare, best[1]!, errors[1]!)];
+  return [result(call, best[0]!, errors[0]!, cpu[0], bare.name), result(bare, best[1]!, errors[1]!, cpu[1])];
 }
 
 const kb = (body: unknown) => `${(Buffer.byteLength(JSON.stringify(body)) / 1024).toFixed(1)} KB`;
@@ -139,8 +167,9 @@ export async function benchHttp(o: HttpOptions, log: (s: string) => void): Promi
         path: br.paths?.[i] ?? br.path,
         url: br.url,
         headers: {},
+        pid: bare.child.pid,
       };
-      const [call, baseline] = await pair({ ...c, url: fr.url }, bareTarget, o);
+      const [call, baseline] = await pair({ ...c, url: fr.url, pid: ferry.child.pid }, bareTarget, o);
       results.push(call, baseline);
     }
   } finally {
@@ -154,7 +183,7 @@ export async function benchHttp(o: HttpOptions, log: (s: string) => void): Promi
 /** The markdown table of benchHttp's results. */
 export function httpTable(http: { results: HttpResult[]; unavailable: string[] }, o: HttpOptions): string {
   const firstBare = http.results.find((r) => r.name.startsWith('bare'));
-  const header = ['endpoint', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'vs bare', 'target', ''];
+  const header = ['endpoint', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'server CPU µs/req', 'vs bare', 'target', ''];
   const body = http.results.map((r) => {
     // Each call against the bare route serving its own body (older results name none: the first bare route).
     const bare = (r.baseline ? http.results.find((b) => b.name === r.baseline) : undefined) ?? firstBare;
@@ -167,12 +196,13 @@ export function httpTable(http: { results: HttpResult[]; unavailable: string[] }
       String(r.p50),
       String(r.p99),
       String(r.errors),
+      r.cpuUs === undefined ? '-' : r.cpuUs.toFixed(1),
       isBare ? '1.00' : ratio === null ? '-' : ratio.toFixed(2),
       isBare ? '' : '>= 0.5 x bare, p99 < 20 ms',
       met,
     ];
   });
-  for (const u of http.unavailable) body.push([u, '-', '-', '-', '-', '-', '', 'not measured']);
+  for (const u of http.unavailable) body.push([u, '-', '-', '-', '-', '-', '-', '', 'not measured']);
   const lines = [header, header.map(() => '---'), ...body].map((c) => `| ${c.join(' | ')} |`);
-  return `HTTP on loopback: autocannon, ${o.connections} connections; each call and the bare route serving its body in turn, ${o.rounds} rounds of ${o.seconds} s each after a 2 s warm-up, the best round of each\n\n${lines.join('\n')}`;
+  return `HTTP on loopback: autocannon, ${o.connections} connections; each call and the bare route serving its body in turn, ${o.rounds} rounds of ${o.seconds} s each after a 2 s warm-up, the best round of each; server CPU: the server process's CPU time (every thread) per request, the lowest round\n\n${lines.join('\n')}`;
 }

@@ -199,7 +199,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     ...(config.pgBoss ? { shared: engine.store } : {}),
   });
   headers.stamp = registerSecurityHeaders(app, () => ownOrigins(app, engine.publicUrl));
-  await registerCors(app, engine.publicUrl);
+  registerCors(app, engine.publicUrl);
 
   app.decorate('ferry', {
     engine,

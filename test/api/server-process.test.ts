@@ -144,6 +144,19 @@ describe('the real server, started as a separate process and driven over HTTP', 
       headers: { origin: 'http://evil.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization' },
     });
     assert.equal(foreign.headers.get('access-control-allow-origin'), null);
+    // Without a credential, as any other call.
+    assert.equal(foreign.status, 401);
+    // The preflight's cache time, and what a cross-origin call may read.
+    assert.equal(preflight.headers.get('access-control-max-age'), '600');
+    assert.match(call.headers.get('access-control-expose-headers') ?? '', /x-request-id/);
+    // No Origin, no CORS request: no grant, and the answer varies by Origin for caches.
+    const plain = await api('GET', '/api/v1/environments');
+    assert.equal(plain.headers.get('access-control-allow-origin'), null);
+    assert.equal(plain.headers.get('vary'), 'Origin');
+    // A preflight's answer comes before authentication, on any path; an OPTIONS request that is no preflight is not answered so.
+    const anyPath = await fetch(`${base}/rest/prod/dev2prod/import/x`, { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'GET' } });
+    assert.equal(anyPath.status, 204);
+    assert.equal((await fetch(`${base}/api/v1/environments`, { method: 'OPTIONS', headers: { origin } })).status, 401);
   });
 
   it('logs one JSON line per request with its id, method, route, status and time', () => {
